@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/cmd/internal/appliance"
+)
+
+// Shape of the end-to-end load: 100 appliances with 8 QoS 1 requests each
+// in flight, as in the core issue.
+const (
+	benchDevices  = 100
+	benchInFlight = 8
+)
+
+// BenchmarkQoS1RoundTrips measures request→reply round trips per second at
+// QoS 1 against a bare mochi broker whose inline subscriber echoes each
+// request to its Response Topic (the baseline: the least any responder on
+// mochi can cost), then against the whole of recipesd answering from its
+// catalog, in the same run, and reports both and their ratio.
+//
+//	go test -run '^$' -bench QoS1RoundTrips -benchtime 100000x ./cmd/recipesd
+func BenchmarkQoS1RoundTrips(b *testing.B) {
+	baseline := benchLoad(b, startEchoBroker(b), b.N)
+	s := MustRunMain(b)
+	full := benchLoad(b, s.MQTTAddr, b.N)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(baseline, "baseline-rt/s")
+	b.ReportMetric(full, "recipesd-rt/s")
+	b.ReportMetric(full/baseline, "ratio")
+}
+
+// benchLoad connects the appliances, then times n round trips.
+func benchLoad(b *testing.B, addr string, n int) float64 {
+	b.Helper()
+	b.StopTimer()
+	clients := make([]*appliance.Client, benchDevices)
+	run := deviceSeq.Add(1)
+	for i := range clients {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := appliance.Dial(ctx, appliance.Options{Addr: addr, ID: fmt.Sprintf("bench-%d-%d", run, i)})
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		clients[i] = c
+	}
+	topics := []string{"recipes/categories", "recipes/soups", "recipes/breads", "recipes/desserts"}
+	var left atomic.Int64
+	left.Store(int64(n))
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	b.StartTimer()
+	start := time.Now()
+	for _, c := range clients {
+		for j := range benchInFlight {
+			wg.Go(func() {
+				for k := j; left.Add(-1) >= 0; k++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					r, err := c.Ask(ctx, appliance.Request{Topic: topics[k%len(topics)]})
+					cancel()
+					if err != nil || r.Status != 200 {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	took := time.Since(start)
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d round trips failed", f, n)
+	}
+	return float64(n) / took.Seconds()
+}
+
+// startEchoBroker runs a bare mochi broker with an inline subscriber that
+// answers every request on its Response Topic with its Correlation Data.
+func startEchoBroker(b *testing.B) string {
+	b.Helper()
+	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
+	if err := srv.AddHook(new(allowAll), nil); err != nil {
+		b.Fatal(err)
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "bench", Address: "127.0.0.1:0"})
+	if err := srv.AddListener(tcp); err != nil {
+		b.Fatal(err)
+	}
+	reply := []byte(`{"status":200,"data":{}}`)
+	err := srv.Subscribe("recipes/#", 1, func(cl *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		_ = srv.InjectPacket(cl, packets.Packet{
+			FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1},
+			TopicName:   pk.Properties.ResponseTopic,
+			Payload:     reply,
+			PacketID:    1,
+			Properties: packets.Properties{
+				CorrelationData: pk.Properties.CorrelationData,
+				ContentType:     "application/json",
+			},
+		})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Serve(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = srv.Close() })
+	return tcp.Address()
+}
+
+// allowAll admits every client to every topic, like mochi's AllowHook.
+type allowAll struct{ mqtt.HookBase }
+
+func (*allowAll) ID() string { return "allow-all" }
+func (*allowAll) Provides(b byte) bool {
+	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
+}
+func (*allowAll) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
+func (*allowAll) OnACLCheck(*mqtt.Client, string, bool) bool              { return true }

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errHelp is returned when -h was asked for; the help has been printed.
+var errHelp = errors.New("help requested")
+
+// Config is everything "recipesd serve" can be told.
+type Config struct {
+	MQTTAddr  string
+	HTTPAddr  string
+	DataDir   string
+	RedisURL  string
+	KeyPrefix string
+	Demo      bool
+
+	ReplyExpiry   time.Duration
+	StoreTimeout  time.Duration
+	Workers       int
+	DeviceRate    float64
+	DeviceBurst   int
+	MaxPacketSize int
+
+	LogFormat string
+	LogLevel  string
+}
+
+// envFlags registers flags whose defaults come from environment variables
+// and remembers env values that do not parse, so that a bad variable is
+// reported by name rather than silently ignored.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *envFlags) env(name string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	// Secrets may come from a file: NAME_FILE=/run/secrets/name.
+	if path := e.getenv(name + "_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", name, err))
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return ""
+}
+
+func (e *envFlags) String(p *string, name, env, def, usage string) {
+	if v := e.env(env); v != "" {
+		def = v
+	}
+	e.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
+}
+
+func (e *envFlags) Int(p *int, name, env string, def int, usage string) {
+	if v := e.env(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s=%q: not an integer", env, v))
+		}
+		def = n
+	}
+	e.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
+}
+
+func (e *envFlags) Float(p *float64, name, env string, def float64, usage string) {
+	if v := e.env(env); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s=%q: not a number", env, v))
+		}
+		def = n
+	}
+	e.fs.Float64Var(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
+}
+
+func (e *envFlags) Bool(p *bool, name, env string, def bool, usage string) {
+	if v := e.env(env); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s=%q: not a boolean (true or false)", env, v))
+		}
+		def = b
+	}
+	e.fs.BoolVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
+}
+
+func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	if v := e.env(env); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s=%q: not a duration (like 60s or 500ms)", env, v))
+		}
+		def = d
+	}
+	e.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
+}
+
+// parseServeFlags parses "recipesd serve" flags over environment defaults.
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("recipesd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e := &envFlags{fs: fs, getenv: getenv}
+	e.String(&c.MQTTAddr, "mqtt-addr", "RECIPESD_MQTT_ADDR", ":1883", "MQTT 5 listen address")
+	e.String(&c.HTTPAddr, "http-addr", "RECIPESD_HTTP_ADDR", ":8080", "admin UI and API listen address")
+	e.String(&c.DataDir, "data-dir", "RECIPESD_DATA_DIR", "./data", "directory of the embedded catalog store")
+	e.String(&c.RedisURL, "redis-url", "RECIPESD_REDIS_URL", "", "Redis URL (redis://host:port/db); empty runs the embedded store in -data-dir")
+	e.String(&c.KeyPrefix, "key-prefix", "RECIPESD_KEY_PREFIX", "recipesd", "prefix of every Redis key")
+	e.Bool(&c.Demo, "demo", "RECIPESD_DEMO", true, "load the demo catalog when the store is empty")
+	e.Duration(&c.ReplyExpiry, "reply-expiry", "RECIPESD_REPLY_EXPIRY", 60*time.Second, "Message Expiry Interval of replies")
+	e.Duration(&c.StoreTimeout, "store-timeout", "RECIPESD_STORE_TIMEOUT", 800*time.Millisecond, "longest wait on the store before a request is answered 503")
+	e.Int(&c.Workers, "workers", "RECIPESD_WORKERS", 32, "requests looked up in the store at once")
+	e.Float(&c.DeviceRate, "device-rate", "RECIPESD_DEVICE_RATE", 50, "requests per second each device may send before it gets 429")
+	e.Int(&c.DeviceBurst, "device-burst", "RECIPESD_DEVICE_BURST", 100, "requests a device may send in a burst")
+	e.Int(&c.MaxPacketSize, "max-packet-size", "RECIPESD_MAX_PACKET_SIZE", 256<<10, "largest MQTT packet a device may send, in bytes")
+	e.String(&c.LogFormat, "log-format", "RECIPESD_LOG_FORMAT", "text", "log format: text or json")
+	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
+		return c, &usageError{err}
+	}
+	if fs.NArg() > 0 {
+		e.errs = append(e.errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if len(e.errs) == 0 { // a bad environment value has already been reported
+		e.errs = c.validate()
+	}
+	if len(e.errs) > 0 {
+		return c, &usageError{errors.Join(e.errs...)}
+	}
+	return c, nil
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.RedisURL != "" || c.DataDir != "", "-data-dir is required when -redis-url is empty")
+	check(c.ReplyExpiry >= time.Second, "-reply-expiry %s: must be at least 1s", c.ReplyExpiry)
+	check(c.StoreTimeout >= 10*time.Millisecond && c.StoreTimeout <= 5*time.Second, "-store-timeout %s: must be between 10ms and 5s", c.StoreTimeout)
+	check(c.Workers >= 1 && c.Workers <= 10000, "-workers %d: must be between 1 and 10000", c.Workers)
+	check(c.DeviceRate > 0, "-device-rate %g: must be positive", c.DeviceRate)
+	check(c.DeviceBurst >= 1, "-device-burst %d: must be at least 1", c.DeviceBurst)
+	check(c.MaxPacketSize >= 1024 && c.MaxPacketSize <= 256<<20, "-max-packet-size %d: must be between 1024 and 268435456", c.MaxPacketSize)
+	check(c.LogFormat == "text" || c.LogFormat == "json", "-log-format %q: must be text or json", c.LogFormat)
+	var lvl slog.Level
+	check(lvl.UnmarshalText([]byte(c.LogLevel)) == nil, "-log-level %q: must be debug, info, warn or error", c.LogLevel)
+	return errs
+}
+
+// newLogger builds the process logger once; packages get it through Options.
+func newLogger(c Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/recipesd/recipesd/cmd/internal/appliance"
+)
+
+// TestConcurrentRequestsMatchedOnce sends 500 requests at once from one
+// device, each with random binary correlation data, and expects each to
+// come back exactly once with its own bytes.
+func TestConcurrentRequestsMatchedOnce(t *testing.T) {
+	s := MustRunMain(t)
+	dev := s.MustDial(t, appliance.Options{})
+	ctx := testContext(t, 20*time.Second)
+	const n = 500
+	topics := []string{"recipes/categories", "recipes/soups", "recipes/breads", "recipes/desserts", "recipes/no-such"}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			corr := make([]byte, 1+i%64)
+			_, _ = rand.Read(corr)
+			corr[0] = byte(i) // distinct even when short
+			corr = append(corr, byte(i>>8))
+			r, err := dev.Ask(ctx, appliance.Request{Topic: topics[i%len(topics)], Correlation: corr})
+			switch {
+			case err != nil:
+				errs <- err
+			case string(r.Correlation) != string(corr):
+				errs <- fmt.Errorf("request %d: correlation %x, want %x", i, r.Correlation, corr)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if stray := dev.Stray(); len(stray) > 0 {
+		t.Fatalf("%d replies arrived twice or unasked", len(stray))
+	}
+}
+
+// TestQoS1DeliveryUnderLoad is the stress test for mochi v2.7.9's QoS 1
+// defects: 100 devices keep 8 QoS 1 requests in flight each, a third of
+// them advertising Receive Maximum 2, while the catalog keeps changing so
+// that replies come both from the devices' own goroutines (cache hits) and
+// from pool workers (misses). On mochi's own delivery path this deadlocks
+// or stalls; every request must be answered exactly once.
+func TestQoS1DeliveryUnderLoad(t *testing.T) {
+	duration := 20 * time.Second
+	if testing.Short() {
+		duration = 3 * time.Second
+	}
+	s := MustRunMain(t)
+	const devices, inFlight = 100, 8
+	ctx := testContext(t, duration+60*time.Second)
+
+	stop := make(chan struct{})
+	var writerWG sync.WaitGroup
+	writerWG.Go(func() { churnCatalog(t, s, stop) })
+
+	clients := make([]*appliance.Client, devices)
+	for i := range clients {
+		o := appliance.Options{ID: fmt.Sprintf("stress-%03d", i)}
+		if i%3 == 0 {
+			o.ReceiveMaximum = 2
+		}
+		clients[i] = s.MustDial(t, o)
+	}
+	topics := []string{"recipes/categories", "recipes/soups", "recipes/breads", "recipes/sauces", "recipes/desserts"}
+	var sent, answered atomic.Int64
+	end := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		for j := range inFlight {
+			wg.Go(func() {
+				for k := 0; time.Now().Before(end); k++ {
+					sent.Add(1)
+					rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+					r, err := c.Ask(rctx, appliance.Request{Topic: topics[(j+k)%len(topics)]})
+					cancel()
+					if err != nil {
+						t.Errorf("%s: %v", c.ID, err)
+						return
+					}
+					if r.Status != 200 {
+						t.Errorf("%s: %s", c.ID, r)
+						return
+					}
+					answered.Add(1)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(stop)
+	writerWG.Wait()
+	time.Sleep(200 * time.Millisecond)
+	for _, c := range clients {
+		if stray := c.Stray(); len(stray) > 0 {
+			t.Errorf("%s got %d duplicate or unasked replies", c.ID, len(stray))
+		}
+	}
+	if sent.Load() != answered.Load() || sent.Load() < devices*inFlight {
+		t.Fatalf("sent %d, answered %d", sent.Load(), answered.Load())
+	}
+	t.Logf("%d requests answered in %v (%.0f/s)", answered.Load(), duration, float64(answered.Load())/duration.Seconds())
+}
+
+// churnCatalog rewrites a category every 50 ms so that the read cache is
+// invalidated and requests keep going to the store.
+func churnCatalog(t *testing.T, s *testServer, stop <-chan struct{}) {
+	ctx := context.Background()
+	cat, err := s.Store.Category(ctx, "soups")
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		cat.Description = fmt.Sprintf("Soups, revision %d.", i)
+		if err := s.Store.PutCategory(ctx, cat); err != nil {
+			t.Error(err)
+			return
+		}
+	}
+}
+
+// TestShutdownAnswersInFlight: a graceful stop answers every request it has
+// accepted before it closes the connections.
+func TestShutdownAnswersInFlight(t *testing.T) {
+	s := MustRunMain(t)
+	dev := s.MustDial(t, appliance.Options{})
+	ctx := testContext(t, 10*time.Second)
+	stallRedis(s, 30*time.Millisecond)
+	topics := []string{"recipes/soups", "recipes/breads", "recipes/sauces", "recipes/desserts"}
+	var chans []<-chan *appliance.Reply
+	for _, topic := range topics {
+		ch, _, err := dev.Send(ctx, appliance.Request{Topic: topic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, ch)
+	}
+	time.Sleep(50 * time.Millisecond) // let the requests reach the pool
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range chans {
+		select {
+		case r := <-ch:
+			if r.Status != 200 {
+				t.Errorf("%s: %s", topics[i], r)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no reply across shutdown", topics[i])
+		}
+	}
+}

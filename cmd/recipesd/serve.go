@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/responder"
+	"github.com/recipesd/recipesd/seed"
+)
+
+// The concrete types meet their consumers' interfaces here, the one place
+// that knows both.
+var (
+	_ responder.Catalog = (*catalog.Store)(nil)
+	_ admin.Store       = (*catalog.Store)(nil)
+	_ seed.Writer       = (*catalog.Store)(nil)
+)
+
+// shutdownTimeout bounds a graceful stop.
+const shutdownTimeout = 5 * time.Second
+
+// Main is a running server. Its steps are separate so that the end-to-end
+// tests start the same program the binary does.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	// Listeners, when set, are used instead of the configured addresses.
+	MQTTListener net.Listener
+	HTTPListener net.Listener
+
+	Store     *catalog.Store
+	Responder *responder.Responder
+	Admin     *admin.Server
+}
+
+// serve runs "recipesd serve" until ctx ends.
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Logger: newLogger(cfg, stderr)}
+	if err := m.Run(ctx); err != nil {
+		_ = m.Close()
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+// Run opens the store and starts the responder and the admin server.
+func (m *Main) Run(ctx context.Context) error {
+	c, log := m.Config, m.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+		m.Logger = log
+	}
+	store, err := catalog.Open(ctx, catalog.Options{
+		RedisURL:  c.RedisURL,
+		DataDir:   c.DataDir,
+		KeyPrefix: c.KeyPrefix,
+		Timeout:   c.StoreTimeout,
+		Logger:    log,
+	})
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	if c.Demo {
+		if err := m.loadDemo(ctx); err != nil {
+			return err
+		}
+	}
+
+	m.Responder = responder.New(store, responder.Options{
+		Addr:          c.MQTTAddr,
+		Listener:      m.MQTTListener,
+		ReplyExpiry:   c.ReplyExpiry,
+		StoreTimeout:  c.StoreTimeout,
+		Workers:       c.Workers,
+		RequestRate:   c.DeviceRate,
+		RequestBurst:  c.DeviceBurst,
+		MaxPacketSize: uint32(c.MaxPacketSize),
+		Logger:        log,
+	})
+	if err := m.Responder.Start(ctx); err != nil {
+		return err
+	}
+
+	m.Admin = admin.New(store, admin.Options{
+		Addr:     c.HTTPAddr,
+		Listener: m.HTTPListener,
+		MQTTAddr: m.Responder.Addr(),
+		Logger:   log,
+	})
+	if err := m.Admin.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("ready: ask for recipes with", "command", tryCommand(m.Responder.Addr()))
+	return nil
+}
+
+// loadDemo fills an empty store with the demo catalog.
+func (m *Main) loadDemo(ctx context.Context) error {
+	cats, err := m.Store.Categories(ctx)
+	if err != nil {
+		return fmt.Errorf("check whether the catalog is empty: %w", err)
+	}
+	if len(cats) > 0 {
+		return nil
+	}
+	demo, err := seed.Demo()
+	if err != nil {
+		return fmt.Errorf("demo catalog: %w", err)
+	}
+	if err := seed.Load(ctx, m.Store, demo); err != nil {
+		return fmt.Errorf("load demo catalog: %w", err)
+	}
+	m.Logger.Info("loaded the demo catalog into the empty store",
+		"categories", len(demo.Categories), "recipes", len(demo.Recipes))
+	return nil
+}
+
+// Close stops everything in reverse start order within shutdownTimeout:
+// the HTTP side first, then the responder (which answers the requests it
+// has accepted), then the store. It is safe to call more than once.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	var errs []error
+	if m.Admin != nil {
+		errs = append(errs, m.Admin.Close(ctx))
+	}
+	if m.Responder != nil {
+		errs = append(errs, m.Responder.Close(ctx))
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// tryCommand is the mosquitto_rr line that asks the server for its
+// categories, printed at start so a newcomer can try it at once.
+func tryCommand(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || host == "::" || host == "0.0.0.0" || host == "[::]" {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i demo-oven -q 1 -t recipes/categories -e devices/demo-oven/replies -m '' -W 5", host, port)
+}

@@ -1,0 +1,190 @@
+package responder
+
+import (
+	"bytes"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// deviceHook is the responder's mochi hook: client ID checks, the ACL of
+// PROTOCOL.md §1, the Response Topic guard, and the session and PUBACK
+// events that drive each device's outbox.
+type deviceHook struct {
+	mqtt.HookBase
+	r *Responder
+}
+
+func (h *deviceHook) ID() string { return "recipesd-devices" }
+
+func (h *deviceHook) Provides(b byte) bool {
+	return bytes.Contains([]byte{
+		mqtt.OnConnect,
+		mqtt.OnConnectAuthenticate,
+		mqtt.OnACLCheck,
+		mqtt.OnSessionEstablished,
+		mqtt.OnDisconnect,
+		mqtt.OnClientExpired,
+		mqtt.OnPacketRead,
+		mqtt.OnPacketEncode,
+		mqtt.OnPublish,
+		mqtt.OnSubscribed,
+		mqtt.OnUnsubscribed,
+	}, []byte{b})
+}
+
+// OnConnect refuses client IDs that cannot be a single topic level.
+func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	if validDeviceID(pk.Connect.ClientIdentifier) {
+		return nil
+	}
+	_ = h.r.server.SendConnack(cl, packets.ErrClientIdentifierNotValid, false, nil)
+	return packets.ErrClientIdentifierNotValid
+}
+
+// OnConnectAuthenticate admits every well-formed device until device
+// credentials exist.
+func (h *deviceHook) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
+
+// OnACLCheck keeps each device inside its own topics: it may publish
+// requests under recipes/ and anything under devices/<id>/, and subscribe
+// only under devices/<id>/.
+func (h *deviceHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	if write && strings.HasPrefix(topic, requestPrefix) {
+		return true
+	}
+	return underDevice(topic, cl.ID)
+}
+
+// OnPublish refuses requests whose Response Topic the sender does not own
+// (PUBACK 0x87 at QoS 1; dropped at QoS 0) before mochi acknowledges them,
+// and keeps publishes under devices/ away from mochi's routing: the server
+// is the only peer there.
+func (h *deviceHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil
+	}
+	if strings.HasPrefix(pk.TopicName, devicePrefix) {
+		return pk, packets.CodeSuccessIgnore
+	}
+	rt := pk.Properties.ResponseTopic
+	if rt == "" {
+		return pk, nil
+	}
+	if why := checkResponseTopic(cl.ID, rt); why != "" {
+		h.r.stats.refused.Add(1)
+		h.r.log.Debug("request refused: response topic", "device", cl.ID, "response_topic", rt, "reason", why)
+		if pk.FixedHeader.Qos == 0 {
+			return pk, packets.ErrRejectPacket
+		}
+		return pk, packets.ErrNotAuthorized
+	}
+	return pk, nil
+}
+
+// OnSessionEstablished binds the connection to the device's outbox once
+// the CONNACK is out, so resent replies follow it.
+func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Net.Inline {
+		return
+	}
+	created := false
+	d := h.r.devices.session(cl.ID, func() *device {
+		created = true
+		return h.r.newDevice(cl.ID)
+	})
+	d.attach(cl, pk.Connect.Clean || created)
+}
+
+func (h *deviceHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
+	d := h.r.devices.get(cl.ID)
+	if d == nil {
+		return
+	}
+	d.detach(cl)
+	if expire && !cl.IsTakenOver() {
+		h.r.devices.remove(cl.ID, d)
+	}
+}
+
+func (h *deviceHook) OnClientExpired(cl *mqtt.Client) {
+	if d := h.r.devices.get(cl.ID); d != nil {
+		h.r.devices.remove(cl.ID, d)
+	}
+}
+
+// OnPacketRead sees the device's PUBACKs for the replies our outbox sent;
+// mochi ignores them because they are not in its inflight store.
+func (h *deviceHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Puback {
+		if d := h.r.devices.get(cl.ID); d != nil {
+			d.acked(pk.PacketID)
+		}
+	}
+	return pk, nil
+}
+
+// OnPacketEncode keeps the reply's user properties and completes the CONNACK: Response Information when asked
+// for, and the limits mochi does not advertise itself.
+func (h *deviceHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if pk.FixedHeader.Type == packets.Publish {
+		// A device that sets Request Problem Information to 0 makes mochi
+		// strip user properties from every packet, but MQTT-3.1.2-29 only
+		// forbids them outside PUBLISH, CONNACK and DISCONNECT, and the
+		// reply's "status" property is part of our contract.
+		pk.Mods.DisallowProblemInfo = false
+		return pk
+	}
+	if pk.FixedHeader.Type != packets.Connack || pk.ReasonCode >= packets.ErrUnspecifiedError.Code {
+		return pk
+	}
+	if cl.Properties.Props.RequestResponseInfo == 1 {
+		pk.Properties.ResponseInfo = DeviceTopicPrefix(cl.ID)
+	}
+	pk.Properties.MaximumPacketSize = h.r.opts.MaxPacketSize
+	pk.Properties.RetainAvailable = 0
+	pk.Properties.RetainAvailableFlag = true
+	return pk
+}
+
+func (h *deviceHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
+	if cl.Net.Inline {
+		return
+	}
+	d := h.r.devices.get(cl.ID)
+	if d == nil {
+		return
+	}
+	for i, s := range pk.Filters {
+		if i < len(codes) && codes[i] <= packets.CodeGrantedQos2.Code {
+			d.subscribe(subscription{filter: s.Filter, qos: min(codes[i], 1), id: s.Identifier})
+		}
+	}
+}
+
+func (h *deviceHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Net.Inline {
+		return
+	}
+	if d := h.r.devices.get(cl.ID); d != nil {
+		for _, s := range pk.Filters {
+			d.unsubscribe(s.Filter)
+		}
+	}
+}
+
+// underDevice reports whether topic lies under devices/<id>/, without
+// allocating: it runs for every publish and subscription.
+func underDevice(topic, id string) bool {
+	rest, ok := strings.CutPrefix(topic, devicePrefix)
+	return ok && len(rest) > len(id) && rest[len(id)] == '/' && rest[:len(id)] == id
+}
+
+func (r *Responder) newDevice(id string) *device {
+	return &device{
+		id:      id,
+		limit:   r.opts.OutboxLimit,
+		limiter: newTokenBucket(r.opts.RequestRate, r.opts.RequestBurst),
+	}
+}

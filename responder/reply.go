@@ -1,0 +1,124 @@
+package responder
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// Reply statuses of PROTOCOL.md §3.
+const (
+	StatusOK              = 200
+	StatusNotModified     = 304
+	StatusBadRequest      = 400
+	StatusNotFound        = 404
+	StatusTooLarge        = 413
+	StatusTooManyRequests = 429
+	StatusInternal        = 500
+	StatusUnavailable     = 503
+)
+
+// statusCodes maps domain error codes to reply statuses: the one table of
+// this transport (STYLE.md §5).
+var statusCodes = map[string]int{
+	recipes.EINVALID:     StatusBadRequest,
+	recipes.ENOTFOUND:    StatusNotFound,
+	recipes.ECONFLICT:    StatusBadRequest,
+	recipes.EUNAVAILABLE: StatusUnavailable,
+	recipes.EINTERNAL:    StatusInternal,
+}
+
+// errorCodes names each error status in the reply's error.code member.
+var errorCodes = map[int]string{
+	StatusBadRequest:      "bad_request",
+	StatusNotFound:        "not_found",
+	StatusTooLarge:        "too_large",
+	StatusTooManyRequests: "rate_limited",
+	StatusInternal:        "internal",
+	StatusUnavailable:     "unavailable",
+}
+
+var statusText = func() map[int]string {
+	m := map[int]string{}
+	for _, s := range []int{200, 304, 400, 404, 413, 429, 500, 503} {
+		m[s] = strconv.Itoa(s)
+	}
+	return m
+}()
+
+// encodeDocument builds {"status":200,"etag":"…","data":…}. ETags are hex
+// and need no escaping.
+func encodeDocument(doc recipes.Document) []byte {
+	b := make([]byte, 0, len(doc.Data)+len(doc.ETag)+40)
+	b = append(b, `{"status":200,"etag":"`...)
+	b = append(b, doc.ETag...)
+	b = append(b, `","data":`...)
+	b = append(b, doc.Data...)
+	return append(b, '}')
+}
+
+// encodeNotModified builds {"status":304,"etag":"…"}.
+func encodeNotModified(etag string) []byte {
+	b := make([]byte, 0, len(etag)+32)
+	b = append(b, `{"status":304,"etag":"`...)
+	b = append(b, etag...)
+	return append(b, `"}`...)
+}
+
+type errorBody struct {
+	Status int       `json:"status"`
+	Error  errorInfo `json:"error"`
+}
+
+type errorInfo struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// encodeError builds {"status":4xx|5xx,"error":{"code":…,"message":…}}.
+func encodeError(status int, message string) []byte {
+	b, _ := json.Marshal(errorBody{Status: status, Error: errorInfo{Code: errorCodes[status], Message: message}})
+	return b
+}
+
+// replyPacket builds the PUBLISH that answers req with body.
+func (r *Responder) replyPacket(req *request, status int, body []byte, now int64) *packets.Packet {
+	return &packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: req.qos},
+		TopicName:   req.responseTopic,
+		Payload:     body,
+		Properties: packets.Properties{
+			ContentType:       "application/json",
+			PayloadFormat:     1,
+			PayloadFormatFlag: true,
+			CorrelationData:   req.correlation,
+			User:              []packets.UserProperty{{Key: "status", Val: statusText[status]}},
+		},
+		Created: now,
+		// mochi's WritePacket turns Expiry into the remaining Message Expiry
+		// Interval when the packet is written, so a reply that waited in an
+		// offline device's outbox arrives with less time left, or not at all.
+		Expiry: now + int64(r.opts.ReplyExpiry.Seconds()),
+	}
+}
+
+// packetSize returns an upper bound of pk's encoded size, to compare with
+// the device's Maximum Packet Size before the write would fail.
+func packetSize(pk *packets.Packet) int {
+	p := &pk.Properties
+	props := 2 + len(p.ContentType) + 1 + 2 + 5 // content type, payload format, expiry
+	if p.CorrelationData != nil {
+		props += 3 + len(p.CorrelationData)
+	}
+	for _, u := range p.User {
+		props += 5 + len(u.Key) + len(u.Val)
+	}
+	for range p.SubscriptionIdentifier {
+		props += 5
+	}
+	remaining := 2 + len(pk.TopicName) + 2 + 4 + props + len(pk.Payload)
+	return 1 + 4 + remaining
+}

@@ -1,0 +1,252 @@
+package responder
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// MaxCorrelationData is the longest Correlation Data a request may carry.
+const MaxCorrelationData = 256
+
+// request is one appliance query on its way to a reply.
+type request struct {
+	deviceID      string
+	topic         string
+	responseTopic string
+	correlation   []byte
+	qos           byte
+	ifNoneMatch   string
+	query         recipes.Query
+
+	received time.Time
+	expires  time.Time // zero: the request does not expire
+	answerBy time.Time // when a store lookup gives up and answers 503
+}
+
+func (q *request) expired(now time.Time) bool {
+	return !q.expires.IsZero() && now.After(q.expires)
+}
+
+// handleRequest is mochi's inline subscriber for recipes/#. It runs on the
+// publishing device's connection goroutine, so it only does work that cannot
+// block: a cache hit is answered here, anything else goes to the pool.
+func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+	now := time.Now()
+	r.stats.requests.Add(1)
+	rt := pk.Properties.ResponseTopic
+	if rt == "" {
+		r.stats.noResponseTopic.Add(1)
+		return
+	}
+	if checkResponseTopic(pk.Origin, rt) != "" {
+		// The publish hook has refused it already; never answer it.
+		r.stats.refused.Add(1)
+		return
+	}
+	req := &request{
+		deviceID:      pk.Origin,
+		topic:         pk.TopicName,
+		responseTopic: rt,
+		correlation:   pk.Properties.CorrelationData,
+		received:      now,
+		answerBy:      now.Add(r.opts.StoreTimeout),
+	}
+	if pk.FixedHeader.Qos > 0 {
+		req.qos = 1 // QoS 2 requests are answered at QoS 1
+	}
+	if mei := pk.Properties.MessageExpiryInterval; mei > 0 {
+		req.expires = now.Add(time.Duration(mei) * time.Second)
+	}
+	for _, u := range pk.Properties.User {
+		if u.Key == "if-none-match" {
+			req.ifNoneMatch = u.Val
+		}
+	}
+
+	r.gate.RLock()
+	defer r.gate.RUnlock()
+	if r.closing {
+		r.answer(req, recipes.Document{}, errShuttingDown, true)
+		return
+	}
+	d := r.devices.get(req.deviceID)
+	if len(req.correlation) > MaxCorrelationData {
+		r.answerStatus(req, StatusBadRequest, fmt.Sprintf("correlation data is %d bytes; the limit is %d", len(req.correlation), MaxCorrelationData), true)
+		return
+	}
+	if d != nil && !d.limiter.allow(now) {
+		r.answerStatus(req, StatusTooManyRequests, "request rate exceeded; slow down", true)
+		return
+	}
+	q, err := parseRequestTopic(pk.TopicName)
+	if err == nil {
+		err = parsePayload(pk.Properties.ContentType, pk.Payload, &q)
+	}
+	if err == nil {
+		err = q.Validate()
+	}
+	if err != nil {
+		r.answer(req, recipes.Document{}, err, true)
+		return
+	}
+	if d != nil {
+		q.Model = d.model
+	}
+	req.query = q
+
+	doc, err := r.catalog.FindCached(q)
+	if !errors.Is(err, recipes.ErrUncached) {
+		r.answer(req, doc, err, true)
+		return
+	}
+	r.pending.Add(1)
+	select {
+	case r.jobs <- req:
+	default:
+		r.pending.Done()
+		r.answerStatus(req, StatusUnavailable, "server busy; retry shortly", true)
+	}
+}
+
+// work answers queued requests until the queue is closed.
+func (r *Responder) work() {
+	defer r.workers.Done()
+	for req := range r.jobs {
+		r.lookup(req)
+		r.pending.Done()
+	}
+}
+
+// lookup answers req from the store within its answer deadline, so that a
+// down or stalled store yields a 503 in time rather than silence.
+func (r *Responder) lookup(req *request) {
+	deadline := req.answerBy
+	if !req.expires.IsZero() && req.expires.Before(deadline) {
+		deadline = req.expires
+	}
+	var (
+		doc recipes.Document
+		err error
+	)
+	if time.Until(deadline) <= 0 {
+		err = recipes.Errorf(recipes.EUNAVAILABLE, "catalog store did not answer in time")
+	} else {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		doc, err = r.catalog.Find(ctx, req.query)
+		cancel()
+	}
+	r.answer(req, doc, err, false)
+}
+
+// answer turns a catalog result into the reply for req and delivers it.
+func (r *Responder) answer(req *request, doc recipes.Document, err error, inline bool) {
+	if err != nil {
+		status, ok := statusCodes[recipes.ErrorCode(err)]
+		if !ok {
+			status = StatusInternal
+		}
+		msg := recipes.ErrorMessage(err)
+		switch status {
+		case StatusInternal:
+			trace := newTrace()
+			msg = "internal error (trace " + trace + ")"
+			r.log.Error("request failed", "trace", trace, "device", req.deviceID, "topic", req.topic,
+				"correlation", hex.EncodeToString(req.correlation), "error", err)
+		case StatusUnavailable:
+			r.log.Warn("request not answered from the store", "device", req.deviceID, "topic", req.topic, "error", err)
+		}
+		r.answerStatus(req, status, msg, inline)
+		return
+	}
+	if req.ifNoneMatch != "" && req.ifNoneMatch == doc.ETag {
+		r.send(req, StatusNotModified, encodeNotModified(doc.ETag), inline)
+		return
+	}
+	r.send(req, StatusOK, encodeDocument(doc), inline)
+}
+
+func (r *Responder) answerStatus(req *request, status int, msg string, inline bool) {
+	r.send(req, status, encodeError(status, msg), inline)
+}
+
+// send delivers one reply to req's device, shrinking it to a 413 when it
+// would exceed the device's Maximum Packet Size.
+func (r *Responder) send(req *request, status int, body []byte, inline bool) {
+	now := time.Now()
+	if req.expired(now) {
+		r.stats.expired.Add(1)
+		return
+	}
+	d := r.devices.get(req.deviceID)
+	if d == nil {
+		r.stats.undeliverable.Add(1)
+		return
+	}
+	pk := r.replyPacket(req, status, body, now.Unix())
+	if max := d.maxPacketSize(); max > 0 && packetSize(pk) > int(max) {
+		status = StatusTooLarge
+		pk = r.replyPacket(req, status, encodeError(status,
+			fmt.Sprintf("reply of %d bytes exceeds your Maximum Packet Size of %d; ask with a smaller limit", len(body), max)), now.Unix())
+		if packetSize(pk) > int(max) {
+			r.stats.undeliverable.Add(1)
+			return
+		}
+	}
+	if !d.deliver(pk, inline) {
+		r.stats.undeliverable.Add(1)
+		return
+	}
+	r.stats.replied(status, now.Sub(req.received))
+}
+
+// parsePayload reads the optional JSON object of a request into q.
+func parsePayload(contentType string, payload []byte, q *recipes.Query) error {
+	if contentType != "" {
+		mt, _, err := mime.ParseMediaType(contentType)
+		if err != nil || mt != "application/json" {
+			return recipes.Errorf(recipes.EINVALID, "content type %q is not application/json", contentType)
+		}
+	}
+	payload = bytes.TrimSpace(payload)
+	if len(payload) == 0 {
+		return nil
+	}
+	var opts struct {
+		Q      json.RawMessage `json:"q"`
+		Limit  json.RawMessage `json:"limit"`
+		Cursor json.RawMessage `json:"cursor"`
+	}
+	if payload[0] != '{' || json.Unmarshal(payload, &opts) != nil {
+		return recipes.Errorf(recipes.EINVALID, "payload must be empty or a JSON object")
+	}
+	if opts.Q != nil && json.Unmarshal(opts.Q, &q.Text) != nil {
+		return recipes.Errorf(recipes.EINVALID, "q must be a string")
+	}
+	if opts.Cursor != nil && json.Unmarshal(opts.Cursor, &q.Cursor) != nil {
+		return recipes.Errorf(recipes.EINVALID, "cursor must be a string")
+	}
+	if opts.Limit != nil {
+		if err := json.Unmarshal(opts.Limit, &q.Limit); err != nil || q.Limit == 0 {
+			return recipes.Errorf(recipes.EINVALID, "limit must be an integer between 1 and %d", recipes.MaxLimit)
+		}
+	}
+	return nil
+}
+
+func newTrace() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
