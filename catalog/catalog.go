@@ -1,0 +1,192 @@
+// Package catalog stores categories and recipes in Redis and serves the
+// published catalog to the responder from an in-process cache.
+//
+// Every Redis detail lives here: the key schema (see keys.go), atomic writes
+// (WATCH + MULTI/EXEC, never Lua), the catalog version and its pub/sub
+// change channel, content-derived ETags and the cache that answers
+// appliances without a round trip. With an empty [Options.RedisURL], [Open]
+// runs an embedded miniredis whose every write is journaled and fsynced
+// under [Options.DataDir] before it returns, so the one-command setup is as
+// durable as a real Redis with an append-only file.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options configures a [Store]. The zero value runs an embedded store, which
+// then needs DataDir.
+type Options struct {
+	// RedisURL selects the Redis to use: redis://, rediss:// or unix:// for
+	// one server, a master_name query parameter for Sentinel, and the
+	// redis+cluster:// or rediss+cluster:// scheme for Cluster. Empty starts
+	// an embedded miniredis persisted under DataDir.
+	RedisURL string
+	DataDir  string // embedded mode only, and required then
+
+	// KeyPrefix namespaces every key as "{"+KeyPrefix+"}:...". The braces
+	// make it a hash tag, so all keys share one Cluster slot and
+	// MULTI/EXEC works everywhere. Default "recipesd".
+	KeyPrefix string
+
+	Timeout   time.Duration // per Redis round trip, default 300ms
+	CacheSize int           // full recipes kept in memory, default 10000
+	Logger    *slog.Logger  // nil discards logs
+}
+
+// Defaults for [Options].
+const (
+	DefaultKeyPrefix = "recipesd"
+	DefaultTimeout   = 300 * time.Millisecond
+	DefaultCacheSize = 10000
+)
+
+func (o *Options) ensureDefaults() {
+	if o.KeyPrefix == "" {
+		o.KeyPrefix = DefaultKeyPrefix
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Store is the catalog. It is safe for concurrent use; create it with
+// [Open] and release it with [Store.Close].
+type Store struct {
+	opts Options
+	log  *slog.Logger
+	keys keys
+	rdb  redis.UniversalClient
+	emb  *embedded // nil when RedisURL is set
+
+	cache atomic.Pointer[generation]
+
+	ps        *redis.PubSub
+	cancel    context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open connects to the Redis named by opts (or starts the embedded one),
+// checks that it answers and starts the goroutine that keeps the cache
+// coherent with writes from other processes. Embedded mode returns a
+// [*LockedError] if another process uses DataDir.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	opts.ensureDefaults()
+	if strings.ContainsAny(opts.KeyPrefix, "{}") {
+		return nil, fmt.Errorf("catalog: key prefix %q must not contain braces", opts.KeyPrefix)
+	}
+	s := &Store{
+		opts: opts,
+		log:  opts.Logger.With("component", "catalog"),
+		keys: newKeys(opts.KeyPrefix),
+		done: make(chan struct{}),
+	}
+	if opts.RedisURL == "" {
+		emb, err := openEmbedded(ctx, opts, s.log)
+		if err != nil {
+			return nil, err
+		}
+		s.emb = emb
+		s.rdb = emb.client(opts)
+	} else {
+		rdb, err := newClient(opts)
+		if err != nil {
+			return nil, err
+		}
+		s.rdb = rdb
+	}
+	// Subscribe before anything is cached, so that no change made after a
+	// fill can go unannounced.
+	s.ps = s.rdb.Subscribe(ctx, s.keys.changes)
+	v, err := s.subscribed(ctx)
+	if err != nil {
+		_ = s.ps.Close()
+		_ = s.closeClient()
+		return nil, fmt.Errorf("catalog: open: %w", err)
+	}
+	s.invalidate(v)
+
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	go s.watch(wctx, s.ps)
+	s.log.Info("catalog opened", "embedded", s.emb != nil, "prefix", opts.KeyPrefix)
+	return s, nil
+}
+
+// Close stops the background goroutine and closes the Redis client. In
+// embedded mode it also compacts the journal into a snapshot and releases
+// DataDir. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		_ = s.ps.Close() // unblocks the receive in watch
+		<-s.done
+		s.closeErr = s.closeClient()
+	})
+	return s.closeErr
+}
+
+func (s *Store) closeClient() error {
+	err := s.rdb.Close()
+	if s.emb != nil {
+		err = errors.Join(err, s.emb.close())
+	}
+	if err != nil {
+		return fmt.Errorf("catalog: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that Redis answers. It returns EUNAVAILABLE if it does not.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	return storeErr("ping", s.rdb.Ping(ctx).Err())
+}
+
+// Version returns the catalog version, which every write increments.
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	v, err := s.rdb.Get(ctx, s.keys.version).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, storeErr("get version", err)
+	}
+	return v, nil
+}
+
+// subscribed waits for the change subscription to be confirmed, which
+// also proves that Redis answers, and returns the version then.
+func (s *Store) subscribed(ctx context.Context) (int64, error) {
+	rctx, cancel := s.rt(ctx)
+	defer cancel()
+	if _, err := s.ps.Receive(rctx); err != nil {
+		return 0, storeErr("subscribe to changes", err)
+	}
+	return s.Version(ctx)
+}
+
+// rt bounds one Redis round trip.
+func (s *Store) rt(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.Timeout)
+}

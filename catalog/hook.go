@@ -1,0 +1,201 @@
+package catalog
+
+import (
+	"context"
+	"encoding"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// embedded is a [redis.Hook]: every command that may change data runs with
+// the write lock held and is appended to the journal, fsynced, before its
+// caller sees the result. Holding the lock across execution and append
+// keeps the journal in execution order.
+
+// DialHook implements [redis.Hook].
+func (e *embedded) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook implements [redis.Hook].
+func (e *embedded) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !journaled(cmd.Name()) {
+			return next(ctx, cmd)
+		}
+		return e.logged(ctx, []redis.Cmder{cmd}, false, func(ctx context.Context) error { return next(ctx, cmd) })
+	}
+}
+
+// ProcessPipelineHook implements [redis.Hook] for pipelines and MULTI/EXEC.
+func (e *embedded) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		body, tx := cmds, false
+		if n := len(cmds); n >= 2 && cmds[0].Name() == "multi" && cmds[n-1].Name() == "exec" {
+			body, tx = cmds[1:n-1], true
+		}
+		if !slices.ContainsFunc(body, func(c redis.Cmder) bool { return journaled(c.Name()) }) {
+			return next(ctx, cmds)
+		}
+		return e.logged(ctx, body, tx, func(ctx context.Context) error { return next(ctx, cmds) })
+	}
+}
+
+// logged runs cmds (through run) under the write lock and journals those
+// that took effect as one record.
+func (e *embedded) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run func(context.Context) error) error {
+	args := make([][]bstr, 0, len(cmds))
+	for _, c := range cmds {
+		if !journaled(c.Name()) {
+			continue
+		}
+		a, err := cmdArgs(c)
+		if err != nil {
+			return refuse(cmds, err)
+		}
+		args = append(args, a)
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return refuse(cmds, redis.ErrClosed)
+	}
+	if e.failed != nil {
+		return refuse(cmds, e.failed)
+	}
+	// Once sent, the write happens in memory; the caller's deadline must
+	// not make us give up on learning whether it did.
+	err := run(context.WithoutCancel(ctx))
+
+	var done [][]bstr
+	switch {
+	case tx && (err == nil || isReplyErr(err) && !errors.Is(err, redis.TxFailedErr) &&
+		!redis.IsExecAbortError(err) && !transientReply(err)):
+		done = args // EXEC ran; a command failing inside it changed nothing, on replay too
+	case tx && !isReplyErr(err):
+		e.log.Warn("outcome of a transaction unknown; not journaled", "error", err)
+	case !tx && (err == nil || errors.Is(err, redis.Nil)):
+		done = args
+	case !tx && !isReplyErr(err):
+		e.log.Warn("outcome of a write unknown; not journaled", "command", cmds[0].Name(), "error", err)
+	}
+	if len(done) == 0 {
+		return err
+	}
+	if jerr := e.record(done); jerr != nil {
+		return jerr
+	}
+	return err
+}
+
+// refuse fails cmds without running them.
+func refuse(cmds []redis.Cmder, err error) error {
+	for _, c := range cmds {
+		c.SetErr(err)
+	}
+	return err
+}
+
+// record appends one journal record; the caller holds e.mu.
+func (e *embedded) record(cmds [][]bstr) error {
+	line, err := encodeLine(record{Seq: e.seq + 1, Time: time.Now().UnixMilli(), Cmds: cmds})
+	if err == nil {
+		err = e.jr.append(line)
+	}
+	if err != nil {
+		e.failed = fmt.Errorf("catalog: journal %s: %w", e.jr.path, err)
+		e.log.Error("cannot write the journal; refusing further writes until restart", "error", err)
+		return e.failed
+	}
+	e.seq++
+	if e.jr.size >= e.compactAt {
+		if err := e.compactLocked(); err != nil {
+			// Not fatal: the journal still has everything.
+			e.log.Error("cannot compact the journal", "error", err)
+		}
+	}
+	return nil
+}
+
+// cmdArgs renders c's arguments as go-redis sends them.
+func cmdArgs(c redis.Cmder) ([]bstr, error) {
+	in := c.Args()
+	out := make([]bstr, len(in))
+	for i, a := range in {
+		var s string
+		switch v := a.(type) {
+		case string:
+			s = v
+		case []byte:
+			s = string(v)
+		case int:
+			s = strconv.Itoa(v)
+		case int64:
+			s = strconv.FormatInt(v, 10)
+		case int32:
+			s = strconv.FormatInt(int64(v), 10)
+		case uint64:
+			s = strconv.FormatUint(v, 10)
+		case uint32:
+			s = strconv.FormatUint(uint64(v), 10)
+		case float64:
+			s = strconv.FormatFloat(v, 'f', -1, 64)
+		case float32:
+			s = strconv.FormatFloat(float64(v), 'f', -1, 64)
+		case bool:
+			s = "0"
+			if v {
+				s = "1"
+			}
+		case time.Duration:
+			s = strconv.FormatInt(v.Nanoseconds(), 10)
+		case time.Time:
+			s = v.Format(time.RFC3339Nano)
+		case net.IP:
+			s = string(v)
+		case encoding.BinaryMarshaler:
+			b, err := v.MarshalBinary()
+			if err != nil {
+				return nil, fmt.Errorf("catalog: journal %s argument: %w", c.Name(), err)
+			}
+			s = string(b)
+		case nil:
+		default:
+			return nil, fmt.Errorf("catalog: cannot journal a %T argument of %s", a, c.Name())
+		}
+		out[i] = bstr(s)
+	}
+	return out, nil
+}
+
+// journaled reports whether a command may change data. The list is of the
+// commands that do not (reads, connection and transaction control,
+// pub/sub); anything else, including commands unknown here, is journaled,
+// so a gap in this list costs journal space, never data.
+func journaled(name string) bool {
+	switch name {
+	case "get", "mget", "getrange", "strlen", "substr", "lcs", "exists", "type", "ttl", "pttl",
+		"expiretime", "pexpiretime", "keys", "scan", "randomkey", "dbsize", "dump", "object", "memory",
+		"hget", "hmget", "hgetall", "hkeys", "hvals", "hlen", "hexists", "hstrlen", "hscan",
+		"hrandfield", "httl", "hpttl", "hexpiretime", "hpexpiretime",
+		"zrange", "zrangebyscore", "zrangebylex", "zrevrange", "zrevrangebyscore", "zrevrangebylex",
+		"zscore", "zmscore", "zcard", "zcount", "zlexcount", "zrank", "zrevrank", "zscan",
+		"zrandmember", "zunion", "zinter", "zdiff", "zintercard",
+		"smembers", "sismember", "smismember", "scard", "srandmember", "sscan", "sinter", "sunion",
+		"sdiff", "sintercard", "lrange", "llen", "lindex", "lpos",
+		"xrange", "xrevrange", "xlen", "xinfo", "bitcount", "getbit", "bitpos", "pfcount",
+		"geopos", "geodist", "geohash", "geosearch", "georadius_ro", "georadiusbymember_ro", "sort_ro",
+		"ping", "echo", "hello", "auth", "select", "client", "info", "time", "command", "config",
+		"quit", "reset", "readonly", "readwrite", "role", "lastsave", "wait", "cluster",
+		"watch", "unwatch", "multi", "exec", "discard",
+		"publish", "spublish", "subscribe", "unsubscribe", "psubscribe", "punsubscribe",
+		"ssubscribe", "sunsubscribe", "pubsub":
+		return false
+	}
+	return true
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package catalog
+
+import "os"
+
+// tryLock does not lock on systems without flock: two processes must not
+// share a data directory there.
+func tryLock(*os.File) error { return nil }

@@ -1,0 +1,199 @@
+package catalog_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// testEnv is one Redis namespace shared by the stores of a test: a fresh
+// miniredis, or, with REDIS_URL set, that real Redis under a key prefix of
+// the test's own, deleted afterwards.
+type testEnv struct {
+	URL    string
+	Prefix string
+	MR     *miniredis.Miniredis // nil against a real Redis
+	RDB    *redis.Client        // for looking behind the store's back
+}
+
+func newEnv(tb testing.TB) *testEnv {
+	tb.Helper()
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == '{' || r == '}' {
+			return '-'
+		}
+		return r
+	}, tb.Name())
+	env := &testEnv{Prefix: fmt.Sprintf("t-%s-%08x", name, rand.Uint32())}
+	if url := os.Getenv("REDIS_URL"); url != "" {
+		env.URL = url
+	} else {
+		env.MR = miniredis.RunT(tb)
+		env.URL = "redis://" + env.MR.Addr() + "/0"
+	}
+	opt, err := redis.ParseURL(env.URL)
+	if err != nil {
+		tb.Fatalf("ParseURL(%q): %v", env.URL, err)
+	}
+	env.RDB = redis.NewClient(opt)
+	tb.Cleanup(func() {
+		if env.MR == nil {
+			ctx := context.Background()
+			iter := env.RDB.Scan(ctx, 0, "{"+env.Prefix+"}:*", 1000).Iterator()
+			for iter.Next(ctx) {
+				env.RDB.Del(ctx, iter.Val())
+			}
+		}
+		_ = env.RDB.Close()
+	})
+	return env
+}
+
+// Key returns the full Redis key for a key-schema suffix such as "pub:cats".
+func (env *testEnv) Key(suffix string) string { return "{" + env.Prefix + "}:" + suffix }
+
+// Open opens a store on env and closes it when the test ends.
+func (env *testEnv) Open(tb testing.TB) *catalog.Store {
+	tb.Helper()
+	return mustOpen(tb, catalog.Options{RedisURL: env.URL, KeyPrefix: env.Prefix})
+}
+
+func mustOpen(tb testing.TB, opts catalog.Options) *catalog.Store {
+	tb.Helper()
+	opts.Logger = testLogger()
+	s, err := catalog.Open(context.Background(), opts)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// MustOpenStore opens a store on a fresh namespace of miniredis, or of
+// the Redis at REDIS_URL.
+func MustOpenStore(tb testing.TB) *catalog.Store {
+	tb.Helper()
+	return newEnv(tb).Open(tb)
+}
+
+// testLogger discards logs unless CATALOG_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("CATALOG_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func category(slug string, pos int) recipes.Category {
+	return recipes.Category{Slug: slug, Name: "Name of " + slug, Position: pos}
+}
+
+func recipe(id, cat, title string, opts ...func(*recipes.Recipe)) recipes.Recipe {
+	r := recipes.Recipe{
+		ID: id, Category: cat, Title: title, Servings: 2, TotalMinutes: 30, Difficulty: recipes.Easy,
+		Ingredients: []recipes.Ingredient{{Name: "water", Quantity: 500, Unit: "ml"}},
+		Steps:       []recipes.Step{{Text: "Boil.", Minutes: 10}},
+	}
+	for _, o := range opts {
+		o(&r)
+	}
+	return r
+}
+
+func withTags(tags ...string) func(*recipes.Recipe) { return func(r *recipes.Recipe) { r.Tags = tags } }
+func withModels(ms ...string) func(*recipes.Recipe) { return func(r *recipes.Recipe) { r.Models = ms } }
+func withServings(n int) func(*recipes.Recipe)      { return func(r *recipes.Recipe) { r.Servings = n } }
+
+func mustPutCategory(tb testing.TB, s *catalog.Store, cs ...recipes.Category) {
+	tb.Helper()
+	for _, c := range cs {
+		if err := s.PutCategory(context.Background(), c); err != nil {
+			tb.Fatalf("PutCategory(%s): %v", c.Slug, err)
+		}
+	}
+}
+
+func mustPutRecipe(tb testing.TB, s *catalog.Store, rs ...recipes.Recipe) {
+	tb.Helper()
+	for _, r := range rs {
+		if err := s.PutRecipe(context.Background(), r); err != nil {
+			tb.Fatalf("PutRecipe(%s): %v", r.ID, err)
+		}
+	}
+}
+
+func mustFind(tb testing.TB, s *catalog.Store, q recipes.Query) recipes.Document {
+	tb.Helper()
+	doc, err := s.Find(context.Background(), q)
+	if err != nil {
+		tb.Fatalf("Find(%+v): %v", q, err)
+	}
+	return doc
+}
+
+type listData struct {
+	Items []recipes.Summary `json:"items"`
+	Next  *string           `json:"next"`
+}
+
+type categoryData struct {
+	Items []recipes.Category `json:"items"`
+}
+
+func decode[T any](tb testing.TB, doc recipes.Document) T {
+	tb.Helper()
+	var v T
+	if err := json.Unmarshal(doc.Data, &v); err != nil {
+		tb.Fatalf("decode %s: %v", doc.Data, err)
+	}
+	return v
+}
+
+func ids(sums []recipes.Summary) []string {
+	out := make([]string, len(sums))
+	for i, s := range sums {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// assertCode checks err's domain code and, if msg is not empty, message.
+func assertCode(tb testing.TB, err error, code, msg string) {
+	tb.Helper()
+	if got := recipes.ErrorCode(err); got != code {
+		tb.Fatalf("ErrorCode(%v) = %q, want %q", err, got, code)
+	}
+	if msg != "" {
+		if got := recipes.ErrorMessage(err); got != msg {
+			tb.Fatalf("ErrorMessage = %q, want %q", got, msg)
+		}
+	}
+}
+
+// eventually polls cond every 10ms until it holds or d passes.
+func eventually(tb testing.TB, d time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
