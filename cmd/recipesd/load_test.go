@@ -145,7 +145,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 	s := MustRunMain(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	stallRedis(s, 30*time.Millisecond)
+	stallRedis(t, s, 30*time.Millisecond)
 	topics := []string{"recipes/soups", "recipes/breads", "recipes/sauces", "recipes/desserts"}
 	var chans []<-chan *appliance.Reply
 	for _, topic := range topics {

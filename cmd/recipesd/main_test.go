@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/cmd/internal/appliance"
 )
 
@@ -23,6 +26,12 @@ type testServer struct {
 }
 
 var deviceSeq atomic.Int64
+
+func TestMain(m *testing.M) {
+	// go-redis prints every failed dial of the outage tests to stderr.
+	catalog.RouteDriverLogs(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
 
 // MustRunMain starts recipesd as the binary would, with the demo catalog in
 // a fresh miniredis, on random loopback ports. change may adjust the config.

@@ -260,7 +260,7 @@ func TestStoreStallAnswers503Fast(t *testing.T) {
 	s := MustRunMain(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	stallRedis(s, 3*time.Second)
+	stallRedis(t, s, 3*time.Second)
 	start := time.Now()
 	r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/breads"})
 	if err != nil {
@@ -275,7 +275,7 @@ func TestExpiredRequestIsNotAnswered(t *testing.T) {
 	s := MustRunMain(t, func(c *Config) { c.StoreTimeout = 4 * time.Second })
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	stallRedis(s, 2*time.Second)
+	stallRedis(t, s, 2*time.Second)
 	ch, _, err := dev.Send(ctx, appliance.Request{Topic: "recipes/desserts", MessageExpiry: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -48,6 +48,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	m := &Main{Config: cfg, Logger: newLogger(cfg, stderr)}
+	catalog.RouteDriverLogs(m.Logger.With("component", "catalog"))
 	if err := m.Run(ctx); err != nil {
 		_ = m.Close()
 		return err
