@@ -95,9 +95,11 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 		return h.r.newDevice(cl.ID)
 	})
 	d.attach(cl, pk.Connect.Clean || created)
+	h.r.stats.connected.Add(1)
 }
 
 func (h *deviceHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
+	h.r.stats.connected.Add(-1)
 	d := h.r.devices.get(cl.ID)
 	if d == nil {
 		return

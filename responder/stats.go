@@ -5,6 +5,15 @@ import (
 	"time"
 )
 
+// LatencyBuckets are the upper bounds of the reply latency histogram.
+var LatencyBuckets = []time.Duration{
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2500 * time.Millisecond, 5 * time.Second,
+}
+
 // Stats are the responder's counters since start.
 type Stats struct {
 	Requests        int64         // requests handed to the responder
@@ -14,7 +23,37 @@ type Stats struct {
 	Undeliverable   int64         // answered, but the device cannot take the reply
 	Replies         map[int]int64 // replies by status
 	LatencyTotal    time.Duration // summed request-to-reply time of all replies
-	Devices         int           // device sessions known (online or not)
+
+	// Latency counts replies by request-to-reply time: Latency[i] counts
+	// those up to LatencyBuckets[i], the last element those above all.
+	Latency []int64
+
+	Devices   int // device sessions known (online or not)
+	Connected int // devices connected now
+}
+
+// Quantile estimates the q-quantile (0..1) of reply latency from the
+// histogram, as the upper bound of the bucket it falls in.
+func (s Stats) Quantile(q float64) time.Duration {
+	var total int64
+	for _, n := range s.Latency {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := int64(q*float64(total) + 0.5)
+	var seen int64
+	for i, n := range s.Latency {
+		seen += n
+		if seen >= rank && n > 0 {
+			if i < len(LatencyBuckets) {
+				return LatencyBuckets[i]
+			}
+			break
+		}
+	}
+	return LatencyBuckets[len(LatencyBuckets)-1]
 }
 
 type stats struct {
@@ -24,7 +63,9 @@ type stats struct {
 	expired         atomic.Int64
 	undeliverable   atomic.Int64
 	latency         atomic.Int64
+	connected       atomic.Int64
 	replies         [8]atomic.Int64 // indexed like replyStatuses
+	buckets         [16]atomic.Int64
 }
 
 var replyStatuses = [8]int{200, 304, 400, 404, 413, 429, 500, 503}
@@ -36,6 +77,11 @@ func (s *stats) replied(status int, took time.Duration) {
 		}
 	}
 	s.latency.Add(int64(took))
+	i := 0
+	for i < len(LatencyBuckets) && took > LatencyBuckets[i] {
+		i++
+	}
+	s.buckets[i].Add(1)
 }
 
 func (s *stats) snapshot(g *registry) Stats {
@@ -47,11 +93,16 @@ func (s *stats) snapshot(g *registry) Stats {
 		Undeliverable:   s.undeliverable.Load(),
 		LatencyTotal:    time.Duration(s.latency.Load()),
 		Replies:         map[int]int64{},
+		Latency:         make([]int64, len(LatencyBuckets)+1),
+		Connected:       int(s.connected.Load()),
 	}
 	for i, st := range replyStatuses {
 		if n := s.replies[i].Load(); n > 0 {
 			out.Replies[st] = n
 		}
+	}
+	for i := range out.Latency {
+		out.Latency[i] = s.buckets[i].Load()
 	}
 	g.mu.RLock()
 	out.Devices = len(g.devices)

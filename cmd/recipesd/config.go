@@ -15,14 +15,20 @@ import (
 // errHelp is returned when -h was asked for; the help has been printed.
 var errHelp = errors.New("help requested")
 
-// Config is everything "recipesd serve" can be told.
-type Config struct {
-	MQTTAddr  string
-	HTTPAddr  string
+// StoreConfig says where the catalog store is; every subcommand that
+// opens the store takes these flags.
+type StoreConfig struct {
 	DataDir   string
 	RedisURL  string
 	KeyPrefix string
-	Demo      bool
+}
+
+// Config is everything "recipesd serve" can be told.
+type Config struct {
+	StoreConfig
+	MQTTAddr string
+	HTTPAddr string
+	Demo     bool
 
 	ReplyExpiry   time.Duration
 	StoreTimeout  time.Duration
@@ -119,9 +125,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	e := &envFlags{fs: fs, getenv: getenv}
 	e.String(&c.MQTTAddr, "mqtt-addr", "RECIPESD_MQTT_ADDR", ":1883", "MQTT 5 listen address")
 	e.String(&c.HTTPAddr, "http-addr", "RECIPESD_HTTP_ADDR", ":8080", "admin UI and API listen address")
-	e.String(&c.DataDir, "data-dir", "RECIPESD_DATA_DIR", "./data", "directory of the embedded catalog store")
-	e.String(&c.RedisURL, "redis-url", "RECIPESD_REDIS_URL", "", "Redis URL (redis://host:port/db); empty runs the embedded store in -data-dir")
-	e.String(&c.KeyPrefix, "key-prefix", "RECIPESD_KEY_PREFIX", "recipesd", "prefix of every Redis key")
+	e.store(&c.StoreConfig)
 	e.Bool(&c.Demo, "demo", "RECIPESD_DEMO", true, "load the demo catalog when the store is empty")
 	e.Duration(&c.ReplyExpiry, "reply-expiry", "RECIPESD_REPLY_EXPIRY", 60*time.Second, "Message Expiry Interval of replies")
 	e.Duration(&c.StoreTimeout, "store-timeout", "RECIPESD_STORE_TIMEOUT", 800*time.Millisecond, "longest wait on the store before a request is answered 503")
@@ -149,14 +153,27 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	return c, nil
 }
 
+// store registers the flags of StoreConfig.
+func (e *envFlags) store(c *StoreConfig) {
+	e.String(&c.DataDir, "data-dir", "RECIPESD_DATA_DIR", "./data", "directory of the embedded catalog store")
+	e.String(&c.RedisURL, "redis-url", "RECIPESD_REDIS_URL", "", "Redis URL (redis://host:port/db); empty runs the embedded store in -data-dir")
+	e.String(&c.KeyPrefix, "key-prefix", "RECIPESD_KEY_PREFIX", "recipesd", "prefix of every Redis key")
+}
+
+func (c *StoreConfig) validate() []error {
+	if c.RedisURL == "" && c.DataDir == "" {
+		return []error{errors.New("-data-dir is required when -redis-url is empty")}
+	}
+	return nil
+}
+
 func (c *Config) validate() []error {
-	var errs []error
+	errs := c.StoreConfig.validate()
 	check := func(ok bool, format string, args ...any) {
 		if !ok {
 			errs = append(errs, fmt.Errorf(format, args...))
 		}
 	}
-	check(c.RedisURL != "" || c.DataDir != "", "-data-dir is required when -redis-url is empty")
 	check(c.ReplyExpiry >= time.Second, "-reply-expiry %s: must be at least 1s", c.ReplyExpiry)
 	check(c.StoreTimeout >= 10*time.Millisecond && c.StoreTimeout <= 5*time.Second, "-store-timeout %s: must be between 10ms and 5s", c.StoreTimeout)
 	check(c.Workers >= 1 && c.Workers <= 10000, "-workers %d: must be between 1 and 10000", c.Workers)
