@@ -24,15 +24,19 @@ const (
 )
 
 // BenchmarkQoS1RoundTrips measures request→reply round trips per second at
-// QoS 1 against a bare mochi broker whose inline subscriber echoes each
-// request to its Response Topic (the baseline: the least any responder on
-// mochi can cost), then against the whole of recipesd answering from its
-// catalog, in the same run, and reports both and their ratio.
+// QoS 1 against a bare mochi broker whose inline subscriber answers each
+// request on its Response Topic with a canned reply (the baseline: the least
+// any responder on mochi can cost), then against the whole of recipesd
+// answering from its catalog, in the same run, and reports both and their
+// ratio. The canned replies are recipesd's own replies to the same topics,
+// so both servers move the same bytes and the load generator, which shares
+// the two cores, decodes the same JSON.
 //
 //	go test -run '^$' -bench QoS1RoundTrips -benchtime 100000x ./cmd/recipesd
 func BenchmarkQoS1RoundTrips(b *testing.B) {
-	baseline := benchLoad(b, startEchoBroker(b), b.N)
-	s := MustRunMain(b)
+	s := MustRunMain(b, func(c *Config) { c.RedisURL, c.DataDir = "", b.TempDir() }) // the embedded store
+	canned := cannedReplies(b, s)
+	baseline := benchLoad(b, startEchoBroker(b, canned), b.N)
 	full := benchLoad(b, s.MQTTAddr, b.N)
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(baseline, "baseline-rt/s")
@@ -56,7 +60,6 @@ func benchLoad(b *testing.B, addr string, n int) float64 {
 		defer c.Close()
 		clients[i] = c
 	}
-	topics := []string{"recipes/categories", "recipes/soups", "recipes/breads", "recipes/desserts"}
 	var left atomic.Int64
 	left.Store(int64(n))
 	var failed atomic.Int64
@@ -68,7 +71,7 @@ func benchLoad(b *testing.B, addr string, n int) float64 {
 			wg.Go(func() {
 				for k := j; left.Add(-1) >= 0; k++ {
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					r, err := c.Ask(ctx, appliance.Request{Topic: topics[k%len(topics)]})
+					r, err := c.Ask(ctx, appliance.Request{Topic: benchTopics[k%len(benchTopics)]})
 					cancel()
 					if err != nil || r.Status != 200 {
 						failed.Add(1)
@@ -86,9 +89,31 @@ func benchLoad(b *testing.B, addr string, n int) float64 {
 	return float64(n) / took.Seconds()
 }
 
+// benchTopics are what the load asks for: the category list, two lists and
+// two single recipes.
+var benchTopics = []string{"recipes/categories", "recipes/soups", "recipes/breads", "recipes/soups/tomato-soup", "recipes/desserts/chocolate-mousse"}
+
+// cannedReplies fetches recipesd's reply payload for each bench topic.
+func cannedReplies(b *testing.B, s *testServer) map[string][]byte {
+	b.Helper()
+	dev := s.MustDial(b, appliance.Options{})
+	out := map[string][]byte{}
+	for _, topic := range benchTopics {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r, err := dev.Ask(ctx, appliance.Request{Topic: topic})
+		cancel()
+		if err != nil || r.Status != 200 {
+			b.Fatalf("%s: %v %v", topic, r, err)
+		}
+		out[topic] = r.Payload
+	}
+	return out
+}
+
 // startEchoBroker runs a bare mochi broker with an inline subscriber that
-// answers every request on its Response Topic with its Correlation Data.
-func startEchoBroker(b *testing.B) string {
+// answers every request on its Response Topic with its Correlation Data and
+// the canned payload for its topic.
+func startEchoBroker(b *testing.B, canned map[string][]byte) string {
 	b.Helper()
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Logger: slog.New(slog.DiscardHandler)})
 	if err := srv.AddHook(new(allowAll), nil); err != nil {
@@ -98,12 +123,11 @@ func startEchoBroker(b *testing.B) string {
 	if err := srv.AddListener(tcp); err != nil {
 		b.Fatal(err)
 	}
-	reply := []byte(`{"status":200,"data":{}}`)
 	err := srv.Subscribe("recipes/#", 1, func(cl *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
 		_ = srv.InjectPacket(cl, packets.Packet{
 			FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1},
 			TopicName:   pk.Properties.ResponseTopic,
-			Payload:     reply,
+			Payload:     canned[pk.TopicName],
 			PacketID:    1,
 			Properties: packets.Properties{
 				CorrelationData: pk.Properties.CorrelationData,
