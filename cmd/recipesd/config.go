@@ -73,47 +73,39 @@ func (e *envFlags) String(p *string, name, env, def, usage string) {
 	e.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
 }
 
-func (e *envFlags) Int(p *int, name, env string, def int, usage string) {
-	if v := e.env(env); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s=%q: not an integer", env, v))
-		}
-		def = n
+// envDefault returns def, or the environment variable env parsed by parse;
+// a value that does not parse is remembered as an error naming env.
+func envDefault[T any](e *envFlags, env string, def T, parse func(string) (T, error), what string) T {
+	v := e.env(env)
+	if v == "" {
+		return def
 	}
+	t, err := parse(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: not %s", env, v, what))
+		return def
+	}
+	return t
+}
+
+func (e *envFlags) Int(p *int, name, env string, def int, usage string) {
+	def = envDefault(e, env, def, strconv.Atoi, "an integer")
 	e.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
 }
 
 func (e *envFlags) Float(p *float64, name, env string, def float64, usage string) {
-	if v := e.env(env); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s=%q: not a number", env, v))
-		}
-		def = n
-	}
+	parse := func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }
+	def = envDefault(e, env, def, parse, "a number")
 	e.fs.Float64Var(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
 }
 
 func (e *envFlags) Bool(p *bool, name, env string, def bool, usage string) {
-	if v := e.env(env); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s=%q: not a boolean (true or false)", env, v))
-		}
-		def = b
-	}
+	def = envDefault(e, env, def, strconv.ParseBool, "a boolean (true or false)")
 	e.fs.BoolVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
 }
 
 func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
-	if v := e.env(env); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s=%q: not a duration (like 60s or 500ms)", env, v))
-		}
-		def = d
-	}
+	def = envDefault(e, env, def, time.ParseDuration, "a duration (like 60s or 500ms)")
 	e.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
 }
 
