@@ -4,6 +4,7 @@ package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,67 +21,232 @@ import (
 	"github.com/recipesd/recipesd/web"
 )
 
-// Store is what the admin side needs from the catalog.
-type Store interface {
+// Catalog is the editors' side of the catalog store. Everything it saves
+// is a draft until one of the Publish methods makes it what appliances see;
+// moves, reorders and deletes apply at once.
+type Catalog interface {
 	// Ping returns an error when the store cannot be reached.
 	Ping(ctx context.Context) error
-	// Categories returns the published categories.
-	Categories(ctx context.Context) ([]recipes.Category, error)
+
+	// EditorCategories returns every category, published or not, in order.
+	EditorCategories(ctx context.Context) ([]recipes.CategoryInfo, error)
+	// EditorCategory returns one category, or ENOTFOUND.
+	EditorCategory(ctx context.Context, slug string) (recipes.CategoryInfo, error)
+	// CreateCategory saves a new, unpublished category; it returns the
+	// *recipes.ValidationError if c is invalid or the slug is taken.
+	CreateCategory(ctx context.Context, c recipes.Category) (recipes.Category, error)
+	// UpdateCategory edits a category's draft; ENOTFOUND, or the
+	// *recipes.ValidationError.
+	UpdateCategory(ctx context.Context, slug string, u recipes.CategoryUpdate) (recipes.Category, error)
+	// ReorderCategories sets the order of all categories; EINVALID if
+	// slugs does not list each exactly once.
+	ReorderCategories(ctx context.Context, slugs []string) error
+	// RemoveCategory deletes a category; ECONFLICT while it holds recipes
+	// unless how moves or deletes them. It returns how many it moved or
+	// deleted.
+	RemoveCategory(ctx context.Context, slug string, how recipes.CategoryRemoval) (int, error)
+	// PublishCategory publishes a category's draft and its recipes' drafts.
+	PublishCategory(ctx context.Context, slug string) (recipes.Publication, error)
+
+	// EditorRecipes returns a page of a category's recipes; ENOTFOUND.
+	EditorRecipes(ctx context.Context, slug string, f recipes.RecipeFilter) (recipes.RecipePage, error)
+	// EditorRecipe returns the editors' copy of a recipe; ENOTFOUND.
+	EditorRecipe(ctx context.Context, id string) (recipes.Recipe, recipes.Status, error)
+	// CreateRecipe saves a new, unpublished recipe; the
+	// *recipes.ValidationError if r is invalid, its id taken or its
+	// category unknown.
+	CreateRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error)
+	// SaveRecipe saves a recipe's draft; ENOTFOUND, or the
+	// *recipes.ValidationError.
+	SaveRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error)
+	// MoveRecipe files a recipe under another category at once; ENOTFOUND,
+	// the *recipes.ValidationError, or ECONFLICT for a published recipe
+	// and an unpublished category.
+	MoveRecipe(ctx context.Context, id, to string) error
+	// DiscardRecipe drops a published recipe's draft; ENOTFOUND, or
+	// ECONFLICT if it was never published.
+	DiscardRecipe(ctx context.Context, id string) error
+	// RemoveRecipe deletes a recipe at once; ENOTFOUND.
+	RemoveRecipe(ctx context.Context, id string) error
+	// PublishRecipe publishes a recipe's draft, and its category if that
+	// is new; ENOTFOUND, or the *recipes.ValidationError.
+	PublishRecipe(ctx context.Context, id string) (recipes.Publication, error)
+}
+
+// Accounts stores staff accounts, their sessions and API tokens. Secrets
+// never reach it: only bcrypt hashes of passwords and SHA-256 hashes of
+// session ids and tokens.
+type Accounts interface {
+	// Staff returns an account, or ENOTFOUND.
+	Staff(ctx context.Context, name string) (recipes.Staff, error)
+	// AddStaff creates an account; EINVALID or ECONFLICT.
+	AddStaff(ctx context.Context, st recipes.Staff) error
+	// UpdateStaff replaces an account and ends its sessions; ENOTFOUND.
+	UpdateStaff(ctx context.Context, st recipes.Staff) error
+	// CountStaff returns the number of accounts.
+	CountStaff(ctx context.Context) (int, error)
+
+	// CreateSession stores a session that expires after idle unused.
+	CreateSession(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error
+	// Session returns a live session and extends it; ENOTFOUND.
+	Session(ctx context.Context, hash string, idle time.Duration) (recipes.Session, error)
+	// DeleteSession ends a session.
+	DeleteSession(ctx context.Context, hash string) error
+
+	// APITokens lists the tokens.
+	APITokens(ctx context.Context) ([]recipes.APIToken, error)
+	// AddAPIToken stores a token; EINVALID or ECONFLICT.
+	AddAPIToken(ctx context.Context, t recipes.APIToken) error
+	// APITokenName returns the name of the token with that hash; ENOTFOUND.
+	APITokenName(ctx context.Context, hash string) (string, error)
+	// RevokeAPIToken deletes a token; ENOTFOUND.
+	RevokeAPIToken(ctx context.Context, name string) error
+}
+
+// Store is everything the admin server needs from the store.
+type Store interface {
+	Catalog
+	Accounts
 }
 
 // Options tunes the server. The zero value works.
 type Options struct {
 	Addr     string       // default ":8080"
 	Listener net.Listener // used instead of Addr when set (tests)
-	MQTTAddr string       // shown on the start page
+	MQTTAddr string       // shown on the dashboard
 	Logger   *slog.Logger
+
+	SessionIdle   time.Duration // a session unused this long ends; default 30m
+	SessionMaxAge time.Duration // a session ends this long after sign-in; default 12h
+
+	// SecureCookies marks cookies Secure even on plain HTTP requests, for
+	// a server behind a TLS-terminating proxy. Requests that arrive over
+	// TLS always get Secure cookies.
+	SecureCookies bool
+
+	LoginBurst int           // sign-in attempts per client address at once; default 10
+	LoginEvery time.Duration // and then one more per this; default 6s
+
+	BodyLimit string // largest request body, like "1M"; default 1M
+
+	// TLSConfig, if set, makes the server speak HTTPS only.
+	TLSConfig *tls.Config
+
+	// Stats, when set, reports the responder's counters for the dashboard
+	// and /metrics; it is sampled every SampleEvery and kept for History.
+	Stats       func() Stats
+	SampleEvery time.Duration // default 5s
+	History     time.Duration // default 15m
+}
+
+func (o *Options) ensureDefaults() {
+	if o.Addr == "" {
+		o.Addr = ":8080"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 30 * time.Minute
+	}
+	if o.SessionMaxAge <= 0 {
+		o.SessionMaxAge = 12 * time.Hour
+	}
+	if o.LoginBurst <= 0 {
+		o.LoginBurst = 10
+	}
+	if o.LoginEvery <= 0 {
+		o.LoginEvery = 6 * time.Second
+	}
+	if o.BodyLimit == "" {
+		o.BodyLimit = "1M"
+	}
+	if o.SampleEvery <= 0 {
+		o.SampleEvery = 5 * time.Second
+	}
+	if o.History <= 0 {
+		o.History = 15 * time.Minute
+	}
 }
 
 // Server is the HTTP server.
 type Server struct {
-	store Store
-	opts  Options
-	log   *slog.Logger
-	echo  *echo.Echo
-	tmpl  *template.Template
-	ln    net.Listener
-	srv   *http.Server
-	done  chan error
+	store  Store
+	opts   Options
+	log    *slog.Logger
+	echo   *echo.Echo
+	tmpl   *template.Template
+	logins *limiter
+	hist   *history
+
+	ln     net.Listener
+	srv    *http.Server
+	done   chan error
+	stop   chan struct{}
+	bg     sync.WaitGroup
+	closed bool
 }
 
 // New returns a Server over store. It does no I/O; call [Server.Start].
 func New(store Store, opts Options) *Server {
-	if opts.Addr == "" {
-		opts.Addr = ":8080"
+	opts.ensureDefaults()
+	return &Server{
+		store:  store,
+		opts:   opts,
+		log:    opts.Logger.With("component", "admin"),
+		logins: newLimiter(opts.LoginBurst, opts.LoginEvery),
+		hist:   newHistory(int(opts.History / opts.SampleEvery)),
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &Server{store: store, opts: opts, log: opts.Logger.With("component", "admin")}
 }
 
-// Start parses the templates, binds the listener and serves in the background.
-func (s *Server) Start(ctx context.Context) error {
+// Handler returns the server's HTTP handler with its templates parsed, for
+// tests that serve it themselves; [Server.Start] calls it.
+func (s *Server) Handler() (http.Handler, error) {
+	if s.echo != nil {
+		return s.echo, nil
+	}
 	tmpl, err := web.ParseTemplates()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.tmpl = tmpl
 	s.echo = echo.New()
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.Renderer = s
 	s.echo.HTTPErrorHandler = s.handleError
+	// The client address is the TCP peer's: X-Forwarded-For and X-Real-IP
+	// are whatever the client wants them to be.
+	s.echo.IPExtractor = echo.ExtractIPDirect()
 	s.routes()
+	return s.echo, nil
+}
 
+// Start parses the templates, binds the listener and serves in the
+// background, sampling the stats for the dashboard.
+func (s *Server) Start(ctx context.Context) error {
+	h, err := s.Handler()
+	if err != nil {
+		return err
+	}
 	s.ln = s.opts.Listener
 	if s.ln == nil {
 		if s.ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", s.opts.Addr); err != nil {
 			return fmt.Errorf("admin: listen on %s: %w", s.opts.Addr, err)
 		}
 	}
-	s.srv = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	s.done = make(chan error, 1)
-	go func() { s.done <- s.srv.Serve(s.ln) }()
+	s.stop = make(chan struct{})
+	if s.opts.TLSConfig != nil {
+		s.srv.TLSConfig = s.opts.TLSConfig
+		go func() { s.done <- s.srv.ServeTLS(s.ln, "", "") }()
+	} else {
+		go func() { s.done <- s.srv.Serve(s.ln) }()
+	}
+	if s.opts.Stats != nil {
+		s.bg.Add(1)
+		go s.sample()
+	}
 	s.log.Info("http listening", "addr", s.Addr())
 	return nil
 }
@@ -92,53 +259,23 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
-// Close shuts the server down gracefully within ctx.
+// Close shuts the server down gracefully within ctx. It is safe to call
+// more than once.
 func (s *Server) Close(ctx context.Context) error {
-	if s.srv == nil {
+	if s.srv == nil || s.closed {
 		return nil
 	}
+	s.closed = true
+	close(s.stop)
+	s.bg.Wait()
 	err := s.srv.Shutdown(ctx)
 	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
-	s.srv = nil
 	return err
-}
-
-func (s *Server) routes() {
-	s.echo.GET("/", s.handleIndex)
-	s.echo.GET("/healthz", s.handleHealth)
-	s.echo.GET("/readyz", s.handleReady)
-	s.echo.StaticFS("/static", web.Static())
 }
 
 // Render implements echo.Renderer.
 func (s *Server) Render(w io.Writer, name string, data interface{}, _ echo.Context) error {
 	return s.tmpl.ExecuteTemplate(w, name, data)
-}
-
-// codes maps domain error codes to HTTP statuses: this transport's table.
-var codes = map[string]int{
-	recipes.EINVALID:     http.StatusBadRequest,
-	recipes.ENOTFOUND:    http.StatusNotFound,
-	recipes.ECONFLICT:    http.StatusConflict,
-	recipes.EUNAVAILABLE: http.StatusServiceUnavailable,
-	recipes.EINTERNAL:    http.StatusInternalServerError,
-}
-
-func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	var he *echo.HTTPError
-	status, msg := http.StatusInternalServerError, recipes.ErrorMessage(err)
-	if errors.As(err, &he) {
-		status, msg = he.Code, fmt.Sprint(he.Message)
-	} else if st, ok := codes[recipes.ErrorCode(err)]; ok {
-		status = st
-	}
-	if status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
-	}
-	_ = c.JSON(status, map[string]any{"error": map[string]any{"code": recipes.ErrorCode(err), "message": msg}})
 }

@@ -8,19 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-type indexPage struct {
-	MQTTAddr   string
-	Categories int
-}
-
-func (s *Server) handleIndex(c echo.Context) error {
-	cats, err := s.store.Categories(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.Render(http.StatusOK, "index.html", indexPage{MQTTAddr: s.opts.MQTTAddr, Categories: len(cats)})
-}
-
 // handleHealth says the process is alive.
 func (s *Server) handleHealth(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

@@ -23,14 +23,30 @@ import (
 //	                                 sortkey is the lower-cased title; lex
 //	                                 order is the list order (title, then id)
 //
-//	Reserved for later issues (nothing writes them yet):
-//	{p}:draft:...            editors' unpublished drafts
-//	{p}:dev:...              device credentials
-//	{p}:staff:...            staff accounts and sessions
+//	Editors' drafts (see draft.go), never read by Find:
+//	{p}:draft:cats           HASH    slug -> category JSON, for categories
+//	                                 that are new or changed since publishing
+//	{p}:draft:rcp:<id>       STRING  recipe JSON, for recipes that are new
+//	                                 or changed since publishing
+//	{p}:draft:rcps           HASH    recipe id -> category slug of each draft
+//
+//	Staff (see staff.go, session.go, token.go):
+//	{p}:staff:users          HASH    name -> staff JSON (bcrypt hash inside)
+//	{p}:staff:sess:<hash>    STRING  session JSON, TTL = idle timeout; the
+//	                                 key holds a SHA-256 of the cookie's id
+//	{p}:staff:usess:<name>   SET     session hashes of one staff account
+//	{p}:staff:tokens         HASH    token name -> API token JSON
+//	{p}:staff:tokhash        HASH    SHA-256 of a token's secret -> name
+//
+//	Devices (see device.go):
+//	{p}:dev:<id>             HASH    model, secret hash, enabled, created
+//	{p}:devices              SET     every device id
+//	{p}:devseen              HASH    device id -> last seen (unix ms)
 //
 // A list cursor is the base64url (unpadded) idx member of the last item
 // returned; the next page starts after it.
 type keys struct {
+	prefix   string // "{"+KeyPrefix+"}:", for the keys of draft.go and staff.go
 	version  string
 	changes  string
 	cats     string
@@ -44,6 +60,7 @@ type keys struct {
 func newKeys(prefix string) keys {
 	p := "{" + prefix + "}:"
 	return keys{
+		prefix:   p,
 		version:  p + "version",
 		changes:  p + "changes",
 		cats:     p + "pub:cats",

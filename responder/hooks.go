@@ -3,14 +3,15 @@ package responder
 import (
 	"bytes"
 	"strings"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
-// deviceHook is the responder's mochi hook: client ID checks, the ACL of
-// PROTOCOL.md §1, the Response Topic guard, and the session and PUBACK
-// events that drive each device's outbox.
+// deviceHook is the responder's mochi hook: client ID checks and device
+// authentication, the ACL of PROTOCOL.md §1, the Response Topic guard,
+// and the session and PUBACK events that drive each device's outbox.
 type deviceHook struct {
 	mqtt.HookBase
 	r *Responder
@@ -34,18 +35,35 @@ func (h *deviceHook) Provides(b byte) bool {
 	}, []byte{b})
 }
 
-// OnConnect refuses client IDs that cannot be a single topic level.
+// OnConnect refuses client IDs that cannot be a single topic level (0x85)
+// and authenticates the device (auth.go). Authentication happens here
+// rather than in OnConnectAuthenticate because a store outage must be
+// answered 0x88, not 0x86, and only this hook can choose the CONNACK.
 func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
-	if validDeviceID(pk.Connect.ClientIdentifier) {
-		return nil
+	dc := connOf(cl)
+	code := packets.ErrClientIdentifierNotValid
+	if dc != nil && validDeviceID(pk.Connect.ClientIdentifier) {
+		dc.client = cl
+		code = h.r.authenticate(dc, pk)
 	}
-	_ = h.r.server.SendConnack(cl, packets.ErrClientIdentifierNotValid, false, nil)
-	return packets.ErrClientIdentifierNotValid
+	if code != packets.CodeSuccess {
+		h.r.stats.authRefused.Add(1)
+		h.r.log.Debug("connection refused", "client", pk.Connect.ClientIdentifier,
+			"remote", cl.Net.Remote, "reason", code.Reason)
+		_ = h.r.server.SendConnack(cl, code, false, nil)
+		return code
+	}
+	h.r.capKeepalive(cl)
+	return nil
 }
 
-// OnConnectAuthenticate admits every well-formed device until device
-// credentials exist.
-func (h *deviceHook) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
+// OnConnectAuthenticate admits exactly the connections OnConnect
+// authenticated; mochi admits a client if any hook says yes, so this is
+// the only hook that answers.
+func (h *deviceHook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool {
+	dc := connOf(cl)
+	return dc != nil && dc.authed
+}
 
 // OnACLCheck keeps each device inside its own topics: it may publish
 // requests under recipes/ and anything under devices/<id>/, and subscribe
@@ -86,7 +104,8 @@ func (h *deviceHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 // OnSessionEstablished binds the connection to the device's outbox once
 // the CONNACK is out, so resent replies follow it.
 func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
-	if cl.Net.Inline {
+	dc := connOf(cl)
+	if cl.Net.Inline || dc == nil {
 		return
 	}
 	created := false
@@ -94,19 +113,39 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 		created = true
 		return h.r.newDevice(cl.ID)
 	})
+	d.setModel(dc.model) // from the registry, never from the request
 	d.attach(cl, pk.Connect.Clean || created)
+	dc.established = true
 	h.r.stats.connected.Add(1)
+	if !dc.anonymous {
+		h.r.seen.add(cl.ID, time.Now())
+	}
 }
 
 func (h *deviceHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
-	h.r.stats.connected.Add(-1)
-	d := h.r.devices.get(cl.ID)
+	if dc := connOf(cl); dc != nil {
+		h.r.sessionEnded(cl, dc, expire)
+	}
+}
+
+// sessionEnded undoes OnSessionEstablished, once, when the connection
+// ends (or panicked; see recovered).
+func (r *Responder) sessionEnded(cl *mqtt.Client, dc *deviceConn, expire bool) {
+	if !dc.established {
+		return
+	}
+	dc.established = false
+	r.stats.connected.Add(-1)
+	if !dc.anonymous {
+		r.seen.add(cl.ID, time.Now())
+	}
+	d := r.devices.get(cl.ID)
 	if d == nil {
 		return
 	}
 	d.detach(cl)
 	if expire && !cl.IsTakenOver() {
-		h.r.devices.remove(cl.ID, d)
+		r.devices.remove(cl.ID, d)
 	}
 }
 
@@ -188,5 +227,6 @@ func (r *Responder) newDevice(id string) *device {
 		id:      id,
 		limit:   r.opts.OutboxLimit,
 		limiter: newTokenBucket(r.opts.RequestRate, r.opts.RequestBurst),
+		strikes: newTokenBucket(r.opts.RequestRate/10, max(r.opts.AbuseStrikes, 1)),
 	}
 }

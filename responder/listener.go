@@ -1,69 +1,119 @@
 package responder
 
 import (
+	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
 // listener is a mochi listener over a net.Listener we opened ourselves, so
-// that the bound address is known before mochi starts and so that every
-// connection runs under a recover: mochi v2.7.9 panics on some malformed
-// packets (a truncated MQTT 5 SUBSCRIBE among them) and a panic in a
-// connection goroutine would otherwise end the whole process.
+// that the bound address is known before mochi starts, and so that every
+// connection is set up our way before mochi sees it: TLS if configured, a
+// deadline for the first packet (mochi sets none, so a socket that never
+// sends CONNECT would be held for ever; mochi replaces it with the
+// keep-alive deadline once CONNECT is read), the packet framing and checks
+// of deviceConn, and a recover, because a panic in a connection goroutine
+// would otherwise end the whole process.
 type listener struct {
-	id  string
-	ln  net.Listener
-	log *slog.Logger
+	id          string
+	ln          net.Listener
+	tls         *tls.Config // nil: plain TCP
+	firstPacket time.Duration
+	wrap        func(net.Conn) *deviceConn
+	recovered   func(*deviceConn, any)
+	log         *slog.Logger
 
 	mu     sync.Mutex
 	closed bool
+	open   map[net.Conn]struct{} // every accepted connection not yet ended
 	conns  sync.WaitGroup
 }
 
 var _ listeners.Listener = (*listener)(nil)
 
-func newListener(id string, ln net.Listener, log *slog.Logger) *listener {
-	return &listener{id: id, ln: ln, log: log}
-}
-
 func (l *listener) ID() string              { return l.id }
 func (l *listener) Address() string         { return l.ln.Addr().String() }
-func (l *listener) Protocol() string        { return "tcp" }
 func (l *listener) Init(*slog.Logger) error { return nil }
 
-// Serve accepts connections until the listener is closed.
+func (l *listener) Protocol() string {
+	if l.tls != nil {
+		return "tls"
+	}
+	return "tcp"
+}
+
+// Serve accepts connections until the listener is closed. Any other
+// accept error (out of file descriptors, say, because someone opened
+// thousands of sockets) is waited out, as net/http does: giving up would
+// leave the server deaf for good.
 func (l *listener) Serve(establish listeners.EstablishFn) {
+	var backoff time.Duration
 	for {
 		conn, err := l.ln.Accept()
 		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				l.log.Error("accept failed", "error", err)
+			if errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			l.log.Error("accept failed; retrying", "listener", l.id, "error", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
 		}
+		backoff = 0
 		l.conns.Add(1)
 		go l.serveConn(establish, conn)
 	}
 }
 
-func (l *listener) serveConn(establish listeners.EstablishFn, conn net.Conn) {
+func (l *listener) serveConn(establish listeners.EstablishFn, raw net.Conn) {
 	defer l.conns.Done()
+	if !l.track(raw) {
+		return
+	}
+	defer l.untrack(raw)
+	// The deadline covers the TLS handshake, CONNECT and authentication.
+	_ = raw.SetDeadline(time.Now().Add(l.firstPacket))
+	var conn net.Conn = raw
+	if l.tls != nil {
+		conn = tls.Server(raw, l.tls)
+	}
+	dc := l.wrap(conn)
 	defer func() {
 		if v := recover(); v != nil {
-			_ = conn.Close()
-			l.log.Error("connection handler panicked; connection closed",
-				"remote", conn.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			_ = dc.Close()
+			l.recovered(dc, v)
 		}
 	}()
-	if err := establish(l.id, conn); err != nil {
-		l.log.Debug("connection ended", "remote", conn.RemoteAddr().String(), "error", err)
+	if err := establish(l.id, dc); err != nil {
+		l.log.Debug("connection ended", "listener", l.id, "remote", raw.RemoteAddr().String(), "error", err)
 	}
+}
+
+// track records an open connection, or closes it if the listener is
+// closed already.
+func (l *listener) track(c net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		_ = c.Close()
+		return false
+	}
+	if l.open == nil {
+		l.open = map[net.Conn]struct{}{}
+	}
+	l.open[c] = struct{}{}
+	return true
+}
+
+func (l *listener) untrack(c net.Conn) {
+	l.mu.Lock()
+	delete(l.open, c)
+	l.mu.Unlock()
 }
 
 // stopAccepting closes the network listener but leaves connections open.
@@ -76,8 +126,16 @@ func (l *listener) stopAccepting() {
 	}
 }
 
-// Close stops accepting and closes every client of this listener.
+// Close stops accepting and closes every client of this listener: mochi
+// disconnects the sessions it knows (DISCONNECT 0x8B), and connections
+// that have not got that far are closed here, because mochi waits for
+// every connection it was handed before its Close returns.
 func (l *listener) Close(closeClients listeners.CloseFn) {
 	l.stopAccepting()
 	closeClients(l.id)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.open {
+		_ = c.Close()
+	}
 }

@@ -21,10 +21,11 @@ import (
 // which is what its deadlock and quota-leak defects need.
 type device struct {
 	id      string
-	model   string
 	limiter tokenBucket
+	strikes tokenBucket // 429s it may ignore before it is disconnected (limits.go)
 
 	mu         sync.Mutex
+	model      string // the authenticated device's model; "" sees everything
 	cl         *mqtt.Client
 	subs       []subscription
 	receiveMax int
@@ -73,6 +74,25 @@ func (d *device) attach(cl *mqtt.Client, clean bool) {
 	if start {
 		d.drain()
 	}
+}
+
+func (d *device) setModel(m string) {
+	d.mu.Lock()
+	d.model = m
+	d.mu.Unlock()
+}
+
+func (d *device) modelName() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.model
+}
+
+// client returns the device's connection, nil while it is offline.
+func (d *device) client() *mqtt.Client {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cl
 }
 
 // detach forgets cl if it is still the device's connection.

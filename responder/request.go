@@ -88,6 +88,7 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 	}
 	if d != nil && !d.limiter.allow(now) {
 		r.answerStatus(req, StatusTooManyRequests, "request rate exceeded; slow down", true)
+		r.strike(d, now)
 		return
 	}
 	q, err := parseRequestTopic(pk.TopicName)
@@ -102,7 +103,7 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 		return
 	}
 	if d != nil {
-		q.Model = d.model
+		q.Model = d.modelName()
 	}
 	req.query = q
 

@@ -1,7 +1,9 @@
 // Package responder answers recipe queries from cooking appliances over
-// MQTT 5. It owns the embedded broker (mochi), the device ACL, the Response
-// Topic guard and the reply path, and talks to the catalog only through the
-// small [Catalog] interface it declares.
+// MQTT 5. It owns the embedded broker (mochi), device authentication and
+// the device ACL, the limits and packet checks that keep bad peers from
+// hurting others, the Response Topic guard and the reply path, and talks
+// to the catalog and the device registry only through the small [Catalog]
+// and [Devices] interfaces it declares.
 //
 // Replies do not travel through mochi's routing: mochi v2.7.9 can deadlock a
 // client that receives a QoS 1 message from another goroutine and leaks the
@@ -12,6 +14,7 @@ package responder
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,91 +40,19 @@ type Catalog interface {
 	Find(ctx context.Context, q recipes.Query) (recipes.Document, error)
 }
 
-// Options tunes the responder. The zero value works.
-type Options struct {
-	// Addr is the MQTT listen address; default ":1883".
-	Addr string
-
-	// Listener, if set, is used instead of listening on Addr (tests).
-	Listener net.Listener
-
-	// ReplyExpiry is the Message Expiry Interval of replies; default 60 s.
-	ReplyExpiry time.Duration
-
-	// StoreTimeout bounds a request that has to wait on the store, so that a
-	// stalled store still yields a 503 within a second; default 800 ms.
-	StoreTimeout time.Duration
-
-	// Workers and Queue size the pool that answers requests needing the store.
-	Workers int // default 32
-	Queue   int // default 4096
-
-	// RequestRate and RequestBurst are each device's token bucket (requests
-	// per second); a request beyond it is answered 429. Default 50 and 100.
-	RequestRate  float64
-	RequestBurst int
-
-	// OutboxLimit bounds the replies queued for one device; default 1024.
-	OutboxLimit int
-
-	// MaxPacketSize is the largest packet a device may send; default 256 KiB.
-	MaxPacketSize uint32
-
-	// MaxSessionExpiry caps how long an offline device's session is kept;
-	// default 1 hour.
-	MaxSessionExpiry time.Duration
-
-	Logger *slog.Logger
-}
-
-func (o *Options) withDefaults() Options {
-	c := *o
-	if c.Addr == "" {
-		c.Addr = ":1883"
-	}
-	if c.ReplyExpiry <= 0 {
-		c.ReplyExpiry = 60 * time.Second
-	}
-	if c.StoreTimeout <= 0 {
-		c.StoreTimeout = 800 * time.Millisecond
-	}
-	if c.Workers <= 0 {
-		c.Workers = 32
-	}
-	if c.Queue <= 0 {
-		c.Queue = 4096
-	}
-	if c.RequestRate <= 0 {
-		c.RequestRate = 50
-	}
-	if c.RequestBurst <= 0 {
-		c.RequestBurst = 100
-	}
-	if c.OutboxLimit <= 0 {
-		c.OutboxLimit = 1024
-	}
-	if c.MaxPacketSize == 0 {
-		c.MaxPacketSize = 256 << 10
-	}
-	if c.MaxSessionExpiry <= 0 {
-		c.MaxSessionExpiry = time.Hour
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	return c
-}
-
 // Responder is the MQTT side of recipesd: broker, ACL and request/response.
 type Responder struct {
 	catalog Catalog
 	opts    Options
 	log     *slog.Logger
 
-	server   *mqtt.Server
-	listener *listener
-	devices  *registry
-	stats    stats
+	server      *mqtt.Server
+	listener    *listener
+	tlsListener *listener // nil without TLS
+	devices     *registry
+	stats       stats
+	seen        seenLog
+	stopSeen    chan struct{}
 
 	jobs    chan *request
 	workers sync.WaitGroup
@@ -149,22 +80,28 @@ func New(catalog Catalog, opts Options) *Responder {
 
 // Start listens for MQTT connections and begins answering requests.
 func (r *Responder) Start(ctx context.Context) error {
-	ln := r.opts.Listener
-	if ln == nil {
-		var err error
-		ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", r.opts.Addr)
-		if err != nil {
-			return fmt.Errorf("responder: listen on %s: %w", r.opts.Addr, err)
+	var err error
+	if r.listener, err = r.newListener(ctx, "mqtt", r.opts.Listener, r.opts.Addr, nil); err != nil {
+		return err
+	}
+	if r.opts.TLS != nil {
+		if r.tlsListener, err = r.newListener(ctx, "mqtt-tls", r.opts.TLSListener, r.opts.TLSAddr, r.opts.TLS); err != nil {
+			r.listener.stopAccepting()
+			return err
 		}
 	}
-	r.listener = newListener("mqtt", ln, r.log)
 
 	r.server = mqtt.New(r.mochiOptions())
 	if err := r.server.AddHook(&deviceHook{r: r}, nil); err != nil {
 		return fmt.Errorf("responder: add hook: %w", err)
 	}
-	if err := r.server.AddListener(r.listener); err != nil {
-		return fmt.Errorf("responder: add listener: %w", err)
+	for _, l := range []*listener{r.listener, r.tlsListener} {
+		if l == nil {
+			continue
+		}
+		if err := r.server.AddListener(l); err != nil {
+			return fmt.Errorf("responder: add listener: %w", err)
+		}
 	}
 	if err := r.server.Subscribe(RequestFilter, 1, r.handleRequest); err != nil {
 		return fmt.Errorf("responder: subscribe %s: %w", RequestFilter, err)
@@ -175,17 +112,64 @@ func (r *Responder) Start(ctx context.Context) error {
 		r.workers.Add(1)
 		go r.work()
 	}
+	r.stopSeen = make(chan struct{})
+	r.workers.Add(1)
+	go r.recordSeen(r.stopSeen)
 	if err := r.server.Serve(); err != nil {
 		return fmt.Errorf("responder: serve: %w", err)
 	}
 	r.log.Info("mqtt listening", "addr", r.Addr())
+	if r.tlsListener != nil {
+		r.log.Info("mqtt over tls listening", "addr", r.TLSAddr())
+	}
+	if r.opts.AllowAnonymous {
+		r.log.Warn("ANONYMOUS DEVICES ALLOWED: any client may connect as any device without a secret " +
+			"and see every recipe; development only, never on a network you do not control")
+	} else if r.opts.Devices == nil {
+		r.log.Warn("no device registry and anonymous devices not allowed: every device will be refused")
+	}
 	return nil
 }
+
+// newListener opens (unless given ln) and sets up one MQTT listener.
+func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener, addr string, tc *tls.Config) (*listener, error) {
+	if ln == nil {
+		var err error
+		ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("responder: listen on %s: %w", addr, err)
+		}
+	}
+	limits := frameLimits{
+		maxPacket: int(r.opts.MaxPacketSize),
+		// Until it has authenticated, a peer gets little: a CONNECT holds a
+		// client ID, credentials and at most a small will.
+		maxConnect: min(int(r.opts.MaxPacketSize), maxConnectSize),
+		noCheck:    r.opts.noPacketChecks,
+	}
+	return &listener{
+		id:          id,
+		ln:          ln,
+		tls:         tc,
+		firstPacket: r.opts.FirstPacketTimeout,
+		wrap:        func(c net.Conn) *deviceConn { return newDeviceConn(c, limits, r.badPacket) },
+		recovered:   r.recovered,
+		log:         r.log,
+	}, nil
+}
+
+// maxConnectSize bounds a CONNECT packet.
+const maxConnectSize = 8 << 10
 
 func (r *Responder) mochiOptions() *mqtt.Options {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.Compatibilities.NoInheritedPropertiesOnAck = true
 	caps.MaximumPacketSize = r.opts.MaxPacketSize
+	caps.MaximumClients = int64(r.opts.MaxClients)
+	caps.ReceiveMaximum = r.opts.ReceiveMaximum
+	// Devices speak MQTT 5 (PROTOCOL.md §1); deviceConn refuses older
+	// CONNECTs before mochi sees them.
+	caps.MinimumProtocolVersion = 5
 	caps.MaximumSessionExpiryInterval = uint32(r.opts.MaxSessionExpiry / time.Second)
 	// Devices never receive messages through mochi's routing (see the
 	// package comment), so its per-client write queue can be small; the
@@ -197,10 +181,14 @@ func (r *Responder) mochiOptions() *mqtt.Options {
 	// A retained request would sit in the broker for ever.
 	caps.RetainAvailable = 0
 	return &mqtt.Options{
-		Capabilities:           caps,
-		InlineClient:           true,
-		SysTopicResendInterval: 3600,
-		Logger:                 r.opts.Logger.With("component", "mochi"),
+		Capabilities: caps,
+		// deviceConn hands mochi whole packets from memory, so mochi's own
+		// read buffer (2 KiB by default, per connection, idle or not) only
+		// needs to hold a fixed header.
+		ClientNetReadBufferSize: 64,
+		InlineClient:            true,
+		SysTopicResendInterval:  3600,
+		Logger:                  r.opts.Logger.With("component", "mochi"),
 	}
 }
 
@@ -210,6 +198,15 @@ func (r *Responder) Addr() string {
 		return ""
 	}
 	return r.listener.Address()
+}
+
+// TLSAddr returns the address the MQTT-over-TLS listener is bound to, or
+// "" without TLS.
+func (r *Responder) TLSAddr() string {
+	if r.tlsListener == nil {
+		return ""
+	}
+	return r.tlsListener.Address()
 }
 
 // Close stops taking requests, answers every request already accepted,
@@ -224,6 +221,9 @@ func (r *Responder) Close(ctx context.Context) error {
 		r.closing = true
 		r.gate.Unlock()
 		r.listener.stopAccepting()
+		if r.tlsListener != nil {
+			r.tlsListener.stopAccepting()
+		}
 
 		answered := make(chan struct{})
 		go func() { r.pending.Wait(); close(answered) }()
@@ -234,11 +234,15 @@ func (r *Responder) Close(ctx context.Context) error {
 		}
 		r.devices.waitFlushed(ctx)
 
-		close(r.jobs)
+		if r.jobs != nil {
+			close(r.jobs)
+			close(r.stopSeen)
+		}
 		r.workers.Wait()
 		if err := r.server.Close(); err != nil {
 			r.closeErr = errors.Join(r.closeErr, fmt.Errorf("responder: close broker: %w", err))
 		}
+		r.flushSeen(ctx) // the disconnects of the devices just closed
 	})
 	return r.closeErr
 }

@@ -30,6 +30,11 @@ type Stats struct {
 
 	Devices   int // device sessions known (online or not)
 	Connected int // devices connected now
+
+	AuthRefused     int64 // CONNECTs refused: bad ID, unknown device, wrong secret, store down
+	Malformed       int64 // connections closed for a packet that failed the checks
+	RateDisconnects int64 // devices disconnected (0x96) for ignoring 429s
+	Recovered       int64 // connection goroutines that panicked; should stay 0
 }
 
 // Quantile estimates the q-quantile (0..1) of reply latency from the
@@ -64,6 +69,10 @@ type stats struct {
 	undeliverable   atomic.Int64
 	latency         atomic.Int64
 	connected       atomic.Int64
+	authRefused     atomic.Int64
+	malformed       atomic.Int64
+	rateDisconnects atomic.Int64
+	recovered       atomic.Int64
 	replies         [8]atomic.Int64 // indexed like replyStatuses
 	buckets         [16]atomic.Int64
 }
@@ -95,6 +104,10 @@ func (s *stats) snapshot(g *registry) Stats {
 		Replies:         map[int]int64{},
 		Latency:         make([]int64, len(LatencyBuckets)+1),
 		Connected:       int(s.connected.Load()),
+		AuthRefused:     s.authRefused.Load(),
+		Malformed:       s.malformed.Load(),
+		RateDisconnects: s.rateDisconnects.Load(),
+		Recovered:       s.recovered.Load(),
 	}
 	for i, st := range replyStatuses {
 		if n := s.replies[i].Load(); n > 0 {

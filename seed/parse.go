@@ -1,7 +1,6 @@
 package seed
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,18 +19,35 @@ import (
 // left to [Merge] and [Catalog.Validate], since it may be defined in another
 // file. The records that could be decoded are returned even with problems.
 func Parse(name string, data []byte) (Catalog, error) {
-	p := &parser{file: name, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
-	p.document()
-	p.problems = append(p.problems, duplicates(p.cat.records(), false)...)
-	return p.cat, newProblemsError(p.problems)
+	return parseText(name, &memText{data: data}, nil)
+}
+
+// progressEvery is how many records a parser reads between progress calls.
+const progressEvery = 500
+
+func parseText(name string, src text, progress func(off int)) (Catalog, error) {
+	c, ps, ok := parseFast(name, src, progress)
+	if !ok {
+		// Something is wrong with the file's JSON: the decoder says
+		// exactly what, and where.
+		p := &parser{file: name, src: src, dec: json.NewDecoder(src.reader()), progress: progress}
+		// Records are decoded straight from the file, strictly; a record
+		// that fails is then read again to say exactly what is wrong.
+		p.dec.DisallowUnknownFields()
+		p.document()
+		c, ps = p.cat, p.problems
+	}
+	ps = append(ps, duplicates(c.records(), false)...)
+	return c, newProblemsError(ps)
 }
 
 type parser struct {
 	file     string
-	data     []byte
+	src      text
 	dec      *json.Decoder
 	cat      Catalog
 	problems []Problem
+	progress func(off int) // called now and then with the offset reached; may be nil
 }
 
 // document reads the top-level object. It and the methods it calls return
@@ -57,6 +73,9 @@ func (p *parser) document() bool {
 		key, _ := tok.(string)
 		ok := true
 		switch {
+		case key == schemaKey:
+			// Editors find the schema through it; nothing to load.
+			ok = p.skip()
 		case key != "categories" && key != "recipes":
 			p.fileProblem(start, `unknown field %q; want "categories" or "recipes"`, key)
 			ok = p.skip()
@@ -89,23 +108,44 @@ func (p *parser) document() bool {
 
 // array reads the array of categories or recipes under key.
 func (p *parser) array(key string) bool {
-	if start := p.next(); start < len(p.data) && p.data[start] != '[' {
+	if start := p.next(); start < p.src.size() && p.src.at(start)[0] != '[' {
 		p.fileProblem(start, "%q must be an array", key)
 		return p.skip()
 	}
 	if _, err := p.dec.Token(); err != nil {
 		return p.syntax(err)
 	}
-	for p.dec.More() {
+	d := recordDecoder{file: p.file, cat: &p.cat, problems: &p.problems}
+	for n := 0; p.dec.More(); n++ {
 		start := p.next()
-		var raw json.RawMessage
-		if err := p.dec.Decode(&raw); err != nil {
+		if b := p.src.at(start); len(b) > 0 && b[0] != '{' {
+			kind := kindRecipe
+			if key == "categories" {
+				kind = kindCategory
+			}
+			p.problems = append(p.problems, Problem{File: p.file, Line: p.line(start), Kind: kind, Message: "must be a JSON object"})
+			if !p.skip() {
+				return false
+			}
+			continue
+		}
+		var err error
+		if key == "categories" {
+			var c recipes.Category
+			if err = p.dec.Decode(&c); !isSyntax(err) {
+				d.category(&c, err, p.rawFrom(start), p.lineFrom(start))
+			}
+		} else {
+			var r recipes.Recipe
+			if err = p.dec.Decode(&r); !isSyntax(err) {
+				d.recipe(&r, err, p.rawFrom(start), p.lineFrom(start))
+			}
+		}
+		if isSyntax(err) {
 			return p.syntax(err)
 		}
-		if key == "categories" {
-			p.category(raw, start)
-		} else {
-			p.recipe(raw, start)
+		if n%progressEvery == 0 && p.progress != nil {
+			p.progress(int(p.dec.InputOffset()))
 		}
 	}
 	if _, err := p.dec.Token(); err != nil {
@@ -114,52 +154,86 @@ func (p *parser) array(key string) bool {
 	return true
 }
 
-func (p *parser) category(raw []byte, start int) {
-	var c recipes.Category
-	at := source{p.file, p.line(start)}
-	if !p.decode(raw, start, &c, kindCategory, func() string { return c.Slug }, c.Validate) {
-		return
-	}
-	p.cat.addCategory(c, at)
+// rawFrom returns a function reading the record from offset start to where
+// the decoder is now, for a record that must be decoded again.
+func (p *parser) rawFrom(start int) func() []byte {
+	end := int(p.dec.InputOffset())
+	return func() []byte { return p.src.slice(start, end) }
 }
 
-func (p *parser) recipe(raw []byte, start int) {
-	var r recipes.Recipe
-	at := source{p.file, p.line(start)}
-	if !p.decode(raw, start, &r, kindRecipe, func() string { return r.ID }, r.Validate) {
-		return
-	}
-	p.cat.addRecipe(r, at)
+// lineFrom maps offsets within a record that starts at offset start of the
+// file to lines of the file.
+func (p *parser) lineFrom(start int) func(int) int {
+	return func(off int) int { return p.src.line(start + off) }
 }
 
-// decode fills v from the record raw found at offset start and reports its
-// problems under its id. It returns false if raw is not an object at all.
-func (p *parser) decode(raw []byte, start int, v any, kind string, id func() string, validate func() error) bool {
-	at := source{p.file, p.line(start)}
-	if raw[0] != '{' {
-		p.problems = append(p.problems, Problem{File: at.file, Line: at.line, Kind: kind, Message: "must be a JSON object"})
+// isSyntax reports whether err, from Decode, means the input is not JSON,
+// rather than that a complete value did not fit the type.
+func isSyntax(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// recordDecoder checks the records of one file, in whichever format. Each
+// record comes decoded strictly (unknown fields are errors) into its type,
+// with the error of that decoding, a function returning its JSON for a
+// second look if that failed, and one mapping offsets within that JSON to
+// lines of the file.
+type recordDecoder struct {
+	file     string
+	cat      *Catalog
+	problems *[]Problem
+}
+
+func (d recordDecoder) category(c *recipes.Category, err error, raw func() []byte, lineAt func(int) int) {
+	if d.check(c, err, raw, lineAt, kindCategory, func() string { return c.Slug }, c.Validate) {
+		d.cat.addCategory(*c, source{d.file, lineAt(0)})
+	}
+}
+
+func (d recordDecoder) recipe(r *recipes.Recipe, err error, raw func() []byte, lineAt func(int) int) {
+	if d.check(r, err, raw, lineAt, kindRecipe, func() string { return r.ID }, r.Validate) {
+		d.cat.addRecipe(*r, source{d.file, lineAt(0)})
+	}
+}
+
+// check reports the problems of the record in v, a JSON object, under its
+// id: nearly always only those Validate finds. It returns false if the
+// record cannot be read after all.
+func (d recordDecoder) check(v any, decodeErr error, rawFn func() []byte, lineAt func(int) int, kind string, id func() string, validate func() error) bool {
+	at := source{d.file, lineAt(0)}
+	if decodeErr == nil {
+		ps := recordProblems(validate(), kind, id(), at)
+		if len(ps) > 0 {
+			fieldLines(ps, inspect(rawFn(), v), lineAt)
+		}
+		*d.problems = append(*d.problems, ps...)
+		return true
+	}
+	raw := rawFn()
+	if len(raw) == 0 || raw[0] != '{' {
+		// The file changed while it was read.
+		*d.problems = append(*d.problems, Problem{File: at.file, Line: at.line, Kind: kind, Message: "cannot be read again: " + decodeErr.Error()})
 		return false
 	}
+	reflect.ValueOf(v).Elem().SetZero()
+
 	sh := inspect(raw, v)
 	var shapeProblems []Problem
 	for _, is := range sh.unknown {
-		shapeProblems = append(shapeProblems, Problem{File: p.file, Line: p.line(start + is.offset), Kind: kind, Field: is.field, Message: is.message})
+		shapeProblems = append(shapeProblems, Problem{File: d.file, Line: lineAt(is.offset), Kind: kind, Field: is.field, Message: is.message})
 	}
-	if len(sh.unknown) == 0 {
+	if len(sh.unknown) == 0 && strings.HasPrefix(decodeErr.Error(), "json: unknown field") {
 		// inspect mirrors encoding/json's field matching; should the two
 		// ever disagree, the decoder's own check still rejects the record.
-		strict := json.NewDecoder(bytes.NewReader(raw))
-		strict.DisallowUnknownFields()
-		if err := strict.Decode(reflect.New(reflect.TypeOf(v).Elem()).Interface()); err != nil && strings.HasPrefix(err.Error(), "json: unknown field") {
-			shapeProblems = append(shapeProblems, Problem{File: at.file, Line: at.line, Kind: kind, Message: strings.TrimPrefix(err.Error(), "json: ")})
-		}
+		shapeProblems = append(shapeProblems, Problem{File: at.file, Line: at.line, Kind: kind, Message: strings.TrimPrefix(decodeErr.Error(), "json: ")})
 	}
 	// Unknown fields are reported above, so decode leniently to go on and
 	// validate everything else.
 	var wrongType string
 	if err := json.Unmarshal(raw, v); err != nil {
 		is, ok := sh.typeIssue(err)
-		shapeProblems = append(shapeProblems, Problem{File: p.file, Line: p.line(start + is.offset), Kind: kind, Field: is.field, Message: is.message})
+		shapeProblems = append(shapeProblems, Problem{File: d.file, Line: lineAt(is.offset), Kind: kind, Field: is.field, Message: is.message})
 		if !ok {
 			// Decoding stopped part way, so Validate would only report
 			// the fields that were never read.
@@ -170,25 +244,42 @@ func (p *parser) decode(raw []byte, start int, v any, kind string, id func() str
 	for i := range shapeProblems {
 		shapeProblems[i].ID = id()
 	}
-	p.problems = append(p.problems, shapeProblems...)
-	for _, pr := range recordProblems(validate(), kind, id(), at) {
+	*d.problems = append(*d.problems, shapeProblems...)
+	ps := recordProblems(validate(), kind, id(), at)
+	fieldLines(ps, sh, lineAt)
+	for _, pr := range ps {
 		// A value of the wrong type is left zero; don't report it twice.
 		if wrongType == "" || !within(pr.Field, wrongType) {
-			p.problems = append(p.problems, pr)
+			*d.problems = append(*d.problems, pr)
 		}
 	}
 	return true
 }
 
+// fieldLines points each problem with a field that the record holds at
+// the line of that field's value; the others keep the record's line.
+func fieldLines(ps []Problem, sh shape, lineAt func(int) int) {
+	for i := range ps {
+		if ps[i].Field == "" {
+			continue
+		}
+		for _, sp := range sh.spans {
+			if sp.path == ps[i].Field {
+				ps[i].Line = lineAt(sp.start)
+				break
+			}
+		}
+	}
+}
+
 // next returns the offset where the decoder's next token starts.
 func (p *parser) next() int {
-	return skipSpace(p.data, int(p.dec.InputOffset()))
+	return tokenStart(p.src, int(p.dec.InputOffset()))
 }
 
 // line converts a byte offset in the file to a 1-based line number.
 func (p *parser) line(off int) int {
-	off = min(max(off, 0), len(p.data))
-	return 1 + bytes.Count(p.data[:off], []byte("\n"))
+	return p.src.line(off)
 }
 
 func (p *parser) fileProblem(off int, format string, args ...any) bool {
@@ -204,7 +295,7 @@ func (p *parser) syntax(err error) bool {
 		// Offset counts the bytes read, up to and including the bad one.
 		p.fileProblem(int(se.Offset)-1, "JSON syntax error: %s", se.Error())
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		p.fileProblem(len(bytes.TrimRight(p.data, " \t\r\n")), "JSON syntax error: unexpected end of file")
+		p.fileProblem(trimmedSize(p.src), "JSON syntax error: unexpected end of file")
 	default:
 		p.fileProblem(p.next(), "JSON syntax error: %s", err)
 	}

@@ -278,3 +278,36 @@ func TestParse(t *testing.T) {
 		}
 	})
 }
+
+// TestParse_FieldLines checks that in a record over many lines, a bad value
+// is reported on its own line and a missing one on the record's first.
+func TestParse_FieldLines(t *testing.T) {
+	data := `{
+  "recipes": [
+    {
+      "id": "tomato-soup",
+      "category": "soups",
+      "servings": 4,
+      "total_minutes": 30,
+      "difficulty": "easy",
+      "ingredients": [
+        {"name": "tomatoes", "quantity": 800, "unit": "g"},
+        {"name": "salt", "quantity": -1}
+      ],
+      "steps": [
+        {"text": "Cook.", "minutes": 20, "temperature_c": 100},
+        {"text": "Blend.", "speed": 12}
+      ]
+    }
+  ]
+}`
+	_, err := seed.Parse("a.json", []byte(data))
+	want := []seed.Problem{
+		{File: "a.json", Line: 3, Kind: "recipe", ID: "tomato-soup", Field: "title", Message: "is required"},
+		{File: "a.json", Line: 11, Kind: "recipe", ID: "tomato-soup", Field: "ingredients[1].quantity", Message: "must not be negative (-1)"},
+		{File: "a.json", Line: 15, Kind: "recipe", ID: "tomato-soup", Field: "steps[1].speed", Message: "must be between 0 and 10, not 12"},
+	}
+	if diff := cmp.Diff(want, problems(t, err)); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}

@@ -20,9 +20,9 @@ const (
 // Problem is one thing wrong with an input file.
 type Problem struct {
 	// File and Line locate the problem; both are empty for records that did
-	// not come from a file. Syntax errors, unknown fields and values of the
-	// wrong JSON type point at their own line; every other problem with a
-	// record points at the line where the record starts.
+	// not come from a file. Syntax errors, unknown fields, values of the
+	// wrong type and invalid values point at their own line; a field that is
+	// missing, and a record as a whole, at the line where the record starts.
 	File string
 	Line int
 

@@ -45,7 +45,7 @@ func (c Catalog) Validate() error {
 		ps = append(ps, recordProblems(r.validate(), r.kind, r.id, r.at)...)
 	}
 	ps = append(ps, duplicates(recs, false)...)
-	ps = append(ps, references(recs)...)
+	ps = append(ps, references(recs, nil)...)
 	return newProblemsError(ps)
 }
 
@@ -55,6 +55,12 @@ func (c Catalog) Validate() error {
 // did); [Catalog.Validate] and [Load] check everything. The merged catalog is
 // returned even when there are problems, with a *ProblemsError.
 func Merge(parts ...Catalog) (Catalog, error) {
+	return merge(nil, parts...)
+}
+
+// merge is [Merge] where recipes may also use the categories known
+// reports (nil: none).
+func merge(known func(string) bool, parts ...Catalog) (Catalog, error) {
 	var m Catalog
 	var recs []record
 	for i, p := range parts {
@@ -67,7 +73,7 @@ func Merge(parts ...Catalog) (Catalog, error) {
 		m.Recipes = append(m.Recipes, p.Recipes...)
 	}
 	ps := duplicates(recs, true)
-	ps = append(ps, references(recs)...)
+	ps = append(ps, references(recs, known)...)
 	return m, newProblemsError(ps)
 }
 
@@ -102,8 +108,9 @@ func duplicates(recs []record, acrossParts bool) []Problem {
 	return ps
 }
 
-// references reports recipes whose category is not among recs' categories.
-func references(recs []record) []Problem {
+// references reports recipes whose category is neither among recs'
+// categories nor one known reports (if not nil).
+func references(recs []record, known func(string) bool) []Problem {
 	cats := make(map[string]bool)
 	for _, r := range recs {
 		if r.kind == kindCategory {
@@ -112,7 +119,7 @@ func references(recs []record) []Problem {
 	}
 	var ps []Problem
 	for _, r := range recs {
-		if r.kind != kindRecipe || r.category == "" || cats[r.category] {
+		if r.kind != kindRecipe || r.category == "" || cats[r.category] || known != nil && known(r.category) {
 			continue // Validate reports a missing category
 		}
 		ps = append(ps, Problem{

@@ -36,23 +36,28 @@ const (
 func BenchmarkQoS1RoundTrips(b *testing.B) {
 	s := MustRunMain(b, func(c *Config) { c.RedisURL, c.DataDir = "", b.TempDir() }) // the embedded store
 	canned := cannedReplies(b, s)
-	baseline := benchLoad(b, startEchoBroker(b, canned), b.N)
-	full := benchLoad(b, s.MQTTAddr, b.N)
+	baseline := benchLoad(b, startEchoBroker(b, canned), b.N, nil)
+	full := benchLoad(b, s.MQTTAddr, b.N, func(id string) string { return s.MustRegister(b, id, testModel) })
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(baseline, "baseline-rt/s")
 	b.ReportMetric(full, "recipesd-rt/s")
 	b.ReportMetric(full/baseline, "ratio")
 }
 
-// benchLoad connects the appliances, then times n round trips.
-func benchLoad(b *testing.B, addr string, n int) float64 {
+// benchLoad connects the appliances, registering each with register if it
+// is set, then times n round trips.
+func benchLoad(b *testing.B, addr string, n int, register func(id string) (secret string)) float64 {
 	b.Helper()
 	b.StopTimer()
 	clients := make([]*appliance.Client, benchDevices)
 	run := deviceSeq.Add(1)
 	for i := range clients {
+		o := appliance.Options{Addr: addr, ID: fmt.Sprintf("bench-%d-%d", run, i)}
+		if register != nil {
+			o.Password = register(o.ID)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		c, err := appliance.Dial(ctx, appliance.Options{Addr: addr, ID: fmt.Sprintf("bench-%d-%d", run, i)})
+		c, err := appliance.Dial(ctx, o)
 		cancel()
 		if err != nil {
 			b.Fatal(err)

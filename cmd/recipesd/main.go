@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/recipesd/recipesd/catalog"
 )
 
 func main() {
@@ -25,6 +27,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // the command ran and failed
 	exitUsage   = 2 // bad flags, arguments or input
+	exitLocked  = 3 // the embedded store's data directory is in use by another process
 )
 
 // usageError marks errors caused by how the command was called; they exit
@@ -48,6 +51,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch name {
 	case "serve":
 		err = serve(ctx, args, getenv, stderr)
+	case "device":
+		err = deviceCmd(ctx, args, getenv, stdout, stderr)
+	case "seed":
+		err = seedCommand(ctx, args, getenv, stdout, stderr)
+	case "export":
+		err = exportCommand(ctx, args, getenv, stdout, stderr)
+	case "user":
+		err = userCmd(ctx, args, getenv, stdout, stderr)
+	case "token":
+		err = tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -55,12 +68,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = usagef("unknown command %q (try \"recipesd help\")", name)
 	}
 	var ue *usageError
+	var le *catalog.LockedError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "recipesd:", err)
 		return exitUsage
+	case errors.As(err, &le):
+		fmt.Fprintln(stderr, "recipesd:", err)
+		return exitLocked
 	}
 	fmt.Fprintln(stderr, "recipesd:", err)
 	return exitFailure
@@ -70,8 +87,14 @@ const usage = `recipesd - recipe server for smart cooking appliances
 
 Usage:
   recipesd [serve] [flags]   run the server (default)
+  recipesd device ACTION     register and manage devices ("recipesd device -h")
+  recipesd seed [flags] FILE|DIR...
+                             load catalog files (JSON or YAML) into the store
+  recipesd export [flags]    write the catalog out in the same format
+  recipesd user ACTION NAME  manage staff accounts of the admin UI ("recipesd user -h")
+  recipesd token ACTION NAME manage API tokens ("recipesd token -h")
   recipesd help              show this help
 
-Run "recipesd serve -h" for the server's flags. Every flag can also be set
+Run "recipesd <command> -h" for a command's flags. Every flag can also be set
 through the environment variable named in its help.
 `

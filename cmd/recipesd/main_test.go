@@ -7,11 +7,13 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/cmd/internal/appliance"
@@ -23,6 +25,9 @@ type testServer struct {
 	Redis    *miniredis.Miniredis
 	MQTTAddr string
 	HTTPURL  string
+
+	mu      sync.Mutex
+	secrets map[string]string // device id -> secret, of devices MustDial registered
 }
 
 var deviceSeq atomic.Int64
@@ -44,6 +49,7 @@ func MustRunMain(tb testing.TB, change ...func(*Config)) *testServer {
 	}
 	cfg.RedisURL = "redis://" + mr.Addr()
 	cfg.DeviceRate, cfg.DeviceBurst = 10000, 10000
+	cfg.AdminPassword, cfg.PasswordCost = testAdminPassword, bcrypt.MinCost
 	for _, f := range change {
 		f(&cfg)
 	}
@@ -79,11 +85,43 @@ func (w tbWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// MustDial connects a new appliance with a unique ID.
+// MustRegister adds a device of the given model to the server's registry
+// and returns its secret.
+func (s *testServer) MustRegister(tb testing.TB, id, model string) string {
+	tb.Helper()
+	secret, err := s.Store.AddDevice(context.Background(), id, model)
+	if err != nil {
+		tb.Fatalf("register device %s: %v", id, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.secrets == nil {
+		s.secrets = map[string]string{}
+	}
+	s.secrets[id] = secret
+	return secret
+}
+
+// testModel is the model of the devices MustDial registers: it suits every
+// demo recipe, so that tests not about models see the whole catalog.
+const testModel = "CM-300X"
+
+// MustDial connects a new appliance with a unique ID. Unless o.Password is
+// set or the server admits anonymous devices, it registers the device
+// first (or reuses its secret if it did already).
 func (s *testServer) MustDial(tb testing.TB, o appliance.Options) *appliance.Client {
 	tb.Helper()
 	if o.ID == "" {
 		o.ID = fmt.Sprintf("oven-%d", deviceSeq.Add(1))
+	}
+	if o.Password == "" && !s.Config.AllowAnonymous {
+		s.mu.Lock()
+		secret, ok := s.secrets[o.ID]
+		s.mu.Unlock()
+		if !ok {
+			secret = s.MustRegister(tb, o.ID, testModel)
+		}
+		o.Password = secret
 	}
 	o.Addr = s.MQTTAddr
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

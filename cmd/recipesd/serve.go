@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,12 +34,15 @@ type Main struct {
 	Logger *slog.Logger
 
 	// Listeners, when set, are used instead of the configured addresses.
-	MQTTListener net.Listener
-	HTTPListener net.Listener
+	MQTTListener    net.Listener
+	MQTTTLSListener net.Listener // used only with a TLS certificate
+	HTTPListener    net.Listener
 
 	Store     *catalog.Store
 	Responder *responder.Responder
 	Admin     *admin.Server
+
+	demoSecret string // the demo device's secret, on the start that created it
 }
 
 // serve runs "recipesd serve" until ctx ends.
@@ -64,6 +68,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 		m.Logger = log
+	}
+	tlsConfig, err := loadTLS(c)
+	if err != nil {
+		return err
 	}
 	store, err := catalog.Open(ctx, catalog.Options{
 		RedisURL:  c.RedisURL,
@@ -92,21 +100,38 @@ func (m *Main) Run(ctx context.Context) error {
 		RequestBurst:  c.DeviceBurst,
 		MaxPacketSize: uint32(c.MaxPacketSize),
 		Logger:        log,
+
+		Devices:            store,
+		AllowAnonymous:     c.AllowAnonymous,
+		TLS:                tlsConfig,
+		TLSAddr:            c.MQTTTLSAddr,
+		TLSListener:        m.MQTTTLSListener,
+		FirstPacketTimeout: c.ConnectTimeout,
+		MaxClients:         c.MaxClients,
+		ReceiveMaximum:     uint16(c.ReceiveMaximum),
+		AbuseStrikes:       cmp.Or(c.AbuseStrikes, -1), // 0 means never
 	})
 	if err := m.Responder.Start(ctx); err != nil {
 		return err
 	}
 
+	if err := m.ensureAdmin(ctx); err != nil {
+		return err
+	}
 	m.Admin = admin.New(store, admin.Options{
-		Addr:     c.HTTPAddr,
-		Listener: m.HTTPListener,
-		MQTTAddr: m.Responder.Addr(),
-		Logger:   log,
+		Addr:          c.HTTPAddr,
+		Listener:      m.HTTPListener,
+		MQTTAddr:      m.Responder.Addr(),
+		Logger:        log,
+		SessionIdle:   c.SessionIdle,
+		SecureCookies: c.SecureCookies,
+		Stats:         m.adminStats,
+		TLSConfig:     tlsConfig,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
 		return err
 	}
-	log.Info("ready: ask for recipes with", "command", tryCommand(m.Responder.Addr()))
+	log.Info("ready: ask for recipes with", "command", tryCommand(m.Responder.Addr(), c.AllowAnonymous, m.demoSecret))
 	return nil
 }
 
@@ -128,7 +153,8 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	}
 	m.Logger.Info("loaded the demo catalog into the empty store",
 		"categories", len(demo.Categories), "recipes", len(demo.Recipes))
-	return nil
+	m.demoSecret, err = m.addDemoDevice(ctx)
+	return err
 }
 
 // Close stops everything in reverse start order within shutdownTimeout:
@@ -151,11 +177,20 @@ func (m *Main) Close() error {
 }
 
 // tryCommand is the mosquitto_rr line that asks the server for its
-// categories, printed at start so a newcomer can try it at once.
-func tryCommand(addr string) string {
+// categories as the demo device, printed at start so a newcomer can try it
+// at once. Only the start that created the demo device knows its secret.
+func tryCommand(addr string, anonymous bool, secret string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" || host == "::" || host == "0.0.0.0" || host == "[::]" {
 		host = "127.0.0.1"
 	}
-	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i demo-oven -q 1 -t recipes/categories -e devices/demo-oven/replies -m '' -W 5", host, port)
+	creds := ""
+	switch {
+	case secret != "":
+		creds = " -u " + demoDeviceID + " -P " + secret
+	case !anonymous:
+		creds = " -u " + demoDeviceID + " -P '<its secret>'"
+	}
+	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i %s%s -q 1 -t recipes/categories -e devices/%s/replies -m '' -W 5",
+		host, port, demoDeviceID, creds, demoDeviceID)
 }

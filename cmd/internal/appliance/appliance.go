@@ -6,6 +6,7 @@ package appliance
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,11 @@ type Options struct {
 	Addr     string // host:port of the MQTT listener
 	ID       string // device ID = client ID = username
 	Password string
+
+	Username  string      // default: ID, as PROTOCOL.md §1 requires
+	Anonymous bool        // send neither username nor password
+	TLS       *tls.Config // connect with TLS
+	KeepAlive *uint16     // default 30 s
 
 	ReceiveMaximum uint16 // 0: the client default (65535)
 	MaxPacketSize  uint32 // 0: unlimited
@@ -59,9 +65,10 @@ type Client struct {
 	qos     byte
 	c       *paho.Client
 
-	mu      sync.Mutex
-	waiting map[string]chan *Reply
-	stray   []*Reply // replies nobody waited for
+	mu         sync.Mutex
+	waiting    map[string]chan *Reply
+	stray      []*Reply         // replies nobody waited for
+	disconnect *paho.Disconnect // the server's DISCONNECT, if it sent one
 }
 
 // ReplyTopic is where this client asks to be answered.
@@ -69,7 +76,13 @@ func (c *Client) ReplyTopic() string { return "devices/" + c.ID + "/replies" }
 
 // Dial connects, and subscribes to the device's reply topic.
 func Dial(ctx context.Context, o Options) (*Client, error) {
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", o.Addr)
+	var conn net.Conn
+	var err error
+	if o.TLS != nil {
+		conn, err = (&tls.Dialer{Config: o.TLS}).DialContext(ctx, "tcp", o.Addr)
+	} else {
+		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", o.Addr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("appliance %s: dial %s: %w", o.ID, o.Addr, err)
 	}
@@ -82,8 +95,17 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		Conn:              conn,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){a.received},
 		OnClientError:     func(error) {},
+		OnServerDisconnect: func(d *paho.Disconnect) {
+			a.mu.Lock()
+			a.disconnect = d
+			a.mu.Unlock()
+		},
 	})
-	cp := &paho.Connect{ClientID: o.ID, KeepAlive: 30, CleanStart: true, Properties: &paho.ConnectProperties{
+	keepAlive := uint16(30)
+	if o.KeepAlive != nil {
+		keepAlive = *o.KeepAlive
+	}
+	cp := &paho.Connect{ClientID: o.ID, KeepAlive: keepAlive, CleanStart: true, Properties: &paho.ConnectProperties{
 		RequestResponseInfo: o.RequestResponseInfo,
 	}}
 	if o.ReceiveMaximum > 0 {
@@ -92,10 +114,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.MaxPacketSize > 0 {
 		cp.Properties.MaximumPacketSize = &o.MaxPacketSize
 	}
-	if o.Password != "" || o.ID != "" {
-		cp.Username, cp.UsernameFlag = o.ID, true
+	if o.Username == "" {
+		o.Username = o.ID
 	}
-	if o.Password != "" {
+	if !o.Anonymous && o.Username != "" {
+		cp.Username, cp.UsernameFlag = o.Username, true
+	}
+	if !o.Anonymous && o.Password != "" {
 		cp.Password, cp.PasswordFlag = []byte(o.Password), true
 	}
 	ca, err := a.c.Connect(ctx, cp)
@@ -237,6 +262,14 @@ func (c *Client) Stray() []*Reply {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*Reply(nil), c.stray...)
+}
+
+// ServerDisconnect returns the DISCONNECT the server ended the connection
+// with, or nil.
+func (c *Client) ServerDisconnect() *paho.Disconnect {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.disconnect
 }
 
 // Done is closed when the connection ends.

@@ -1,0 +1,223 @@
+package admin
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+type dashboardPage struct {
+	page
+	MQTTAddr  string
+	HasStats  bool
+	Window    string // how far back the charts go, like "15 min"
+	Requests  int64
+	Replies   []statusCount
+	Dropped   []reasonCount
+	P50, P99  string
+	Connected int
+	Charts    []chart
+}
+
+type statusCount struct {
+	Status int
+	Count  int64
+	Class  string
+}
+
+type reasonCount struct {
+	Reason string
+	Count  int64
+}
+
+// handleDashboard shows the responder's traffic over the last minutes as
+// server-drawn SVG charts: no script, no CDN, works offline.
+func (s *Server) handleDashboard(c echo.Context) error {
+	p := dashboardPage{
+		page: s.page(c, "Dashboard", "dashboard"), MQTTAddr: s.opts.MQTTAddr, HasStats: s.opts.Stats != nil,
+		Window: minutes(s.opts.History),
+	}
+	p.Refresh = int(max(s.opts.SampleEvery, 5*time.Second) / time.Second)
+	if p.HasStats {
+		st := s.opts.Stats()
+		p.Requests, p.Connected = st.Requests, st.Connected
+		p.P50, p.P99 = duration(st.P50), duration(st.P99)
+		for _, code := range slices.Sorted(maps.Keys(st.Replies)) {
+			p.Replies = append(p.Replies, statusCount{Status: code, Count: st.Replies[code], Class: statusClass(code)})
+		}
+		for _, r := range slices.Sorted(maps.Keys(st.Dropped)) {
+			p.Dropped = append(p.Dropped, reasonCount{Reason: strings.ReplaceAll(r, "_", " "), Count: st.Dropped[r]})
+		}
+		p.Charts = s.charts(s.hist.all(), time.Now())
+	}
+	return c.Render(http.StatusOK, "dashboard.html", p)
+}
+
+func statusClass(code int) string {
+	switch {
+	case code < 300:
+		return "s2xx"
+	case code < 400:
+		return "s3xx"
+	case code < 500:
+		return "s4xx"
+	}
+	return "s5xx"
+}
+
+func minutes(d time.Duration) string { return strconv.Itoa(int(d.Minutes())) + " min" }
+
+func duration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "–"
+	case d < time.Millisecond:
+		return strconv.Itoa(int(d.Microseconds())) + " µs"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64) + " ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+}
+
+// chart is one small line chart drawn by the template as inline SVG.
+type chart struct {
+	Title   string
+	Unit    string
+	Top     string // the value of the top grid line
+	Mid     string
+	Series  []series
+	Left    string // label of the left edge, like "−15 min"
+	Width   int
+	Height  int
+	ViewBox string
+	Y       chartLayout
+	Empty   bool
+}
+
+// chartLayout places a chart's labels.
+type chartLayout struct {
+	Mid, MidLabel, ZeroLabel, Axis, CenterX int
+}
+
+type series struct {
+	Name   string
+	Class  string
+	Points string // SVG polyline points
+	Last   string // the latest value, for the legend
+}
+
+const chartW, chartH = 560, 140
+
+// charts turns consecutive samples into rates and windowed quantiles.
+func (s *Server) charts(samples []sample, now time.Time) []chart {
+	window := s.opts.History
+	start := now.Add(-window)
+	type point struct {
+		t time.Time
+		v float64
+	}
+	var reqs, ok, notMod, client, server, p50, p99, conn []point
+	for i := 1; i < len(samples); i++ {
+		a, b := samples[i-1], samples[i]
+		dt := b.At.Sub(a.At).Seconds()
+		if dt <= 0 {
+			continue
+		}
+		rate := func(x, y int64) float64 { return math.Max(0, float64(y-x)/dt) }
+		var r [4]float64
+		for code, n := range b.Replies {
+			idx := 3
+			switch {
+			case code == 304:
+				idx = 1
+			case code < 400:
+				idx = 0
+			case code < 500:
+				idx = 2
+			}
+			r[idx] += rate(a.Replies[code], n)
+		}
+		reqs = append(reqs, point{b.At, rate(a.Requests, b.Requests)})
+		ok = append(ok, point{b.At, r[0]})
+		notMod = append(notMod, point{b.At, r[1]})
+		client = append(client, point{b.At, r[2]})
+		server = append(server, point{b.At, r[3]})
+		d := delta(a.Latency, b.Latency)
+		p50 = append(p50, point{b.At, ms(quantile(d, 0.5))})
+		p99 = append(p99, point{b.At, ms(quantile(d, 0.99))})
+		conn = append(conn, point{b.At, float64(b.Connected)})
+	}
+	draw := func(title, unit string, named ...any) chart {
+		ch := chart{
+			Title: title, Unit: unit, Left: "−" + minutes(window), Width: chartW, Height: chartH,
+			ViewBox: fmt.Sprintf("-40 -8 %d %d", chartW+48, chartH+28),
+			Y:       chartLayout{Mid: chartH / 2, MidLabel: chartH/2 + 4, ZeroLabel: chartH + 4, Axis: chartH + 18, CenterX: chartW / 2},
+		}
+		top := 0.0
+		for i := 0; i < len(named); i += 3 {
+			for _, p := range named[i+2].([]point) {
+				top = math.Max(top, p.v)
+			}
+		}
+		top = niceCeil(top)
+		ch.Top, ch.Mid = number(top), number(top/2)
+		ch.Empty = true
+		for i := 0; i < len(named); i += 3 {
+			pts := named[i+2].([]point)
+			sr := series{Name: named[i].(string), Class: named[i+1].(string), Last: "–"}
+			var b strings.Builder
+			for _, p := range pts {
+				if p.t.Before(start) {
+					continue
+				}
+				x := float64(chartW) * p.t.Sub(start).Seconds() / window.Seconds()
+				y := float64(chartH) * (1 - p.v/top)
+				fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
+				sr.Last = number(p.v)
+				ch.Empty = false
+			}
+			sr.Points = strings.TrimSpace(b.String())
+			ch.Series = append(ch.Series, sr)
+		}
+		return ch
+	}
+	return []chart{
+		draw("Requests", "per second", "requests", "s-req", reqs),
+		draw("Replies by status", "per second", "200", "s2xx", ok, "304", "s3xx", notMod, "4xx", "s4xx", client, "5xx", "s5xx", server),
+		draw("Reply latency", "milliseconds", "p50", "s-p50", p50, "p99", "s-p99", p99),
+		draw("Connected appliances", "", "connected", "s-conn", conn),
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten (at least 1).
+func niceCeil(v float64) float64 {
+	if v <= 1 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+func number(v float64) string {
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	if v < 10 {
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}

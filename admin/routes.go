@@ -1,0 +1,103 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/recipesd/recipesd/web"
+)
+
+// routes registers every route: the pages (signed-in staff, CSRF-checked
+// forms), the JSON API (API tokens), and the unauthenticated health,
+// metrics and static endpoints.
+func (s *Server) routes() {
+	e := s.echo
+	e.Use(
+		middleware.Recover(),
+		s.securityHeaders,
+		middleware.BodyLimit(s.opts.BodyLimit),
+	)
+
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	e.GET("/metrics", s.handleMetrics)
+	e.GET("/favicon.ico", s.handleFavicon)
+	e.StaticFS("/static", web.Static())
+
+	csrf := s.csrf()
+	public := []echo.MiddlewareFunc{csrf}
+	e.GET("/login", s.handleLoginForm, public...)
+	e.POST("/login", s.handleLogin, append(public, s.limitLogins)...)
+
+	staff := []echo.MiddlewareFunc{s.requireStaff, csrf}
+	e.POST("/logout", s.handleLogout, staff...)
+	e.GET("/", s.handleHome, staff...)
+	e.GET("/dashboard", s.handleDashboard, staff...)
+
+	e.GET("/categories", s.handleCategoryIndex, staff...)
+	e.GET("/categories/new", s.handleCategoryNew, staff...)
+	e.POST("/categories/new", s.handleCategoryCreate, staff...)
+	e.GET("/categories/:slug", s.handleCategoryView, staff...)
+	e.GET("/categories/:slug/edit", s.handleCategoryEdit, staff...)
+	e.POST("/categories/:slug/edit", s.handleCategoryUpdate, staff...)
+	e.POST("/categories/:slug/move", s.handleCategoryMove, staff...)
+	e.POST("/categories/:slug/publish", s.handleCategoryPublish, staff...)
+	e.GET("/categories/:slug/delete", s.handleCategoryDeleteForm, staff...)
+	e.POST("/categories/:slug/delete", s.handleCategoryDelete, staff...)
+	e.GET("/categories/:slug/recipes/new", s.handleRecipeNew, staff...)
+	e.POST("/categories/:slug/recipes/new", s.handleRecipeCreate, staff...)
+
+	e.GET("/recipes/:id", s.handleRecipeEdit, staff...)
+	e.POST("/recipes/:id", s.handleRecipeSave, staff...)
+	e.POST("/recipes/:id/publish", s.handleRecipePublish, staff...)
+	e.GET("/recipes/:id/discard", s.handleRecipeDiscardForm, staff...)
+	e.POST("/recipes/:id/discard", s.handleRecipeDiscard, staff...)
+	e.POST("/recipes/:id/move", s.handleRecipeMove, staff...)
+	e.GET("/recipes/:id/delete", s.handleRecipeDeleteForm, staff...)
+	e.POST("/recipes/:id/delete", s.handleRecipeDelete, staff...)
+
+	e.GET("/tokens", s.handleTokenIndex, staff...)
+	e.POST("/tokens", s.handleTokenCreate, staff...)
+	e.GET("/tokens/:name/revoke", s.handleTokenRevokeForm, staff...)
+	e.POST("/tokens/:name/revoke", s.handleTokenRevoke, staff...)
+
+	e.GET("/api/openapi.json", s.handleOpenAPI)
+	api := e.Group("/api", s.requireToken)
+	api.GET("/categories", s.apiCategoryIndex)
+	api.POST("/categories", s.apiCategoryCreate)
+	api.PUT("/category-order", s.apiCategoryOrder)
+	api.GET("/categories/:slug", s.apiCategoryView)
+	api.PATCH("/categories/:slug", s.apiCategoryUpdate)
+	api.DELETE("/categories/:slug", s.apiCategoryDelete)
+	api.POST("/categories/:slug/publish", s.apiCategoryPublish)
+	api.GET("/categories/:slug/recipes", s.apiRecipeIndex)
+	api.POST("/recipes", s.apiRecipeCreate)
+	api.GET("/recipes/:id", s.apiRecipeView)
+	api.PUT("/recipes/:id", s.apiRecipeSave)
+	api.DELETE("/recipes/:id", s.apiRecipeDelete)
+	api.POST("/recipes/:id/move", s.apiRecipeMove)
+	api.POST("/recipes/:id/publish", s.apiRecipePublish)
+	api.POST("/recipes/:id/discard", s.apiRecipeDiscard)
+}
+
+// handleHome sends editors to their main job.
+func (s *Server) handleHome(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/categories")
+}
+
+func (s *Server) handleFavicon(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg")
+}
+
+// param returns the path parameter name, unescaped: Echo gives it as it
+// was in the URL when the URL had escapes.
+func param(c echo.Context, name string) string {
+	v := c.Param(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}

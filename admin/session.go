@@ -1,0 +1,193 @@
+package admin
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+const (
+	sessionCookie = "recipesd_session"
+	flashCookie   = "recipesd_flash"
+	staffKey      = "staff"       // context: the signed-in staff name
+	sessionKey    = "sessionHash" // context: the hash of the session id
+)
+
+// hashSecret is how session ids and API tokens are stored: whoever reads
+// the store cannot sign in with what they find there.
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+type loginPage struct {
+	page
+	Name  string
+	Next  string
+	Error string
+}
+
+func (s *Server) handleLoginForm(c echo.Context) error {
+	if _, err := s.session(c); err == nil {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	return s.renderLogin(c, http.StatusOK, "", c.QueryParam("next"), "")
+}
+
+func (s *Server) renderLogin(c echo.Context, status int, name, next, msg string) error {
+	return c.Render(status, "login.html", loginPage{page: s.page(c, "Sign in", ""), Name: name, Next: next, Error: msg})
+}
+
+// dummyHash is compared against when the account does not exist, so that
+// a wrong name takes as long as a wrong password.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("recipesd-no-such-account"), bcrypt.DefaultCost)
+	return h
+})
+
+// handleLogin checks a name and password and starts a new session.
+func (s *Server) handleLogin(c echo.Context) error {
+	ctx := c.Request().Context()
+	name, password, next := strings.TrimSpace(c.FormValue("name")), c.FormValue("password"), c.FormValue("next")
+	st, err := s.store.Staff(ctx, name)
+	switch {
+	case recipes.ErrorCode(err) == recipes.ENOTFOUND:
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+	case err != nil:
+		return err
+	}
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(password)) != nil {
+		s.log.Info("sign-in failed", "name", name, "client", c.RealIP())
+		return s.renderLogin(c, http.StatusUnauthorized, name, next, "Wrong name or password.")
+	}
+
+	// A fresh id at every sign-in: an id planted before it is worth nothing.
+	if old, err := c.Cookie(sessionCookie); err == nil {
+		_ = s.store.DeleteSession(ctx, hashSecret(old.Value))
+	}
+	id := rand.Text() + rand.Text()
+	sess := recipes.Session{Staff: st.Name, CreatedAt: time.Now().UTC()}
+	if err := s.store.CreateSession(ctx, hashSecret(id), sess, s.opts.SessionIdle); err != nil {
+		return err
+	}
+	s.setCookie(c, sessionCookie, id, 0)
+	c.Set(staffKey, st.Name)
+	s.log.Info("signed in", "name", st.Name, "client", c.RealIP())
+	return c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+// safeNext returns next if it is a path on this site, and the start page
+// otherwise, so that the login form cannot be used to redirect elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/categories"
+	}
+	return next
+}
+
+// handleLogout ends the session on the server, not just in the browser.
+func (s *Server) handleLogout(c echo.Context) error {
+	if err := s.store.DeleteSession(c.Request().Context(), c.Get(sessionKey).(string)); err != nil {
+		return err
+	}
+	s.setCookie(c, sessionCookie, "", -1)
+	s.flash(c, "You are signed out.")
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// session returns the live session of c's cookie and its hash.
+func (s *Server) session(c echo.Context) (recipes.Session, error) {
+	ck, err := c.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return recipes.Session{}, recipes.Errorf(recipes.ENOTFOUND, "not signed in")
+	}
+	hash := hashSecret(ck.Value)
+	sess, err := s.store.Session(c.Request().Context(), hash, s.opts.SessionIdle)
+	if err != nil {
+		return sess, err
+	}
+	if time.Since(sess.CreatedAt) > s.opts.SessionMaxAge {
+		_ = s.store.DeleteSession(c.Request().Context(), hash)
+		return sess, recipes.Errorf(recipes.ENOTFOUND, "session too old")
+	}
+	c.Set(sessionKey, hash)
+	return sess, nil
+}
+
+// requireStaff lets signed-in staff through and sends everyone else to
+// the sign-in page, back here afterwards.
+func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess, err := s.session(c)
+		switch {
+		case recipes.ErrorCode(err) == recipes.ENOTFOUND:
+			if _, cerr := c.Cookie(sessionCookie); cerr == nil {
+				s.setCookie(c, sessionCookie, "", -1)
+				s.flash(c, "Your session has ended. Please sign in again.")
+			}
+			target := "/login"
+			if r := c.Request(); r.Method == http.MethodGet && r.URL.Path != "/" {
+				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			return c.Redirect(http.StatusSeeOther, target)
+		case err != nil:
+			return err
+		}
+		c.Set(staffKey, sess.Staff)
+		return next(c)
+	}
+}
+
+// setCookie sets an HttpOnly, SameSite=Lax cookie for the whole site,
+// Secure over TLS. maxAge 0 makes a session cookie, negative deletes.
+func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.secure(c), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// warnPrefix marks flash messages that report a problem.
+const warnPrefix = "!"
+
+// flash leaves a message for the next page shown.
+func (s *Server) flash(c echo.Context, msg string) {
+	s.setCookie(c, flashCookie, url.QueryEscape(msg), 60)
+}
+
+// page is what every page shows around its content.
+type page struct {
+	Title string
+	Staff string // signed-in editor; empty on the sign-in page
+	CSRF  string
+	Flash string
+	Nav   string // the active navigation entry
+
+	FlashWarn bool // the flash message reports a problem
+	Refresh   int  // reload the page every this many seconds; 0: never
+}
+
+// page builds the frame of a page and takes the pending flash message.
+func (s *Server) page(c echo.Context, title, nav string) page {
+	p := page{Title: title, Nav: nav}
+	p.Staff, _ = c.Get(staffKey).(string)
+	p.CSRF, _ = c.Get(csrfField).(string)
+	if ck, err := c.Cookie(flashCookie); err == nil && ck.Value != "" {
+		p.Flash, _ = url.QueryUnescape(ck.Value)
+		if rest, ok := strings.CutPrefix(p.Flash, warnPrefix); ok {
+			p.Flash, p.FlashWarn = rest, true
+		}
+		s.setCookie(c, flashCookie, "", -1)
+	}
+	return p
+}

@@ -1,0 +1,225 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// The writes below change what appliances see: each bumps the catalog
+// version and invalidates every instance's cache (see [Store.write]), so
+// the next request for a changed resource gets the new content and ETag.
+
+// PublishRecipe makes a recipe's draft what appliances see, together with
+// its category if that was never published. It returns what it published
+// (nothing if the recipe had no unpublished changes), ENOTFOUND if there is
+// no such recipe, and the *recipes.ValidationError if the draft is no
+// longer valid.
+func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publication, error) {
+	var pubd recipes.Publication
+	err := s.publishing(ctx, "publish recipe", 6,
+		[]string{s.keys.draftRcp(id), s.keys.rcp(id), s.keys.rcpcat, s.keys.cats, s.keys.draftCats()},
+		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+			pubd = recipes.Publication{}
+			op := "publish recipe " + id
+			draft, err := getBytes(ctx, tx, op, s.keys.draftRcp(id))
+			if err != nil {
+				return nil, err
+			}
+			pub, err := getBytes(ctx, tx, op, s.keys.rcp(id))
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case draft == nil && pub == nil:
+				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
+			case draft == nil:
+				return nil, errNoChange
+			}
+			pr, err := s.preparePublish(ctx, tx, id, draft, pub)
+			if err != nil {
+				return nil, err
+			}
+			var cat []byte
+			if ok, err := tx.HExists(ctx, s.keys.cats, pr.enc.category).Result(); err != nil {
+				return nil, storeErr(op, err)
+			} else if !ok {
+				if cat, err = hgetBytes(ctx, tx, op, s.keys.draftCats(), pr.enc.category); err != nil {
+					return nil, err
+				}
+				if cat == nil {
+					return nil, unknownCategory(id, pr.enc.category)
+				}
+				pubd.Categories = []string{pr.enc.category}
+			}
+			pos, err := categoryPosition(cat)
+			if err != nil {
+				return nil, corrupt(s.keys.draftCats()+" "+pr.enc.category, err)
+			}
+			pubd.Recipes = []string{id}
+			return func(ctx context.Context, p redis.Pipeliner) {
+				if cat != nil {
+					s.queueCategory(ctx, p, pr.enc.category, pos, cat)
+					p.HDel(ctx, s.keys.draftCats(), pr.enc.category)
+				}
+				s.queuePublish(ctx, p, pr)
+			}, nil
+		})
+	return pubd, err
+}
+
+// recipePublish is one recipe draft ready to be published.
+type recipePublish struct {
+	enc encodedRecipe
+	old placement
+}
+
+// preparePublish checks and encodes the draft of recipe id; pub is its
+// published JSON or nil.
+func (s *Store) preparePublish(ctx context.Context, tx *redis.Tx, id string, draft, pub []byte) (recipePublish, error) {
+	var r recipes.Recipe
+	if err := json.Unmarshal(draft, &r); err != nil {
+		return recipePublish{}, corrupt(s.keys.draftRcp(id), err)
+	}
+	if err := r.Validate(); err != nil {
+		return recipePublish{}, err
+	}
+	old, err := s.placementOf(ctx, tx, id, pub)
+	if err != nil {
+		return recipePublish{}, err
+	}
+	enc, err := encodeRecipe(&r) // keeps the draft's UpdatedAt: when its content changed
+	return recipePublish{enc: enc, old: old}, err
+}
+
+func (s *Store) queuePublish(ctx context.Context, p redis.Pipeliner, pr recipePublish) {
+	s.queueRecipe(ctx, p, pr.enc, pr.old)
+	p.Del(ctx, s.keys.draftRcp(pr.enc.id))
+	p.HDel(ctx, s.keys.draftRcps(), pr.enc.id)
+}
+
+func categoryPosition(raw []byte) (int, error) {
+	if raw == nil {
+		return 0, nil
+	}
+	var c recipes.Category
+	err := json.Unmarshal(raw, &c)
+	return c.Position, err
+}
+
+// PublishCategory publishes a category's draft, if it has one, and the
+// drafts of all its recipes, at once. It returns what it published and
+// ENOTFOUND if there is no such category.
+func (s *Store) PublishCategory(ctx context.Context, slug string) (recipes.Publication, error) {
+	var pubd recipes.Publication
+	err := s.publishing(ctx, "publish category", 10,
+		[]string{s.keys.cats, s.keys.draftCats(), s.keys.draftRcps(), s.keys.rcpcat},
+		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+			pubd = recipes.Publication{}
+			op := "publish category " + slug
+			draft, err := hgetBytes(ctx, tx, op, s.keys.draftCats(), slug)
+			if err != nil {
+				return nil, err
+			}
+			if draft == nil {
+				if ok, err := tx.HExists(ctx, s.keys.cats, slug).Result(); err != nil {
+					return nil, storeErr(op, err)
+				} else if !ok {
+					return nil, categoryNotFound(slug)
+				}
+			}
+			pos, err := categoryPosition(draft)
+			if err != nil {
+				return nil, corrupt(s.keys.draftCats()+" "+slug, err)
+			}
+			ids, err := s.draftsIn(ctx, tx, slug)
+			if err != nil {
+				return nil, err
+			}
+			if draft == nil && len(ids) == 0 {
+				return nil, errNoChange
+			}
+			drafts, pubs, err := s.watchRecipes(ctx, tx, op, ids)
+			if err != nil {
+				return nil, err
+			}
+			prs := make([]recipePublish, 0, len(ids))
+			for i, id := range ids {
+				if drafts[i] == nil {
+					continue
+				}
+				pr, err := s.preparePublish(ctx, tx, id, drafts[i], pubs[i])
+				if err != nil {
+					return nil, err
+				}
+				prs = append(prs, pr)
+				pubd.Recipes = append(pubd.Recipes, id)
+			}
+			if draft != nil {
+				pubd.Categories = []string{slug}
+			}
+			return func(ctx context.Context, p redis.Pipeliner) {
+				if draft != nil {
+					s.queueCategory(ctx, p, slug, pos, draft)
+					p.HDel(ctx, s.keys.draftCats(), slug)
+				}
+				for _, pr := range prs {
+					s.queuePublish(ctx, p, pr)
+				}
+			}, nil
+		})
+	return pubd, err
+}
+
+// draftsIn returns the ids of the recipe drafts filed under slug, sorted.
+func (s *Store) draftsIn(ctx context.Context, tx *redis.Tx, slug string) ([]string, error) {
+	all, err := tx.HGetAll(ctx, s.keys.draftRcps()).Result()
+	if err != nil {
+		return nil, storeErr("read drafts", err)
+	}
+	var ids []string
+	for id, cat := range all {
+		if cat == slug {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// watchRecipes adds the draft and published keys of ids to tx's WATCH and
+// returns their values (nil where missing).
+func (s *Store) watchRecipes(ctx context.Context, tx *redis.Tx, op string, ids []string) (drafts, pubs [][]byte, err error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	dk, pk := make([]string, len(ids)), make([]string, len(ids))
+	for i, id := range ids {
+		dk[i], pk[i] = s.keys.draftRcp(id), s.keys.rcp(id)
+	}
+	if err := tx.Watch(ctx, append(slices.Clone(dk), pk...)...).Err(); err != nil {
+		return nil, nil, storeErr(op, err)
+	}
+	get := func(keys []string) ([][]byte, error) {
+		vals, err := tx.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, storeErr(op, err)
+		}
+		out := make([][]byte, len(vals))
+		for i, v := range vals {
+			if v, ok := v.(string); ok {
+				out[i] = []byte(v)
+			}
+		}
+		return out, nil
+	}
+	if drafts, err = get(dk); err != nil {
+		return nil, nil, err
+	}
+	pubs, err = get(pk)
+	return drafts, pubs, err
+}

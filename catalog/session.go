@@ -1,0 +1,114 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+func (k keys) session(hash string) string       { return k.prefix + "staff:sess:" + hash }
+func (k keys) staffSessions(name string) string { return k.prefix + "staff:usess:" + name }
+
+// touchEvery is how stale a session's expiry may get before a read extends
+// it: extending it on every request would journal (and, embedded, fsync)
+// a write per page view.
+const touchEvery = time.Minute
+
+// CreateSession stores sess under hash, a hash of the session's secret id,
+// to expire after idle without use.
+func (s *Store) CreateSession(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error {
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return fmt.Errorf("catalog: encode session: %w", err)
+	}
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	// Forget sessions of this account that have expired since.
+	others, err := s.rdb.SMembers(ctx, s.keys.staffSessions(sess.Staff)).Result()
+	if err != nil {
+		return storeErr("create session", err)
+	}
+	live := make([]*redis.IntCmd, len(others))
+	if len(others) > 0 {
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, h := range others {
+				live[i] = p.Exists(ctx, s.keys.session(h))
+			}
+			return nil
+		})
+		if err != nil {
+			return storeErr("create session", err)
+		}
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.keys.session(hash), b, idle)
+		p.SAdd(ctx, s.keys.staffSessions(sess.Staff), hash)
+		for i, h := range others {
+			if live[i].Val() == 0 {
+				p.SRem(ctx, s.keys.staffSessions(sess.Staff), h)
+			}
+		}
+		return nil
+	})
+	return storeErr("create session", err)
+}
+
+// Session returns the session stored under hash and extends its life to
+// idle. It returns ENOTFOUND if there is none, or it expired.
+func (s *Store) Session(ctx context.Context, hash string, idle time.Duration) (recipes.Session, error) {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	var sess recipes.Session
+	var get *redis.StringCmd
+	var ttl *redis.DurationCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, s.keys.session(hash))
+		ttl = p.PTTL(ctx, s.keys.session(hash))
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		return sess, recipes.Errorf(recipes.ENOTFOUND, "session not found")
+	}
+	if err != nil {
+		return sess, storeErr("get session", err)
+	}
+	if err := json.Unmarshal([]byte(get.Val()), &sess); err != nil {
+		return sess, corrupt(s.keys.session(hash), err)
+	}
+	if left := ttl.Val(); left > 0 && left < idle-min(touchEvery, idle/2) {
+		if err := s.rdb.PExpire(ctx, s.keys.session(hash), idle).Err(); err != nil {
+			return sess, storeErr("extend session", err)
+		}
+	}
+	return sess, nil
+}
+
+// DeleteSession ends the session stored under hash; ending one that does
+// not exist is not an error.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	raw, err := s.rdb.Get(ctx, s.keys.session(hash)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return storeErr("delete session", err)
+	}
+	var sess recipes.Session
+	_ = json.Unmarshal(raw, &sess)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.keys.session(hash))
+		if sess.Staff != "" {
+			p.SRem(ctx, s.keys.staffSessions(sess.Staff), hash)
+		}
+		return nil
+	})
+	return storeErr("delete session", err)
+}

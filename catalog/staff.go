@@ -1,0 +1,124 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// Staff accounts, their sessions (session.go) and API tokens (token.go)
+// live under {p}:staff:. They are not catalog content: writes to them do
+// not bump the catalog version. Passwords arrive hashed; this package never
+// sees a secret, only hashes of them.
+
+func (k keys) staffUsers() string { return k.prefix + "staff:users" }
+
+// Staff returns the staff account name, or ENOTFOUND.
+func (s *Store) Staff(ctx context.Context, name string) (recipes.Staff, error) {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	var st recipes.Staff
+	raw, err := s.rdb.HGet(ctx, s.keys.staffUsers(), name).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return st, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", name)
+	}
+	if err != nil {
+		return st, storeErr("get staff "+name, err)
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return st, corrupt(s.keys.staffUsers()+" "+name, err)
+	}
+	return st, nil
+}
+
+// StaffList returns every staff account by name.
+func (s *Store) StaffList(ctx context.Context) ([]recipes.Staff, error) {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	all, err := s.rdb.HGetAll(ctx, s.keys.staffUsers()).Result()
+	if err != nil {
+		return nil, storeErr("list staff", err)
+	}
+	out := make([]recipes.Staff, 0, len(all))
+	for name, js := range all {
+		var st recipes.Staff
+		if err := json.Unmarshal([]byte(js), &st); err != nil {
+			return nil, corrupt(s.keys.staffUsers()+" "+name, err)
+		}
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b recipes.Staff) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// AddStaff creates a staff account. It returns EINVALID for a bad name and
+// ECONFLICT if the name is taken.
+func (s *Store) AddStaff(ctx context.Context, st recipes.Staff) error {
+	if err := recipes.CheckName("staff", st.Name); err != nil {
+		return err
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("catalog: encode staff %s: %w", st.Name, err)
+	}
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	added, err := s.rdb.HSetNX(ctx, s.keys.staffUsers(), st.Name, b).Result()
+	if err != nil {
+		return storeErr("add staff "+st.Name, err)
+	}
+	if !added {
+		return recipes.Errorf(recipes.ECONFLICT, "staff account %q already exists", st.Name)
+	}
+	return nil
+}
+
+// UpdateStaff replaces an existing staff account, typically with a new
+// password hash, and ends all its sessions. It returns ENOTFOUND if there
+// is no such account.
+func (s *Store) UpdateStaff(ctx context.Context, st recipes.Staff) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("catalog: encode staff %s: %w", st.Name, err)
+	}
+	sessions := s.keys.staffSessions(st.Name)
+	return s.update(ctx, "update staff", []string{s.keys.staffUsers(), sessions},
+		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+			ok, err := tx.HExists(ctx, s.keys.staffUsers(), st.Name).Result()
+			if err != nil {
+				return nil, storeErr("update staff "+st.Name, err)
+			}
+			if !ok {
+				return nil, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", st.Name)
+			}
+			hashes, err := tx.SMembers(ctx, sessions).Result()
+			if err != nil {
+				return nil, storeErr("update staff "+st.Name, err)
+			}
+			return func(ctx context.Context, p redis.Pipeliner) {
+				p.HSet(ctx, s.keys.staffUsers(), st.Name, b)
+				for _, h := range hashes {
+					p.Del(ctx, s.keys.session(h))
+				}
+				p.Del(ctx, sessions)
+			}, nil
+		})
+}
+
+// CountStaff returns how many staff accounts exist.
+func (s *Store) CountStaff(ctx context.Context) (int, error) {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	n, err := s.rdb.HLen(ctx, s.keys.staffUsers()).Result()
+	if err != nil {
+		return 0, storeErr("count staff", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,500 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// Sync makes the published catalog hold cats and recs, as a seed does: it
+// adds what is new, replaces what changed and, with prune, deletes every
+// category and recipe that is in neither, all in one MULTI/EXEC that bumps
+// the version once. Items whose content is unchanged are not rewritten and
+// keep their UpdatedAt and ETags; when nothing changes nothing is written
+// and the version stays. Unlike [Store.Import] it writes each kind of key
+// with a few large commands, so that a catalog of 100,000 recipes is one
+// short transaction.
+//
+// It returns the changes made: added and changed categories in the order
+// given, added recipes, then changed recipes, each in the order given,
+// then removed recipes by id and removed categories by slug. Errors are those of Import; a recipe's category must be in cats or,
+// without prune, already stored.
+func (s *Store) Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
+	return s.sync(ctx, cats, recs, prune, false)
+}
+
+// Plan returns the changes [Store.Sync] would make now, writing nothing.
+func (s *Store) Plan(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
+	return s.sync(ctx, cats, recs, prune, true)
+}
+
+// errNoWrite stops a write after prepare: a dry run, or nothing to do.
+var errNoWrite = errors.New("catalog: nothing to write")
+
+// Commands carry at most this many items each, which keeps every command
+// and reply far below Redis' limits.
+const bulkChunk = 1000
+
+func (s *Store) sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune, dryRun bool) ([]recipes.Change, error) {
+	if err := validateImport(cats, recs); err != nil {
+		return nil, err
+	}
+	in, err := encodeSyncInput(cats, recs)
+	if err != nil {
+		return nil, err
+	}
+	var plan *syncPlan
+	// Every write of published content bumps the version inside its
+	// MULTI/EXEC, so watching the version notices any of them; drafts are
+	// saved without, and are watched by their indexes.
+	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats()}
+	err = s.write(ctx, "sync", 10+len(recs)/200, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+		var err error
+		if plan, err = s.planSync(ctx, tx, in, prune); err != nil {
+			return nil, err
+		}
+		if dryRun || len(plan.changes) == 0 {
+			return nil, errNoWrite
+		}
+		drafts, err := s.planDrafts(ctx, tx, plan)
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now().UTC()
+		return func(ctx context.Context, p redis.Pipeliner) {
+			s.queueSync(ctx, p, in, plan, now)
+			s.queueDrafts(ctx, p, drafts, plan)
+		}, nil
+	})
+	if err != nil && !errors.Is(err, errNoWrite) {
+		return nil, err
+	}
+	return plan.changes, nil
+}
+
+// syncInput is the catalog to sync, encoded. Each JSON value is encoded
+// without UpdatedAt ("bare") and with room to stamp it in place.
+type syncInput struct {
+	cats     []syncCategory
+	recs     []encodedRecipe
+	catIndex map[string]int // slug -> index in cats
+}
+
+type syncCategory struct {
+	slug string
+	pos  int
+	json []byte
+}
+
+func encodeSyncInput(cats []recipes.Category, recs []recipes.Recipe) (*syncInput, error) {
+	in := &syncInput{
+		cats:     make([]syncCategory, len(cats)),
+		recs:     make([]encodedRecipe, len(recs)),
+		catIndex: make(map[string]int, len(cats)),
+	}
+	var enc roomyEncoder
+	for i, c := range cats {
+		c.UpdatedAt = time.Time{}
+		b, err := enc.encode(c)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: encode category %s: %w", c.Slug, err)
+		}
+		in.cats[i] = syncCategory{slug: c.Slug, pos: c.Position, json: b}
+		in.catIndex[c.Slug] = i
+	}
+	for i := range recs {
+		r := recs[i]
+		r.UpdatedAt = time.Time{}
+		e := encodedRecipe{id: r.ID, category: r.Category, member: idxMember(r.Title, r.ID)}
+		var err error
+		if e.summary, err = enc.encode(r.ToSummary()); err == nil {
+			e.recipe, err = enc.encode(&r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("catalog: encode recipe %s: %w", r.ID, err)
+		}
+		in.recs[i] = e
+	}
+	return in, nil
+}
+
+// roomyEncoder encodes values as json.Marshal does, each into a slice of
+// its own with room to stamp it in place (see [stampJSON]).
+type roomyEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func (e *roomyEncoder) encode(v any) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+	}
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b := bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))
+	return append(make([]byte, 0, len(b)+stampRoom), b...), nil
+}
+
+// stampRoom is enough for `,"updated_at":"2006-01-02T15:04:05.999999999Z"`.
+const stampRoom = 48
+
+const stampKey = `,"updated_at":`
+
+// jsonBody returns the JSON object of a category, recipe or summary
+// without its closing brace and without its updated_at member, which
+// encoding/json writes last.
+func jsonBody[T string | []byte](b T) T {
+	if len(b) > 0 && b[len(b)-1] == '}' {
+		b = b[:len(b)-1]
+	}
+	// The member, if any, is near the end: look no further.
+	tail := max(len(b)-64, 0)
+	i := strings.LastIndex(string(b[tail:]), stampKey)
+	if i < 0 {
+		return b
+	}
+	i += tail
+	// A quote inside a JSON string is escaped, so the key found is the
+	// top-level member if the value after it is one string.
+	if v := string(b[i+len(stampKey):]); len(v) < 2 || v[0] != '"' || strings.IndexByte(v[1:], '"') != len(v)-2 {
+		return b
+	}
+	return b[:i]
+}
+
+// sameJSON reports whether a stored encoding and a new one differ at most
+// in updated_at.
+func sameJSON(stored string, enc []byte) bool {
+	return jsonBody(stored) == string(jsonBody(enc))
+}
+
+// stampJSON sets the updated_at member of b, in place when there is room.
+func stampJSON(b []byte, t time.Time) []byte {
+	b = append(jsonBody(b), stampKey...)
+	b = t.AppendFormat(append(b, '"'), time.RFC3339Nano)
+	return append(b, '"', '}')
+}
+
+// syncPlan is what a sync changes, worked out under WATCH.
+type syncPlan struct {
+	changes []recipes.Change
+
+	catWrite []int       // indexes into in.cats to write
+	recWrite []int       // indexes into in.recs to write
+	recOld   []placement // where each of recWrite is listed now
+
+	goneRecs []goneRecipe
+	goneCats []string
+
+	storedCats map[string]string // slug -> JSON, as read
+}
+
+type goneRecipe struct {
+	id string
+	pl placement
+}
+
+// planSync reads the stored catalog under WATCH and compares it with in.
+func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune bool) (*syncPlan, error) {
+	storedCats, err := tx.HGetAll(ctx, s.keys.cats).Result()
+	if err != nil {
+		return nil, storeErr("sync", err)
+	}
+	rcpcat, err := tx.HGetAll(ctx, s.keys.rcpcat).Result()
+	if err != nil {
+		return nil, storeErr("sync", err)
+	}
+	plan := &syncPlan{storedCats: storedCats}
+	for i, c := range in.cats {
+		old, ok := storedCats[c.slug]
+		switch {
+		case !ok:
+			plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemAdded, Kind: "category", ID: c.slug, Category: c.slug})
+		case !sameJSON(old, c.json):
+			plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemChanged, Kind: "category", ID: c.slug, Category: c.slug})
+		default:
+			continue
+		}
+		plan.catWrite = append(plan.catWrite, i)
+	}
+
+	inputIDs := make(map[string]struct{}, len(in.recs))
+	var storedIdx []int // input recipes that are stored
+	for i := range in.recs {
+		e := &in.recs[i]
+		inputIDs[e.id] = struct{}{}
+		_, listed := in.catIndex[e.category]
+		if _, stored := storedCats[e.category]; !listed && (prune || !stored) {
+			return nil, unknownCategory(e.id, e.category)
+		}
+		if _, ok := rcpcat[e.id]; ok {
+			storedIdx = append(storedIdx, i)
+		} else {
+			plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemAdded, Kind: "recipe", ID: e.id, Category: e.category})
+			plan.recWrite = append(plan.recWrite, i)
+			plan.recOld = append(plan.recOld, placement{})
+		}
+	}
+	err = s.eachStored(ctx, tx, len(storedIdx), func(j int) string { return in.recs[storedIdx[j]].id }, func(j int, raw *string) error {
+		e := &in.recs[storedIdx[j]]
+		if raw != nil && sameJSON(*raw, e.recipe) {
+			return nil
+		}
+		old, err := s.headPlacement(ctx, tx, e.id, raw)
+		if err != nil {
+			return err
+		}
+		ch := recipes.Change{Op: recipes.ItemChanged, Kind: "recipe", ID: e.id, Category: e.category}
+		if old.category != "" && old.category != e.category {
+			ch.From = old.category
+		}
+		plan.changes = append(plan.changes, ch)
+		plan.recWrite = append(plan.recWrite, storedIdx[j])
+		plan.recOld = append(plan.recOld, old)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !prune {
+		return plan, nil
+	}
+
+	var gone []string
+	for id := range rcpcat {
+		if _, ok := inputIDs[id]; !ok {
+			gone = append(gone, id)
+		}
+	}
+	slices.Sort(gone)
+	err = s.eachStored(ctx, tx, len(gone), func(j int) string { return gone[j] }, func(j int, raw *string) error {
+		pl, err := s.headPlacement(ctx, tx, gone[j], raw)
+		if err != nil {
+			return err
+		}
+		if pl.category == "" { // the id->category hash knows where it was
+			pl.category = rcpcat[gone[j]]
+		}
+		plan.goneRecs = append(plan.goneRecs, goneRecipe{gone[j], pl})
+		plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemRemoved, Kind: "recipe", ID: gone[j], Category: pl.category})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for slug := range storedCats {
+		if _, ok := in.catIndex[slug]; !ok {
+			plan.goneCats = append(plan.goneCats, slug)
+		}
+	}
+	slices.Sort(plan.goneCats)
+	for _, slug := range plan.goneCats {
+		plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemRemoved, Kind: "category", ID: slug, Category: slug})
+	}
+	return plan, nil
+}
+
+// eachStored fetches the stored JSON of n recipes, whose ids id returns,
+// with a few large MGETs, and calls fn with each (nil: not stored).
+func (s *Store) eachStored(ctx context.Context, tx *redis.Tx, n int, id func(int) string, fn func(int, *string) error) error {
+	keys := make([]string, 0, min(n, bulkChunk))
+	for start := 0; start < n; start += bulkChunk {
+		end := min(start+bulkChunk, n)
+		keys = keys[:0]
+		for j := start; j < end; j++ {
+			keys = append(keys, s.keys.rcp(id(j)))
+		}
+		vals, err := tx.MGet(ctx, keys...).Result()
+		if err != nil {
+			return storeErr("sync", err)
+		}
+		for j, v := range vals {
+			var raw *string
+			if v, ok := v.(string); ok {
+				raw = &v
+			}
+			if err := fn(start+j, raw); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// headPlacement is [Store.placementOf], reading only the members it needs
+// of the stored recipe raw (nil: not stored).
+func (s *Store) headPlacement(ctx context.Context, tx *redis.Tx, id string, raw *string) (placement, error) {
+	if raw == nil {
+		return placement{}, nil
+	}
+	if cat, title, ok := recipeHead(*raw); ok {
+		return placement{category: cat, member: idxMember(title, id)}, nil
+	}
+	return s.placementOf(ctx, tx, id, []byte(*raw))
+}
+
+// recipeHead returns the category and title of a stored recipe, reading no
+// further than those members, which encoding/json writes near the start.
+func recipeHead(raw string) (category, title string, ok bool) {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", "", false
+	}
+	var gotCat, gotTitle bool
+	for dec.More() && !(gotCat && gotTitle) {
+		t, err := dec.Token()
+		if err != nil {
+			return "", "", false
+		}
+		var dst *string
+		switch t {
+		case "category":
+			dst, gotCat = &category, true
+		case "title":
+			dst, gotTitle = &title, true
+		default:
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return "", "", false
+			}
+			continue
+		}
+		if dec.Decode(dst) != nil {
+			return "", "", false
+		}
+	}
+	return category, title, gotCat && gotTitle && category != ""
+}
+
+// queueSync queues plan's writes, stamping what it writes with now.
+func (s *Store) queueSync(ctx context.Context, p redis.Pipeliner, in *syncInput, plan *syncPlan, now time.Time) {
+	q := bulkQueue{ctx: ctx, p: p}
+
+	for _, g := range plan.goneRecs {
+		q.add("del", s.keys.rcp(g.id))
+		q.add("hdel", s.keys.rcpcat, g.id)
+		if g.pl.category != "" {
+			q.add("hdel", s.keys.sums(g.pl.category), g.id)
+			if g.pl.member != "" {
+				q.add("zrem", s.keys.idx(g.pl.category), g.pl.member)
+			}
+		}
+	}
+	for _, slug := range plan.goneCats {
+		q.add("hdel", s.keys.cats, slug)
+		q.add("zrem", s.keys.catorder, slug)
+		q.add("del", s.keys.sums(slug))
+		q.add("del", s.keys.idx(slug))
+	}
+
+	for _, i := range plan.catWrite {
+		c := &in.cats[i]
+		c.json = stampJSON(c.json, now)
+		q.add("hset", s.keys.cats, c.slug, c.json)
+		q.add("zadd", s.keys.catorder, c.pos, c.slug)
+	}
+	catKeys := make(map[string][2]string) // slug -> its idx and sums keys
+	keysOf := func(slug string) (idx, sums string) {
+		k, ok := catKeys[slug]
+		if !ok {
+			k = [2]string{s.keys.idx(slug), s.keys.sums(slug)}
+			catKeys[slug] = k
+		}
+		return k[0], k[1]
+	}
+	for k, i := range plan.recWrite {
+		e, old := &in.recs[i], plan.recOld[k]
+		e.recipe, e.summary = stampJSON(e.recipe, now), stampJSON(e.summary, now)
+		if old.category != "" {
+			oldIdx, oldSums := keysOf(old.category)
+			if old.member != "" && (old.category != e.category || old.member != e.member) {
+				q.add("zrem", oldIdx, old.member)
+			}
+			if old.category != e.category {
+				q.add("hdel", oldSums, e.id)
+			}
+		}
+		idx, sums := keysOf(e.category)
+		q.add("mset", s.keys.rcp(e.id), e.recipe)
+		q.add("hset", s.keys.rcpcat, e.id, e.category)
+		q.add("hset", sums, e.id, e.summary)
+		q.add("zadd", idx, 0, e.member)
+	}
+	q.flush()
+}
+
+// bulkQueue groups items into one command per command name and key, in
+// chunks of bulkChunk items. No two groups of one sync touch the same field,
+// member or key (removals concern ids and categories the sync does not
+// write, and a moved recipe's old entries lie under other keys than its new
+// ones), so the order between them does not matter.
+type bulkQueue struct {
+	ctx    context.Context
+	p      redis.Pipeliner
+	groups map[bulkKey]*bulkGroup
+	order  []*bulkGroup
+}
+
+type bulkKey struct{ cmd, key string }
+
+type bulkGroup struct {
+	cmd  string
+	key  string // empty for mset and del, whose items are keys
+	args []any
+	n    int
+}
+
+// add appends one item, the key first for mset and del, to the command
+// cmd on key.
+func (q *bulkQueue) add(cmd string, key string, item ...any) {
+	if q.groups == nil {
+		q.groups = make(map[bulkKey]*bulkGroup)
+	}
+	k := bulkKey{cmd, key}
+	if cmd == "mset" || cmd == "del" {
+		k.key = ""
+		item = append([]any{key}, item...)
+	}
+	g := q.groups[k]
+	if g == nil {
+		g = &bulkGroup{cmd: cmd, key: k.key}
+		q.groups[k] = g
+		q.order = append(q.order, g)
+	}
+	g.args = append(g.args, item...)
+	g.n++
+	if g.n == bulkChunk {
+		q.send(g)
+	}
+}
+
+func (q *bulkQueue) send(g *bulkGroup) {
+	if g.n == 0 {
+		return
+	}
+	args := make([]any, 0, 2+len(g.args))
+	args = append(args, g.cmd)
+	if g.key != "" {
+		args = append(args, g.key)
+	}
+	args = append(args, g.args...)
+	q.p.Do(q.ctx, args...)
+	g.args, g.n = g.args[:0:0], 0
+}
+
+func (q *bulkQueue) flush() {
+	for _, g := range q.order {
+		q.send(g)
+	}
+}

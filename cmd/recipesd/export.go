@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/recipesd/recipesd/seed"
+)
+
+// ExportConfig is everything "recipesd export" can be told.
+type ExportConfig struct {
+	StoreConfig
+	StoreTimeout time.Duration
+	Output       string // file to write; empty or "-": stdout
+	Format       string // json or yaml; empty: from Output's extension, else json
+	LogLevel     string
+}
+
+const exportUsage = `Usage:
+  recipesd export [flags]
+
+Writes the published catalog, as one consistent snapshot, in the format
+"recipesd seed" reads: export, then seed the file, and the catalog is the
+same (seeding it back changes nothing). With -o the file is written to a
+temporary name and renamed at the end, so it is never left half written.
+
+Exit status: 0 done, 1 the store or the file failed, 2 bad flags, 3 the
+data directory is in use by a running server.
+
+Flags:
+`
+
+func parseExportFlags(args []string, getenv func(string) string, stderr io.Writer) (ExportConfig, error) {
+	var c ExportConfig
+	fs := flag.NewFlagSet("recipesd export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), exportUsage)
+		fs.PrintDefaults()
+	}
+	e := &envFlags{fs: fs, getenv: getenv}
+	e.store(&c.StoreConfig)
+	e.Duration(&c.StoreTimeout, "store-timeout", "RECIPESD_SEED_STORE_TIMEOUT", time.Minute, "longest wait for one store round trip")
+	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "warn", "level of the store's log lines on stderr: debug, info, warn or error")
+	fs.StringVar(&c.Output, "o", "", "write to `FILE` instead of stdout")
+	fs.StringVar(&c.Format, "format", "", "json or yaml; default: from the -o file's extension, else json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
+		return c, &usageError{err}
+	}
+	if fs.NArg() > 0 {
+		e.errs = append(e.errs, fmt.Errorf("unexpected argument %q (use -o FILE)", fs.Arg(0)))
+	}
+	if c.Format == "" {
+		c.Format = string(seed.JSON)
+		if f, ok := seed.FormatOf(c.Output); ok {
+			c.Format = string(f)
+		}
+	}
+	if c.Format != string(seed.JSON) && c.Format != string(seed.YAML) {
+		e.errs = append(e.errs, fmt.Errorf("-format %q: must be json or yaml", c.Format))
+	}
+	e.errs = append(e.errs, c.StoreConfig.validate()...)
+	if len(e.errs) > 0 {
+		return c, &usageError{errors.Join(e.errs...)}
+	}
+	return c, nil
+}
+
+// exportCommand runs "recipesd export".
+func exportCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseExportFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(Config{LogFormat: "text", LogLevel: c.LogLevel}, stderr)
+	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	cats, recs, err := store.Export(ctx)
+	if err != nil {
+		return err
+	}
+	if c.Output == "" || c.Output == "-" {
+		return seed.Write(stdout, seed.Format(c.Format), cats, recs)
+	}
+	if err := writeFileAtomic(c.Output, func(w io.Writer) error {
+		return seed.Write(w, seed.Format(c.Format), cats, recs)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "exported %d categories and %d recipes to %s\n", len(cats), len(recs), c.Output)
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in its directory,
+// synced and renamed over path once write succeeded.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err := write(f); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/seed"
+)
+
+// demoDir holds the demo catalog, one file per category.
+const demoDir = "../../seed/data"
+
+// result is what one run of the command printed and returned.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCmd runs recipesd with args, the environment empty but for env.
+func runCmd(tb testing.TB, env map[string]string, args ...string) result {
+	tb.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+// mustRun runs recipesd and fails the test unless it exits with code.
+func mustRun(tb testing.TB, code int, args ...string) result {
+	tb.Helper()
+	r := runCmd(tb, nil, args...)
+	if r.code != code {
+		tb.Fatalf("recipesd %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// redisURL starts a miniredis for the test and returns its URL.
+func redisURL(tb testing.TB) (string, *miniredis.Miniredis) {
+	mr := miniredis.RunT(tb)
+	return "redis://" + mr.Addr() + "/0", mr
+}
+
+// writeCatalog writes a catalog file with seed.Write.
+func writeCatalog(tb testing.TB, path string, cats []recipes.Category, recs []recipes.Recipe) {
+	tb.Helper()
+	f, _ := seed.FormatOf(path)
+	var b bytes.Buffer
+	if err := seed.Write(&b, f, cats, recs); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func TestSeedCommand(t *testing.T) {
+	url, mr := redisURL(t)
+	dir := t.TempDir()
+
+	t.Run("OK", func(t *testing.T) {
+		r := mustRun(t, exitOK, "seed", "-redis-url", url, "-progress", "plain", demoDir)
+		if !strings.Contains(r.stdout, "seeded 10 categories, 130 recipes; recipes 130 added, 0 changed, 0 removed; categories 10 added") ||
+			!strings.Contains(r.stdout, "catalog version 0 -> 1") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+		if !strings.Contains(r.stderr, "seed: reading 100%") || !strings.Contains(r.stderr, "seed: writing 10 categories and 130 recipes") {
+			t.Errorf("no progress lines on stderr:\n%s", r.stderr)
+		}
+	})
+
+	// Seeding the same files again changes nothing, not even the version.
+	t.Run("OKAgain", func(t *testing.T) {
+		before := mr.Dump()
+		r := mustRun(t, exitOK, "seed", "-redis-url", url, demoDir, "-progress", "off")
+		if !strings.HasPrefix(r.stdout, "nothing to change: 10 categories, 130 recipes") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+		if mr.Dump() != before {
+			t.Error("the store changed")
+		}
+	})
+
+	// export -> seed round-trips exactly, in both formats: the exported
+	// file seeds an empty store into the same catalog, byte for byte.
+	t.Run("OKRoundTrip", func(t *testing.T) {
+		for _, ext := range []string{"json", "yaml"} {
+			first := filepath.Join(dir, "export."+ext)
+			mustRun(t, exitOK, "export", "-redis-url", url, "-o", first)
+			// Seeding it back changes nothing.
+			if r := mustRun(t, exitOK, "seed", "-redis-url", url, "-prune", first); !strings.HasPrefix(r.stdout, "nothing to change") {
+				t.Errorf("seeding the export back: %s", r.stdout)
+			}
+			other, _ := redisURL(t)
+			mustRun(t, exitOK, "seed", "-redis-url", other, first)
+			second := mustRun(t, exitOK, "export", "-redis-url", other, "-format", ext).stdout
+			if b, _ := os.ReadFile(first); string(b) != second {
+				t.Errorf("%s: the export of the seeded export differs", ext)
+			}
+		}
+	})
+
+	t.Run("OKDryRun", func(t *testing.T) {
+		soups := filepath.Join(dir, "soups.json")
+		cats, recs := demoCategory(t, "soups")
+		recs[0].Title = "Changed title"
+		dropped := recs[len(recs)-1].ID
+		newSoup := recipes.Recipe{ID: "new-soup", Category: "soups", Title: "New soup", Servings: 2, TotalMinutes: 10,
+			Difficulty: recipes.Easy, Ingredients: []recipes.Ingredient{{Name: "water", Quantity: 1, Unit: "l"}}, Steps: []recipes.Step{{Text: "Boil."}}}
+		writeCatalog(t, soups, cats, append(recs[:len(recs)-1], newSoup))
+		before := mr.Dump()
+
+		r := mustRun(t, exitOK, "seed", "-redis-url", url, "-dry-run", "-prune", soups)
+
+		if mr.Dump() != before {
+			t.Error("a dry run changed the store")
+		}
+		for _, want := range []string{
+			"soups: 1 added, 1 changed, 1 removed\n  + new-soup\n  ~ tomato-soup\n  - " + dropped + "\n",
+			"breads (category removed): 0 added, 0 changed, 13 removed\n  - banana-bread\n",
+			"dry run, nothing written: 1 categories, 13 recipes; recipes 1 added, 1 changed, 118 removed; categories 0 added, 0 changed, 9 removed",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
+
+	t.Run("OKPrune", func(t *testing.T) {
+		soups := filepath.Join(dir, "soups.json")
+		r := mustRun(t, exitOK, "seed", "-redis-url", url, "-prune", soups)
+		if !strings.Contains(r.stdout, "breads (category removed): 0 added, 0 changed, 13 removed\n  - banana-bread\n") ||
+			strings.Contains(r.stdout, "+ new-soup") ||
+			!strings.Contains(r.stdout, "recipes 1 added, 1 changed, 118 removed; categories 0 added, 0 changed, 9 removed; catalog version 1 -> 2") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+		out := mustRun(t, exitOK, "export", "-redis-url", url).stdout
+		if strings.Contains(out, `"breads"`) || !strings.Contains(out, `"new-soup"`) {
+			t.Errorf("export after the prune:\n%.500s", out)
+		}
+	})
+}
+
+// demoCategory returns a demo category and its recipes.
+func demoCategory(tb testing.TB, slug string) ([]recipes.Category, []recipes.Recipe) {
+	tb.Helper()
+	demo, err := seed.Demo()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cats []recipes.Category
+	var recs []recipes.Recipe
+	for _, c := range demo.Categories {
+		if c.Slug == slug {
+			cats = append(cats, c)
+		}
+	}
+	for _, r := range demo.Recipes {
+		if r.Category == slug {
+			recs = append(recs, r)
+		}
+	}
+	return cats, recs
+}
+
+// TestSeedCommand_BadInput checks all-or-nothing: with a bad record at the
+// end of a big file, and a broken file next to it, every problem is listed
+// with its file, line, id and field, the exit code is 2, and the store is
+// exactly as it was.
+func TestSeedCommand_BadInput(t *testing.T) {
+	url, mr := redisURL(t)
+	dir := t.TempDir()
+	mustRun(t, exitOK, "seed", "-redis-url", url, demoDir)
+	n := 5000
+	if testing.Short() {
+		n = 1000
+	}
+	big, err := seed.Synthetic(n, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := &big.Recipes[n-1]
+	hot := 400
+	last.Steps = append(last.Steps, recipes.Step{Text: "Scorch.", TemperatureC: &hot})
+	writeCatalog(t, filepath.Join(dir, "big.json"), big.Categories, big.Recipes)
+	if err := os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("recipes:\n  - id: x\n    title: [oops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	beforeDump := mr.Dump()
+	beforeExport := mustRun(t, exitOK, "export", "-redis-url", url).stdout
+
+	r := mustRun(t, exitUsage, "seed", "-redis-url", url, dir)
+
+	hotLine := 0 // where the bad value is
+	for i, l := range strings.Split(readFile(t, filepath.Join(dir, "big.json")), "\n") {
+		if strings.Contains(l, `"Scorch."`) {
+			hotLine = i + 1
+		}
+	}
+	for _, want := range []string{
+		"recipesd: 2 problems in the catalog; nothing was written:\n",
+		fmt.Sprintf("  %s:%d: recipe %q: steps[%d].temperature_c: must be between 37 and 160 °C, not 400\n", filepath.Join(dir, "big.json"), hotLine, last.ID, len(last.Steps)-1),
+		"  " + filepath.Join(dir, "broken.yaml") + ":2: YAML syntax error: did not find expected ',' or ']'",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if mr.Dump() != beforeDump {
+		t.Error("the store changed")
+	}
+	if after := mustRun(t, exitOK, "export", "-redis-url", url).stdout; after != beforeExport {
+		t.Error("the export changed")
+	}
+}
+
+func readFile(tb testing.TB, path string) string {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestSeedCommand_Embedded seeds the data directory of a stopped server,
+// and is refused, changing nothing, while a server holds it.
+func TestSeedCommand_Embedded(t *testing.T) {
+	dataDir := t.TempDir()
+	r := mustRun(t, exitOK, "seed", "-data-dir", dataDir, "-synthetic", "300", "-rand-seed", "5")
+	if !strings.Contains(r.stdout, "seeded 10 categories, 300 recipes") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	before := mustRun(t, exitOK, "export", "-data-dir", dataDir).stdout
+
+	// A running server holds the directory.
+	store, err := catalog.Open(context.Background(), catalog.Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, exitLocked, "seed", "-data-dir", dataDir, "-synthetic", "10")
+	if !strings.Contains(r.stderr, "is in use by process") || !strings.Contains(r.stderr, "stop the server") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	mustRun(t, exitLocked, "export", "-data-dir", dataDir)
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := mustRun(t, exitOK, "export", "-data-dir", dataDir).stdout; after != before {
+		t.Error("the refused seed changed the catalog")
+	}
+	// The same -synthetic and -rand-seed give the same catalog.
+	if r := mustRun(t, exitOK, "seed", "-data-dir", dataDir, "-synthetic", "300", "-rand-seed", "5", "-prune"); !strings.HasPrefix(r.stdout, "nothing to change") {
+		t.Errorf("seeding the same synthetic catalog again: %s", r.stdout)
+	}
+}
+
+func TestSeedCommand_Usage(t *testing.T) {
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"seed"}, exitUsage, "no catalog files given"},
+		{[]string{"seed", "-synthetic", "10", "a.json"}, exitUsage, "give files or -synthetic, not both"},
+		{[]string{"seed", "-synthetic", "-3"}, exitUsage, "-synthetic -3"},
+		{[]string{"seed", "-progress", "fancy", "a.json"}, exitUsage, `-progress "fancy"`},
+		{[]string{"seed", "-data-dir", "", "a.json"}, exitUsage, "-data-dir is required"},
+		{[]string{"seed", "-draft", "a.json"}, exitUsage, "flag provided but not defined: -draft"},
+		{[]string{"seed", "-redis-url", "redis://127.0.0.1:1", "-store-timeout", "200ms", "a.json"}, exitFailure, "unavailable"},
+		{[]string{"export", "-format", "xml"}, exitUsage, `-format "xml"`},
+		{[]string{"export", "extra"}, exitUsage, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runCmd(t, nil, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+	t.Run("Help", func(t *testing.T) {
+		r := mustRun(t, exitOK, "seed", "-h")
+		for _, flag := range []string{"-data-dir", "-redis-url", "-key-prefix", "-store-timeout", "-log-level", "-prune", "-dry-run",
+			"-synthetic", "-rand-seed", "-schema", "-progress", "Exit status: 0"} {
+			if !strings.Contains(r.stderr, flag) {
+				t.Errorf("seed -h does not explain %s:\n%s", flag, r.stderr)
+			}
+		}
+		r = mustRun(t, exitOK, "export", "-h")
+		for _, flag := range []string{"-o FILE", "-format", "-redis-url", "Exit status: 0"} {
+			if !strings.Contains(r.stderr, flag) {
+				t.Errorf("export -h does not explain %s:\n%s", flag, r.stderr)
+			}
+		}
+		if r := mustRun(t, exitOK, "help"); !strings.Contains(r.stdout, "recipesd seed") || !strings.Contains(r.stdout, "recipesd export") {
+			t.Errorf("help:\n%s", r.stdout)
+		}
+	})
+	t.Run("Schema", func(t *testing.T) {
+		r := mustRun(t, exitOK, "seed", "-schema")
+		if r.stdout != string(seed.Schema()) || !json.Valid([]byte(r.stdout)) {
+			t.Errorf("seed -schema printed %.200s", r.stdout)
+		}
+	})
+}
+
+// TestExportCommand_File writes through a temporary file: a failed export
+// leaves no file behind.
+func TestExportCommand_File(t *testing.T) {
+	url, _ := redisURL(t)
+	dir := t.TempDir()
+	mustRun(t, exitOK, "seed", "-redis-url", url, demoDir)
+	out := filepath.Join(dir, "catalog.yml")
+	r := mustRun(t, exitOK, "export", "-redis-url", url, "-o", out)
+	if !strings.Contains(r.stderr, "exported 10 categories and 130 recipes to "+out) {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	if b := readFile(t, out); !strings.HasPrefix(b, "categories:\n  - slug: soups\n") {
+		t.Errorf("%s is not YAML by position:\n%.200s", out, b)
+	}
+	failed := filepath.Join(dir, "failed.json")
+	mustRun(t, exitFailure, "export", "-redis-url", "redis://127.0.0.1:1", "-store-timeout", "200ms", "-o", failed)
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files after a failed export: %v", entries)
+	}
+}
+
+// TestSeedCommand_ReadmeExamples seeds the example catalog of the README,
+// in JSON and in YAML: both are valid and the same catalog.
+func TestSeedCommand_ReadmeExamples(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	_, format, ok := strings.Cut(readme, "### The catalog file format")
+	if !ok {
+		t.Fatal("README has no catalog file format section")
+	}
+	block := func(lang string) string {
+		_, rest, ok := strings.Cut(format, "```"+lang+"\n")
+		body, _, ok2 := strings.Cut(rest, "```")
+		if !ok || !ok2 {
+			t.Fatalf("no %s example in the README", lang)
+		}
+		return body
+	}
+	dir := t.TempDir()
+	var exports []string
+	for _, lang := range []string{"json", "yaml"} {
+		path := filepath.Join(dir, "example."+lang)
+		if err := os.WriteFile(path, []byte(block(lang)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		url, _ := redisURL(t)
+		r := mustRun(t, exitOK, "seed", "-redis-url", url, path)
+		if !strings.Contains(r.stdout, "seeded 1 categories, 1 recipes") {
+			t.Errorf("%s: %s", lang, r.stdout)
+		}
+		exports = append(exports, mustRun(t, exitOK, "export", "-redis-url", url).stdout)
+	}
+	if exports[0] != exports[1] {
+		t.Errorf("the JSON and YAML examples differ:\n%s\n%s", exports[0], exports[1])
+	}
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder"
+)
+
+const userUsage = `Usage:
+  recipesd user add NAME       create a staff account for the admin UI
+  recipesd user passwd NAME    set a new password; signs the account out everywhere
+  recipesd user list [-json]   list staff accounts
+
+The password is taken from RECIPESD_PASSWORD (or the file named by
+RECIPESD_PASSWORD_FILE). Without one, a strong password is generated and
+is the only thing written to standard output, once:
+PW=$(recipesd user add alice). Passwords have at least 10 characters.
+The store flags say which catalog to use; an embedded store in use by a
+running server is locked: stop the server, or run both against Redis.
+
+Flags:
+`
+
+const tokenUsage = `Usage:
+  recipesd token add NAME       create an API token; prints it once
+  recipesd token revoke NAME    revoke it at once
+  recipesd token list [-json]   list API tokens (never their secrets)
+
+The new token is the only thing written to standard output, so that
+scripts can capture it: TOKEN=$(recipesd token add import-script).
+Send it as "Authorization: Bearer $TOKEN" to the JSON API under /api/.
+
+Flags:
+`
+
+// staffCommand is the shared frame of "recipesd user" and "recipesd token":
+// flags, one action with at most one name, the store.
+type staffCommand struct {
+	name    string // "user" or "token"
+	usage   string
+	actions map[string]bool // action -> takes a name
+}
+
+func (sc staffCommand) run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer,
+	do func(ctx context.Context, store *catalog.Store, action, name, password string, asJSON bool) error,
+) error {
+	var (
+		cfg    StoreConfig
+		asJSON bool
+	)
+	fs := flag.NewFlagSet("recipesd "+sc.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), sc.usage)
+		fs.PrintDefaults()
+	}
+	e := &envFlags{fs: fs, getenv: getenv}
+	e.store(&cfg)
+	fs.BoolVar(&asJSON, "json", false, "list as JSON")
+	password := e.env("RECIPESD_PASSWORD")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return &usageError{err}
+	}
+	if len(e.errs) == 0 {
+		e.errs = cfg.validate()
+	}
+	if len(e.errs) > 0 {
+		return &usageError{errors.Join(e.errs...)}
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return usagef("%s: missing action", sc.name)
+	}
+	action, names := pos[0], pos[1:]
+	takesName, ok := sc.actions[action]
+	switch {
+	case !ok:
+		return usagef("%s: unknown action %q (try \"recipesd %s -h\")", sc.name, action, sc.name)
+	case takesName && len(names) != 1:
+		return usagef("%s %s: takes one name, got %d arguments", sc.name, action, len(names))
+	case !takesName && len(names) != 0:
+		return usagef("%s %s: takes no arguments", sc.name, action)
+	}
+	name := ""
+	if takesName {
+		name = names[0]
+	}
+	store, err := openStore(ctx, cfg, 5*time.Second, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	err = do(ctx, store, action, name, password, asJSON)
+	switch recipes.ErrorCode(err) {
+	case "":
+		return nil
+	case recipes.EINVALID:
+		return &usageError{fmt.Errorf("%s %s: %s", sc.name, action, recipes.ErrorMessage(err))}
+	case recipes.ENOTFOUND, recipes.ECONFLICT:
+		return &messageError{msg: recipes.ErrorMessage(err), err: err}
+	}
+	return fmt.Errorf("%s %s: %w", sc.name, action, err)
+}
+
+// userCmd runs "recipesd user ...".
+func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := staffCommand{name: "user", usage: userUsage, actions: map[string]bool{"add": true, "passwd": true, "list": false}}
+	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *catalog.Store, action, name, password string, asJSON bool) error {
+		switch action {
+		case "add":
+			generated, err := admin.AddStaff(ctx, store, name, password, 0)
+			if err != nil {
+				return err
+			}
+			printSecret(stdout, stderr, generated, fmt.Sprintf("staff account %q created", name))
+		case "passwd":
+			generated, err := admin.SetPassword(ctx, store, name, password, 0)
+			if err != nil {
+				return err
+			}
+			printSecret(stdout, stderr, generated, fmt.Sprintf("new password set for %q; its sessions have ended", name))
+		case "list":
+			staff, err := store.StaffList(ctx)
+			if err != nil {
+				return err
+			}
+			type entry struct {
+				Name      string    `json:"name"`
+				CreatedAt time.Time `json:"created_at"`
+				UpdatedAt time.Time `json:"updated_at"`
+			}
+			out := make([]entry, len(staff))
+			for i, st := range staff {
+				out[i] = entry{st.Name, st.CreatedAt, st.UpdatedAt}
+			}
+			return printList(stdout, out, asJSON, "NAME\tCREATED\tPASSWORD SET", func(e entry) string {
+				return fmt.Sprintf("%s\t%s\t%s", e.Name, e.CreatedAt.Local().Format(time.DateTime), e.UpdatedAt.Local().Format(time.DateTime))
+			})
+		}
+		return nil
+	})
+}
+
+// tokenCmd runs "recipesd token ...".
+func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := staffCommand{name: "token", usage: tokenUsage, actions: map[string]bool{"add": true, "revoke": true, "list": false}}
+	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *catalog.Store, action, name, _ string, asJSON bool) error {
+		switch action {
+		case "add":
+			secret, err := admin.CreateToken(ctx, store, name, "command line")
+			if err != nil {
+				return err
+			}
+			printSecret(stdout, stderr, secret, fmt.Sprintf("API token %q created", name))
+		case "revoke":
+			if err := store.RevokeAPIToken(ctx, name); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "API token %q revoked\n", name)
+		case "list":
+			ts, err := store.APITokens(ctx)
+			if err != nil {
+				return err
+			}
+			type entry struct {
+				Name      string    `json:"name"`
+				CreatedBy string    `json:"created_by"`
+				CreatedAt time.Time `json:"created_at"`
+			}
+			out := make([]entry, len(ts))
+			for i, t := range ts {
+				out[i] = entry{t.Name, t.CreatedBy, t.CreatedAt}
+			}
+			return printList(stdout, out, asJSON, "NAME\tCREATED BY\tCREATED", func(e entry) string {
+				return fmt.Sprintf("%s\t%s\t%s", e.Name, e.CreatedBy, e.CreatedAt.Local().Format(time.DateTime))
+			})
+		}
+		return nil
+	})
+}
+
+// printSecret writes a new secret, if there is one, alone on stdout, and
+// what happened on stderr.
+func printSecret(stdout, stderr io.Writer, secret, what string) {
+	if secret == "" {
+		fmt.Fprintln(stderr, what)
+		return
+	}
+	fmt.Fprintln(stdout, secret)
+	fmt.Fprintf(stderr, "%s; the secret above is shown only this once\n", what)
+}
+
+func printList[T any](w io.Writer, items []T, asJSON bool, head string, row func(T) string) error {
+	if asJSON {
+		if items == nil {
+			items = []T{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, head)
+	for _, it := range items {
+		fmt.Fprintln(tw, row(it))
+	}
+	return tw.Flush()
+}
+
+// ensureAdmin creates the first admin account on a store without staff
+// accounts, with the password from RECIPESD_ADMIN_PASSWORD or a generated
+// one, which is logged this once: otherwise nobody could sign in.
+func (m *Main) ensureAdmin(ctx context.Context) error {
+	created, generated, err := admin.EnsureAdmin(ctx, m.Store, m.Config.AdminPassword, m.Config.PasswordCost)
+	switch {
+	case err != nil:
+		return fmt.Errorf("create the first admin account: %w", err)
+	case created && generated != "":
+		m.Logger.Warn("created the first admin account; sign in and keep this password safe, it is not shown again (change it with: recipesd user passwd admin)",
+			"name", admin.FirstAdmin, "password", generated)
+	case created:
+		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", admin.FirstAdmin)
+	}
+	return nil
+}
+
+// adminStats adapts the responder's counters to what the admin dashboard
+// shows.
+func (m *Main) adminStats() admin.Stats {
+	st := m.Responder.Stats()
+	out := admin.Stats{
+		Requests:   st.Requests,
+		Replies:    st.Replies,
+		P50:        st.Quantile(0.5),
+		P99:        st.Quantile(0.99),
+		LatencySum: st.LatencyTotal,
+		Connected:  st.Connected,
+		Dropped: map[string]int64{
+			"no_response_topic": st.NoResponseTopic,
+			"refused":           st.Refused,
+			"expired":           st.Expired,
+			"undeliverable":     st.Undeliverable,
+		},
+	}
+	for i, n := range st.Latency {
+		var le time.Duration // the last bucket: longer than all bounds
+		if i < len(responder.LatencyBuckets) {
+			le = responder.LatencyBuckets[i]
+		}
+		out.Latency = append(out.Latency, admin.LatencyBucket{Le: le, Count: n})
+	}
+	return out
+}
+
+// admin registers the flags of the admin server.
+func (e *envFlags) admin(c *Config) {
+	e.Duration(&c.SessionIdle, "session-idle", "RECIPESD_SESSION_IDLE", 30*time.Minute, "an editor unused this long is signed out")
+	e.Bool(&c.SecureCookies, "secure-cookies", "RECIPESD_SECURE_COOKIES", false, "mark cookies Secure on plain HTTP too (behind a TLS-terminating proxy)")
+	// A password is never a flag: flags show in ps.
+	c.AdminPassword = e.env("RECIPESD_ADMIN_PASSWORD")
+}

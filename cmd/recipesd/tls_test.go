@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recipesd/recipesd/cmd/internal/appliance"
+)
+
+// mustSelfSign writes a self-signed certificate for 127.0.0.1 and its key
+// to dir and returns their paths and a pool that trusts it.
+func mustSelfSign(tb testing.TB, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "recipesd test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestTLS: with a certificate, devices connect over TLS (with the same
+// authentication), plain MQTT keeps working, and the admin server speaks
+// HTTPS.
+func TestTLS(t *testing.T) {
+	certFile, keyFile, pool := mustSelfSign(t, t.TempDir())
+	s := MustRunMain(t, func(c *Config) {
+		c.TLSCert, c.TLSKey, c.MQTTTLSAddr = certFile, keyFile, "127.0.0.1:0"
+		c.ConnectTimeout = 500 * time.Millisecond
+	})
+	tlsAddr := s.Responder.TLSAddr()
+	if tlsAddr == "" {
+		t.Fatal("no MQTT over TLS listener")
+	}
+	clientTLS := &tls.Config{RootCAs: pool}
+	ctx := testContext(t, 10*time.Second)
+
+	secret := s.MustRegister(t, "tls-oven", "CM-100")
+	dev, err := appliance.Dial(ctx, appliance.Options{Addr: tlsAddr, ID: "tls-oven", Password: secret, TLS: clientTLS})
+	if err != nil {
+		t.Fatalf("dial over TLS: %v", err)
+	}
+	t.Cleanup(func() { _ = dev.Close() })
+	if r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups/french-onion-soup"}); err != nil || r.Status != 404 {
+		t.Fatalf("CM-100 over TLS: %v %v, want 404 (its model applies over TLS too)", r, err)
+	}
+	if r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
+		t.Fatalf("over TLS: %v %v", r, err)
+	}
+	c, err := appliance.Dial(ctx, appliance.Options{Addr: tlsAddr, ID: "tls-oven", Password: "wrong", TLS: clientTLS})
+	if err == nil || c == nil || c.Connack == nil || c.Connack.ReasonCode != 0x86 {
+		t.Fatalf("wrong secret over TLS: %v, want CONNACK 0x86", err)
+	}
+	s.MustDial(t, appliance.Options{}) // plain TCP still works
+
+	// Plain MQTT to the TLS port is not a TLS handshake: closed, quickly.
+	raw := dialRaw(t, tlsAddr)
+	raw.send(t, connectPacket("tls-oven", "tls-oven", secret))
+	start := time.Now()
+	if _, err := raw.closedAfter(); err != nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("plain MQTT on the TLS port: %v after %v", err, time.Since(start))
+	}
+
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS}, Timeout: 5 * time.Second}
+	url := "https://" + s.Admin.Addr() + "/healthz"
+	resp, err := hc.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("GET %s: %s, TLS %v", url, resp.Status, resp.TLS != nil)
+	}
+	if resp, err := http.Get("http://" + s.Admin.Addr() + "/healthz"); err == nil {
+		_ = resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("the admin server answered plain HTTP although it has a certificate")
+		}
+	}
+}
+
+func TestTLSConfigErrors(t *testing.T) {
+	env := func(string) string { return "" }
+	_, err := parseServeFlags([]string{"-tls-cert", "cert.pem"}, env, nil)
+	if err == nil || !strings.Contains(err.Error(), "give both or neither") {
+		t.Fatalf("cert without key: %v", err)
+	}
+	cfg, err := parseServeFlags([]string{"-tls-cert", "no-such.pem", "-tls-key", "no-such.key"}, env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RedisURL = "redis://127.0.0.1:1"
+	m := &Main{Config: cfg}
+	err = m.Run(context.Background())
+	_ = m.Close()
+	if err == nil || !strings.Contains(err.Error(), "no-such.pem") {
+		t.Fatalf("missing certificate: %v, want an error naming the file", err)
+	}
+}

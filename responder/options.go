@@ -1,0 +1,151 @@
+package responder
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Options tunes the responder. The zero value works, and admits nobody:
+// devices need Devices, or AllowAnonymous.
+type Options struct {
+	// Addr is the MQTT listen address; default ":1883".
+	Addr string
+
+	// Listener, if set, is used instead of listening on Addr (tests).
+	Listener net.Listener
+
+	// TLS, if set, adds an MQTT-over-TLS listener on TLSAddr (default
+	// ":8883"), or on TLSListener if that is set.
+	TLS         *tls.Config
+	TLSAddr     string
+	TLSListener net.Listener
+
+	// Devices authenticates devices (PROTOCOL.md §1).
+	Devices Devices
+
+	// AllowAnonymous admits connections that present no credentials, under
+	// any valid client ID, seeing every recipe. Development only: anyone
+	// can then be any device.
+	AllowAnonymous bool
+
+	// ReplyExpiry is the Message Expiry Interval of replies; default 60 s.
+	ReplyExpiry time.Duration
+
+	// StoreTimeout bounds a request that has to wait on the store, so that a
+	// stalled store still yields a 503 within a second, and bounds device
+	// authentication; default 800 ms.
+	StoreTimeout time.Duration
+
+	// Workers and Queue size the pool that answers requests needing the store.
+	Workers int // default 32
+	Queue   int // default 4096
+
+	// RequestRate and RequestBurst are each device's token bucket (requests
+	// per second); a request beyond it is answered 429. Default 50 and 100.
+	RequestRate  float64
+	RequestBurst int
+
+	// AbuseStrikes is how many 429 replies a device may ignore (beyond a
+	// tenth of its request rate) before it is disconnected with DISCONNECT
+	// 0x96; default 100, negative never disconnects.
+	AbuseStrikes int
+
+	// OutboxLimit bounds the replies queued for one device; default 1024.
+	OutboxLimit int
+
+	// MaxPacketSize is the largest packet a device may send; default 256 KiB.
+	// It is advertised in CONNACK and enforced on the fixed header, before
+	// the packet is read; a CONNECT may be at most 8 KiB.
+	MaxPacketSize uint32
+
+	// FirstPacketTimeout is how long a new connection may take to finish
+	// TLS and send its CONNECT; default 5 s.
+	FirstPacketTimeout time.Duration
+
+	// MaxClients caps connected devices; more get CONNACK 0x89. Default
+	// 100,000.
+	MaxClients int
+
+	// ReceiveMaximum is how many QoS 1 and 2 requests a device may have
+	// unacknowledged at once; default 64.
+	ReceiveMaximum uint16
+
+	// MaxKeepalive caps the keep-alive a device may ask for (0 asks for
+	// none); it is sent back as Server Keep Alive. Default 10 minutes.
+	MaxKeepalive time.Duration
+
+	// MaxSessionExpiry caps how long an offline device's session is kept;
+	// default 1 hour.
+	MaxSessionExpiry time.Duration
+
+	// SeenInterval is how often devices' last-seen times are written;
+	// default 30 s.
+	SeenInterval time.Duration
+
+	Logger *slog.Logger
+
+	// noPacketChecks hands packets to mochi unchecked (framing and size
+	// limits still apply), for the tests that prove the recover works.
+	noPacketChecks bool
+}
+
+func (o *Options) withDefaults() Options {
+	c := *o
+	if c.Addr == "" {
+		c.Addr = ":1883"
+	}
+	if c.TLSAddr == "" {
+		c.TLSAddr = ":8883"
+	}
+	if c.ReplyExpiry <= 0 {
+		c.ReplyExpiry = 60 * time.Second
+	}
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = 800 * time.Millisecond
+	}
+	if c.Workers <= 0 {
+		c.Workers = 32
+	}
+	if c.Queue <= 0 {
+		c.Queue = 4096
+	}
+	if c.RequestRate <= 0 {
+		c.RequestRate = 50
+	}
+	if c.RequestBurst <= 0 {
+		c.RequestBurst = 100
+	}
+	if c.AbuseStrikes == 0 {
+		c.AbuseStrikes = 100
+	}
+	if c.OutboxLimit <= 0 {
+		c.OutboxLimit = 1024
+	}
+	if c.MaxPacketSize == 0 {
+		c.MaxPacketSize = 256 << 10
+	}
+	if c.FirstPacketTimeout <= 0 {
+		c.FirstPacketTimeout = 5 * time.Second
+	}
+	if c.MaxClients <= 0 {
+		c.MaxClients = 100_000
+	}
+	if c.ReceiveMaximum == 0 {
+		c.ReceiveMaximum = 64
+	}
+	if c.MaxKeepalive < time.Second {
+		c.MaxKeepalive = 10 * time.Minute
+	}
+	if c.MaxSessionExpiry <= 0 {
+		c.MaxSessionExpiry = time.Hour
+	}
+	if c.SeenInterval <= 0 {
+		c.SeenInterval = 30 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

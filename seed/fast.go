@@ -1,0 +1,233 @@
+package seed
+
+import "encoding/json"
+
+// parseFast parses a catalog file whose JSON is well formed, which is
+// nearly every file and the one that matters for speed: it finds where each
+// record starts and ends with a plain byte scan, and decodes and checks the
+// records on every CPU (see [decodePool]). It gives up, returning false, at
+// anything unusual (a JSON syntax error, an unknown top-level field, a
+// record that is not an object, an empty file...), which the decoder of
+// [parser] then reports precisely. The problems it returns are those of the
+// records, without duplicates, which the caller checks.
+func parseFast(file string, src text, progress func(off int)) (Catalog, []Problem, bool) {
+	f := &fastParser{scan: scanner{t: src}, file: file, progress: progress}
+	ok := f.document()
+	if !ok {
+		return Catalog{}, nil, false
+	}
+	return f.cat, f.problems, true
+}
+
+type fastParser struct {
+	scan     scanner
+	file     string
+	progress func(off int)
+	cat      Catalog
+	problems []Problem
+}
+
+func (f *fastParser) document() bool {
+	s := &f.scan
+	if !s.next('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for first := true; ; first = false {
+		c, ok := s.peek()
+		if !ok {
+			return false
+		}
+		if c == '}' {
+			s.off++
+			break
+		}
+		if !first && (c != ',' || !s.next(',')) {
+			return false
+		}
+		key, ok := s.key()
+		switch {
+		case !ok || seen[key]:
+			return false
+		case key == schemaKey:
+			if c, ok := s.peek(); !ok || c != '"' {
+				return false
+			}
+			if _, ok := s.value(); !ok {
+				return false
+			}
+		case key == "categories" || key == "recipes":
+			seen[key] = true
+			if !f.array(key) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if _, more := s.peek(); more || len(seen) == 0 {
+		return false // trailing data, or nothing in the file
+	}
+	return true
+}
+
+// array reads the records of one array, handing them to a decode pool.
+func (f *fastParser) array(key string) bool {
+	s := &f.scan
+	if !s.next('[') {
+		return false
+	}
+	kind := kindRecipe
+	if key == "categories" {
+		kind = kindCategory
+	}
+	pool := newDecodePool(f.file, kind)
+	defer pool.close()
+	for n := 0; ; n++ {
+		c, ok := s.peek()
+		if !ok {
+			return false
+		}
+		if c == ']' {
+			s.off++
+			break
+		}
+		if n > 0 {
+			if c != ',' || !s.next(',') {
+				return false
+			}
+			if c, ok = s.peek(); !ok {
+				return false
+			}
+		}
+		if c != '{' {
+			return false
+		}
+		start := s.off
+		end, ok := s.value()
+		if !ok {
+			return false
+		}
+		if !f.merge(pool.add(s.t.slice(start, end), s.t.line(start))) {
+			return false
+		}
+		if n%progressEvery == 0 && f.progress != nil {
+			f.progress(end)
+		}
+	}
+	return f.merge(pool.drain())
+}
+
+// merge adds decoded batches to the catalog, in order; it returns false if
+// a record turned out not to be JSON.
+func (f *fastParser) merge(done []*batch) bool {
+	for _, b := range done {
+		if b.syntax {
+			return false
+		}
+		f.cat.Categories = append(f.cat.Categories, b.cat.Categories...)
+		f.cat.Recipes = append(f.cat.Recipes, b.cat.Recipes...)
+		for k, at := range b.cat.src {
+			for _, a := range at {
+				f.cat.remember(k, a)
+			}
+		}
+		f.problems = append(f.problems, b.problems...)
+	}
+	return true
+}
+
+// scanner finds JSON tokens and the extent of values in a text without
+// decoding them; the decoder checks their insides.
+type scanner struct {
+	t   text
+	off int
+}
+
+// peek skips white space and returns the next byte.
+func (s *scanner) peek() (byte, bool) {
+	for {
+		b := s.t.at(s.off)
+		if len(b) == 0 {
+			return 0, false
+		}
+		for i, c := range b {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				s.off += i
+				return c, true
+			}
+		}
+		s.off += len(b)
+	}
+}
+
+// next consumes c, the next byte after white space, or returns false.
+func (s *scanner) next(c byte) bool {
+	if got, ok := s.peek(); !ok || got != c {
+		return false
+	}
+	s.off++
+	return true
+}
+
+// key reads an object key and its colon.
+func (s *scanner) key() (string, bool) {
+	if c, ok := s.peek(); !ok || c != '"' {
+		return "", false
+	}
+	start := s.off
+	end, ok := s.value()
+	if !ok {
+		return "", false
+	}
+	var key string
+	if err := json.Unmarshal(s.t.slice(start, end), &key); err != nil {
+		return "", false
+	}
+	return key, s.next(':')
+}
+
+// value finds the end of the string, object or array that starts at s.off
+// and moves past it. Inside objects and arrays it only matches brackets
+// outside strings; whether the value is valid JSON is the decoder's to say.
+func (s *scanner) value() (end int, ok bool) {
+	depth, inString, escaped := 0, false, false
+	for off := s.off; ; {
+		b := s.t.at(off)
+		if len(b) == 0 {
+			return 0, false
+		}
+		for i, c := range b {
+			switch {
+			case escaped:
+				escaped = false
+			case inString:
+				if c == '\\' {
+					escaped = true
+				} else if c == '"' {
+					inString = false
+					if depth == 0 {
+						s.off = off + i + 1
+						return s.off, true
+					}
+				}
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				depth--
+				if depth == 0 {
+					s.off = off + i + 1
+					return s.off, true
+				}
+				if depth < 0 {
+					return 0, false
+				}
+			case depth == 0:
+				return 0, false // not a string, object or array
+			}
+		}
+		off += len(b)
+	}
+}

@@ -1,0 +1,234 @@
+package seed
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// Store is what [Sync] needs of the catalog store.
+type Store interface {
+	// Sync upserts cats and recs and, with prune, deletes every category
+	// and recipe not among them, in one atomic write that changes the
+	// catalog version once, or not at all if nothing changes. It returns
+	// the changes made. A recipe's category must be among cats or, without
+	// prune, already stored: otherwise it returns EINVALID and writes
+	// nothing.
+	Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error)
+
+	// Plan returns the changes Sync would make now, writing nothing.
+	Plan(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error)
+}
+
+// SyncOptions says how [Sync] seeds.
+type SyncOptions struct {
+	// Prune removes the categories and recipes that the catalog does not
+	// hold, making the store hold exactly the catalog.
+	Prune bool
+	// DryRun works out the changes and writes nothing.
+	DryRun bool
+}
+
+// Sync seeds st with c: it checks all of c first and then writes it in one
+// atomic step, publishing it at once. Seeding the same catalog again
+// changes nothing. It returns a *ProblemsError if c is invalid, and the
+// store's error if the write fails; either way nothing was written.
+//
+// Each record was validated when its file was read ([ReadFiles], [Parse]);
+// Sync checks what concerns the catalog as a whole (slugs and ids used
+// twice and, with Prune, recipes whose category is not in c) and leaves
+// validating each record again to the store, whose problems it reports
+// with the file and line each record came from.
+func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, error) {
+	rep := Report{Categories: len(c.Categories), Recipes: len(c.Recipes), DryRun: opts.DryRun}
+	if err := c.checkWhole(opts.Prune); err != nil {
+		return rep, err
+	}
+	write := st.Sync
+	if opts.DryRun {
+		write = st.Plan
+	}
+	// Nothing here refers to c's records during the write, so that the
+	// store may let go of each once it has encoded it.
+	src := c.src
+	changes, err := write(ctx, c.Categories, c.Recipes, opts.Prune)
+	if err != nil {
+		if perr := storeProblems(err, src); perr != nil {
+			return rep, perr
+		}
+		return rep, fmt.Errorf("seed: %w", err)
+	}
+	rep.Changes = changes
+	return rep, nil
+}
+
+// checkWhole reports slugs and ids used twice and, if allCategories,
+// recipes whose category is not in c.
+func (c Catalog) checkWhole(allCategories bool) error {
+	recs := c.records()
+	ps := duplicates(recs, false)
+	if allCategories {
+		ps = append(ps, references(recs, nil)...)
+	}
+	return newProblemsError(ps)
+}
+
+// storeProblems turns the *recipes.ValidationError (or several, joined) a
+// store returned into problems at the positions src knows, or returns nil.
+func storeProblems(err error, src map[srcKey][]source) error {
+	var verrs []*recipes.ValidationError
+	var collect func(error)
+	collect = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				collect(e)
+			}
+			return
+		}
+		var ve *recipes.ValidationError
+		if errors.As(err, &ve) {
+			verrs = append(verrs, ve)
+		}
+	}
+	collect(err)
+	if len(verrs) == 0 {
+		return nil
+	}
+	var ps []Problem
+	for _, ve := range verrs {
+		var at source
+		if s := src[srcKey{ve.Kind, ve.ID}]; len(s) > 0 {
+			at = s[0]
+		}
+		ps = append(ps, recordProblems(ve, ve.Kind, ve.ID, at)...)
+	}
+	return newProblemsError(ps)
+}
+
+// Report says what [Sync] did or, for a dry run, would do.
+type Report struct {
+	Categories, Recipes int // in the catalog seeded
+	Changes             []recipes.Change
+	DryRun              bool
+}
+
+// Count returns how many changes of kind ("category" or "recipe") have op.
+func (r Report) Count(kind string, op recipes.ChangeOp) int {
+	n := 0
+	for _, ch := range r.Changes {
+		if ch.Kind == kind && ch.Op == op {
+			n++
+		}
+	}
+	return n
+}
+
+// CategoryDiff is what a seed changes in one category.
+type CategoryDiff struct {
+	Slug string
+	// Op is what happens to the category itself; empty if it is unchanged.
+	Op recipes.ChangeOp
+	// Recipes are the changes to its recipes: added, then changed, then
+	// removed, each by id. A recipe moved here from another category is
+	// a change here, with From set, and nothing in the other.
+	Recipes []recipes.Change
+}
+
+// Count returns how many of d's recipe changes have op.
+func (d CategoryDiff) Count(op recipes.ChangeOp) int {
+	n := 0
+	for _, ch := range d.Recipes {
+		if ch.Op == op {
+			n++
+		}
+	}
+	return n
+}
+
+// ByCategory groups the changes by category, ordered by slug.
+func (r Report) ByCategory() []CategoryDiff {
+	idx := make(map[string]int)
+	var out []CategoryDiff
+	diff := func(slug string) *CategoryDiff {
+		i, ok := idx[slug]
+		if !ok {
+			i = len(out)
+			idx[slug] = i
+			out = append(out, CategoryDiff{Slug: slug})
+		}
+		return &out[i]
+	}
+	for _, ch := range r.Changes {
+		d := diff(ch.Category)
+		if ch.Kind == kindCategory {
+			d.Op = ch.Op
+		} else {
+			d.Recipes = append(d.Recipes, ch)
+		}
+	}
+	opRank := map[recipes.ChangeOp]int{recipes.ItemAdded: 0, recipes.ItemChanged: 1, recipes.ItemRemoved: 2}
+	for i := range out {
+		slices.SortFunc(out[i].Recipes, func(a, b recipes.Change) int {
+			return cmp.Or(cmp.Compare(opRank[a.Op], opRank[b.Op]), strings.Compare(a.ID, b.ID))
+		})
+	}
+	slices.SortFunc(out, func(a, b CategoryDiff) int { return strings.Compare(a.Slug, b.Slug) })
+	return out
+}
+
+var opSign = map[recipes.ChangeOp]string{recipes.ItemAdded: "+", recipes.ItemChanged: "~", recipes.ItemRemoved: "-"}
+
+// WriteDiff writes the changes for people, per category: a line with the
+// counts, then, if items is true, a line per recipe changed, e.g.
+//
+//	soups (category changed): 1 added, 1 changed, 1 removed
+//	  + pea-soup
+//	  ~ leek-soup (moved from starters)
+//	  - old-soup
+//
+// and only removals (what a prune deletes) if items is false.
+func (r Report) WriteDiff(w io.Writer, items bool) error {
+	var b strings.Builder
+	for _, d := range r.ByCategory() {
+		b.WriteString(d.Slug)
+		if d.Op != "" {
+			fmt.Fprintf(&b, " (category %s)", d.Op)
+		}
+		fmt.Fprintf(&b, ": %d added, %d changed, %d removed\n",
+			d.Count(recipes.ItemAdded), d.Count(recipes.ItemChanged), d.Count(recipes.ItemRemoved))
+		for _, ch := range d.Recipes {
+			if !items && ch.Op != recipes.ItemRemoved {
+				continue
+			}
+			fmt.Fprintf(&b, "  %s %s", opSign[ch.Op], ch.ID)
+			if ch.From != "" {
+				fmt.Fprintf(&b, " (moved from %s)", ch.From)
+			}
+			b.WriteByte('\n')
+		}
+		if b.Len() > 64<<10 {
+			if _, err := io.WriteString(w, b.String()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// String summarises r on one line, e.g. "10 categories, 130 recipes;
+// recipes 3 added, 1 changed, 0 removed; categories 0 added, 0 changed, 0
+// removed".
+func (r Report) String() string {
+	return fmt.Sprintf("%d categories, %d recipes; recipes %d added, %d changed, %d removed; categories %d added, %d changed, %d removed",
+		r.Categories, r.Recipes,
+		r.Count(kindRecipe, recipes.ItemAdded), r.Count(kindRecipe, recipes.ItemChanged), r.Count(kindRecipe, recipes.ItemRemoved),
+		r.Count(kindCategory, recipes.ItemAdded), r.Count(kindCategory, recipes.ItemChanged), r.Count(kindCategory, recipes.ItemRemoved))
+}
