@@ -137,6 +137,10 @@ type Options struct {
 	Stats       func() Stats
 	SampleEvery time.Duration // default 5s
 	History     time.Duration // default 15m
+
+	// Appliances, when set, lets the API command connected appliances
+	// (POST /api/devices/:id/rpc).
+	Appliances Appliances
 }
 
 func (o *Options) ensureDefaults() {

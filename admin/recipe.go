@@ -22,6 +22,11 @@ type recipeFormPage struct {
 	Errors     formErrors
 	Categories []recipes.CategoryInfo // where it may move
 
+	// CanSend shows "Send to appliance" (when the server can command
+	// appliances), listing the connected Appliances.
+	CanSend    bool
+	Appliances []string
+
 	Units        []string
 	Models       []string
 	Difficulties []recipes.Difficulty
@@ -89,6 +94,9 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 		return err
 	}
 	p.Status, p.UpdatedAt = status, r.UpdatedAt
+	if s.opts.Appliances != nil {
+		p.CanSend, p.Appliances = true, s.opts.Appliances.Connected()
+	}
 	return c.Render(http.StatusOK, "recipe_form.html", p)
 }
 

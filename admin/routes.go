@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	e.GET("/recipes/:id/discard", s.handleRecipeDiscardForm, staff...)
 	e.POST("/recipes/:id/discard", s.handleRecipeDiscard, staff...)
 	e.POST("/recipes/:id/move", s.handleRecipeMove, staff...)
+	e.POST("/recipes/:id/send", s.handleRecipeSend, staff...)
 	e.GET("/recipes/:id/delete", s.handleRecipeDeleteForm, staff...)
 	e.POST("/recipes/:id/delete", s.handleRecipeDelete, staff...)
 
@@ -81,6 +82,7 @@ func (s *Server) routes() {
 	api.POST("/recipes/:id/move", s.apiRecipeMove)
 	api.POST("/recipes/:id/publish", s.apiRecipePublish)
 	api.POST("/recipes/:id/discard", s.apiRecipeDiscard)
+	api.POST("/devices/:id/rpc", s.apiDeviceCall)
 }
 
 // handleHome sends editors to their main job.

@@ -23,6 +23,13 @@ type Stats struct {
 	Latency    []LatencyBucket  // reply latency histogram
 	LatencySum time.Duration    // total request-to-reply time of all replies
 	Connected  int              // appliances connected now
+
+	// Commands to appliances (POST /api/devices/:id/rpc).
+	Calls          map[string]int64 // calls by outcome
+	CallsPending   int              // calls waiting for an answer now
+	AnswersDropped int64            // late, duplicated or forged answers
+	CallLatency    []LatencyBucket  // answered calls by call-to-answer time
+	CallLatencySum time.Duration
 }
 
 // LatencyBucket counts the replies that took at most Le and more than the
@@ -133,22 +140,19 @@ func (s *Server) handleMetrics(c echo.Context) error {
 			fmt.Fprintf(&b, "recipesd_replies_total{status=\"%d\"} %d\n", code, st.Replies[code])
 		}
 		metric("recipesd_reply_latency_seconds", "histogram", "Time from request to reply.")
-		var cum int64
-		for _, bk := range st.Latency {
-			cum += bk.Count
-			le := "+Inf"
-			if bk.Le > 0 {
-				le = strconv.FormatFloat(bk.Le.Seconds(), 'g', -1, 64)
-			}
-			fmt.Fprintf(&b, "recipesd_reply_latency_seconds_bucket{le=%q} %d\n", le, cum)
-		}
-		if n := len(st.Latency); n == 0 || st.Latency[n-1].Le != 0 {
-			fmt.Fprintf(&b, "recipesd_reply_latency_seconds_bucket{le=\"+Inf\"} %d\n", cum)
-		}
-		fmt.Fprintf(&b, "recipesd_reply_latency_seconds_sum %g\n", st.LatencySum.Seconds())
-		fmt.Fprintf(&b, "recipesd_reply_latency_seconds_count %d\n", cum)
+		histogram(&b, "recipesd_reply_latency_seconds", st.Latency, st.LatencySum)
 		metric("recipesd_connected_appliances", "gauge", "Appliances connected now.")
 		fmt.Fprintf(&b, "recipesd_connected_appliances %d\n", st.Connected)
+		metric("recipesd_rpc_calls_total", "counter", "Commands to appliances, by outcome.")
+		for _, o := range slices.Sorted(maps.Keys(st.Calls)) {
+			fmt.Fprintf(&b, "recipesd_rpc_calls_total{outcome=%q} %d\n", o, st.Calls[o])
+		}
+		metric("recipesd_rpc_calls_pending", "gauge", "Commands waiting for the appliance's answer.")
+		fmt.Fprintf(&b, "recipesd_rpc_calls_pending %d\n", st.CallsPending)
+		metric("recipesd_rpc_answers_dropped_total", "counter", "Late, duplicated or forged answers to commands.")
+		fmt.Fprintf(&b, "recipesd_rpc_answers_dropped_total %d\n", st.AnswersDropped)
+		metric("recipesd_rpc_call_latency_seconds", "histogram", "Time from command to answer.")
+		histogram(&b, "recipesd_rpc_call_latency_seconds", st.CallLatency, st.CallLatencySum)
 	}
 	metric("recipesd_catalog_up", "gauge", "Whether the catalog store answers (1) or not (0).")
 	up := 1
@@ -157,4 +161,22 @@ func (s *Server) handleMetrics(c echo.Context) error {
 	}
 	fmt.Fprintf(&b, "recipesd_catalog_up %d\n", up)
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+}
+
+// histogram writes the buckets, sum and count of a Prometheus histogram.
+func histogram(b *strings.Builder, name string, buckets []LatencyBucket, sum time.Duration) {
+	var cum int64
+	for _, bk := range buckets {
+		cum += bk.Count
+		le := "+Inf"
+		if bk.Le > 0 {
+			le = strconv.FormatFloat(bk.Le.Seconds(), 'g', -1, 64)
+		}
+		fmt.Fprintf(b, "%s_bucket{le=%q} %d\n", name, le, cum)
+	}
+	if n := len(buckets); n == 0 || buckets[n-1].Le != 0 {
+		fmt.Fprintf(b, "%s_bucket{le=\"+Inf\"} %d\n", name, cum)
+	}
+	fmt.Fprintf(b, "%s_sum %g\n", name, sum.Seconds())
+	fmt.Fprintf(b, "%s_count %d\n", name, cum)
 }

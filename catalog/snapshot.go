@@ -45,8 +45,12 @@ type fieldTTL struct {
 // expiring; a key that expires midway is left out.
 func dump(m *miniredis.Miniredis, seq uint64) (*snapshot, error) {
 	snap := &snapshot{Format: snapshotFormat, Seq: seq, Time: time.Now().UnixMilli()}
-	for _, k := range m.Keys() {
-		sk := snapKey{Key: bstr(k), Type: m.Type(k)}
+	// Read through the DB, not m's own methods: each of those advances the
+	// TTL clock, which sorts every key, and a dump reads every key and
+	// hash field (a big catalog took hours).
+	db := m.DB(0)
+	for _, k := range db.Keys() {
+		sk := snapKey{Key: bstr(k), Type: db.Type(k)}
 		var vals []string
 		var err error
 		switch sk.Type {
@@ -54,24 +58,24 @@ func dump(m *miniredis.Miniredis, seq uint64) (*snapshot, error) {
 			continue
 		case "string":
 			var v string
-			v, err = m.Get(k)
+			v, err = db.Get(k)
 			vals = []string{v}
 		case "hash":
 			var fields []string
-			fields, err = m.HKeys(k)
+			fields, err = db.HKeys(k)
 			for _, f := range fields {
-				vals = append(vals, f, m.HGet(k, f))
-				if ttl := m.HTTL(k, f); ttl > 0 {
+				vals = append(vals, f, db.HGet(k, f))
+				if ttl := db.HTTL(k, f); ttl > 0 {
 					sk.FieldTTLs = append(sk.FieldTTLs, fieldTTL{Field: bstr(f), TTL: max(ttl.Milliseconds(), 1)})
 				}
 			}
 		case "list":
-			vals, err = m.List(k)
+			vals, err = db.List(k)
 		case "set":
-			vals, err = m.Members(k)
+			vals, err = db.Members(k)
 		case "zset":
 			var scores map[string]float64
-			scores, err = m.SortedSet(k)
+			scores, err = db.SortedSet(k)
 			for _, member := range slices.Sorted(maps.Keys(scores)) {
 				vals = append(vals, member, strconv.FormatFloat(scores[member], 'g', -1, 64))
 			}
@@ -84,7 +88,7 @@ func dump(m *miniredis.Miniredis, seq uint64) (*snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: snapshot: key %q: %w", k, err)
 		}
-		if ttl := m.TTL(k); ttl > 0 {
+		if ttl := db.TTL(k); ttl > 0 {
 			sk.TTL = max(ttl.Milliseconds(), 1)
 		}
 		sk.Vals = make([]bstr, len(vals))

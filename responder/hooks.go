@@ -84,6 +84,9 @@ func (h *deviceHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 		return pk, nil
 	}
 	if strings.HasPrefix(pk.TopicName, devicePrefix) {
+		if pk.TopicName == rpcResponseTopic(cl.ID) {
+			h.r.rpcAnswer(cl, pk)
+		}
 		return pk, packets.CodeSuccessIgnore
 	}
 	rt := pk.Properties.ResponseTopic
@@ -144,6 +147,11 @@ func (r *Responder) sessionEnded(cl *mqtt.Client, dc *deviceConn, expire bool) {
 		return
 	}
 	d.detach(cl)
+	// A device that reconnects gets its unacked commands again, but the
+	// callers learn now that the answer may never come.
+	if d.client() == nil {
+		r.calls.failDevice(cl.ID, ErrDeviceGone)
+	}
 	if expire && !cl.IsTakenOver() {
 		r.devices.remove(cl.ID, d)
 	}

@@ -1,7 +1,8 @@
 // Package responder answers recipe queries from cooking appliances over
 // MQTT 5. It owns the embedded broker (mochi), device authentication and
 // the device ACL, the limits and packet checks that keep bad peers from
-// hurting others, the Response Topic guard and the reply path, and talks
+// hurting others, the Response Topic guard and the reply path, commands to
+// devices with their answers ([Responder.Call], rpc.go), and talks
 // to the catalog and the device registry only through the small [Catalog]
 // and [Devices] interfaces it declares.
 //
@@ -51,6 +52,7 @@ type Responder struct {
 	tlsListener *listener // nil without TLS
 	devices     *registry
 	stats       stats
+	calls       calls // commands waiting for the device's answer (rpc.go)
 	seen        seenLog
 	stopSeen    chan struct{}
 
@@ -224,6 +226,7 @@ func (r *Responder) Close(ctx context.Context) error {
 		if r.tlsListener != nil {
 			r.tlsListener.stopAccepting()
 		}
+		r.calls.failDevice("", fmt.Errorf("%w: %w", ErrDeviceGone, errShuttingDown))
 
 		answered := make(chan struct{})
 		go func() { r.pending.Wait(); close(answered) }()
@@ -248,7 +251,11 @@ func (r *Responder) Close(ctx context.Context) error {
 }
 
 // Stats returns the responder's counters.
-func (r *Responder) Stats() Stats { return r.stats.snapshot(r.devices) }
+func (r *Responder) Stats() Stats {
+	st := r.stats.snapshot(r.devices)
+	st.CallsPending = r.calls.count()
+	return st
+}
 
 // errShuttingDown answers requests that arrive while the server stops.
 var errShuttingDown = recipes.Errorf(recipes.EUNAVAILABLE, "server is shutting down; retry shortly")

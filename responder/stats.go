@@ -35,6 +35,15 @@ type Stats struct {
 	Malformed       int64 // connections closed for a packet that failed the checks
 	RateDisconnects int64 // devices disconnected (0x96) for ignoring 429s
 	Recovered       int64 // connection goroutines that panicked; should stay 0
+
+	// Commands to devices (PROTOCOL.md §4).
+	Calls          map[string]int64 // calls by outcome: answered, offline, timeout, …
+	CallsPending   int              // calls waiting for their answer now
+	AnswersDropped int64            // late, duplicated or forged answers
+	// CallLatency counts answered calls by call-to-answer time, bucketed
+	// like Latency.
+	CallLatency      []int64
+	CallLatencyTotal time.Duration // summed call-to-answer time of answered calls
 }
 
 // Quantile estimates the q-quantile (0..1) of reply latency from the
@@ -75,6 +84,24 @@ type stats struct {
 	recovered       atomic.Int64
 	replies         [8]atomic.Int64 // indexed like replyStatuses
 	buckets         [16]atomic.Int64
+
+	calls          [len(callOutcomes)]atomic.Int64
+	callBuckets    [16]atomic.Int64
+	callLatency    atomic.Int64
+	answersDropped atomic.Int64
+}
+
+func (s *stats) called(outcome int, took time.Duration) {
+	s.calls[outcome].Add(1)
+	if outcome != outAnswered {
+		return
+	}
+	s.callLatency.Add(int64(took))
+	i := 0
+	for i < len(LatencyBuckets) && took > LatencyBuckets[i] {
+		i++
+	}
+	s.callBuckets[i].Add(1)
 }
 
 var replyStatuses = [8]int{200, 304, 400, 404, 413, 429, 500, 503}
@@ -116,6 +143,18 @@ func (s *stats) snapshot(g *registry) Stats {
 	}
 	for i := range out.Latency {
 		out.Latency[i] = s.buckets[i].Load()
+	}
+	out.Calls = map[string]int64{}
+	for i, name := range callOutcomes {
+		if n := s.calls[i].Load(); n > 0 {
+			out.Calls[name] = n
+		}
+	}
+	out.AnswersDropped = s.answersDropped.Load()
+	out.CallLatencyTotal = time.Duration(s.callLatency.Load())
+	out.CallLatency = make([]int64, len(LatencyBuckets)+1)
+	for i := range out.CallLatency {
+		out.CallLatency[i] = s.callBuckets[i].Load()
 	}
 	g.mu.RLock()
 	out.Devices = len(g.devices)

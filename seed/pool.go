@@ -3,6 +3,7 @@ package seed
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"runtime"
 
 	"github.com/recipesd/recipesd/recipes"
@@ -103,10 +104,11 @@ func (dp *decodePool) close() {
 }
 
 func (dp *decodePool) work() {
+	w := &worker{}
 	for b := range dp.jobs {
 		d := recordDecoder{file: dp.file, cat: &b.cat, problems: &b.problems}
 		for i, raw := range b.raws {
-			if !dp.decode(d, raw, b.lines[i]) {
+			if !dp.decode(w, d, raw, b.lines[i]) {
 				b.syntax = true
 				break
 			}
@@ -116,14 +118,39 @@ func (dp *decodePool) work() {
 	}
 }
 
+// worker is a decoder kept for record after record, fed one record at a
+// time, so that its buffer is allocated once.
+type worker struct {
+	dec  *json.Decoder
+	feed feed
+}
+
+// feed is an io.Reader of the record being decoded.
+type feed struct{ b []byte }
+
+func (f *feed) Read(p []byte) (int, error) {
+	if len(f.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, f.b)
+	f.b = f.b[n:]
+	return n, nil
+}
+
 // decode decodes one record strictly and checks it; line is where it
 // starts, and lines within it are counted from there. It returns false if
 // the record is not valid JSON.
-func (dp *decodePool) decode(d recordDecoder, raw []byte, line int) bool {
+func (dp *decodePool) decode(w *worker, d recordDecoder, raw []byte, line int) bool {
 	lineAt := func(off int) int { return line + bytes.Count(raw[:min(max(off, 0), len(raw))], []byte("\n")) }
 	rawFn := func() []byte { return raw }
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
+	if w.dec == nil {
+		w.dec = json.NewDecoder(&w.feed)
+		w.dec.DisallowUnknownFields()
+	}
+	// Each record is a whole object, which the decoder reads to its end
+	// and no further. A syntax error ends the batch, decoder and all.
+	w.feed.b = raw
+	dec := w.dec
 	if dp.kind == kindCategory {
 		var c recipes.Category
 		err := dec.Decode(&c)

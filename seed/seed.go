@@ -1,8 +1,8 @@
 // Package seed parses, validates and loads catalog files: the demo catalog
 // embedded in this package and the files ops write for `recipesd seed`.
 //
-// A catalog file is one JSON object with two optional arrays, typically one
-// file per category:
+// A catalog file is one JSON object (or a YAML mapping, see [ParseYAML])
+// with two optional arrays, typically one file per category:
 //
 //	{
 //	  "categories": [
@@ -31,11 +31,14 @@
 // Unknown fields are errors, so that a misspelt field is never silently
 // dropped.
 //
-// Seeding checks everything before it writes anything: [Parse] each file,
-// [Merge] the parts (or [ParseFS] for a whole directory), then [Load] them
-// into a [Writer] in one atomic import.
-// Every problem found is reported, each with its file and line, in a
-// [ProblemsError].
+// Seeding checks everything before it writes anything: [ReadFiles] reads
+// and checks every file (or [Parse] one, [Merge] the parts, or [ParseFS] a
+// whole directory), then [Sync] writes the catalog to a [Store] in one
+// atomic step, reporting what it added, changed and removed (or [Load]
+// imports it into a [Writer]). Every problem found is reported, each with
+// its file and line, in a [ProblemsError]. [Write] writes a catalog back
+// out in the same format, [Schema] is the format's JSON Schema, and
+// [Synthetic] generates big catalogs for load tests.
 package seed
 
 import (

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/recipes"
@@ -44,10 +47,76 @@ func mustRun(tb testing.TB, code int, args ...string) result {
 	return r
 }
 
-// redisURL starts a miniredis for the test and returns its URL.
-func redisURL(tb testing.TB) (string, *miniredis.Miniredis) {
-	mr := miniredis.RunT(tb)
-	return "redis://" + mr.Addr() + "/0", mr
+// testRedis is the Redis a test seeds: the one at REDIS_URL, under a key
+// prefix of the test's own (deleted afterwards), or else a fresh miniredis.
+type testRedis struct {
+	env    map[string]string // RECIPESD_REDIS_URL and RECIPESD_KEY_PREFIX
+	prefix string
+	rdb    *redis.Client
+}
+
+func newTestRedis(tb testing.TB) *testRedis {
+	tb.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://" + miniredis.RunT(tb).Addr() + "/0"
+	}
+	prefix := fmt.Sprintf("t-%d", time.Now().UnixNano())
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st := &testRedis{env: map[string]string{"RECIPESD_REDIS_URL": url, "RECIPESD_KEY_PREFIX": prefix}, prefix: prefix, rdb: redis.NewClient(opt)}
+	tb.Cleanup(func() {
+		ctx := context.Background()
+		if keys, err := st.rdb.Keys(ctx, "{"+prefix+"}:*").Result(); err == nil && len(keys) > 0 {
+			st.rdb.Del(ctx, keys...)
+		}
+		_ = st.rdb.Close()
+	})
+	return st
+}
+
+// mustRun runs recipesd against st and fails the test unless it exits
+// with code.
+func (st *testRedis) mustRun(tb testing.TB, code int, args ...string) result {
+	tb.Helper()
+	r := runCmd(tb, st.env, args...)
+	if r.code != code {
+		tb.Fatalf("recipesd %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// dump returns every key of st's namespace with its type and value, to
+// show that nothing was written.
+func (st *testRedis) dump(tb testing.TB) string {
+	tb.Helper()
+	ctx := context.Background()
+	keys, err := st.rdb.Keys(ctx, "{"+st.prefix+"}:*").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		typ := st.rdb.Type(ctx, k).Val()
+		var v any
+		switch typ {
+		case "string":
+			v = st.rdb.Get(ctx, k).Val()
+		case "hash":
+			v = st.rdb.HGetAll(ctx, k).Val()
+		case "zset":
+			v = st.rdb.ZRangeWithScores(ctx, k, 0, -1).Val()
+		case "set":
+			m := st.rdb.SMembers(ctx, k).Val()
+			slices.Sort(m)
+			v = m
+		}
+		fmt.Fprintf(&b, "%s %s %v\n", k, typ, v)
+	}
+	return b.String()
 }
 
 // writeCatalog writes a catalog file with seed.Write.
@@ -64,11 +133,11 @@ func writeCatalog(tb testing.TB, path string, cats []recipes.Category, recs []re
 }
 
 func TestSeedCommand(t *testing.T) {
-	url, mr := redisURL(t)
+	st := newTestRedis(t)
 	dir := t.TempDir()
 
 	t.Run("OK", func(t *testing.T) {
-		r := mustRun(t, exitOK, "seed", "-redis-url", url, "-progress", "plain", demoDir)
+		r := st.mustRun(t, exitOK, "seed", "-progress", "plain", demoDir)
 		if !strings.Contains(r.stdout, "seeded 10 categories, 130 recipes; recipes 130 added, 0 changed, 0 removed; categories 10 added") ||
 			!strings.Contains(r.stdout, "catalog version 0 -> 1") {
 			t.Errorf("stdout:\n%s", r.stdout)
@@ -80,12 +149,12 @@ func TestSeedCommand(t *testing.T) {
 
 	// Seeding the same files again changes nothing, not even the version.
 	t.Run("OKAgain", func(t *testing.T) {
-		before := mr.Dump()
-		r := mustRun(t, exitOK, "seed", "-redis-url", url, demoDir, "-progress", "off")
+		before := st.dump(t)
+		r := st.mustRun(t, exitOK, "seed", demoDir, "-progress", "off")
 		if !strings.HasPrefix(r.stdout, "nothing to change: 10 categories, 130 recipes") {
 			t.Errorf("stdout:\n%s", r.stdout)
 		}
-		if mr.Dump() != before {
+		if st.dump(t) != before {
 			t.Error("the store changed")
 		}
 	})
@@ -95,14 +164,14 @@ func TestSeedCommand(t *testing.T) {
 	t.Run("OKRoundTrip", func(t *testing.T) {
 		for _, ext := range []string{"json", "yaml"} {
 			first := filepath.Join(dir, "export."+ext)
-			mustRun(t, exitOK, "export", "-redis-url", url, "-o", first)
+			st.mustRun(t, exitOK, "export", "-o", first)
 			// Seeding it back changes nothing.
-			if r := mustRun(t, exitOK, "seed", "-redis-url", url, "-prune", first); !strings.HasPrefix(r.stdout, "nothing to change") {
+			if r := st.mustRun(t, exitOK, "seed", "-prune", first); !strings.HasPrefix(r.stdout, "nothing to change") {
 				t.Errorf("seeding the export back: %s", r.stdout)
 			}
-			other, _ := redisURL(t)
-			mustRun(t, exitOK, "seed", "-redis-url", other, first)
-			second := mustRun(t, exitOK, "export", "-redis-url", other, "-format", ext).stdout
+			other := newTestRedis(t)
+			other.mustRun(t, exitOK, "seed", first)
+			second := other.mustRun(t, exitOK, "export", "-format", ext).stdout
 			if b, _ := os.ReadFile(first); string(b) != second {
 				t.Errorf("%s: the export of the seeded export differs", ext)
 			}
@@ -117,11 +186,11 @@ func TestSeedCommand(t *testing.T) {
 		newSoup := recipes.Recipe{ID: "new-soup", Category: "soups", Title: "New soup", Servings: 2, TotalMinutes: 10,
 			Difficulty: recipes.Easy, Ingredients: []recipes.Ingredient{{Name: "water", Quantity: 1, Unit: "l"}}, Steps: []recipes.Step{{Text: "Boil."}}}
 		writeCatalog(t, soups, cats, append(recs[:len(recs)-1], newSoup))
-		before := mr.Dump()
+		before := st.dump(t)
 
-		r := mustRun(t, exitOK, "seed", "-redis-url", url, "-dry-run", "-prune", soups)
+		r := st.mustRun(t, exitOK, "seed", "-dry-run", "-prune", soups)
 
-		if mr.Dump() != before {
+		if st.dump(t) != before {
 			t.Error("a dry run changed the store")
 		}
 		for _, want := range []string{
@@ -137,13 +206,13 @@ func TestSeedCommand(t *testing.T) {
 
 	t.Run("OKPrune", func(t *testing.T) {
 		soups := filepath.Join(dir, "soups.json")
-		r := mustRun(t, exitOK, "seed", "-redis-url", url, "-prune", soups)
+		r := st.mustRun(t, exitOK, "seed", "-prune", soups)
 		if !strings.Contains(r.stdout, "breads (category removed): 0 added, 0 changed, 13 removed\n  - banana-bread\n") ||
 			strings.Contains(r.stdout, "+ new-soup") ||
 			!strings.Contains(r.stdout, "recipes 1 added, 1 changed, 118 removed; categories 0 added, 0 changed, 9 removed; catalog version 1 -> 2") {
 			t.Errorf("stdout:\n%s", r.stdout)
 		}
-		out := mustRun(t, exitOK, "export", "-redis-url", url).stdout
+		out := st.mustRun(t, exitOK, "export").stdout
 		if strings.Contains(out, `"breads"`) || !strings.Contains(out, `"new-soup"`) {
 			t.Errorf("export after the prune:\n%.500s", out)
 		}
@@ -177,9 +246,9 @@ func demoCategory(tb testing.TB, slug string) ([]recipes.Category, []recipes.Rec
 // with its file, line, id and field, the exit code is 2, and the store is
 // exactly as it was.
 func TestSeedCommand_BadInput(t *testing.T) {
-	url, mr := redisURL(t)
+	st := newTestRedis(t)
 	dir := t.TempDir()
-	mustRun(t, exitOK, "seed", "-redis-url", url, demoDir)
+	st.mustRun(t, exitOK, "seed", demoDir)
 	n := 5000
 	if testing.Short() {
 		n = 1000
@@ -195,10 +264,10 @@ func TestSeedCommand_BadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("recipes:\n  - id: x\n    title: [oops\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	beforeDump := mr.Dump()
-	beforeExport := mustRun(t, exitOK, "export", "-redis-url", url).stdout
+	beforeDump := st.dump(t)
+	beforeExport := st.mustRun(t, exitOK, "export").stdout
 
-	r := mustRun(t, exitUsage, "seed", "-redis-url", url, dir)
+	r := st.mustRun(t, exitUsage, "seed", dir)
 
 	hotLine := 0 // where the bad value is
 	for i, l := range strings.Split(readFile(t, filepath.Join(dir, "big.json")), "\n") {
@@ -215,10 +284,10 @@ func TestSeedCommand_BadInput(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	if mr.Dump() != beforeDump {
+	if st.dump(t) != beforeDump {
 		t.Error("the store changed")
 	}
-	if after := mustRun(t, exitOK, "export", "-redis-url", url).stdout; after != beforeExport {
+	if after := st.mustRun(t, exitOK, "export").stdout; after != beforeExport {
 		t.Error("the export changed")
 	}
 }
@@ -317,11 +386,11 @@ func TestSeedCommand_Usage(t *testing.T) {
 // TestExportCommand_File writes through a temporary file: a failed export
 // leaves no file behind.
 func TestExportCommand_File(t *testing.T) {
-	url, _ := redisURL(t)
+	st := newTestRedis(t)
 	dir := t.TempDir()
-	mustRun(t, exitOK, "seed", "-redis-url", url, demoDir)
+	st.mustRun(t, exitOK, "seed", demoDir)
 	out := filepath.Join(dir, "catalog.yml")
-	r := mustRun(t, exitOK, "export", "-redis-url", url, "-o", out)
+	r := st.mustRun(t, exitOK, "export", "-o", out)
 	if !strings.Contains(r.stderr, "exported 10 categories and 130 recipes to "+out) {
 		t.Errorf("stderr: %s", r.stderr)
 	}
@@ -358,12 +427,12 @@ func TestSeedCommand_ReadmeExamples(t *testing.T) {
 		if err := os.WriteFile(path, []byte(block(lang)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		url, _ := redisURL(t)
-		r := mustRun(t, exitOK, "seed", "-redis-url", url, path)
+		st := newTestRedis(t)
+		r := st.mustRun(t, exitOK, "seed", path)
 		if !strings.Contains(r.stdout, "seeded 1 categories, 1 recipes") {
 			t.Errorf("%s: %s", lang, r.stdout)
 		}
-		exports = append(exports, mustRun(t, exitOK, "export", "-redis-url", url).stdout)
+		exports = append(exports, st.mustRun(t, exitOK, "export").stdout)
 	}
 	if exports[0] != exports[1] {
 		t.Errorf("the JSON and YAML examples differ:\n%s\n%s", exports[0], exports[1])

@@ -127,6 +127,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies: c.SecureCookies,
 		Stats:         m.adminStats,
 		TLSConfig:     tlsConfig,
+		Appliances:    &appliances{store: store, responder: m.Responder, anonymous: c.AllowAnonymous},
 	})
 	if err := m.Admin.Start(ctx); err != nil {
 		return err

@@ -264,6 +264,15 @@ func (m *Main) adminStats() admin.Stats {
 		}
 		out.Latency = append(out.Latency, admin.LatencyBucket{Le: le, Count: n})
 	}
+	out.Calls, out.CallsPending, out.AnswersDropped = st.Calls, st.CallsPending, st.AnswersDropped
+	out.CallLatencySum = st.CallLatencyTotal
+	for i, n := range st.CallLatency {
+		var le time.Duration
+		if i < len(responder.LatencyBuckets) {
+			le = responder.LatencyBuckets[i]
+		}
+		out.CallLatency = append(out.CallLatency, admin.LatencyBucket{Le: le, Count: n})
+	}
 	return out
 }
 

@@ -46,6 +46,7 @@ type Reply struct {
 	PayloadFormat *byte
 	MessageExpiry *uint32
 	StatusProp    string // the "status" user property
+	ResponseTopic string // set on commands (PROTOCOL.md §4)
 	Payload       []byte
 
 	// Decoded payload.
@@ -68,11 +69,25 @@ type Client struct {
 	mu         sync.Mutex
 	waiting    map[string]chan *Reply
 	stray      []*Reply         // replies nobody waited for
+	onCommand  func(*Reply)     // handles commands, see HandleCommands
 	disconnect *paho.Disconnect // the server's DISCONNECT, if it sent one
 }
 
 // ReplyTopic is where this client asks to be answered.
 func (c *Client) ReplyTopic() string { return "devices/" + c.ID + "/replies" }
+
+// CommandTopic is where the server sends device id its commands.
+func CommandTopic(id string) string { return "devices/" + id + "/rpc/request" }
+
+// HandleCommands makes fn receive, each on its own goroutine, the commands
+// that arrive on [CommandTopic] (subscribe to it after calling this); the
+// Reply's Payload is the command and ResponseTopic and Correlation say
+// where to answer.
+func (c *Client) HandleCommands(fn func(*Reply)) {
+	c.mu.Lock()
+	c.onCommand = fn
+	c.mu.Unlock()
+}
 
 // Dial connects, and subscribes to the device's reply topic.
 func Dial(ctx context.Context, o Options) (*Client, error) {
@@ -153,9 +168,18 @@ func (c *Client) received(pr paho.PublishReceived) (bool, error) {
 	r := &Reply{Topic: p.Topic, QoS: p.QoS, Payload: p.Payload}
 	if pp := p.Properties; pp != nil {
 		r.Correlation, r.ContentType = pp.CorrelationData, pp.ContentType
+		r.ResponseTopic = pp.ResponseTopic
 		r.PayloadFormat, r.MessageExpiry = pp.PayloadFormat, pp.MessageExpiry
 		r.StatusProp = pp.User.Get("status")
 	}
+	c.mu.Lock()
+	if fn := c.onCommand; fn != nil && p.Topic == CommandTopic(c.ID) {
+		c.mu.Unlock()
+		// Off paho's goroutine: the handler publishes its answer at QoS 1.
+		go fn(r)
+		return true, nil
+	}
+	c.mu.Unlock()
 	_ = json.Unmarshal(p.Payload, r)
 	c.mu.Lock()
 	ch, ok := c.waiting[string(r.Correlation)]

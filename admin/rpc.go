@@ -1,0 +1,207 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// Appliances sends commands to connected appliances and waits for their
+// answers (PROTOCOL.md §4).
+type Appliances interface {
+	// Call sends c to its device and returns the device's answer. It
+	// returns ENOTFOUND for an unknown device, or one of the ErrAppliance
+	// errors.
+	Call(ctx context.Context, c ApplianceCall) (ApplianceAnswer, error)
+
+	// Connected returns the IDs of the devices connected now, sorted.
+	Connected() []string
+}
+
+// ApplianceCall is one command to one device.
+type ApplianceCall struct {
+	Device  string
+	Method  string
+	Params  json.RawMessage
+	Timeout time.Duration
+	// IdempotencyKey, if set, makes a retried call return the first
+	// call's outcome instead of commanding the device again.
+	IdempotencyKey string
+}
+
+// ApplianceAnswer is a device's answer, exactly as it sent it.
+type ApplianceAnswer struct {
+	Status int
+	Body   json.RawMessage
+}
+
+// Errors an [Appliances] returns for calls that got no answer.
+var (
+	// ErrApplianceOffline means the device is not connected, or not
+	// subscribed to its command topic; nothing was sent.
+	ErrApplianceOffline = errors.New("appliance offline")
+	// ErrApplianceTimeout means the device did not answer in time.
+	ErrApplianceTimeout = errors.New("appliance did not answer in time")
+	// ErrApplianceGone means the device disconnected before answering.
+	ErrApplianceGone = errors.New("appliance disconnected before answering")
+	// ErrApplianceBusy means the device has too many messages queued.
+	ErrApplianceBusy = errors.New("appliance busy")
+	// ErrApplianceBadAnswer means the device answered with something that
+	// is not a protocol answer.
+	ErrApplianceBadAnswer = errors.New("appliance sent a malformed answer")
+)
+
+// callStatuses maps call failures to HTTP statuses and error codes.
+var callStatuses = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{ErrApplianceOffline, http.StatusConflict, "offline"},
+	{ErrApplianceTimeout, http.StatusGatewayTimeout, "timeout"},
+	{ErrApplianceGone, http.StatusGatewayTimeout, "disconnected"},
+	{ErrApplianceBusy, http.StatusServiceUnavailable, "busy"},
+	{ErrApplianceBadAnswer, http.StatusBadGateway, "bad_answer"},
+}
+
+// Limits of an API call's timeout_ms.
+const (
+	minCallTimeout     = 100 * time.Millisecond
+	maxCallTimeout     = 30 * time.Second
+	defaultCallTimeout = 5 * time.Second
+)
+
+// callDevice runs c and returns the device's answer, or the error to
+// report: an *echo.HTTPError for failures that are not domain errors.
+func (s *Server) callDevice(ctx context.Context, c ApplianceCall) (ApplianceAnswer, error) {
+	if s.opts.Appliances == nil {
+		return ApplianceAnswer{}, echo.NewHTTPError(http.StatusServiceUnavailable, "This server cannot command appliances.")
+	}
+	if !recipes.ValidDeviceID(c.Device) {
+		return ApplianceAnswer{}, recipes.Errorf(recipes.ENOTFOUND, "Device %q not found.", c.Device)
+	}
+	ans, err := s.opts.Appliances.Call(ctx, c)
+	if err == nil {
+		return ans, nil
+	}
+	return ans, callError(c, err)
+}
+
+// callError turns a failed call into the precise error the caller sees.
+func callError(c ApplianceCall, err error) error {
+	for _, cs := range callStatuses {
+		if !errors.Is(err, cs.err) {
+			continue
+		}
+		msg := fmt.Sprintf("Appliance %s: %s.", c.Device, cs.err)
+		switch cs.err {
+		case ErrApplianceOffline:
+			msg = fmt.Sprintf("Appliance %s is offline (not connected, or not subscribed to devices/%s/rpc/request); nothing was sent.", c.Device, c.Device)
+		case ErrApplianceTimeout:
+			msg = fmt.Sprintf("Appliance %s did not answer within %d ms.", c.Device, c.Timeout.Milliseconds())
+		}
+		he := echo.NewHTTPError(cs.status, msg).SetInternal(err)
+		return &callFailure{HTTPError: he, code: cs.code}
+	}
+	return err
+}
+
+// callFailure is a call that got no answer; it is sent without logging.
+type callFailure struct {
+	*echo.HTTPError
+	code string
+}
+
+func (f *callFailure) Unwrap() error { return f.HTTPError }
+
+// apiDeviceCall is POST /api/devices/:id/rpc.
+func (s *Server) apiDeviceCall(c echo.Context) error {
+	var in struct {
+		Method    string          `json:"method"`
+		Params    json.RawMessage `json:"params"`
+		TimeoutMS *int            `json:"timeout_ms"`
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	call := ApplianceCall{
+		Device:         param(c, "id"),
+		Method:         in.Method,
+		Params:         in.Params,
+		Timeout:        defaultCallTimeout,
+		IdempotencyKey: c.Request().Header.Get("Idempotency-Key"),
+	}
+	if in.Method == "" || len(in.Method) > 128 {
+		return recipes.Errorf(recipes.EINVALID, "method is required (at most 128 bytes), e.g. \"recipe.install\"")
+	}
+	if in.TimeoutMS != nil {
+		call.Timeout = time.Duration(*in.TimeoutMS) * time.Millisecond
+		if call.Timeout < minCallTimeout || call.Timeout > maxCallTimeout {
+			return recipes.Errorf(recipes.EINVALID, "timeout_ms must be between %d and %d, not %d",
+				minCallTimeout.Milliseconds(), maxCallTimeout.Milliseconds(), *in.TimeoutMS)
+		}
+	}
+	if len(call.IdempotencyKey) > 200 {
+		return recipes.Errorf(recipes.EINVALID, "the Idempotency-Key header is longer than 200 bytes")
+	}
+	ans, err := s.callDevice(c.Request().Context(), call)
+	var f *callFailure
+	if errors.As(err, &f) {
+		var body apiError
+		body.Error.Code, body.Error.Message = f.code, fmt.Sprint(f.Message)
+		return c.JSON(f.Code, body)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, ans.Body)
+}
+
+// handleRecipeSend is the recipe page's "Send to appliance": it calls
+// recipe.install with the editors' copy of the recipe on the chosen device
+// and shows the device's answer or the precise failure.
+func (s *Server) handleRecipeSend(c echo.Context) error {
+	id, device := param(c, "id"), c.FormValue("device")
+	if device == "" {
+		s.flash(c, warnPrefix+"Choose an appliance to send the recipe to.")
+		return c.Redirect(http.StatusSeeOther, recipeURL(id))
+	}
+	ctx := c.Request().Context()
+	r, _, err := s.store.EditorRecipe(ctx, id)
+	if err != nil {
+		return err
+	}
+	params, err := json.Marshal(struct {
+		Recipe recipes.Recipe `json:"recipe"`
+	}{r})
+	if err != nil {
+		return err
+	}
+	call := ApplianceCall{Device: device, Method: "recipe.install", Params: params, Timeout: defaultCallTimeout}
+	ans, err := s.callDevice(ctx, call)
+	var f *callFailure
+	switch {
+	case errors.As(err, &f):
+		s.flash(c, warnPrefix+fmt.Sprint(f.Message))
+	case recipes.ErrorCode(err) == recipes.ENOTFOUND:
+		s.flash(c, warnPrefix+recipes.ErrorMessage(err))
+	case err != nil:
+		return err
+	case ans.Status == http.StatusOK:
+		s.flash(c, fmt.Sprintf("Sent “%s” to %s: the appliance installed it.", r.Title, device))
+	default:
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		_ = json.Unmarshal(ans.Body, &e)
+		s.flash(c, fmt.Sprintf("%s%s refused “%s”: %d %s: %s", warnPrefix, device, r.Title, ans.Status, e.Error.Code, e.Error.Message))
+	}
+	return c.Redirect(http.StatusSeeOther, recipeURL(id))
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder"
+)
+
+var _ admin.Appliances = (*appliances)(nil)
+
+// appliances adapts the responder's commands to admin: it knows which
+// devices exist (the store) and translates the responder's errors into
+// admin's.
+type appliances struct {
+	store     *catalog.Store
+	responder *responder.Responder
+	anonymous bool // anonymous devices exist without being registered
+}
+
+// callErrors maps the responder's call errors to admin's.
+var callErrors = []struct{ from, to error }{
+	{responder.ErrDeviceOffline, admin.ErrApplianceOffline},
+	{responder.ErrNotListening, admin.ErrApplianceOffline},
+	{responder.ErrCallTimeout, admin.ErrApplianceTimeout},
+	{responder.ErrDeviceGone, admin.ErrApplianceGone},
+	{responder.ErrDeviceBusy, admin.ErrApplianceBusy},
+	{responder.ErrBadAnswer, admin.ErrApplianceBadAnswer},
+}
+
+func (a *appliances) Call(ctx context.Context, c admin.ApplianceCall) (admin.ApplianceAnswer, error) {
+	if _, err := a.store.Device(ctx, c.Device); err != nil {
+		if recipes.ErrorCode(err) != recipes.ENOTFOUND || !a.anonymous || !a.responder.Connected(c.Device) {
+			return admin.ApplianceAnswer{}, err
+		}
+	}
+	res, err := a.responder.CallOnce(ctx, c.IdempotencyKey, c.Device, c.Method, c.Params, c.Timeout)
+	if err != nil {
+		for _, m := range callErrors {
+			if errors.Is(err, m.from) {
+				return admin.ApplianceAnswer{}, fmt.Errorf("%w: %w", m.to, err)
+			}
+		}
+		return admin.ApplianceAnswer{}, err
+	}
+	return admin.ApplianceAnswer{Status: res.Status, Body: res.Body}, nil
+}
+
+func (a *appliances) Connected() []string { return a.responder.ConnectedDevices() }

@@ -1,0 +1,328 @@
+package responder
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Commands to devices (PROTOCOL.md §4, "RRPC"). A call publishes one QoS 1
+// request through the device's outbox, the only safe way to send QoS 1 to
+// a device (see the package comment), and waits for the answer the device
+// publishes on devices/<id>/rpc/response with the call's Correlation Data.
+
+// Errors returned by [Responder.Call]. A call that returns ErrDeviceOffline
+// or ErrNotListening published nothing.
+var (
+	// ErrDeviceOffline is returned when the device is not connected.
+	ErrDeviceOffline = errors.New("responder: device offline")
+	// ErrNotListening is returned when the device is connected but not
+	// subscribed to its request topic.
+	ErrNotListening = errors.New("responder: device not subscribed to its rpc request topic")
+	// ErrCallTimeout is returned when the device did not answer in time.
+	ErrCallTimeout = errors.New("responder: no answer in time")
+	// ErrDeviceGone is returned when the device disconnected before it
+	// answered.
+	ErrDeviceGone = errors.New("responder: device disconnected before answering")
+	// ErrDeviceBusy is returned when the device's outbox is full.
+	ErrDeviceBusy = errors.New("responder: device outbox full")
+	// ErrBadAnswer is returned when the device answered with something
+	// that is not a JSON object with a numeric status.
+	ErrBadAnswer = errors.New("responder: malformed answer")
+)
+
+// CallResult is a device's answer to a call.
+type CallResult struct {
+	Status int             // the answer's "status"
+	Body   json.RawMessage // the answer exactly as the device sent it
+}
+
+// rpcRequestTopic and rpcResponseTopic are device id's command topics.
+func rpcRequestTopic(id string) string  { return devicePrefix + id + "/rpc/request" }
+func rpcResponseTopic(id string) string { return devicePrefix + id + "/rpc/response" }
+
+// Call outcomes, as counted in [Stats.Calls].
+var callOutcomes = [...]string{"answered", "offline", "timeout", "disconnected", "canceled", "bad_answer", "busy"}
+
+const (
+	outAnswered = iota
+	outOffline
+	outTimeout
+	outGone
+	outCanceled
+	outBadAnswer
+	outBusy
+)
+
+// pendingCall is one call waiting for its answer.
+type pendingCall struct {
+	device string
+	done   chan callOutcome // buffered 1: whoever removes the call sends once
+}
+
+type callOutcome struct {
+	payload []byte
+	err     error
+}
+
+// calls is the pending-call table and the idempotency memory.
+type calls struct {
+	mu      sync.Mutex
+	pending map[string]*pendingCall // by correlation data
+	once    map[string]*onceEntry   // by device and idempotency key
+}
+
+// onceEntry is the outcome of a call made with an idempotency key; done is
+// closed when it is known.
+type onceEntry struct {
+	done    chan struct{}
+	res     CallResult
+	err     error
+	expires time.Time
+}
+
+// idempotencyTTL is how long the outcome of a keyed call is remembered,
+// and maxOnce bounds how many are.
+const (
+	idempotencyTTL = 10 * time.Minute
+	maxOnce        = 10000
+)
+
+func (cs *calls) add(corr string, c *pendingCall) {
+	cs.mu.Lock()
+	if cs.pending == nil {
+		cs.pending = map[string]*pendingCall{}
+	}
+	cs.pending[corr] = c
+	cs.mu.Unlock()
+}
+
+// take removes and returns the call with correlation corr if it belongs to
+// device (any device if device is "").
+func (cs *calls) take(corr, device string) *pendingCall {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c, ok := cs.pending[corr]
+	if !ok || (device != "" && c.device != device) {
+		return nil
+	}
+	delete(cs.pending, corr)
+	return c
+}
+
+// failDevice ends every pending call to device (all if device is "") with err.
+func (cs *calls) failDevice(device string, err error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for corr, c := range cs.pending {
+		if device == "" || c.device == device {
+			delete(cs.pending, corr)
+			c.done <- callOutcome{err: err}
+		}
+	}
+}
+
+func (cs *calls) count() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.pending)
+}
+
+// Call sends method with params to device deviceID and waits up to timeout
+// for its answer (PROTOCOL.md §4). It returns [ErrDeviceOffline] or
+// [ErrNotListening] at once, without publishing, when the device cannot
+// receive the command; [ErrCallTimeout], [ErrDeviceGone], [ErrDeviceBusy]
+// or [ErrBadAnswer] for the other failures; or ctx's error. Any number of
+// calls to one device may be in flight.
+func (r *Responder) Call(ctx context.Context, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
+	start := time.Now()
+	res, out, err := r.call(ctx, deviceID, method, params, timeout)
+	r.stats.called(out, time.Since(start))
+	return res, err
+}
+
+// CallOnce is [Responder.Call] with an idempotency key: while the outcome
+// of an earlier call to the same device with the same key is remembered
+// (10 minutes), CallOnce returns that outcome, waiting for it if the call
+// is still in flight, instead of commanding the device again. Calls that
+// published nothing (offline) or were canceled by their caller are not
+// remembered.
+func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
+	if key == "" {
+		return r.Call(ctx, deviceID, method, params, timeout)
+	}
+	k := deviceID + "\x00" + key
+	now := time.Now()
+	cs := &r.calls
+	cs.mu.Lock()
+	if cs.once == nil {
+		cs.once = map[string]*onceEntry{}
+	}
+	e, ok := cs.once[k]
+	if ok && !e.expires.IsZero() && now.After(e.expires) {
+		ok = false
+	}
+	if !ok {
+		if len(cs.once) >= maxOnce {
+			for key, old := range cs.once {
+				if !old.expires.IsZero() && now.After(old.expires) {
+					delete(cs.once, key)
+				}
+			}
+		}
+		e = &onceEntry{done: make(chan struct{})}
+		cs.once[k] = e
+	}
+	cs.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.res, e.err
+		case <-ctx.Done():
+			return CallResult{}, ctx.Err()
+		}
+	}
+
+	res, err := r.Call(ctx, deviceID, method, params, timeout)
+	cs.mu.Lock()
+	e.res, e.err, e.expires = res, err, time.Now().Add(idempotencyTTL)
+	if errors.Is(err, ErrDeviceOffline) || errors.Is(err, ErrNotListening) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		delete(cs.once, k)
+	}
+	cs.mu.Unlock()
+	close(e.done)
+	return res, err
+}
+
+func (r *Responder) call(ctx context.Context, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, int, error) {
+	r.gate.RLock()
+	closing := r.closing || r.server == nil
+	r.gate.RUnlock()
+	if closing {
+		return CallResult{}, outOffline, fmt.Errorf("%w: %w", ErrDeviceOffline, errShuttingDown)
+	}
+	body, err := json.Marshal(struct {
+		Method string          `json:"method"`
+		Params json.RawMessage `json:"params,omitempty"`
+	}{method, params})
+	if err != nil {
+		return CallResult{}, outBadAnswer, fmt.Errorf("responder: call %s: encode params: %w", method, err)
+	}
+	d := r.devices.get(deviceID)
+	if d == nil {
+		return CallResult{}, outOffline, ErrDeviceOffline
+	}
+	corr := make([]byte, 16)
+	_, _ = rand.Read(corr)
+	secs := max(int64((timeout+time.Second-1)/time.Second), 1)
+	now := time.Now().Unix()
+	pk := &packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1},
+		TopicName:   rpcRequestTopic(deviceID),
+		Payload:     body,
+		Properties: packets.Properties{
+			ContentType:       "application/json",
+			PayloadFormat:     1,
+			PayloadFormatFlag: true,
+			ResponseTopic:     rpcResponseTopic(deviceID),
+			CorrelationData:   corr,
+		},
+		Created: now,
+		Expiry:  now + secs, // WritePacket turns this into the Message Expiry Interval
+	}
+
+	// Register before checking that the device is online: a disconnect
+	// after the check then finds the call in sessionEnded and fails it.
+	c := &pendingCall{device: deviceID, done: make(chan callOutcome, 1)}
+	r.calls.add(string(corr), c)
+	if err := d.commandable(pk.TopicName); err != nil {
+		r.calls.take(string(corr), "")
+		return CallResult{}, outOffline, err
+	}
+	if !d.deliver(pk, false) {
+		if r.calls.take(string(corr), "") != nil {
+			return CallResult{}, outBusy, ErrDeviceBusy
+		}
+	}
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var o callOutcome
+	select {
+	case o = <-c.done:
+	case <-timer.C:
+		if r.calls.take(string(corr), "") != nil {
+			return CallResult{}, outTimeout, ErrCallTimeout
+		}
+		o = <-c.done // answered or failed at the same moment
+	case <-ctx.Done():
+		if r.calls.take(string(corr), "") != nil {
+			return CallResult{}, outCanceled, ctx.Err()
+		}
+		o = <-c.done
+	}
+	if o.err != nil {
+		return CallResult{}, outGone, o.err
+	}
+	var ans struct {
+		Status *int `json:"status"`
+	}
+	if err := json.Unmarshal(o.payload, &ans); err != nil || ans.Status == nil || bytes.TrimSpace(o.payload)[0] != '{' {
+		return CallResult{}, outBadAnswer, ErrBadAnswer
+	}
+	return CallResult{Status: *ans.Status, Body: o.payload}, outAnswered, nil
+}
+
+// commandable reports why the device cannot take a command on topic now.
+func (d *device) commandable(topic string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cl == nil {
+		return ErrDeviceOffline
+	}
+	if _, _, ok := d.match(topic); !ok {
+		return fmt.Errorf("%w (%s)", ErrNotListening, topic)
+	}
+	return nil
+}
+
+// rpcAnswer takes an answer a device published on its rpc/response topic.
+// It runs on the device's goroutine, so it only hands the payload over.
+// Answers nobody waits for (late, duplicated, forged, or bound to another
+// device) are dropped and counted.
+func (r *Responder) rpcAnswer(cl *mqtt.Client, pk packets.Packet) {
+	c := r.calls.take(string(pk.Properties.CorrelationData), cl.ID)
+	if c == nil {
+		r.stats.answersDropped.Add(1)
+		return
+	}
+	c.done <- callOutcome{payload: bytes.Clone(pk.Payload)}
+}
+
+// Connected reports whether device id is connected now.
+func (r *Responder) Connected(id string) bool {
+	d := r.devices.get(id)
+	return d != nil && d.client() != nil
+}
+
+// ConnectedDevices returns the IDs of the devices connected now, sorted.
+func (r *Responder) ConnectedDevices() []string {
+	var ids []string
+	for _, d := range r.devices.all() {
+		if d.client() != nil {
+			ids = append(ids, d.id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
