@@ -39,7 +39,8 @@ func FormatOf(name string) (Format, bool) {
 // Write writes cats and recs as one catalog file in format f, in the order
 // given, leaving out what the server sets (updated_at), so that reading the
 // file back gives the same categories and recipes. JSON is laid out like
-// the demo catalog: one line per category, ingredient and step.
+// the demo catalog: one line per category, ingredient and step. YAML starts
+// a new document (---) every 1,000 recipes.
 func Write(w io.Writer, f Format, cats []recipes.Category, recs []recipes.Recipe) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
@@ -207,13 +208,28 @@ func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe) 
 	if err != nil {
 		return err
 	}
-	w.WriteString("recipes:")
-	return yamlList(w, len(recs), func(i int) any {
-		r := recs[i]
-		r.UpdatedAt = time.Time{}
-		return r
-	})
+	// A new document every yamlDocument recipes: a reader parses a YAML
+	// document as one tree, which for a big catalog would not fit.
+	for start := 0; start == 0 || start < len(recs); start += yamlDocument {
+		if start > 0 {
+			w.WriteString("---\n")
+		}
+		w.WriteString("recipes:")
+		part := recs[start:min(start+yamlDocument, len(recs))]
+		err := yamlList(w, len(part), func(i int) any {
+			r := part[i]
+			r.UpdatedAt = time.Time{}
+			return r
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// yamlDocument is how many recipes a YAML document holds at most.
+const yamlDocument = 1000
 
 // yamlList writes n records as a block sequence indented under the key
 // just written, encoding a batch at a time so that a big catalog is never

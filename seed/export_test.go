@@ -2,6 +2,7 @@ package seed_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,12 @@ func awkward(t *testing.T) seed.Catalog {
 	r.ID, r.Title, r.Summary = "awkward", texts[0], strings.Join(texts, " | ")
 	r.UpdatedAt = time.Now() // set by the store; never written
 	c.Recipes = append(c.Recipes, r)
+	// Enough recipes for YAML to start new documents.
+	for i := range 2100 {
+		more := c.Recipes[i%130]
+		more.ID = fmt.Sprintf("%s-%d", more.ID, i)
+		c.Recipes = append(c.Recipes, more)
+	}
 	c.Categories[0].Description = "line one\nline two: \"quoted\""
 	c.Categories[0].UpdatedAt = time.Now()
 	return c

@@ -76,7 +76,7 @@ func parseExportFlags(args []string, getenv func(string) string, stderr io.Write
 }
 
 // exportCommand runs "recipesd export".
-func exportCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func exportCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	c, err := parseExportFlags(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore(store, &err)
 	cats, recs, err := store.Export(ctx)
 	if err != nil {
 		return err

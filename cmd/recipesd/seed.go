@@ -130,7 +130,7 @@ func (c *SeedConfig) validate() []error {
 }
 
 // seedCommand runs "recipesd seed".
-func seedCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func seedCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	c, err := parseSeedFlags(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore(store, &err)
 	prog := newProgress(stderr, c.Progress)
 	defer prog.end()
 
@@ -194,6 +194,15 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "seeded %s; catalog version %d -> %d; %s\n", rep, before, after, took)
 	}
 	return nil
+}
+
+// closeStore closes store and reports its error in *err unless there is
+// one already. (What the embedded store wrote is safe in its journal; the
+// error would be compacting it.)
+func closeStore(store *catalog.Store, err *error) {
+	if cerr := store.Close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
 }
 
 // readSeed reads the catalog files, or generates the synthetic catalog.

@@ -344,7 +344,6 @@ func TestSeedCommand_Usage(t *testing.T) {
 		{[]string{"seed", "-synthetic", "-3"}, exitUsage, "-synthetic -3"},
 		{[]string{"seed", "-progress", "fancy", "a.json"}, exitUsage, `-progress "fancy"`},
 		{[]string{"seed", "-data-dir", "", "a.json"}, exitUsage, "-data-dir is required"},
-		{[]string{"seed", "-draft", "a.json"}, exitUsage, "flag provided but not defined: -draft"},
 		{[]string{"seed", "-redis-url", "redis://127.0.0.1:1", "-store-timeout", "200ms", "a.json"}, exitFailure, "unavailable"},
 		{[]string{"export", "-format", "xml"}, exitUsage, `-format "xml"`},
 		{[]string{"export", "extra"}, exitUsage, `unexpected argument "extra"`},
