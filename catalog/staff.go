@@ -40,21 +40,26 @@ func (s *Store) Staff(ctx context.Context, name string) (recipes.Staff, error) {
 
 // StaffList returns every staff account by name.
 func (s *Store) StaffList(ctx context.Context) ([]recipes.Staff, error) {
+	return listHash(ctx, s, s.keys.staffUsers(), "list staff", func(st *recipes.Staff) string { return st.Name })
+}
+
+// listHash decodes every JSON value of the hash at key, sorted by name.
+func listHash[T any](ctx context.Context, s *Store, key, op string, name func(*T) string) ([]T, error) {
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
-	all, err := s.rdb.HGetAll(ctx, s.keys.staffUsers()).Result()
+	all, err := s.rdb.HGetAll(ctx, key).Result()
 	if err != nil {
-		return nil, storeErr("list staff", err)
+		return nil, storeErr(op, err)
 	}
-	out := make([]recipes.Staff, 0, len(all))
-	for name, js := range all {
-		var st recipes.Staff
-		if err := json.Unmarshal([]byte(js), &st); err != nil {
-			return nil, corrupt(s.keys.staffUsers()+" "+name, err)
+	out := make([]T, 0, len(all))
+	for field, js := range all {
+		var v T
+		if err := json.Unmarshal([]byte(js), &v); err != nil {
+			return nil, corrupt(key+" "+field, err)
 		}
-		out = append(out, st)
+		out = append(out, v)
 	}
-	slices.SortFunc(out, func(a, b recipes.Staff) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b T) int { return strings.Compare(name(&a), name(&b)) })
 	return out, nil
 }
 

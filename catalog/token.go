@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -18,22 +16,7 @@ func (k keys) tokenHash() string { return k.prefix + "staff:tokhash" }
 
 // APITokens returns every API token by name.
 func (s *Store) APITokens(ctx context.Context) ([]recipes.APIToken, error) {
-	ctx, cancel := s.rt(ctx)
-	defer cancel()
-	all, err := s.rdb.HGetAll(ctx, s.keys.tokens()).Result()
-	if err != nil {
-		return nil, storeErr("list tokens", err)
-	}
-	out := make([]recipes.APIToken, 0, len(all))
-	for name, js := range all {
-		var t recipes.APIToken
-		if err := json.Unmarshal([]byte(js), &t); err != nil {
-			return nil, corrupt(s.keys.tokens()+" "+name, err)
-		}
-		out = append(out, t)
-	}
-	slices.SortFunc(out, func(a, b recipes.APIToken) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return listHash(ctx, s, s.keys.tokens(), "list tokens", func(t *recipes.APIToken) string { return t.Name })
 }
 
 // AddAPIToken stores t, whose Hash is a hash of its secret. It returns
