@@ -26,6 +26,18 @@ type Store interface {
 	Plan(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error)
 }
 
+// DraftStore is what [Sync] needs of the store to seed drafts.
+type DraftStore interface {
+	// SyncDrafts saves cats and recs as editors' drafts in one atomic
+	// write, leaving published content and the catalog version alone, and
+	// returns the changes to the editors' copies.
+	SyncDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) ([]recipes.Change, error)
+
+	// PlanDrafts returns the changes SyncDrafts would make now, writing
+	// nothing.
+	PlanDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) ([]recipes.Change, error)
+}
+
 // SyncOptions says how [Sync] seeds.
 type SyncOptions struct {
 	// Prune removes the categories and recipes that the catalog does not
@@ -33,6 +45,9 @@ type SyncOptions struct {
 	Prune bool
 	// DryRun works out the changes and writes nothing.
 	DryRun bool
+	// Draft saves the catalog as drafts for editors to review instead of
+	// publishing it; the store must be a [DraftStore]. It cannot prune.
+	Draft bool
 }
 
 // Sync seeds st with c: it checks all of c first and then writes it in one
@@ -46,13 +61,30 @@ type SyncOptions struct {
 // validating each record again to the store, whose problems it reports
 // with the file and line each record came from.
 func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, error) {
-	rep := Report{Categories: len(c.Categories), Recipes: len(c.Recipes), DryRun: opts.DryRun}
+	rep := Report{Categories: len(c.Categories), Recipes: len(c.Recipes), DryRun: opts.DryRun, Draft: opts.Draft}
 	if err := c.checkWhole(opts.Prune); err != nil {
 		return rep, err
 	}
-	write := st.Sync
-	if opts.DryRun {
-		write = st.Plan
+	write := func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
+		if opts.DryRun {
+			return st.Plan(ctx, cats, recs, prune)
+		}
+		return st.Sync(ctx, cats, recs, prune)
+	}
+	if opts.Draft {
+		ds, ok := st.(DraftStore)
+		switch {
+		case opts.Prune:
+			return rep, errors.New("seed: drafts cannot prune: removing published content is not a draft")
+		case !ok:
+			return rep, errors.New("seed: the store cannot save drafts")
+		}
+		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, _ bool) ([]recipes.Change, error) {
+			if opts.DryRun {
+				return ds.PlanDrafts(ctx, cats, recs)
+			}
+			return ds.SyncDrafts(ctx, cats, recs)
+		}
 	}
 	// Nothing here refers to c's records during the write, so that the
 	// store may let go of each once it has encoded it.
@@ -116,6 +148,7 @@ type Report struct {
 	Categories, Recipes int // in the catalog seeded
 	Changes             []recipes.Change
 	DryRun              bool
+	Draft               bool // the changes are to drafts, not published
 }
 
 // Count returns how many changes of kind ("category" or "recipe") have op.

@@ -104,6 +104,16 @@ func TestSync(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrDraft", func(t *testing.T) {
+		st := &fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")}
+		if _, err := seed.Sync(ctx, st, parsed, seed.SyncOptions{Draft: true, Prune: true}); err == nil || !strings.Contains(err.Error(), "cannot prune") {
+			t.Errorf("-draft -prune: %v", err)
+		}
+		if _, err := seed.Sync(ctx, st, parsed, seed.SyncOptions{Draft: true}); err == nil || !strings.Contains(err.Error(), "cannot save drafts") {
+			t.Errorf("-draft on a store without drafts: %v", err)
+		}
+	})
+
 	t.Run("ErrPruneUnknownCategory", func(t *testing.T) {
 		c, _ := seed.Parse("b.json", []byte(file(nil, recipe("tomato-soup"))))
 		_, err := seed.Sync(ctx, &fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")}, c, seed.SyncOptions{Prune: true})

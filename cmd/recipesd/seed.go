@@ -17,7 +17,10 @@ import (
 	"github.com/recipesd/recipesd/seed"
 )
 
-var _ seed.Store = (*catalog.Store)(nil)
+var (
+	_ seed.Store      = (*catalog.Store)(nil)
+	_ seed.DraftStore = (*catalog.Store)(nil)
+)
 
 // SeedConfig is everything "recipesd seed" can be told.
 type SeedConfig struct {
@@ -27,6 +30,7 @@ type SeedConfig struct {
 	Files     []string
 	Prune     bool
 	DryRun    bool
+	Draft     bool
 	Synthetic int // recipes to generate instead of reading Files; 0: none
 	RandSeed  uint64
 	Schema    bool
@@ -46,7 +50,9 @@ if anything is wrong, every problem is listed with its file, line, id and
 field, and nothing is written. Then the whole catalog is written in one
 atomic step and published at once: devices see the old catalog or the new
 one, never a mix. Recipes and categories are matched by id and slug, so
-seeding the same files twice changes nothing.
+seeding the same files twice changes nothing. With -draft the content is
+saved as drafts for editors to review and publish instead: devices see
+nothing change and the catalog version stays.
 
 Exit status: 0 done (or nothing to do), 1 the store failed, 2 bad flags or
 bad input (nothing written), 3 the data directory is in use by a running
@@ -76,6 +82,7 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 	// What to do is never taken from the environment: a stray variable must
 	// not turn every seed into a prune.
 	fs.BoolVar(&c.Prune, "prune", false, "also remove the categories and recipes the files do not hold (in the same atomic write), and list them")
+	fs.BoolVar(&c.Draft, "draft", false, "save the content as drafts for editors to review and publish, instead of publishing it; devices see nothing change (not with -prune)")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "print what would be added, changed and removed, per category, and write nothing")
 	fs.IntVar(&c.Synthetic, "synthetic", 0, "instead of files, seed `N` generated recipes (valid, realistic-looking variations of the demo catalog) for load tests")
 	fs.Uint64Var(&c.RandSeed, "rand-seed", 1, "seed of the -synthetic generator: the same N and seed give the same catalog")
@@ -119,6 +126,7 @@ func (c *SeedConfig) validate() []error {
 		}
 	}
 	check(c.Synthetic >= 0 && c.Synthetic <= 10_000_000, "-synthetic %d: must be between 1 and 10000000", c.Synthetic)
+	check(!c.Draft || !c.Prune, "-draft with -prune: pruning removes published content, which is not a draft; seed drafts without -prune")
 	check(c.Synthetic == 0 || len(c.Files) == 0, "give files or -synthetic, not both")
 	check(c.Synthetic > 0 || len(c.Files) > 0, "no catalog files given (try \"recipesd seed -h\")")
 	check(c.StoreTimeout >= 100*time.Millisecond, "-store-timeout %s: must be at least 100ms", c.StoreTimeout)
@@ -168,7 +176,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		what = "comparing"
 	}
 	prog.busy(fmt.Sprintf("%s %d categories and %d recipes", what, len(cat.Categories), len(cat.Recipes)))
-	rep, err := seed.Sync(ctx, store, cat, seed.SyncOptions{Prune: c.Prune, DryRun: c.DryRun})
+	rep, err := seed.Sync(ctx, store, cat, seed.SyncOptions{Prune: c.Prune, DryRun: c.DryRun, Draft: c.Draft})
 	prog.end()
 	if err != nil {
 		return seedError(err)
@@ -186,8 +194,14 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		took = strings.Replace(took, "writing", "comparing", 1)
 	}
 	switch {
+	case c.DryRun && c.Draft:
+		fmt.Fprintf(stdout, "dry run, nothing written; as drafts for review: %s; %s\n", rep, took)
 	case c.DryRun:
 		fmt.Fprintf(stdout, "dry run, nothing written: %s; %s\n", rep, took)
+	case c.Draft && len(rep.Changes) == 0:
+		fmt.Fprintf(stdout, "nothing to change: %s; %s\n", rep, took)
+	case c.Draft:
+		fmt.Fprintf(stdout, "seeded as drafts, awaiting review by editors: %s; catalog version %d unchanged (nothing published); %s\n", rep, after, took)
 	case before == after:
 		fmt.Fprintf(stdout, "nothing to change: %s; %s\n", rep, took)
 	default:
@@ -217,13 +231,24 @@ func readSeed(ctx context.Context, c SeedConfig, store *catalog.Store, prog *pro
 	if !c.Prune {
 		// Recipes may go into categories already in the store; with
 		// -prune the files must hold every category.
-		stored, err := store.Categories(ctx)
-		if err != nil {
-			return seed.Catalog{}, err
-		}
-		known := make(map[string]bool, len(stored))
-		for _, s := range stored {
-			known[s.Slug] = true
+		known := make(map[string]bool)
+		if c.Draft {
+			// Drafts may also go into categories that are drafts.
+			stored, err := store.EditorCategories(ctx)
+			if err != nil {
+				return seed.Catalog{}, err
+			}
+			for _, s := range stored {
+				known[s.Slug] = true
+			}
+		} else {
+			stored, err := store.Categories(ctx)
+			if err != nil {
+				return seed.Catalog{}, err
+			}
+			for _, s := range stored {
+				known[s.Slug] = true
+			}
 		}
 		opts.Known = func(slug string) bool { return known[slug] }
 	}

@@ -358,7 +358,7 @@ func TestSeedCommand_Usage(t *testing.T) {
 	}
 	t.Run("Help", func(t *testing.T) {
 		r := mustRun(t, exitOK, "seed", "-h")
-		for _, flag := range []string{"-data-dir", "-redis-url", "-key-prefix", "-store-timeout", "-log-level", "-prune", "-dry-run",
+		for _, flag := range []string{"-data-dir", "-redis-url", "-key-prefix", "-store-timeout", "-log-level", "-prune", "-dry-run", "-draft",
 			"-synthetic", "-rand-seed", "-schema", "-progress", "Exit status: 0"} {
 			if !strings.Contains(r.stderr, flag) {
 				t.Errorf("seed -h does not explain %s:\n%s", flag, r.stderr)
@@ -435,5 +435,65 @@ func TestSeedCommand_ReadmeExamples(t *testing.T) {
 	}
 	if exports[0] != exports[1] {
 		t.Errorf("the JSON and YAML examples differ:\n%s\n%s", exports[0], exports[1])
+	}
+}
+
+// TestSeedCommand_Draft seeds drafts into a data directory: devices still
+// see the published catalog, editors see the drafts.
+func TestSeedCommand_Draft(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	mustRun(t, exitOK, "seed", "-data-dir", dataDir, "-synthetic", "3", "-rand-seed", "5")
+	exported := mustRun(t, exitOK, "export", "-data-dir", dataDir).stdout
+	const id = "grandmas-hidden-vegetable-pasta-sauce-with-toasted-seeds-3"
+	const oldTitle = `"title": "Grandma's hidden-vegetable pasta sauce with toasted seeds"`
+	if !strings.Contains(exported, oldTitle) {
+		t.Fatalf("export lacks %s:\n%.2000s", oldTitle, exported)
+	}
+	file := filepath.Join(t.TempDir(), "drafts.json")
+	edited := strings.Replace(exported, oldTitle, `"title": "Grandma's sauce, revised"`, 1)
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r := mustRun(t, exitOK, "seed", "-data-dir", dataDir, "-draft", "-dry-run", file)
+	if !strings.Contains(r.stdout, "as drafts") || !strings.Contains(r.stdout, "~ "+id) || !strings.Contains(r.stdout, "1 changed") {
+		t.Errorf("dry run stdout:\n%s", r.stdout)
+	}
+	r = mustRun(t, exitOK, "seed", "-data-dir", dataDir, "-draft", file)
+	if !strings.Contains(r.stdout, "awaiting review") || !strings.Contains(r.stdout, "1 changed") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	if after := mustRun(t, exitOK, "export", "-data-dir", dataDir).stdout; after != exported {
+		t.Error("seeding drafts changed the published catalog")
+	}
+
+	store, err := catalog.Open(ctx, catalog.Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	doc, err := store.Find(ctx, recipes.Query{Category: "baby-food", RecipeID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pub recipes.Recipe
+	if err := json.Unmarshal(doc.Data, &pub); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Title != "Grandma's hidden-vegetable pasta sauce with toasted seeds" {
+		t.Errorf("devices see %q, want the published title", pub.Title)
+	}
+	draft, st, err := store.EditorRecipe(ctx, id)
+	if err != nil || st != recipes.Changed || draft.Title != "Grandma's sauce, revised" {
+		t.Errorf("EditorRecipe = %q, %s, %v; want the draft", draft.Title, st, err)
+	}
+}
+
+func TestSeedCommand_DraftPrune(t *testing.T) {
+	dataDir := t.TempDir()
+	r := runCmd(t, nil, "seed", "-data-dir", dataDir, "-draft", "-prune", "-synthetic", "3")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "-draft with -prune") {
+		t.Fatalf("exit %d, stderr %q; want %d", r.code, r.stderr, exitUsage)
 	}
 }
