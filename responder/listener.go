@@ -28,6 +28,12 @@ type listener struct {
 	recovered   func(*deviceConn, any)
 	log         *slog.Logger
 
+	// disconnect sends DISCONNECT to this listener's sessions at shutdown.
+	// mochi's own CloseFn cannot be used: Clients.GetByListener read-locks
+	// the client map twice, so a connection that is added or removed at
+	// that moment deadlocks the shutdown (seen in CI).
+	disconnect func(listenerID string)
+
 	mu     sync.Mutex
 	closed bool
 	open   map[net.Conn]struct{} // every accepted connection not yet ended
@@ -130,9 +136,9 @@ func (l *listener) stopAccepting() {
 // disconnects the sessions it knows (DISCONNECT 0x8B), and connections
 // that have not got that far are closed here, because mochi waits for
 // every connection it was handed before its Close returns.
-func (l *listener) Close(closeClients listeners.CloseFn) {
+func (l *listener) Close(listeners.CloseFn) {
 	l.stopAccepting()
-	closeClients(l.id)
+	l.disconnect(l.id)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c := range l.open {

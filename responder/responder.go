@@ -24,6 +24,7 @@ import (
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/recipesd/recipesd/recipes"
 )
@@ -134,6 +135,17 @@ func (r *Responder) Start(ctx context.Context) error {
 }
 
 // newListener opens (unless given ln) and sets up one MQTT listener.
+// disconnectListener tells every session of one listener that the server
+// is shutting down. It reads mochi's client map with a single lock
+// (Clients.GetAll), unlike mochi's own Clients.GetByListener.
+func (r *Responder) disconnectListener(id string) {
+	for _, cl := range r.server.Clients.GetAll() {
+		if cl.Net.Listener == id && !cl.Net.Inline && !cl.Closed() {
+			_ = r.server.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
+}
+
 func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener, addr string, tc *tls.Config) (*listener, error) {
 	if ln == nil {
 		var err error
@@ -157,6 +169,7 @@ func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener,
 		wrap:        func(c net.Conn) *deviceConn { return newDeviceConn(c, limits, r.badPacket) },
 		recovered:   r.recovered,
 		log:         r.log,
+		disconnect:  r.disconnectListener,
 	}, nil
 }
 
