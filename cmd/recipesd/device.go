@@ -54,18 +54,9 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 	e.store(&sc)
 	fs.StringVar(&model, "model", "", "appliance model of the device (add)")
 	fs.BoolVar(&asJSON, "json", false, "list as JSON")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseStoreCommand(fs, e, &sc, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return &usageError{err}
-	}
-	if len(e.errs) == 0 {
-		e.errs = sc.validate()
-	}
-	if len(e.errs) > 0 {
-		return &usageError{errors.Join(e.errs...)}
+		return err
 	}
 	if len(pos) == 0 {
 		fs.Usage()
@@ -175,6 +166,26 @@ func printDevices(w io.Writer, devs []recipes.Device, asJSON bool) error {
 // parseInterspersed parses flags that may come before, between or after
 // the positional arguments ("device add oven-1 -model CM-100"), which the
 // flag package alone stops at, and returns the positional ones.
+// parseStoreCommand parses the flags of a subcommand that opens the store
+// (flags may follow its arguments) and reports bad flags, environment values
+// or store settings as a usage error. It returns the positional arguments.
+func parseStoreCommand(fs *flag.FlagSet, e *envFlags, sc *StoreConfig, args []string) ([]string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp
+		}
+		return nil, &usageError{err}
+	}
+	if len(e.errs) == 0 {
+		e.errs = sc.validate()
+	}
+	if len(e.errs) > 0 {
+		return nil, &usageError{errors.Join(e.errs...)}
+	}
+	return pos, nil
+}
+
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

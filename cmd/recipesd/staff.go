@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,18 +68,9 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 	e.store(&cfg)
 	fs.BoolVar(&asJSON, "json", false, "list as JSON")
 	password := e.env("RECIPESD_PASSWORD")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseStoreCommand(fs, e, &cfg, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return &usageError{err}
-	}
-	if len(e.errs) == 0 {
-		e.errs = cfg.validate()
-	}
-	if len(e.errs) > 0 {
-		return &usageError{errors.Join(e.errs...)}
+		return err
 	}
 	if len(pos) == 0 {
 		fs.Usage()
