@@ -98,8 +98,8 @@ func (s *Store) AddDevice(ctx context.Context, id, model string) (string, error)
 }
 
 // RotateDeviceSecret gives a device a new secret and returns it; the old
-// one stops working at once (connected sessions stay until they
-// reconnect). It returns ENOTFOUND for an unknown device.
+// one stops working at once, and the session it admitted is revoked (see
+// [Store.WatchRevokedDevices]). It returns ENOTFOUND for an unknown device.
 func (s *Store) RotateDeviceSecret(ctx context.Context, id string) (string, error) {
 	secret, err := newSecret()
 	if err != nil {
@@ -107,6 +107,7 @@ func (s *Store) RotateDeviceSecret(ctx context.Context, id string) (string, erro
 	}
 	err = s.devUpdate(ctx, "rotate device secret", id, func(ctx context.Context, p redis.Pipeliner) {
 		p.HSet(ctx, s.devKeys().dev(id), "secret", hashSecret(secret))
+		s.queueRevoked(ctx, p, id)
 	})
 	if err != nil {
 		return "", err
@@ -114,8 +115,9 @@ func (s *Store) RotateDeviceSecret(ctx context.Context, id string) (string, erro
 	return secret, nil
 }
 
-// SetDeviceEnabled enables or disables a device. A disabled device's next
-// CONNECT is refused. It returns ENOTFOUND for an unknown device.
+// SetDeviceEnabled enables or disables a device. A disabled device's
+// session is revoked and its next CONNECT refused. It returns ENOTFOUND
+// for an unknown device.
 func (s *Store) SetDeviceEnabled(ctx context.Context, id string, enabled bool) error {
 	v := "0"
 	if enabled {
@@ -123,6 +125,9 @@ func (s *Store) SetDeviceEnabled(ctx context.Context, id string, enabled bool) e
 	}
 	return s.devUpdate(ctx, "set device enabled", id, func(ctx context.Context, p redis.Pipeliner) {
 		p.HSet(ctx, s.devKeys().dev(id), "enabled", v)
+		if !enabled {
+			s.queueRevoked(ctx, p, id)
+		}
 	})
 }
 
@@ -136,6 +141,7 @@ func (s *Store) SetDeviceModel(ctx context.Context, id, model string) error {
 	}
 	return s.devUpdate(ctx, "set device model", id, func(ctx context.Context, p redis.Pipeliner) {
 		p.HSet(ctx, s.devKeys().dev(id), "model", model)
+		s.queueRevoked(ctx, p, id) // its session was admitted as the old model
 	})
 }
 
@@ -150,6 +156,7 @@ func (s *Store) DeleteDevice(ctx context.Context, id string) error {
 		del = p.Del(ctx, k.dev(id))
 		p.SRem(ctx, k.index, id)
 		p.HDel(ctx, k.seen, id)
+		s.queueRevoked(ctx, p, id)
 		return nil
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -87,23 +88,20 @@ func TestDeviceAuthentication(t *testing.T) {
 	})
 }
 
-// TestDisconnectDevice: disabling a device through the registry refuses
-// its next CONNECT; Responder.Disconnect makes that immediate.
+// TestDisconnectDevice: a registry change that must end a session —
+// here made by the CLI, a separate store client of the same Redis, as ops
+// would — ends it at once with DISCONNECT 0x98, not at its next CONNECT;
+// other devices keep being answered.
 func TestDisconnectDevice(t *testing.T) {
 	s := MustRunMain(t)
 	dev := s.MustDial(t, appliance.Options{ID: "kicked"})
 	other := s.MustDial(t, appliance.Options{})
-	if err := s.Store.SetDeviceEnabled(context.Background(), "kicked", false); err != nil {
-		t.Fatal(err)
+	var stderr bytes.Buffer
+	env := func(string) string { return "" }
+	if code := run(context.Background(), []string{"device", "disable", "kicked", "-redis-url", "redis://" + s.Redis.Addr()}, env, io.Discard, &stderr); code != exitOK {
+		t.Fatalf("device disable: exit %d: %s", code, stderr.String())
 	}
-	if !s.Responder.Disconnect("kicked") {
-		t.Fatal("Disconnect reports the device was not connected")
-	}
-	select {
-	case <-dev.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the device is still connected")
-	}
+	mustBeKicked(t, dev)
 	if s.Responder.Disconnect("kicked") || s.Responder.Disconnect("never-seen") {
 		t.Fatal("Disconnect of a device that is not connected reports true")
 	}
@@ -113,6 +111,11 @@ func TestDisconnectDevice(t *testing.T) {
 	if r, err := other.Ask(testContext(t, 5*time.Second), appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
 		t.Fatalf("other device: %v %v", r, err)
 	}
+	// Responder.Disconnect, which the revocation calls, on its own.
+	if !s.Responder.Disconnect(other.ID) {
+		t.Fatal("Disconnect reports the connected device was not connected")
+	}
+	mustBeKicked(t, other)
 }
 
 // TestStoreDownRefusesWithServerUnavailable: a device must not be told its

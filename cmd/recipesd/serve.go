@@ -43,6 +43,9 @@ type Main struct {
 	Admin     *admin.Server
 
 	demoSecret string // the demo device's secret, on the start that created it
+
+	stopRevocations context.CancelFunc
+	revocationsDone chan struct{}
 }
 
 // serve runs "recipesd serve" until ctx ends.
@@ -114,6 +117,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Responder.Start(ctx); err != nil {
 		return err
 	}
+	m.watchRevocations(ctx)
 
 	if err := m.ensureAdmin(ctx); err != nil {
 		return err
@@ -134,6 +138,24 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	log.Info("ready: ask for recipes with", "command", tryCommand(m.Responder.Addr(), c.AllowAnonymous, m.demoSecret))
 	return nil
+}
+
+// watchRevocations ends a device's session as soon as anyone — the admin
+// UI, the API, the CLI, a seed, another server — disables, deletes or
+// re-keys it or changes its model, so that the change takes effect now
+// and not at the device's next CONNECT.
+func (m *Main) watchRevocations(ctx context.Context) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopRevocations, m.revocationsDone = cancel, make(chan struct{})
+	log := m.Logger.With("component", "devices")
+	go func() {
+		defer close(m.revocationsDone)
+		_ = m.Store.WatchRevokedDevices(wctx, func(id string) {
+			if m.Responder.Disconnect(id) {
+				log.Info("device session ended: its registration changed", "device", id)
+			}
+		})
+	}()
 }
 
 // loadDemo fills an empty store with the demo catalog.
@@ -167,6 +189,11 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.Admin != nil {
 		errs = append(errs, m.Admin.Close(ctx))
+	}
+	if m.stopRevocations != nil {
+		m.stopRevocations()
+		<-m.revocationsDone
+		m.stopRevocations = nil
 	}
 	if m.Responder != nil {
 		errs = append(errs, m.Responder.Close(ctx))
