@@ -103,10 +103,39 @@ type Accounts interface {
 	RevokeAPIToken(ctx context.Context, name string) error
 }
 
+// Devices is the registry of appliances allowed to connect. It keeps only
+// hashes of their secrets: a secret is returned once, when it is issued.
+// Disabling, deleting or re-keying a device, or changing its model, ends
+// the session it has now.
+type Devices interface {
+	// DeviceIDs returns every registered device's id, sorted.
+	DeviceIDs(ctx context.Context) ([]string, error)
+	// DevicesByID returns the devices with those ids, in that order,
+	// skipping ids that are not registered.
+	DevicesByID(ctx context.Context, ids []string) ([]recipes.Device, error)
+	// Device returns one device, or ENOTFOUND.
+	Device(ctx context.Context, id string) (recipes.Device, error)
+	// AddDevice registers an enabled device and returns its secret; the
+	// *recipes.ValidationError for a bad id or model, ECONFLICT if the id
+	// is taken.
+	AddDevice(ctx context.Context, id, model string) (string, error)
+	// RotateDeviceSecret issues a new secret and returns it; the old one
+	// stops working. ENOTFOUND.
+	RotateDeviceSecret(ctx context.Context, id string) (string, error)
+	// SetDeviceEnabled enables or disables a device; ENOTFOUND.
+	SetDeviceEnabled(ctx context.Context, id string, enabled bool) error
+	// SetDeviceModel changes a device's model; the
+	// *recipes.ValidationError, or ENOTFOUND.
+	SetDeviceModel(ctx context.Context, id, model string) error
+	// DeleteDevice removes a device; ENOTFOUND.
+	DeleteDevice(ctx context.Context, id string) error
+}
+
 // Store is everything the admin server needs from the store.
 type Store interface {
 	Catalog
 	Accounts
+	Devices
 }
 
 // Options tunes the server. The zero value works.

@@ -163,6 +163,28 @@ func (f *fakeStore) APITokenName(ctx context.Context, hash string) (string, erro
 }
 func (f *fakeStore) RevokeAPIToken(context.Context, string) error { return f.missing("RevokeAPIToken") }
 
+// The device registry is tested against the real store in cmd/recipesd.
+func (f *fakeStore) DeviceIDs(context.Context) ([]string, error) { return nil, f.missing("DeviceIDs") }
+func (f *fakeStore) DevicesByID(context.Context, []string) ([]recipes.Device, error) {
+	return nil, f.missing("DevicesByID")
+}
+func (f *fakeStore) Device(context.Context, string) (recipes.Device, error) {
+	return recipes.Device{}, f.missing("Device")
+}
+func (f *fakeStore) AddDevice(context.Context, string, string) (string, error) {
+	return "", f.missing("AddDevice")
+}
+func (f *fakeStore) RotateDeviceSecret(context.Context, string) (string, error) {
+	return "", f.missing("RotateDeviceSecret")
+}
+func (f *fakeStore) SetDeviceEnabled(context.Context, string, bool) error {
+	return f.missing("SetDeviceEnabled")
+}
+func (f *fakeStore) SetDeviceModel(context.Context, string, string) error {
+	return f.missing("SetDeviceModel")
+}
+func (f *fakeStore) DeleteDevice(context.Context, string) error { return f.missing("DeleteDevice") }
+
 const (
 	testSession = "test-session-id"
 	testCSRF    = "test-csrf-token-0123456789abcdef"

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,13 +48,22 @@ func (s *Server) handleOpenAPI(c echo.Context) error {
 }
 
 // bindJSON decodes the request body into v.
-func bindJSON(c echo.Context, v any) error {
+func bindJSON(c echo.Context, v any) error { return decodeJSON(c, v, false) }
+
+func decodeJSON(c echo.Context, v any, strict bool) error {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	if ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send JSON (Content-Type: application/json).")
 	}
-	if err := json.NewDecoder(c.Request().Body).Decode(v); err != nil {
+	dec := json.NewDecoder(c.Request().Body)
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
 		return recipes.Errorf(recipes.EINVALID, "the body is not the JSON expected: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); strict && err != io.EOF {
+		return recipes.Errorf(recipes.EINVALID, "the body is not the JSON expected: there is more after the object")
 	}
 	return nil
 }
@@ -69,6 +79,8 @@ func jsonProblem(err error) string {
 		return "syntax error at byte " + strconv.FormatInt(se.Offset, 10)
 	case err.Error() == "EOF":
 		return "it is empty"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "it has the unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
 	}
 	return "it cannot be decoded"
 }

@@ -60,6 +60,17 @@ func (s *Server) routes() {
 	e.GET("/recipes/:id/delete", s.handleRecipeDeleteForm, staff...)
 	e.POST("/recipes/:id/delete", s.handleRecipeDelete, staff...)
 
+	e.GET("/devices", s.handleDeviceIndex, staff...)
+	e.POST("/devices", s.handleDeviceCreate, staff...)
+	e.GET("/devices/:id", s.handleDeviceView, staff...)
+	e.POST("/devices/:id/model", s.handleDeviceModel, staff...)
+	e.POST("/devices/:id/enable", s.handleDeviceEnable, staff...)
+	e.POST("/devices/:id/disable", s.handleDeviceDisable, staff...)
+	e.GET("/devices/:id/rotate", s.handleDeviceRotateForm, staff...)
+	e.POST("/devices/:id/rotate", s.handleDeviceRotate, staff...)
+	e.GET("/devices/:id/delete", s.handleDeviceDeleteForm, staff...)
+	e.POST("/devices/:id/delete", s.handleDeviceDelete, staff...)
+
 	e.GET("/tokens", s.handleTokenIndex, staff...)
 	e.POST("/tokens", s.handleTokenCreate, staff...)
 	e.GET("/tokens/:name/revoke", s.handleTokenRevokeForm, staff...)
@@ -82,6 +93,12 @@ func (s *Server) routes() {
 	api.POST("/recipes/:id/move", s.apiRecipeMove)
 	api.POST("/recipes/:id/publish", s.apiRecipePublish)
 	api.POST("/recipes/:id/discard", s.apiRecipeDiscard)
+	api.GET("/devices", s.apiDeviceIndex)
+	api.POST("/devices", s.apiDeviceCreate)
+	api.GET("/devices/:id", s.apiDeviceView)
+	api.PATCH("/devices/:id", s.apiDeviceUpdate)
+	api.DELETE("/devices/:id", s.apiDeviceDelete)
+	api.POST("/devices/:id/rotate", s.apiDeviceRotate)
 	api.POST("/devices/:id/rpc", s.apiDeviceCall)
 }
 

@@ -1,0 +1,139 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// apiDevice is a device as the API returns it; Secret only in the answer
+// that issued it.
+type apiDevice struct {
+	deviceRow
+	Secret string `json:"secret,omitempty"`
+}
+
+type deviceList struct {
+	Items []deviceRow `json:"items"`
+	Total int         `json:"total"`
+}
+
+func (s *Server) apiDeviceIndex(c echo.Context) error {
+	f := deviceFilter{Text: c.QueryParam("q")}
+	switch v := c.QueryParam("connected"); v {
+	case "":
+	case "true":
+		f.State = "online"
+	case "false":
+		f.State = "offline"
+	default:
+		return recipes.Errorf(recipes.EINVALID, "connected must be true or false, not %q", v)
+	}
+	var err error
+	if f.Offset, err = queryInt(c, "offset", 0, 0, 1<<30); err != nil {
+		return err
+	}
+	if f.Limit, err = queryInt(c, "limit", 100, 1, 1000); err != nil {
+		return err
+	}
+	rows, total, err := s.findDevices(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, deviceList{Items: rows, Total: total})
+}
+
+func (s *Server) apiDeviceCreate(c echo.Context) error {
+	var in struct {
+		ID    string `json:"id"`
+		Model string `json:"model"`
+	}
+	if err := bindStrictJSON(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	secret, err := s.store.AddDevice(ctx, in.ID, in.Model)
+	if err != nil {
+		return err
+	}
+	s.log.Info("device registered", "device", in.ID, "model", in.Model, "by", c.Get(staffKey))
+	d, err := s.deviceRow(ctx, in.ID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api"+deviceURL(in.ID))
+	return c.JSON(http.StatusCreated, apiDevice{deviceRow: d, Secret: secret})
+}
+
+func (s *Server) apiDeviceView(c echo.Context) error {
+	d, err := s.deviceRow(c.Request().Context(), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// apiDeviceUpdate changes a device's model and/or enabled flag. The model
+// is validated before anything is written, so a bad request changes
+// nothing.
+func (s *Server) apiDeviceUpdate(c echo.Context) error {
+	var in struct {
+		Model   *string `json:"model"`
+		Enabled *bool   `json:"enabled"`
+	}
+	if err := bindStrictJSON(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	id := param(c, "id")
+	d, err := s.store.Device(ctx, id)
+	if err != nil {
+		return err
+	}
+	if in.Model != nil && *in.Model != d.Model {
+		if err := s.store.SetDeviceModel(ctx, id, *in.Model); err != nil {
+			return err
+		}
+		s.log.Info("device model changed", "device", id, "model", *in.Model, "by", c.Get(staffKey))
+	}
+	if in.Enabled != nil && *in.Enabled != d.Enabled {
+		if err := s.store.SetDeviceEnabled(ctx, id, *in.Enabled); err != nil {
+			return err
+		}
+		s.log.Info("device enabled changed", "device", id, "enabled", *in.Enabled, "by", c.Get(staffKey))
+	}
+	return s.apiDeviceView(c)
+}
+
+func (s *Server) apiDeviceRotate(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := param(c, "id")
+	secret, err := s.store.RotateDeviceSecret(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.log.Info("device secret rotated", "device", id, "by", c.Get(staffKey))
+	d, err := s.deviceRow(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, apiDevice{deviceRow: d, Secret: secret})
+}
+
+func (s *Server) apiDeviceDelete(c echo.Context) error {
+	id := param(c, "id")
+	if err := s.store.DeleteDevice(c.Request().Context(), id); err != nil {
+		return err
+	}
+	s.log.Info("device deleted", "device", id, "by", c.Get(staffKey))
+	return c.NoContent(http.StatusNoContent)
+}
+
+// bindStrictJSON is [bindJSON] that also refuses unknown fields and
+// trailing data: for requests where a misspelt field ("enable" for
+// "enabled") would otherwise be silently ignored.
+func bindStrictJSON(c echo.Context, v any) error {
+	return decodeJSON(c, v, true)
+}

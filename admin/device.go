@@ -1,0 +1,290 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// devicesPerPage is how many devices the device list shows at once.
+const devicesPerPage = 50
+
+// deviceRow is a device and whether it is connected now.
+type deviceRow struct {
+	recipes.Device
+	Connected bool `json:"connected"`
+}
+
+// deviceFilter picks devices from the registry: Text is part of the id
+// (any case), State "online", "offline" or "" for all.
+type deviceFilter struct {
+	Text   string
+	State  string
+	Offset int
+	Limit  int
+}
+
+// findDevices returns one page of the devices matching f and how many
+// match in all. Only the ids are filtered, so a page costs one read of
+// the id set and one of the devices shown, however large the fleet.
+func (s *Server) findDevices(ctx context.Context, f deviceFilter) ([]deviceRow, int, error) {
+	switch f.State {
+	case "", "online", "offline":
+	default:
+		return nil, 0, recipes.Errorf(recipes.EINVALID, "state must be online or offline, not %q", f.State)
+	}
+	ids, err := s.store.DeviceIDs(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	online := s.connected()
+	text := strings.ToLower(f.Text)
+	ids = slices.DeleteFunc(ids, func(id string) bool {
+		if text != "" && !strings.Contains(strings.ToLower(id), text) {
+			return true
+		}
+		return f.State != "" && online[id] != (f.State == "online")
+	})
+	total := len(ids)
+	ids = ids[min(f.Offset, total):min(f.Offset+f.Limit, total)]
+	devs, err := s.store.DevicesByID(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows := make([]deviceRow, len(devs))
+	for i, d := range devs {
+		rows[i] = deviceRow{Device: d, Connected: online[d.ID]}
+	}
+	return rows, total, nil
+}
+
+// connected returns the set of devices connected now; empty when this
+// server commands no appliances.
+func (s *Server) connected() map[string]bool {
+	if s.opts.Appliances == nil {
+		return nil
+	}
+	ids := s.opts.Appliances.Connected()
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+func (s *Server) deviceRow(ctx context.Context, id string) (deviceRow, error) {
+	d, err := s.store.Device(ctx, id)
+	if err != nil {
+		return deviceRow{}, err
+	}
+	return deviceRow{Device: d, Connected: s.connected()[id]}, nil
+}
+
+func deviceURL(id string) string { return "/devices/" + url.PathEscape(id) }
+
+type deviceIndexPage struct {
+	page
+	Devices []deviceRow
+	Total   int
+	Query   string
+	State   string
+	PageNo  int // 1-based
+	Pages   int
+	PrevURL string
+	NextURL string
+
+	Models []string
+	New    deviceForm // the registration form, as typed
+	Errors formErrors
+}
+
+// deviceForm is the registration form, as typed.
+type deviceForm struct {
+	ID    string
+	Model string
+}
+
+func (s *Server) handleDeviceIndex(c echo.Context) error {
+	p, err := s.deviceIndexPage(c)
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "devices.html", p)
+}
+
+func (s *Server) deviceIndexPage(c echo.Context) (deviceIndexPage, error) {
+	q := strings.TrimSpace(c.QueryParam("q"))
+	state := c.QueryParam("state")
+	n, _ := strconv.Atoi(c.QueryParam("page"))
+	n = max(n, 1)
+	rows, total, err := s.findDevices(c.Request().Context(), deviceFilter{Text: q, State: state, Offset: (n - 1) * devicesPerPage, Limit: devicesPerPage})
+	if err != nil {
+		return deviceIndexPage{}, err
+	}
+	p := deviceIndexPage{page: s.page(c, "Devices", "devices"), Devices: rows, Total: total, Query: q, State: state,
+		PageNo: n, Pages: max(1, (total+devicesPerPage-1)/devicesPerPage), Models: recipes.Models}
+	link := func(n int) string {
+		v := url.Values{}
+		if q != "" {
+			v.Set("q", q)
+		}
+		if state != "" {
+			v.Set("state", state)
+		}
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		if len(v) == 0 {
+			return "/devices"
+		}
+		return "/devices?" + v.Encode()
+	}
+	if n > 1 {
+		p.PrevURL = link(min(n-1, p.Pages))
+	}
+	if n < p.Pages {
+		p.NextURL = link(n + 1)
+	}
+	return p, nil
+}
+
+// handleDeviceCreate registers a device and shows its secret once, on the
+// page that answers the POST (never in a URL or a cookie).
+func (s *Server) handleDeviceCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := deviceForm{ID: strings.TrimSpace(c.FormValue("id")), Model: c.FormValue("model")}
+	secret, err := s.store.AddDevice(ctx, f.ID, f.Model)
+	if err != nil {
+		p, perr := s.deviceIndexPage(c)
+		if perr != nil {
+			return perr
+		}
+		p.New = f
+		if recipes.ErrorCode(err) == recipes.ECONFLICT {
+			p.Errors.add("id", recipes.ErrorMessage(err))
+		} else if !p.Errors.addErr(err, nil) {
+			return err
+		}
+		return c.Render(http.StatusUnprocessableEntity, "devices.html", p)
+	}
+	s.log.Info("device registered", "device", f.ID, "model", f.Model, "by", c.Get(staffKey))
+	return s.renderDevice(c, http.StatusOK, f.ID, func(p *devicePage) {
+		p.Secret, p.SecretNew = secret, true
+	})
+}
+
+type devicePage struct {
+	page
+	Device deviceRow
+	Models []string
+	Model  string // the model form, as typed
+	Errors formErrors
+
+	Secret    string // a secret just issued, shown this once
+	SecretNew bool   // issued at registration rather than by rotation
+}
+
+func (s *Server) renderDevice(c echo.Context, status int, id string, edit func(*devicePage)) error {
+	d, err := s.deviceRow(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	p := devicePage{page: s.page(c, d.ID, "devices"), Device: d, Models: recipes.Models, Model: d.Model}
+	if edit != nil {
+		edit(&p)
+	}
+	return c.Render(status, "device.html", p)
+}
+
+func (s *Server) handleDeviceView(c echo.Context) error {
+	return s.renderDevice(c, http.StatusOK, param(c, "id"), nil)
+}
+
+func (s *Server) handleDeviceModel(c echo.Context) error {
+	id, model := param(c, "id"), c.FormValue("model")
+	err := s.store.SetDeviceModel(c.Request().Context(), id, model)
+	if err != nil {
+		var errs formErrors
+		if recipes.ErrorCode(err) == recipes.ENOTFOUND || !errs.addErr(err, nil) {
+			return err
+		}
+		return s.renderDevice(c, http.StatusUnprocessableEntity, id, func(p *devicePage) {
+			p.Model, p.Errors = model, errs
+		})
+	}
+	s.log.Info("device model changed", "device", id, "model", model, "by", c.Get(staffKey))
+	s.flash(c, fmt.Sprintf("%s is now a %s. If it was connected, it was disconnected so that it reconnects as one.", id, model))
+	return c.Redirect(http.StatusSeeOther, deviceURL(id))
+}
+
+func (s *Server) handleDeviceEnable(c echo.Context) error  { return s.setDeviceEnabled(c, true) }
+func (s *Server) handleDeviceDisable(c echo.Context) error { return s.setDeviceEnabled(c, false) }
+
+func (s *Server) setDeviceEnabled(c echo.Context, enabled bool) error {
+	id := param(c, "id")
+	if err := s.store.SetDeviceEnabled(c.Request().Context(), id, enabled); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("%s is enabled: it can connect.", id)
+	if !enabled {
+		msg = fmt.Sprintf("%s is disabled: it cannot connect, and its connection, if it had one, was closed.", id)
+	}
+	s.log.Info("device enabled changed", "device", id, "enabled", enabled, "by", c.Get(staffKey))
+	s.flash(c, msg)
+	return c.Redirect(http.StatusSeeOther, deviceURL(id))
+}
+
+func (s *Server) handleDeviceRotateForm(c echo.Context) error {
+	d, err := s.store.Device(c.Request().Context(), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "confirm.html", confirmPage{
+		page:    s.page(c, "New secret for "+d.ID, "devices"),
+		Heading: fmt.Sprintf("Issue a new secret for “%s”?", d.ID),
+		Message: "The current secret stops working at once and the device is disconnected. It can connect again only once the new secret, shown on the next page, is installed on it.",
+		Action:  deviceURL(d.ID) + "/rotate", Button: "Issue new secret", Cancel: deviceURL(d.ID),
+	})
+}
+
+// handleDeviceRotate issues a new secret and shows it once.
+func (s *Server) handleDeviceRotate(c echo.Context) error {
+	id := param(c, "id")
+	secret, err := s.store.RotateDeviceSecret(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	s.log.Info("device secret rotated", "device", id, "by", c.Get(staffKey))
+	return s.renderDevice(c, http.StatusOK, id, func(p *devicePage) { p.Secret = secret })
+}
+
+func (s *Server) handleDeviceDeleteForm(c echo.Context) error {
+	d, err := s.store.Device(c.Request().Context(), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	return c.Render(http.StatusOK, "confirm.html", confirmPage{
+		page:    s.page(c, "Delete "+d.ID, "devices"),
+		Heading: fmt.Sprintf("Delete the device “%s”?", d.ID),
+		Message: "It is disconnected and can never connect again with its secret. Registering the same ID later issues a new secret. This cannot be undone.",
+		Action:  deviceURL(d.ID) + "/delete", Button: "Delete device", Cancel: deviceURL(d.ID),
+	})
+}
+
+func (s *Server) handleDeviceDelete(c echo.Context) error {
+	id := param(c, "id")
+	if err := s.store.DeleteDevice(c.Request().Context(), id); err != nil {
+		return err
+	}
+	s.log.Info("device deleted", "device", id, "by", c.Get(staffKey))
+	s.flash(c, fmt.Sprintf("Device “%s” deleted.", id))
+	return c.Redirect(http.StatusSeeOther, "/devices")
+}

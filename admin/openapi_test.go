@@ -1,0 +1,65 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/web"
+)
+
+// TestOpenAPIDocumentsEveryRoute: every JSON API route the server serves
+// is in the OpenAPI document with its method, and the document describes
+// nothing the server does not serve.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	h, err := admin.New(&fakeStore{tb: t}, admin.Options{}).Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	param := regexp.MustCompile(`:([a-z]+)`)
+	var served []string
+	for _, r := range h.(*echo.Echo).Routes() {
+		if strings.HasPrefix(r.Path, "/api/") && r.Path != "/api/openapi.json" && r.Method != "echo_route_not_found" {
+			served = append(served, r.Method+" "+param.ReplaceAllString(r.Path, "{$1}"))
+		}
+	}
+	b, err := web.FS.ReadFile("static/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if method != "parameters" {
+				documented = append(documented, strings.ToUpper(method)+" "+path)
+			}
+		}
+	}
+	slices.Sort(served)
+	slices.Sort(documented)
+	served = slices.Compact(served)
+	for _, r := range served {
+		if !slices.Contains(documented, r) {
+			t.Errorf("%s is served but not documented", r)
+		}
+	}
+	for _, r := range documented {
+		if !slices.Contains(served, r) {
+			t.Errorf("%s is documented but not served", r)
+		}
+	}
+	if len(served) < 20 {
+		t.Fatalf("only %d API routes found: %q", len(served), served)
+	}
+}
