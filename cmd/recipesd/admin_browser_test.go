@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/recipesd/recipesd/cmd/internal/appliance"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -138,6 +139,67 @@ func (b *browser) screenshot(name string) string {
 	return path
 }
 
+// signIn signs in as the first admin and lands on the categories.
+func (b *browser) signIn(s *testServer) {
+	b.tb.Helper()
+	b.do(chromedp.Navigate(s.HTTPURL + "/categories"))
+	b.do(chromedp.WaitVisible(chromedp.ID("password")))
+	b.do(chromedp.SendKeys(chromedp.ID("name"), "admin"), chromedp.SendKeys(chromedp.ID("password"), testAdminPassword))
+	if st := b.submit(".login button[type=submit]"); st != 200 {
+		b.tb.Fatalf("sign in: status %d", st)
+	}
+	if got := b.text("h1"); got != "Categories" {
+		b.tb.Fatalf("after sign-in the page is %q", got)
+	}
+}
+
+// TestAdminDevicesInBrowser: staff register an appliance in the browser,
+// the secret on the page connects it, and disabling it there ends its
+// session.
+func TestAdminDevicesInBrowser(t *testing.T) {
+	ctx := MustStartBrowser(t)
+	s := MustRunMain(t)
+	b := &browser{tb: t, ctx: ctx}
+	b.signIn(s)
+
+	b.submit(`nav a[href="/devices"]`)
+	b.do(chromedp.SendKeys(chromedp.ID("id"), "oven/7"), chromedp.SetValue(chromedp.ID("model"), "CM-300"))
+	if st := b.submit(`form.form button.primary`); st != 422 {
+		t.Fatalf("registering a bad id: status %d, want 422", st)
+	}
+	if got := b.text("#id-error"); !strings.Contains(got, `"oven/7" must be 1 to 128 letters`) {
+		t.Errorf("error next to the id: %q", got)
+	}
+	if got := b.value("#model"); got != "CM-300" {
+		t.Errorf("the form forgot the model: %q", got)
+	}
+	b.fill("#id", "oven-7")
+	if st := b.submit(`form.form button.primary`); st != 200 {
+		t.Fatalf("register: status %d", st)
+	}
+	secret := b.text("#device-secret")
+	b.screenshot("admin-device-registered.png")
+	dev := s.MustDial(t, appliance.Options{ID: "oven-7", Password: secret})
+	if r, err := dev.Ask(testContext(t, 5*time.Second), appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
+		t.Fatalf("the registered device asks: %v %v", r, err)
+	}
+
+	b.do(chromedp.Navigate(s.HTTPURL + "/devices/oven-7"))
+	if got := b.text("h1"); !strings.Contains(strings.ToLower(got), "connected") {
+		t.Errorf("device page h1 %q, want it marked connected", got)
+	}
+	b.submit(`form[action="/devices/oven-7/disable"] button`)
+	mustBeKicked(t, dev)
+	if got := b.text(".flash"); !strings.Contains(got, "oven-7 is disabled") {
+		t.Errorf("flash %q", got)
+	}
+	b.submit(`.crumbs a[href="/devices"]`)
+	if got := b.text("#devices tbody"); !strings.Contains(got, "oven-7\tCM-300\tDISABLED") {
+		t.Errorf("device list %q", got)
+	}
+	b.screenshot("admin-devices.png")
+}
+
 func TestAdminInBrowser(t *testing.T) {
 	ctx := MustStartBrowser(t)
 	s := MustRunMain(t)
@@ -153,16 +215,7 @@ func TestAdminInBrowser(t *testing.T) {
 		}
 	}()
 
-	// Sign in.
-	b.do(chromedp.Navigate(s.HTTPURL + "/categories"))
-	b.do(chromedp.WaitVisible(chromedp.ID("password")))
-	b.do(chromedp.SendKeys(chromedp.ID("name"), "admin"), chromedp.SendKeys(chromedp.ID("password"), testAdminPassword))
-	if st := b.submit(".login button[type=submit]"); st != 200 {
-		t.Fatalf("sign in: status %d", st)
-	}
-	if got := b.text("h1"); got != "Categories" {
-		t.Fatalf("after sign-in the page is %q", got)
-	}
+	b.signIn(s)
 
 	// Create a category; the script fills the slug from the name.
 	b.submit(`a[href="/categories/new"]`)
