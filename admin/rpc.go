@@ -56,6 +56,15 @@ var (
 	// ErrApplianceBadAnswer means the device answered with something that
 	// is not a protocol answer.
 	ErrApplianceBadAnswer = errors.New("appliance sent a malformed answer")
+	// ErrCommandTooLarge means the command is larger than the device's
+	// Maximum Packet Size; nothing was sent.
+	ErrCommandTooLarge = errors.New("command larger than the appliance accepts")
+	// ErrIdempotencyKeyReused means the Idempotency-Key was used for a
+	// different command to the same device; nothing was sent.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused for a different command")
+	// ErrTooManyIdempotencyKeys means the server remembers as many call
+	// outcomes as it may; nothing was sent.
+	ErrTooManyIdempotencyKeys = errors.New("too many idempotency keys remembered")
 )
 
 // callStatuses maps call failures to HTTP statuses and error codes.
@@ -69,6 +78,9 @@ var callStatuses = []struct {
 	{ErrApplianceGone, http.StatusGatewayTimeout, "disconnected"},
 	{ErrApplianceBusy, http.StatusServiceUnavailable, "busy"},
 	{ErrApplianceBadAnswer, http.StatusBadGateway, "bad_answer"},
+	{ErrCommandTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+	{ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
+	{ErrTooManyIdempotencyKeys, http.StatusServiceUnavailable, "busy"},
 }
 
 // Limits of an API call's timeout_ms.
@@ -106,6 +118,12 @@ func callError(c ApplianceCall, err error) error {
 			msg = fmt.Sprintf("Appliance %s is offline (not connected, or not subscribed to devices/%s/rpc/request); nothing was sent.", c.Device, c.Device)
 		case ErrApplianceTimeout:
 			msg = fmt.Sprintf("Appliance %s did not answer within %d ms.", c.Device, c.Timeout.Milliseconds())
+		case ErrCommandTooLarge:
+			msg = fmt.Sprintf("Appliance %s: %s; nothing was sent.", c.Device, err) // err carries the sizes
+		case ErrIdempotencyKeyReused:
+			msg = fmt.Sprintf("The Idempotency-Key %q was already used for a different command to %s within the last 10 minutes; nothing was sent. Use a new key for a new command.", c.IdempotencyKey, c.Device)
+		case ErrTooManyIdempotencyKeys:
+			msg = "The server remembers too many idempotency keys right now; nothing was sent. Retry later, or without an Idempotency-Key."
 		}
 		he := echo.NewHTTPError(cs.status, msg).SetInternal(err)
 		return &callFailure{HTTPError: he, code: cs.code}

@@ -113,6 +113,9 @@ func packetSize(pk *packets.Packet) int {
 	if p.CorrelationData != nil {
 		props += 3 + len(p.CorrelationData)
 	}
+	if p.ResponseTopic != "" {
+		props += 3 + len(p.ResponseTopic)
+	}
 	for _, u := range p.User {
 		props += 5 + len(u.Key) + len(u.Val)
 	}

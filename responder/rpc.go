@@ -2,8 +2,10 @@ package responder
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +40,32 @@ var (
 	// ErrBadAnswer is returned when the device answered with something
 	// that is not a JSON object with a numeric status.
 	ErrBadAnswer = errors.New("responder: malformed answer")
+	// ErrCommandTooLarge is returned, with nothing published, when the
+	// command would exceed the Maximum Packet Size the device declared:
+	// a device must treat such a packet as a protocol error and drop the
+	// connection.
+	ErrCommandTooLarge = errors.New("responder: command larger than the device accepts")
+	// ErrKeyReused is returned by [Responder.CallOnce] when its
+	// idempotency key was used, within the memory, for a different
+	// command to the same device.
+	ErrKeyReused = errors.New("responder: idempotency key already used for a different command")
+	// ErrTooManyKeys is returned by [Responder.CallOnce] when it already
+	// remembers as many outcomes as it may; nothing is sent.
+	ErrTooManyKeys = errors.New("responder: too many idempotency keys remembered")
 )
+
+// CommandTooLargeError is [ErrCommandTooLarge] with the sizes.
+type CommandTooLargeError struct {
+	Size  int // the command's packet size (an upper bound)
+	Limit int // the device's Maximum Packet Size
+}
+
+func (e *CommandTooLargeError) Error() string {
+	return fmt.Sprintf("%v: %d bytes, it accepts at most %d", ErrCommandTooLarge, e.Size, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrCommandTooLarge) true.
+func (e *CommandTooLargeError) Is(target error) bool { return target == ErrCommandTooLarge }
 
 // CallResult is a device's answer to a call.
 type CallResult struct {
@@ -51,7 +78,7 @@ func rpcRequestTopic(id string) string  { return devicePrefix + id + "/rpc/reque
 func rpcResponseTopic(id string) string { return devicePrefix + id + "/rpc/response" }
 
 // Call outcomes, as counted in [Stats.Calls].
-var callOutcomes = [...]string{"answered", "offline", "timeout", "disconnected", "canceled", "bad_answer", "busy"}
+var callOutcomes = [...]string{"answered", "offline", "timeout", "disconnected", "canceled", "bad_answer", "busy", "too_large"}
 
 const (
 	outAnswered = iota
@@ -61,6 +88,7 @@ const (
 	outCanceled
 	outBadAnswer
 	outBusy
+	outTooLarge
 )
 
 // pendingCall is one call waiting for its answer.
@@ -79,11 +107,13 @@ type calls struct {
 	mu      sync.Mutex
 	pending map[string]*pendingCall // by correlation data
 	once    map[string]*onceEntry   // by device and idempotency key
+	maxOnce int                     // bound of once; 0: maxOnce
 }
 
 // onceEntry is the outcome of a call made with an idempotency key; done is
 // closed when it is known.
 type onceEntry struct {
+	command [sha256.Size]byte // what was asked: a reuse must ask the same
 	done    chan struct{}
 	res     CallResult
 	err     error
@@ -155,12 +185,21 @@ func (r *Responder) Call(ctx context.Context, deviceID, method string, params js
 // (10 minutes), CallOnce returns that outcome, waiting for it if the call
 // is still in flight, instead of commanding the device again. Calls that
 // published nothing (offline) or were canceled by their caller are not
-// remembered.
+// remembered. A key reused for a different method or params gets
+// [ErrKeyReused] (the first outcome would answer a question that was not
+// asked); when maxOnce outcomes are remembered, a call with a new key
+// gets [ErrTooManyKeys] rather than losing one that was promised.
 func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
 	if key == "" {
 		return r.Call(ctx, deviceID, method, params, timeout)
 	}
 	k := deviceID + "\x00" + key
+	h := sha256.New()
+	h.Write([]byte(method))
+	h.Write([]byte{0})
+	h.Write(params)
+	var command [sha256.Size]byte
+	h.Sum(command[:0])
 	now := time.Now()
 	cs := &r.calls
 	cs.mu.Lock()
@@ -172,17 +211,25 @@ func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, 
 		ok = false
 	}
 	if !ok {
-		if len(cs.once) >= maxOnce {
+		limit := cmp.Or(cs.maxOnce, maxOnce)
+		if len(cs.once) >= limit {
 			for key, old := range cs.once {
 				if !old.expires.IsZero() && now.After(old.expires) {
 					delete(cs.once, key)
 				}
 			}
 		}
-		e = &onceEntry{done: make(chan struct{})}
+		if len(cs.once) >= limit {
+			cs.mu.Unlock()
+			return CallResult{}, ErrTooManyKeys
+		}
+		e = &onceEntry{command: command, done: make(chan struct{})}
 		cs.once[k] = e
 	}
 	cs.mu.Unlock()
+	if ok && e.command != command {
+		return CallResult{}, ErrKeyReused
+	}
 	if ok {
 		select {
 		case <-e.done:
@@ -248,6 +295,10 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	if err := d.commandable(pk.TopicName); err != nil {
 		r.calls.take(string(corr), "")
 		return CallResult{}, outOffline, err
+	}
+	if max := d.maxPacketSize(); max > 0 && packetSize(pk) > int(max) {
+		r.calls.take(string(corr), "")
+		return CallResult{}, outTooLarge, &CommandTooLargeError{Size: packetSize(pk), Limit: int(max)}
 	}
 	if !d.deliver(pk, false) {
 		if r.calls.take(string(corr), "") != nil {

@@ -1,8 +1,10 @@
 package responder
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestCallsTable(t *testing.T) {
@@ -30,5 +32,32 @@ func TestCallsTable(t *testing.T) {
 	}
 	if n := cs.count(); n != 0 {
 		t.Fatalf("%d calls pending", n)
+	}
+}
+
+// TestCallOnceBounded: the idempotency memory never forgets an outcome it
+// promised to remember; when full, a new key is refused without sending,
+// and expired outcomes make room.
+func TestCallOnceBounded(t *testing.T) {
+	r := New(nil, Options{})
+	r.calls.maxOnce = 2
+	ctx := context.Background()
+	// Not started, every call fails as offline, which is not remembered:
+	// fill the memory with answered calls by hand.
+	done := make(chan struct{})
+	close(done)
+	r.calls.once = map[string]*onceEntry{
+		"oven\x00a": {done: done, expires: time.Now().Add(time.Minute)},
+		"oven\x00b": {done: done, expires: time.Now().Add(time.Minute)},
+	}
+	if _, err := r.CallOnce(ctx, "c", "oven", "lid.lock", nil, time.Second); !errors.Is(err, ErrTooManyKeys) {
+		t.Fatalf("a third key: %v, want ErrTooManyKeys", err)
+	}
+	if len(r.calls.once) != 2 {
+		t.Fatalf("%d outcomes remembered, want the 2 promised", len(r.calls.once))
+	}
+	r.calls.once["oven\x00a"].expires = time.Now().Add(-time.Second)
+	if _, err := r.CallOnce(ctx, "c", "oven", "lid.lock", nil, time.Second); !errors.Is(err, ErrDeviceOffline) {
+		t.Fatalf("with an expired outcome to make room: %v, want the call made (offline)", err)
 	}
 }

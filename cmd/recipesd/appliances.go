@@ -30,6 +30,8 @@ var callErrors = []struct{ from, to error }{
 	{responder.ErrDeviceGone, admin.ErrApplianceGone},
 	{responder.ErrDeviceBusy, admin.ErrApplianceBusy},
 	{responder.ErrBadAnswer, admin.ErrApplianceBadAnswer},
+	{responder.ErrKeyReused, admin.ErrIdempotencyKeyReused},
+	{responder.ErrTooManyKeys, admin.ErrTooManyIdempotencyKeys},
 }
 
 func (a *appliances) Call(ctx context.Context, c admin.ApplianceCall) (admin.ApplianceAnswer, error) {
@@ -39,6 +41,10 @@ func (a *appliances) Call(ctx context.Context, c admin.ApplianceCall) (admin.App
 		}
 	}
 	res, err := a.responder.CallOnce(ctx, c.IdempotencyKey, c.Device, c.Method, c.Params, c.Timeout)
+	var tl *responder.CommandTooLargeError
+	if errors.As(err, &tl) {
+		return admin.ApplianceAnswer{}, fmt.Errorf("%w (%d bytes; it accepts at most %d)", admin.ErrCommandTooLarge, tl.Size, tl.Limit)
+	}
 	if err != nil {
 		for _, m := range callErrors {
 			if errors.Is(err, m.from) {

@@ -124,6 +124,32 @@ func eventually(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
+// TestDeviceRPCCommandTooLarge: a command larger than the Maximum Packet
+// Size the device declared is refused before anything is sent — a device
+// must treat such a packet as a protocol error and hang up — and the
+// device stays connected and commandable.
+func TestDeviceRPCCommandTooLarge(t *testing.T) {
+	s := MustRunMain(t)
+	api := s.MustRPCClient(t)
+	dev, machine := s.MustSimulator(t, appliance.Options{MaxPacketSize: 1024}, simulator.Options{})
+	big := cmd{Method: "recipe.install", Params: map[string]string{"id": strings.Repeat("x", 2000)}}
+	a, err := api.Call(dev.ID, big, "")
+	if err != nil || a.HTTPStatus != 413 || a.Error == nil || a.Error.Code != "too_large" ||
+		!strings.Contains(a.Error.Message, "it accepts at most 1024); nothing was sent") {
+		t.Fatalf("too large: %v %s", err, a.Raw)
+	}
+	if n := machine.Commands(); n != 0 {
+		t.Fatalf("the device got %d commands", n)
+	}
+	a = api.MustCall(t, dev.ID, cmd{Method: "recipe.install", Params: map[string]string{"id": "soup"}}, 200)
+	if a.Status != 200 {
+		t.Fatalf("a command that fits: %s", a.Raw)
+	}
+	if got := s.Responder.Stats().Calls["too_large"]; got != 1 {
+		t.Fatalf("too_large calls counted %d, want 1", got)
+	}
+}
+
 func TestDeviceRPC(t *testing.T) {
 	s := MustRunMain(t)
 	api := s.MustRPCClient(t)
@@ -210,6 +236,16 @@ func TestDeviceRPC(t *testing.T) {
 		}
 		if n := machine.Commands() - before; n != 1 {
 			t.Fatalf("device commanded %d times, want 1", n)
+		}
+		// The same key for a different command is a client bug: answering
+		// with the first outcome would answer a question not asked.
+		a, err := api.Call(dev.ID, cmd{Method: "recipe.install", Params: map[string]string{"id": "goulash"}}, "key-1")
+		if err != nil || a.HTTPStatus != 422 || a.Error == nil || a.Error.Code != "idempotency_key_reused" ||
+			!strings.Contains(a.Error.Message, `The Idempotency-Key "key-1" was already used for a different command`) {
+			t.Fatalf("reused key: %v %s", err, a.Raw)
+		}
+		if n := machine.Commands() - before; n != 1 {
+			t.Fatalf("device commanded %d times after a reused key, want 1", n)
 		}
 	})
 	st := s.Responder.Stats()
