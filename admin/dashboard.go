@@ -24,6 +24,13 @@ type dashboardPage struct {
 	P50, P99  string
 	Connected int
 	Charts    []chart
+
+	// Commands to appliances, since start.
+	Calls          []reasonCount
+	CallsPending   int
+	AnswersDropped int64
+	CallP50        string // of answered calls, "–" when none
+	CallP99        string
 }
 
 type statusCount struct {
@@ -56,6 +63,13 @@ func (s *Server) handleDashboard(c echo.Context) error {
 			p.Dropped = append(p.Dropped, reasonCount{Reason: strings.ReplaceAll(r, "_", " "), Count: st.Dropped[r]})
 		}
 		p.Charts = s.charts(s.hist.all(), time.Now())
+		for _, o := range slices.Sorted(maps.Keys(st.Calls)) {
+			if n := st.Calls[o]; n > 0 {
+				p.Calls = append(p.Calls, reasonCount{Reason: strings.ReplaceAll(o, "_", " "), Count: n})
+			}
+		}
+		p.CallsPending, p.AnswersDropped = st.CallsPending, st.AnswersDropped
+		p.CallP50, p.CallP99 = duration(quantile(st.CallLatency, 0.5)), duration(quantile(st.CallLatency, 0.99))
 	}
 	return c.Render(http.StatusOK, "dashboard.html", p)
 }

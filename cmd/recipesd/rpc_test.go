@@ -252,6 +252,17 @@ func TestDeviceRPC(t *testing.T) {
 	if st.CallsPending != 0 || st.Calls["answered"] == 0 || st.Calls["offline"] == 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// Staff see the same numbers on the dashboard.
+	d := s.MustSignIn(t).Get("/dashboard").Want(200)
+	for _, want := range []string{
+		"Commands to appliances, since start",
+		fmt.Sprintf("answered %d", st.Calls["answered"]), fmt.Sprintf("offline %d", st.Calls["offline"]),
+		"waiting for an answer now: 0",
+	} {
+		if !strings.Contains(d.Text(), want) {
+			t.Errorf("dashboard lacks %q:\n%s", want, excerpt(d.Text()))
+		}
+	}
 }
 
 func TestDeviceRPCTimeoutLateAnswer(t *testing.T) {
