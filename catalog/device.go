@@ -49,7 +49,7 @@ func (k devKeys) dev(id string) string { return k.devPfx + id }
 
 const (
 	secretBytes  = 32
-	secretScheme = "sha256:"
+	secretScheme = recipes.SecretHashPrefix
 )
 
 // newSecret returns a fresh device secret: 256 random bits, base64url.

@@ -31,12 +31,12 @@ import (
 // tried, and EUNAVAILABLE if Redis did not answer in time; it then wrote
 // nothing.
 func (s *Store) Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
-	return s.sync(ctx, cats, recs, prune, false)
+	return s.sync(ctx, syncArgs{cats: cats, recs: recs, prune: prune})
 }
 
 // Plan returns the changes [Store.Sync] would make now, writing nothing.
 func (s *Store) Plan(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
-	return s.sync(ctx, cats, recs, prune, true)
+	return s.sync(ctx, syncArgs{cats: cats, recs: recs, prune: prune, dryRun: true})
 }
 
 // errNoWrite stops a write after prepare: a dry run, or nothing to do.
@@ -46,41 +46,78 @@ var errNoWrite = errors.New("catalog: nothing to write")
 // and reply far below Redis' limits.
 const bulkChunk = 1000
 
-func (s *Store) sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune, dryRun bool) ([]recipes.Change, error) {
-	if err := validateImport(cats, recs); err != nil {
+// syncArgs are the arguments of a sync: the content, and the devices
+// of [Store.SyncWithDevices].
+type syncArgs struct {
+	cats          []recipes.Category
+	recs          []recipes.Recipe
+	devs          []recipes.DeviceRecord
+	prune, dryRun bool
+	issuing       bool                                  // new devices without a hash get secrets, else they are refused
+	issue         func(secrets map[string]string) error // called with them before the write; nil in a dry run
+}
+
+func (s *Store) sync(ctx context.Context, a syncArgs) ([]recipes.Change, error) {
+	if err := errors.Join(validateImport(a.cats, a.recs), validateDeviceRecords(a.devs)); err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) == 1 {
+			err = j.Unwrap()[0]
+		}
 		return nil, err
 	}
-	in, err := encodeSyncInput(cats, recs)
+	in, err := encodeSyncInput(a.cats, a.recs)
 	if err != nil {
 		return nil, err
 	}
 	var plan *syncPlan
+	var devPlan *devicePlan
+	// The secrets issued stay the same when the write is retried.
+	var secrets map[string]string
+	if a.issuing && !a.dryRun {
+		secrets = make(map[string]string)
+	}
 	// Every write of published content bumps the version inside its
 	// MULTI/EXEC, so watching the version notices any of them; drafts are
-	// saved without, and are watched by their indexes.
+	// saved without, and are watched by their indexes; devices by their
+	// own keys (see planDevices).
 	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats()}
-	err = s.write(ctx, "sync", 10+len(recs)/200, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+	rounds := 10 + len(a.recs)/200 + len(a.devs)/500
+	err = s.syncWrite(ctx, "sync", rounds, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
 		var err error
-		if plan, err = s.planSync(ctx, tx, in, prune); err != nil {
-			return nil, err
+		if plan, err = s.planSync(ctx, tx, in, a.prune); err != nil {
+			return nil, false, err
 		}
-		if dryRun || len(plan.changes) == 0 {
-			return nil, errNoWrite
+		if devPlan, err = s.planDevices(ctx, tx, a.devs, a.issuing, secrets); err != nil {
+			return nil, false, err
 		}
-		drafts, err := s.planDrafts(ctx, tx, plan)
-		if err != nil {
-			return nil, err
+		content := len(plan.changes) > 0
+		if a.dryRun || !content && len(devPlan.changes) == 0 {
+			return nil, false, errNoWrite
+		}
+		var drafts syncDrafts
+		if content {
+			if drafts, err = s.planDrafts(ctx, tx, plan); err != nil {
+				return nil, false, err
+			}
+		}
+		if len(devPlan.issued) > 0 {
+			// The secrets must be safe before their hashes are stored.
+			if err := a.issue(devPlan.issued); err != nil {
+				return nil, false, fmt.Errorf("catalog: keep the secrets issued: %w", err)
+			}
 		}
 		now := time.Now().UTC()
 		return func(ctx context.Context, p redis.Pipeliner) {
-			s.queueSync(ctx, p, in, plan, now)
-			s.queueDrafts(ctx, p, drafts, plan)
-		}, nil
+			if content {
+				s.queueSync(ctx, p, in, plan, now)
+				s.queueDrafts(ctx, p, drafts, plan)
+			}
+			s.queueDevices(ctx, p, devPlan, now)
+		}, content, nil
 	})
 	if err != nil && !errors.Is(err, errNoWrite) {
 		return nil, err
 	}
-	return plan.changes, nil
+	return append(plan.changes, devPlan.changes...), nil
 }
 
 // syncInput is the catalog to sync, encoded. Each JSON value is encoded

@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -57,4 +58,61 @@ func ValidDeviceID(id string) bool {
 		}
 	}
 	return true
+}
+
+// DeviceRecord is a device as catalog files and exports hold it, for
+// provisioning a fleet: its registration and, instead of its secret, the
+// secret's hash. Plaintext secrets never appear in files.
+type DeviceRecord struct {
+	ID    string `json:"id"`
+	Model string `json:"model"` // one of Models
+
+	// Enabled is nil when not given: a new device is enabled, a
+	// registered one keeps its flag.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// SecretHash is the stored form of the device's secret: "sha256:" and
+	// the 64 lower-case hex digits of the SHA-256 of the secret (as
+	// `printf %s "$SECRET" | sha256sum` prints them). Empty keeps the
+	// secret of a device already registered; a new device then needs one
+	// issued.
+	SecretHash string `json:"secret_hash,omitempty"`
+}
+
+// IsEnabled reports whether a new device made from d may connect: Enabled,
+// or true when Enabled is not given.
+func (d *DeviceRecord) IsEnabled() bool { return d.Enabled == nil || *d.Enabled }
+
+// SecretHashPrefix starts every [DeviceRecord.SecretHash].
+const SecretHashPrefix = "sha256:"
+
+// ValidSecretHash reports whether h is a secret hash in its stored form:
+// [SecretHashPrefix] and 64 lower-case hex digits.
+func ValidSecretHash(h string) bool {
+	hex, ok := strings.CutPrefix(h, SecretHashPrefix)
+	if !ok || len(hex) != 64 {
+		return false
+	}
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate returns a *ValidationError listing every problem with d.
+func (d *DeviceRecord) Validate() error {
+	var p problems
+	dev := Device{ID: d.ID, Model: d.Model}
+	var ve *ValidationError
+	if err := dev.Validate(); err != nil && errors.As(err, &ve) {
+		p.fields = append(p.fields, ve.Fields...)
+	}
+	if d.SecretHash != "" && !ValidSecretHash(d.SecretHash) {
+		// The value is not repeated: it may be a secret pasted by mistake.
+		p.add("secret_hash", `must be "sha256:" and the 64 lower-case hex digits of the SHA-256 of the secret, `+
+			`as printf %%s "$SECRET" | sha256sum prints them (the value given is not shown, in case it is a secret)`)
+	}
+	return p.err("device", d.ID)
 }

@@ -42,13 +42,20 @@ func FormatOf(name string) (Format, bool) {
 // the demo catalog: one line per category, ingredient and step. YAML starts
 // a new document (---) every 1,000 recipes.
 func Write(w io.Writer, f Format, cats []recipes.Category, recs []recipes.Recipe) error {
+	return WriteCatalog(w, f, Catalog{Categories: cats, Recipes: recs})
+}
+
+// WriteCatalog is [Write] for a whole catalog: its categories and recipes,
+// then its devices, if it has any, in a "devices" list after the recipes
+// (in YAML, documents of their own of up to 1,000 devices each).
+func WriteCatalog(w io.Writer, f Format, c Catalog) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
 	switch f {
 	case JSON:
-		err = writeJSON(bw, cats, recs)
+		err = writeJSON(bw, c.Categories, c.Recipes, c.Devices)
 	case YAML:
-		err = writeYAML(bw, cats, recs)
+		err = writeYAML(bw, c.Categories, c.Recipes, c.Devices)
 	default:
 		return fmt.Errorf("seed: unknown format %q; want json or yaml", f)
 	}
@@ -61,7 +68,7 @@ func Write(w io.Writer, f Format, cats []recipes.Category, recs []recipes.Recipe
 	return nil
 }
 
-func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe) error {
+func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
 	w.WriteString("{\n  \"categories\": [")
 	for i := range cats {
 		c := cats[i]
@@ -92,7 +99,23 @@ func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe) 
 			return err
 		}
 	}
-	_, err := w.WriteString(closeList(len(recs)) + "\n}\n")
+	w.WriteString(closeList(len(recs)))
+	if len(devs) > 0 {
+		w.WriteString(",\n  \"devices\": [")
+		for i, d := range devs {
+			b, err := compact(d)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteString("\n    ")
+			w.Write(spaced(b))
+		}
+		w.WriteString(closeList(len(devs)))
+	}
+	_, err := w.WriteString("\n}\n")
 	return err
 }
 
@@ -198,7 +221,7 @@ func spaced(b []byte) []byte {
 	return out
 }
 
-func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe) error {
+func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
 	w.WriteString("categories:")
 	err := yamlList(w, len(cats), func(i int) any {
 		c := cats[i]
@@ -225,10 +248,18 @@ func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe) 
 			return err
 		}
 	}
+	for start := 0; start < len(devs); start += yamlDocument {
+		w.WriteString("---\ndevices:")
+		part := devs[start:min(start+yamlDocument, len(devs))]
+		if err := yamlList(w, len(part), func(i int) any { return part[i] }); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// yamlDocument is how many recipes a YAML document holds at most.
+// yamlDocument is how many recipes, or devices, a YAML document holds at
+// most.
 const yamlDocument = 1000
 
 // yamlList writes n records as a block sequence indented under the key

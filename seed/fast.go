@@ -56,7 +56,7 @@ func (f *fastParser) document() bool {
 			if _, ok := s.value(); !ok {
 				return false
 			}
-		case key == "categories" || key == "recipes":
+		case listKind(key) != "":
 			seen[key] = true
 			if !f.array(key) {
 				return false
@@ -77,11 +77,7 @@ func (f *fastParser) array(key string) bool {
 	if !s.next('[') {
 		return false
 	}
-	kind := kindRecipe
-	if key == "categories" {
-		kind = kindCategory
-	}
-	pool := newDecodePool(f.file, kind)
+	pool := newDecodePool(f.file, listKind(key))
 	defer pool.close()
 	for n := 0; ; n++ {
 		c, ok := s.peek()
@@ -127,6 +123,7 @@ func (f *fastParser) merge(done []*batch) bool {
 		}
 		f.cat.Categories = append(f.cat.Categories, b.cat.Categories...)
 		f.cat.Recipes = append(f.cat.Recipes, b.cat.Recipes...)
+		f.cat.Devices = append(f.cat.Devices, b.cat.Devices...)
 		for k, at := range b.cat.src {
 			for _, a := range at {
 				f.cat.remember(k, a)

@@ -46,6 +46,12 @@ func TestParseFast(t *testing.T) {
 		fast bool
 	}{
 		{"Many", "{\"$schema\": \"x\", \"categories\": [{\"slug\": \"soups\", \"name\": \"Soups\"}],\n\"recipes\": [\n" + strings.Join(many, ",\n") + "\n]}\n", true},
+		{"Devices", "{\"recipes\": [" + rec("a", "") + "],\n\"devices\": [\n" + strings.Join([]string{
+			`{"id": "oven-1", "model": "CM-300", "enabled": false, "secret_hash": "sha256:` + strings.Repeat("ab", 32) + `"}`,
+			`{"id": "oven 2", "model": "CM-900", "secret_hash": "sha256:AB"}`,
+			"{\"id\": \"oven-3\",\n \"model\": \"CM-100\", \"secret\": \"x\"}",
+			`{"id": "oven-1", "model": "CM-100", "enabled": "yes"}`,
+		}, ",\n") + "\n]}\n", true},
 		{"Escapes", `{"recipes": [` + rec(`a-\"}]`, ` "summary": "{[\"\\\"]}",`) + `]}`, true},
 		{"Empty", "  ", false},
 		{"NoRecords", "{}", false},
@@ -73,6 +79,9 @@ func TestParseFast(t *testing.T) {
 			}
 			if diff := cmp.Diff(wantPs, ps); diff != "" {
 				t.Errorf("problems (-decoder +fast):\n%s", diff)
+			}
+			if tt.name == "Devices" && (len(c.Devices) != 4 || len(ps) != 5) {
+				t.Errorf("%d devices, %d problems %v; want 4 and 5", len(c.Devices), len(ps), ps)
 			}
 			if tt.name == "Many" && len(ps) < 30 {
 				t.Errorf("only %d problems; the test means to have many", len(ps))

@@ -2,6 +2,7 @@ package seed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/recipesd/recipesd/recipes"
@@ -17,10 +18,14 @@ type Writer interface {
 
 // Load validates all of c and only then imports it into w with one call to
 // [Writer.Import], so a problem in the last recipe leaves the store as it
-// was. It returns a *ProblemsError if c is invalid.
+// was. It returns a *ProblemsError if c is invalid. It cannot register
+// devices, which need secrets: [Sync] can.
 func Load(ctx context.Context, w Writer, c Catalog) error {
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	if len(c.Devices) > 0 {
+		return errors.New("seed: Load cannot register devices; seed them with Sync")
 	}
 	if err := w.Import(ctx, c.Categories, c.Recipes); err != nil {
 		return fmt.Errorf("seed: import: %w", err)

@@ -76,8 +76,8 @@ func (p *parser) document() bool {
 		case key == schemaKey:
 			// Editors find the schema through it; nothing to load.
 			ok = p.skip()
-		case key != "categories" && key != "recipes":
-			p.fileProblem(start, `unknown field %q; want "categories" or "recipes"`, key)
+		case listKind(key) == "":
+			p.fileProblem(start, "unknown field %q; want %s", key, listKeys)
 			ok = p.skip()
 		case seen[key]:
 			p.fileProblem(start, "%q appears twice", key)
@@ -101,12 +101,12 @@ func (p *parser) document() bool {
 		return p.fileProblem(start, "unexpected data after the top-level object")
 	}
 	if len(seen) == 0 {
-		p.fileProblem(0, "has no categories and no recipes")
+		p.fileProblem(0, noRecords)
 	}
 	return true
 }
 
-// array reads the array of categories or recipes under key.
+// array reads the array of categories, recipes or devices under key.
 func (p *parser) array(key string) bool {
 	if start := p.next(); start < p.src.size() && p.src.at(start)[0] != '[' {
 		p.fileProblem(start, "%q must be an array", key)
@@ -115,32 +115,18 @@ func (p *parser) array(key string) bool {
 	if _, err := p.dec.Token(); err != nil {
 		return p.syntax(err)
 	}
+	kind := listKind(key)
 	d := recordDecoder{file: p.file, cat: &p.cat, problems: &p.problems}
 	for n := 0; p.dec.More(); n++ {
 		start := p.next()
 		if b := p.src.at(start); len(b) > 0 && b[0] != '{' {
-			kind := kindRecipe
-			if key == "categories" {
-				kind = kindCategory
-			}
 			p.problems = append(p.problems, Problem{File: p.file, Line: p.line(start), Kind: kind, Message: "must be a JSON object"})
 			if !p.skip() {
 				return false
 			}
 			continue
 		}
-		var err error
-		if key == "categories" {
-			var c recipes.Category
-			if err = p.dec.Decode(&c); !isSyntax(err) {
-				d.category(&c, err, p.rawFrom(start), p.lineFrom(start))
-			}
-		} else {
-			var r recipes.Recipe
-			if err = p.dec.Decode(&r); !isSyntax(err) {
-				d.recipe(&r, err, p.rawFrom(start), p.lineFrom(start))
-			}
-		}
+		err := d.decode(kind, p.dec, p.rawFrom(start), p.lineFrom(start))
 		if isSyntax(err) {
 			return p.syntax(err)
 		}
@@ -155,10 +141,10 @@ func (p *parser) array(key string) bool {
 }
 
 // rawFrom returns a function reading the record from offset start to where
-// the decoder is now, for a record that must be decoded again.
+// the decoder is when it is called, for a record that must be decoded
+// again: call it only right after the record was decoded.
 func (p *parser) rawFrom(start int) func() []byte {
-	end := int(p.dec.InputOffset())
-	return func() []byte { return p.src.slice(start, end) }
+	return func() []byte { return p.src.slice(start, int(p.dec.InputOffset())) }
 }
 
 // lineFrom maps offsets within a record that starts at offset start of the
@@ -185,6 +171,30 @@ type recordDecoder struct {
 	problems *[]Problem
 }
 
+// decode decodes the next record of kind from dec and checks it, unless it
+// is not JSON: then it returns the decoder's syntax error (see [isSyntax]).
+func (d recordDecoder) decode(kind string, dec *json.Decoder, raw func() []byte, lineAt func(int) int) error {
+	var err error
+	switch kind {
+	case kindCategory:
+		var c recipes.Category
+		if err = dec.Decode(&c); !isSyntax(err) {
+			d.category(&c, err, raw, lineAt)
+		}
+	case kindDevice:
+		var dev recipes.DeviceRecord
+		if err = dec.Decode(&dev); !isSyntax(err) {
+			d.device(&dev, err, raw, lineAt)
+		}
+	default:
+		var r recipes.Recipe
+		if err = dec.Decode(&r); !isSyntax(err) {
+			d.recipe(&r, err, raw, lineAt)
+		}
+	}
+	return err
+}
+
 func (d recordDecoder) category(c *recipes.Category, err error, raw func() []byte, lineAt func(int) int) {
 	if d.check(c, err, raw, lineAt, kindCategory, func() string { return c.Slug }, c.Validate) {
 		d.cat.addCategory(*c, source{d.file, lineAt(0)})
@@ -194,6 +204,12 @@ func (d recordDecoder) category(c *recipes.Category, err error, raw func() []byt
 func (d recordDecoder) recipe(r *recipes.Recipe, err error, raw func() []byte, lineAt func(int) int) {
 	if d.check(r, err, raw, lineAt, kindRecipe, func() string { return r.ID }, r.Validate) {
 		d.cat.addRecipe(*r, source{d.file, lineAt(0)})
+	}
+}
+
+func (d recordDecoder) device(dev *recipes.DeviceRecord, err error, raw func() []byte, lineAt func(int) int) {
+	if d.check(dev, err, raw, lineAt, kindDevice, func() string { return dev.ID }, dev.Validate) {
+		d.cat.addDevice(*dev, source{d.file, lineAt(0)})
 	}
 }
 
@@ -221,7 +237,11 @@ func (d recordDecoder) check(v any, decodeErr error, rawFn func() []byte, lineAt
 	sh := inspect(raw, v)
 	var shapeProblems []Problem
 	for _, is := range sh.unknown {
-		shapeProblems = append(shapeProblems, Problem{File: d.file, Line: lineAt(is.offset), Kind: kind, Field: is.field, Message: is.message})
+		msg := is.message
+		if hint, ok := unknownFieldHint(kind, is.field); ok {
+			msg = hint
+		}
+		shapeProblems = append(shapeProblems, Problem{File: d.file, Line: lineAt(is.offset), Kind: kind, Field: is.field, Message: msg})
 	}
 	if len(sh.unknown) == 0 && strings.HasPrefix(decodeErr.Error(), "json: unknown field") {
 		// inspect mirrors encoding/json's field matching; should the two

@@ -102,7 +102,7 @@ func TestParseFS(t *testing.T) {
 		{
 			name:  "ErrNoRecords",
 			files: map[string]string{"a.json": "{}"},
-			want:  []seed.Problem{fileProblem("a.json", 1, "has no categories and no recipes")},
+			want:  []seed.Problem{fileProblem("a.json", 1, "has no categories, recipes or devices")},
 		},
 		{
 			name:  "ErrNotAnArray",
@@ -117,7 +117,7 @@ func TestParseFS(t *testing.T) {
 		{
 			name:  "ErrUnknownTopLevelField",
 			files: map[string]string{"a.json": "{\n  \"categories\": [" + category("soups") + "],\n  \"recipe\": []\n}"},
-			want:  []seed.Problem{fileProblem("a.json", 3, `unknown field "recipe"; want "categories" or "recipes"`)},
+			want:  []seed.Problem{fileProblem("a.json", 3, `unknown field "recipe"; want "categories", "recipes" or "devices"`)},
 		},
 		{
 			name:  "ErrNotAnObject",

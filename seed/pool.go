@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"runtime"
-
-	"github.com/recipesd/recipesd/recipes"
 )
 
 // A decodePool decodes and checks the records of one array on as many
@@ -150,21 +148,5 @@ func (dp *decodePool) decode(w *worker, d recordDecoder, raw []byte, line int) b
 	// Each record is a whole object, which the decoder reads to its end
 	// and no further. A syntax error ends the batch, decoder and all.
 	w.feed.b = raw
-	dec := w.dec
-	if dp.kind == kindCategory {
-		var c recipes.Category
-		err := dec.Decode(&c)
-		if isSyntax(err) {
-			return false
-		}
-		d.category(&c, err, rawFn, lineAt)
-		return true
-	}
-	var r recipes.Recipe
-	err := dec.Decode(&r)
-	if isSyntax(err) {
-		return false
-	}
-	d.recipe(&r, err, rawFn, lineAt)
-	return true
+	return !isSyntax(d.decode(dp.kind, w.dec, rawFn, lineAt))
 }

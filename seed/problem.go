@@ -14,6 +14,7 @@ import (
 const (
 	kindCategory = "category"
 	kindRecipe   = "recipe"
+	kindDevice   = "device"
 	kindFile     = "file"
 )
 
@@ -26,8 +27,8 @@ type Problem struct {
 	File string
 	Line int
 
-	Kind    string // "category", "recipe", or "file" for the file as a whole
-	ID      string // the category's slug or the recipe's id, as given
+	Kind    string // "category", "recipe", "device", or "file" for the file as a whole
+	ID      string // the category's slug or the recipe's or device's id, as given
 	Field   string // a path such as "steps[2].temperature_c"; empty for the whole record
 	Message string
 }
@@ -104,4 +105,38 @@ func recordProblems(err error, kind, id string, at source) []Problem {
 		ps = append(ps, Problem{File: at.file, Line: at.line, Kind: kind, ID: id, Field: f.Field, Message: f.Message})
 	}
 	return ps
+}
+
+// The top-level lists of a catalog file.
+const (
+	listKeys  = `"categories", "recipes" or "devices"`
+	noRecords = "has no categories, recipes or devices"
+)
+
+// listKind returns the kind of the records in the top-level list key, or
+// "" if key names no list.
+func listKind(key string) string {
+	switch key {
+	case "categories":
+		return kindCategory
+	case "recipes":
+		return kindRecipe
+	case "devices":
+		return kindDevice
+	}
+	return ""
+}
+
+// plaintextSecret is the problem of a device record with a secret in clear.
+const plaintextSecret = `plaintext secrets are never accepted in files; give secret_hash instead, ` +
+	`"sha256:" and the hex SHA-256 of the secret: echo "sha256:$(printf %s "$SECRET" | sha256sum | cut -d' ' -f1)". ` +
+	`Leave both out to keep the secret of a device already in the store, or to have the server issue one (recipesd seed -secrets-out FILE)`
+
+// unknownFieldHint returns, for an unknown field that is a likely mistake,
+// a message saying what to do instead.
+func unknownFieldHint(kind, field string) (string, bool) {
+	if kind == kindDevice && strings.EqualFold(field, "secret") {
+		return plaintextSecret, true
+	}
+	return "", false
 }

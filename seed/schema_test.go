@@ -50,6 +50,9 @@ func TestSchema_Limits(t *testing.T) {
 		{"/$defs/step/properties/temperature_c/minimum", recipes.MinTemperatureC},
 		{"/$defs/step/properties/temperature_c/maximum", recipes.MaxTemperatureC},
 		{"/$defs/step/properties/speed/maximum", recipes.MaxSpeed},
+		{"/$defs/device/properties/id/maxLength", recipes.MaxDeviceIDLength},
+		{"/$defs/device/properties/model/enum", recipes.Models},
+		{"/$defs/device/properties/secret_hash/pattern", "^" + regexp.QuoteMeta(recipes.SecretHashPrefix) + "[0-9a-f]{64}$"},
 	}
 	for _, tt := range tests {
 		got, _ := json.Marshal(def(tt.path))
@@ -62,6 +65,7 @@ func TestSchema_Limits(t *testing.T) {
 	for name, typ := range map[string]reflect.Type{
 		"category": reflect.TypeFor[recipes.Category](), "recipe": reflect.TypeFor[recipes.Recipe](),
 		"ingredient": reflect.TypeFor[recipes.Ingredient](), "step": reflect.TypeFor[recipes.Step](),
+		"device": reflect.TypeFor[recipes.DeviceRecord](),
 	} {
 		var fields []string
 		for f := range typ.Fields() {
@@ -165,6 +169,47 @@ func TestSchema_AgreesWithParse(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Devices", func(t *testing.T) {
+		hash := hashOf("s3cret")
+		tests := []struct {
+			name   string
+			device string
+			valid  bool
+		}{
+			{"OK", `{"id": "oven-1", "model": "CM-300", "enabled": false, "secret_hash": "` + hash + `"}`, true},
+			{"OKMinimal", `{"id": "Oven_1.b:2-c", "model": "CM-100"}`, true},
+			{"OKLongID", `{"id": "` + strings.Repeat("a", 128) + `", "model": "CM-100"}`, true},
+			{"ErrIDTooLong", `{"id": "` + strings.Repeat("a", 129) + `", "model": "CM-100"}`, false},
+			{"ErrIDStart", `{"id": "-oven", "model": "CM-100"}`, false},
+			{"ErrIDSlash", `{"id": "oven/1", "model": "CM-100"}`, false},
+			{"ErrNoID", `{"model": "CM-100"}`, false},
+			{"ErrNoModel", `{"id": "oven-1"}`, false},
+			{"ErrModel", `{"id": "oven-1", "model": "CM-900"}`, false},
+			{"ErrEnabledType", `{"id": "oven-1", "model": "CM-100", "enabled": "yes"}`, false},
+			{"ErrHashUpper", `{"id": "oven-1", "model": "CM-100", "secret_hash": "` + strings.ToUpper(hash) + `"}`, false},
+			{"ErrHashShort", `{"id": "oven-1", "model": "CM-100", "secret_hash": "` + hash[:70] + `"}`, false},
+			{"ErrHashNoPrefix", `{"id": "oven-1", "model": "CM-100", "secret_hash": "` + hash[7:] + `"}`, false},
+			{"ErrPlaintextSecret", `{"id": "oven-1", "model": "CM-100", "secret": "hunter2"}`, false},
+			{"ErrUnknownField", `{"id": "oven-1", "model": "CM-100", "location": "kitchen"}`, false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				data := `{"devices": [` + tt.device + `]}`
+				_, err := seed.Parse("a.json", []byte(data))
+				var doc any
+				if err := json.Unmarshal([]byte(data), &doc); err != nil {
+					t.Fatal(err)
+				}
+				schemaErrs := s.validate(doc)
+				if got := err == nil; got != tt.valid {
+					t.Errorf("Parse accepts: %v, want %v (%v)", got, tt.valid, err)
+				}
+				if got := len(schemaErrs) == 0; got != tt.valid {
+					t.Errorf("schema accepts: %v, want %v (%v)", got, tt.valid, schemaErrs)
+				}
+			})
+		}
+	})
 	t.Run("ErrReservedSlug", func(t *testing.T) {
 		doc := map[string]any{"categories": []any{map[string]any{"slug": "categories", "name": "Categories"}}}
 		if errs := s.validate(doc); len(errs) == 0 {
@@ -254,6 +299,10 @@ func (s *jsonSchema) check(sch map[string]any, v any, path string) []string {
 	case "integer":
 		if f, ok := v.(float64); !ok || f != math.Trunc(f) {
 			fail("not an integer")
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			fail("not a boolean")
 		}
 	}
 	switch v := v.(type) {

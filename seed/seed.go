@@ -2,7 +2,7 @@
 // embedded in this package and the files ops write for `recipesd seed`.
 //
 // A catalog file is one JSON object (or a YAML mapping, see [ParseYAML])
-// with two optional arrays, typically one file per category:
+// with three optional arrays, typically one file per category:
 //
 //	{
 //	  "categories": [
@@ -18,6 +18,9 @@
 //	      "steps": [{"text": "…", "minutes": 5, "temperature_c": 100, "speed": 1}],
 //	      "tags": ["vegetarian"]
 //	    }
+//	  ],
+//	  "devices": [
+//	    {"id": "oven-0042", "model": "CM-300", "enabled": true, "secret_hash": "sha256:9f86d0…"}
 //	  ]
 //	}
 //
@@ -28,6 +31,10 @@
 // [recipes.Units] (none means a count, quantity 0 means "to taste"); a step's
 // temperature_c (37 to 160) and speed (0 to 10) are left out when the step
 // does not heat or stir. A recipe may name a category defined in another file.
+// Devices (see [recipes.DeviceRecord]) bootstrap a fleet: an id unique
+// across all files, a model, enabled (default true) and the hash of the
+// secret, never the secret itself; a device without a hash keeps the secret
+// it has in the store, or has one issued (see [SyncOptions.Secrets]).
 // Unknown fields are errors, so that a misspelt field is never silently
 // dropped.
 //
@@ -53,14 +60,16 @@ import (
 //go:embed data/*.json
 var dataFS embed.FS
 
-// Catalog is a set of categories and recipes to seed, usually parsed from
-// files; call [Catalog.Validate] (or [Load], which does) before trusting it.
+// Catalog is a set of categories, recipes and devices to seed, usually
+// parsed from files; call [Catalog.Validate] (or [Load], which does)
+// before trusting it.
 // It remembers where each record came from so that later checks can name the
 // file and line; a Catalog built by hand works too, its problems just carry
 // no position.
 type Catalog struct {
 	Categories []recipes.Category
 	Recipes    []recipes.Recipe
+	Devices    []recipes.DeviceRecord
 
 	// src holds the position of each occurrence of a slug or id, in order.
 	src map[srcKey][]source
@@ -89,6 +98,11 @@ func (c *Catalog) addCategory(cat recipes.Category, at source) {
 func (c *Catalog) addRecipe(r recipes.Recipe, at source) {
 	c.Recipes = append(c.Recipes, r)
 	c.remember(srcKey{kindRecipe, r.ID}, at)
+}
+
+func (c *Catalog) addDevice(d recipes.DeviceRecord, at source) {
+	c.Devices = append(c.Devices, d)
+	c.remember(srcKey{kindDevice, d.ID}, at)
 }
 
 func (c *Catalog) remember(k srcKey, at source) {

@@ -38,6 +38,27 @@ type DraftStore interface {
 	PlanDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) ([]recipes.Change, error)
 }
 
+// DeviceStore is what [Sync] needs of the store to seed devices too.
+type DeviceStore interface {
+	// SyncWithDevices is Store.Sync that also registers devs, in the same
+	// atomic write, without changing the catalog version for them: it adds
+	// each device that is not stored and sets the model, enabled and, if
+	// given, the secret hash of each one that is. It never removes a
+	// device, prune or not. Each device new to the store without a secret
+	// hash gets a fresh secret: issue is called with those secrets, by id,
+	// before anything is written (again, with the full set, if the write
+	// is retried), and nothing is written if it fails. With issue nil such
+	// a device is a *recipes.ValidationError on its "secret_hash" and
+	// nothing is written. The device changes come last, in the order given.
+	SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune bool,
+		issue func(secrets map[string]string) error) ([]recipes.Change, error)
+
+	// PlanWithDevices returns the changes SyncWithDevices would make now,
+	// writing nothing; issue says whether new devices without a secret
+	// hash would have secrets issued or be refused.
+	PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune, issue bool) ([]recipes.Change, error)
+}
+
 // SyncOptions says how [Sync] seeds.
 type SyncOptions struct {
 	// Prune removes the categories and recipes that the catalog does not
@@ -46,8 +67,17 @@ type SyncOptions struct {
 	// DryRun works out the changes and writes nothing.
 	DryRun bool
 	// Draft saves the catalog as drafts for editors to review instead of
-	// publishing it; the store must be a [DraftStore]. It cannot prune.
+	// publishing it; the store must be a [DraftStore]. It cannot prune,
+	// and the catalog cannot hold devices.
 	Draft bool
+	// Secrets, if set, lets the store issue a secret to each device that is
+	// new to it and has no secret_hash: it is called with those secrets, by
+	// id, before anything is written, and must keep them safe (the store
+	// keeps only hashes); if it fails, nothing is written. It is called
+	// again, with the full set, if the write is retried; the last call
+	// counts. Without it such devices are problems. A dry run never calls
+	// it, but plans as if secrets were issued.
+	Secrets func(secrets map[string]string) error
 }
 
 // Sync seeds st with c: it checks all of c first and then writes it in one
@@ -61,7 +91,10 @@ type SyncOptions struct {
 // validating each record again to the store, whose problems it reports
 // with the file and line each record came from.
 func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, error) {
-	rep := Report{Categories: len(c.Categories), Recipes: len(c.Recipes), DryRun: opts.DryRun, Draft: opts.Draft}
+	rep := Report{Categories: len(c.Categories), Recipes: len(c.Recipes), Devices: len(c.Devices), DryRun: opts.DryRun, Draft: opts.Draft}
+	if err := c.checkDevices(opts); err != nil {
+		return rep, err
+	}
 	if err := c.checkWhole(opts.Prune); err != nil {
 		return rep, err
 	}
@@ -70,6 +103,27 @@ func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, e
 			return st.Plan(ctx, cats, recs, prune)
 		}
 		return st.Sync(ctx, cats, recs, prune)
+	}
+	var hashless map[string]bool // devices without a secret hash, if none may be issued
+	if devs := c.Devices; len(devs) > 0 {
+		ds, ok := st.(DeviceStore)
+		if !ok {
+			return rep, errors.New("seed: the store cannot register devices")
+		}
+		if opts.Secrets == nil {
+			hashless = make(map[string]bool)
+			for _, d := range devs {
+				if d.SecretHash == "" {
+					hashless[d.ID] = true
+				}
+			}
+		}
+		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
+			if opts.DryRun {
+				return ds.PlanWithDevices(ctx, cats, recs, devs, prune, opts.Secrets != nil)
+			}
+			return ds.SyncWithDevices(ctx, cats, recs, devs, prune, opts.Secrets)
+		}
 	}
 	if opts.Draft {
 		ds, ok := st.(DraftStore)
@@ -91,13 +145,52 @@ func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, e
 	src := c.src
 	changes, err := write(ctx, c.Categories, c.Recipes, opts.Prune)
 	if err != nil {
-		if perr := storeProblems(err, src); perr != nil {
+		if perr := storeProblems(err, src, hashless); perr != nil {
 			return rep, perr
 		}
 		return rep, fmt.Errorf("seed: %w", err)
 	}
 	rep.Changes = changes
 	return rep, nil
+}
+
+// checkDevices reports devices that opts cannot seed: drafts are content
+// for editors to review, and a prune with nothing but devices would remove
+// the whole catalog.
+func (c Catalog) checkDevices(opts SyncOptions) error {
+	if len(c.Devices) == 0 {
+		return nil
+	}
+	if opts.Prune && len(c.Categories) == 0 && len(c.Recipes) == 0 {
+		return &ProblemsError{Problems: []Problem{{Kind: kindFile, Message: "the files hold devices but no categories or recipes, " +
+			"so -prune would remove every published category and recipe; seed devices without -prune (it never removes devices)"}}}
+	}
+	if !opts.Draft {
+		return nil
+	}
+	// One problem per file, at its first device.
+	first := make(map[string]source)
+	var files []string
+	for _, d := range c.Devices {
+		for _, at := range c.src[srcKey{kindDevice, d.ID}] {
+			if f, ok := first[at.file]; !ok {
+				first[at.file] = at
+				files = append(files, at.file)
+			} else if at.line < f.line {
+				first[at.file] = at
+			}
+		}
+	}
+	msg := "holds devices, which cannot be seeded as drafts: drafts are content for editors to review; " +
+		"seed the devices without -draft, or leave them out (recipesd export -no-devices)"
+	if len(files) == 0 {
+		return &ProblemsError{Problems: []Problem{{Kind: kindFile, Message: "the catalog " + msg}}}
+	}
+	var ps []Problem
+	for _, f := range files {
+		ps = append(ps, Problem{File: f, Line: first[f].line, Kind: kindFile, Message: msg})
+	}
+	return newProblemsError(ps)
 }
 
 // checkWhole reports slugs and ids used twice and, if allCategories,
@@ -113,7 +206,9 @@ func (c Catalog) checkWhole(allCategories bool) error {
 
 // storeProblems turns the *recipes.ValidationError (or several, joined) a
 // store returned into problems at the positions src knows, or returns nil.
-func storeProblems(err error, src map[srcKey][]source) error {
+// A device of hashless refused for want of a secret hash is told how to
+// give one or have one issued.
+func storeProblems(err error, src map[srcKey][]source, hashless map[string]bool) error {
 	var verrs []*recipes.ValidationError
 	var collect func(error)
 	collect = func(err error) {
@@ -138,20 +233,32 @@ func storeProblems(err error, src map[srcKey][]source) error {
 		if s := src[srcKey{ve.Kind, ve.ID}]; len(s) > 0 {
 			at = s[0]
 		}
-		ps = append(ps, recordProblems(ve, ve.Kind, ve.ID, at)...)
+		for _, p := range recordProblems(ve, ve.Kind, ve.ID, at) {
+			if p.Kind == kindDevice && p.Field == "secret_hash" && hashless[p.ID] {
+				p.Message = missingSecretHash
+			}
+			ps = append(ps, p)
+		}
 	}
 	return newProblemsError(ps)
 }
 
+// missingSecretHash is the problem of a new device without a secret hash
+// when no secrets are issued.
+const missingSecretHash = `is required for a device that is not in the store yet: give the SHA-256 of its secret ` +
+	`(echo "sha256:$(printf %s "$SECRET" | sha256sum | cut -d' ' -f1)"), or let the server issue secrets ` +
+	`to new devices with recipesd seed -secrets-out FILE`
+
 // Report says what [Sync] did or, for a dry run, would do.
 type Report struct {
-	Categories, Recipes int // in the catalog seeded
-	Changes             []recipes.Change
-	DryRun              bool
-	Draft               bool // the changes are to drafts, not published
+	Categories, Recipes, Devices int // in the catalog seeded
+	Changes                      []recipes.Change
+	DryRun                       bool
+	Draft                        bool // the changes are to drafts, not published
 }
 
-// Count returns how many changes of kind ("category" or "recipe") have op.
+// Count returns how many changes of kind ("category", "recipe" or
+// "device") have op.
 func (r Report) Count(kind string, op recipes.ChangeOp) int {
 	n := 0
 	for _, ch := range r.Changes {
@@ -184,7 +291,8 @@ func (d CategoryDiff) Count(op recipes.ChangeOp) int {
 	return n
 }
 
-// ByCategory groups the changes by category, ordered by slug.
+// ByCategory groups the changes to categories and recipes by category,
+// ordered by slug.
 func (r Report) ByCategory() []CategoryDiff {
 	idx := make(map[string]int)
 	var out []CategoryDiff
@@ -198,6 +306,9 @@ func (r Report) ByCategory() []CategoryDiff {
 		return &out[i]
 	}
 	for _, ch := range r.Changes {
+		if ch.Kind == kindDevice {
+			continue
+		}
 		d := diff(ch.Category)
 		if ch.Kind == kindCategory {
 			d.Op = ch.Op
@@ -225,7 +336,12 @@ var opSign = map[recipes.ChangeOp]string{recipes.ItemAdded: "+", recipes.ItemCha
 //	  ~ leek-soup (moved from starters)
 //	  - old-soup
 //
-// and only removals (what a prune deletes) if items is false.
+// and only removals (what a prune deletes) if items is false. Then the
+// devices, the same way (a seed never removes any):
+//
+//	devices: 1 added, 1 changed
+//	  + oven-0042
+//	  ~ oven-0007
 func (r Report) WriteDiff(w io.Writer, items bool) error {
 	var b strings.Builder
 	for _, d := range r.ByCategory() {
@@ -252,16 +368,31 @@ func (r Report) WriteDiff(w io.Writer, items bool) error {
 			b.Reset()
 		}
 	}
+	if added, changed := r.Count(kindDevice, recipes.ItemAdded), r.Count(kindDevice, recipes.ItemChanged); added+changed > 0 {
+		fmt.Fprintf(&b, "devices: %d added, %d changed\n", added, changed)
+		for _, ch := range r.Changes {
+			if items && ch.Kind == kindDevice {
+				fmt.Fprintf(&b, "  %s %s\n", opSign[ch.Op], ch.ID)
+			}
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 // String summarises r on one line, e.g. "10 categories, 130 recipes;
 // recipes 3 added, 1 changed, 0 removed; categories 0 added, 0 changed, 0
-// removed".
+// removed", followed by "; devices 2 added, 0 changed" and with ", 5
+// devices" after the recipes if the catalog holds devices.
 func (r Report) String() string {
-	return fmt.Sprintf("%d categories, %d recipes; recipes %d added, %d changed, %d removed; categories %d added, %d changed, %d removed",
-		r.Categories, r.Recipes,
+	var devs, devChanges string
+	if r.Devices > 0 {
+		devs = fmt.Sprintf(", %d devices", r.Devices)
+		devChanges = fmt.Sprintf("; devices %d added, %d changed", r.Count(kindDevice, recipes.ItemAdded), r.Count(kindDevice, recipes.ItemChanged))
+	}
+	return fmt.Sprintf("%d categories, %d recipes%s; recipes %d added, %d changed, %d removed; categories %d added, %d changed, %d removed%s",
+		r.Categories, r.Recipes, devs,
 		r.Count(kindRecipe, recipes.ItemAdded), r.Count(kindRecipe, recipes.ItemChanged), r.Count(kindRecipe, recipes.ItemRemoved),
-		r.Count(kindCategory, recipes.ItemAdded), r.Count(kindCategory, recipes.ItemChanged), r.Count(kindCategory, recipes.ItemRemoved))
+		r.Count(kindCategory, recipes.ItemAdded), r.Count(kindCategory, recipes.ItemChanged), r.Count(kindCategory, recipes.ItemRemoved),
+		devChanges)
 }

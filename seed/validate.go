@@ -2,7 +2,8 @@ package seed
 
 import "fmt"
 
-// record is one category or recipe of a catalog, with where it came from.
+// record is one category, recipe or device of a catalog, with where it
+// came from.
 type record struct {
 	kind     string
 	id       string
@@ -12,7 +13,8 @@ type record struct {
 	validate func() error
 }
 
-// records lists c's categories, then its recipes, each with its source.
+// records lists c's categories, then its recipes, then its devices, each
+// with its source.
 func (c Catalog) records() []record {
 	seen := make(map[srcKey]int)
 	at := func(k srcKey) source {
@@ -23,7 +25,7 @@ func (c Catalog) records() []record {
 		}
 		return source{}
 	}
-	recs := make([]record, 0, len(c.Categories)+len(c.Recipes))
+	recs := make([]record, 0, len(c.Categories)+len(c.Recipes)+len(c.Devices))
 	for i := range c.Categories {
 		cat := &c.Categories[i]
 		recs = append(recs, record{kind: kindCategory, id: cat.Slug, at: at(srcKey{kindCategory, cat.Slug}), validate: cat.Validate})
@@ -32,11 +34,16 @@ func (c Catalog) records() []record {
 		r := &c.Recipes[i]
 		recs = append(recs, record{kind: kindRecipe, id: r.ID, at: at(srcKey{kindRecipe, r.ID}), category: r.Category, validate: r.Validate})
 	}
+	for i := range c.Devices {
+		d := &c.Devices[i]
+		recs = append(recs, record{kind: kindDevice, id: d.ID, at: at(srcKey{kindDevice, d.ID}), validate: d.Validate})
+	}
 	return recs
 }
 
-// Validate checks every category and recipe on its own, then the catalog as a
-// whole: slugs and ids are unique and every recipe's category is in c. It
+// Validate checks every category, recipe and device on its own, then the
+// catalog as a whole: slugs and ids are unique and every recipe's category
+// is in c. It
 // returns a *ProblemsError listing all problems, or nil.
 func (c Catalog) Validate() error {
 	recs := c.records()
@@ -71,6 +78,7 @@ func merge(known func(string) bool, parts ...Catalog) (Catalog, error) {
 		}
 		m.Categories = append(m.Categories, p.Categories...)
 		m.Recipes = append(m.Recipes, p.Recipes...)
+		m.Devices = append(m.Devices, p.Devices...)
 	}
 	ps := duplicates(recs, true)
 	ps = append(ps, references(recs, known)...)
@@ -96,9 +104,9 @@ func duplicates(recs []record, acrossParts bool) []Problem {
 		if acrossParts && f.part == r.part {
 			continue
 		}
-		field, msg := "id", "is already used by another recipe"
+		field, msg := "id", "is already used by another "+r.kind
 		if r.kind == kindCategory {
-			field, msg = "slug", "is already used by another category"
+			field = "slug"
 		}
 		if f.at != (source{}) {
 			msg += " at " + f.at.String()

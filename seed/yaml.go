@@ -13,8 +13,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/recipesd/recipesd/recipes"
 )
 
 // ParseYAML is [Parse] for a YAML catalog file: the same fields, rules and
@@ -57,7 +55,7 @@ func (p *yamlParser) stream(data []byte) {
 	case docs == 0:
 		p.fileProblem(1, `is empty; want a mapping with "categories" and "recipes"`)
 	case records == 0 && len(p.problems) == 0:
-		p.fileProblem(1, "has no categories and no recipes")
+		p.fileProblem(1, noRecords)
 	}
 }
 
@@ -76,8 +74,8 @@ func (p *yamlParser) document(doc *yaml.Node) int {
 		k, v := root.Content[i], root.Content[i+1]
 		switch key := k.Value; {
 		case key == schemaKey:
-		case key != "categories" && key != "recipes":
-			p.fileProblem(k.Line, `unknown field %q; want "categories" or "recipes"`, key)
+		case listKind(key) == "":
+			p.fileProblem(k.Line, "unknown field %q; want %s", key, listKeys)
 		case seen[key]:
 			p.fileProblem(k.Line, "%q appears twice", key)
 		default:
@@ -88,16 +86,13 @@ func (p *yamlParser) document(doc *yaml.Node) int {
 	return len(seen)
 }
 
-// list reads the list of categories or recipes under key.
+// list reads the list of categories, recipes or devices under key.
 func (p *yamlParser) list(key string, n *yaml.Node) {
 	if n.Kind != yaml.SequenceNode {
 		p.fileProblem(n.Line, "%q must be a list", key)
 		return
 	}
-	kind := kindRecipe
-	if key == "categories" {
-		kind = kindCategory
-	}
+	kind := listKind(key)
 	for _, item := range n.Content {
 		item = resolve(item)
 		if item.Kind != yaml.MappingNode {
@@ -116,15 +111,8 @@ func (p *yamlParser) list(key string, n *yaml.Node) {
 		raw := func() []byte { return j.buf.Bytes() }
 		dec := json.NewDecoder(bytes.NewReader(j.buf.Bytes()))
 		dec.DisallowUnknownFields()
-		if kind == kindCategory {
-			var c recipes.Category
-			err := dec.Decode(&c)
-			p.records.category(&c, err, raw, j.lineAt)
-		} else {
-			var r recipes.Recipe
-			err := dec.Decode(&r)
-			p.records.recipe(&r, err, raw, j.lineAt)
-		}
+		// yamlJSON writes valid JSON, so decode reports no syntax error.
+		_ = p.records.decode(kind, dec, raw, j.lineAt)
 	}
 }
 

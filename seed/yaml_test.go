@@ -71,11 +71,11 @@ func TestParseYAML(t *testing.T) {
 		},
 		{name: "ErrEmpty", data: "# nothing yet\n", want: []seed.Problem{fileProblem(1, `is empty; want a mapping with "categories" and "recipes"`)}},
 		{name: "ErrNotAMapping", data: "\n- soups\n", want: []seed.Problem{fileProblem(2, `want a mapping with "categories" and "recipes"`)}},
-		{name: "ErrNoRecords", data: "$schema: x\n", want: []seed.Problem{fileProblem(1, "has no categories and no recipes")}},
+		{name: "ErrNoRecords", data: "$schema: x\n", want: []seed.Problem{fileProblem(1, "has no categories, recipes or devices")}},
 		{
 			name: "ErrUnknownTopLevelField",
 			data: yamlFile(yamlRecipe("tomato-soup")) + "recipe: []\n",
-			want: []seed.Problem{fileProblem(18, `unknown field "recipe"; want "categories" or "recipes"`)},
+			want: []seed.Problem{fileProblem(18, `unknown field "recipe"; want "categories", "recipes" or "devices"`)},
 		},
 		{
 			name: "ErrKeyTwice",

@@ -19,6 +19,7 @@ type ExportConfig struct {
 	StoreTimeout time.Duration
 	Output       string // file to write; empty or "-": stdout
 	Format       string // json or yaml; empty: from Output's extension, else json
+	NoDevices    bool   // leave the devices out
 	LogLevel     string
 }
 
@@ -29,6 +30,11 @@ Writes the published catalog, as one consistent snapshot, in the format
 "recipesd seed" reads: export, then seed the file, and the catalog is the
 same (seeding it back changes nothing). With -o the file is written to a
 temporary name and renamed at the end, so it is never left half written.
+
+The registered devices follow, with their model, enabled and secret hash
+(never a secret), so that seeding the file provisions the same fleet;
+-no-devices leaves them out. A file with devices is made readable by its
+owner only.
 
 Exit status: 0 done, 1 the store or the file failed, 2 bad flags, 3 the
 data directory is in use by a running server.
@@ -50,6 +56,7 @@ func parseExportFlags(args []string, getenv func(string) string, stderr io.Write
 	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "warn", "level of the store's log lines on stderr: debug, info, warn or error")
 	fs.StringVar(&c.Output, "o", "", "write to `FILE` instead of stdout")
 	fs.StringVar(&c.Format, "format", "", "json or yaml; default: from the -o file's extension, else json")
+	fs.BoolVar(&c.NoDevices, "no-devices", false, "leave the devices out: export only categories and recipes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, errHelp
@@ -87,25 +94,39 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer closeStore(store, &err)
-	cats, recs, err := store.Export(ctx)
-	if err != nil {
+	var cat seed.Catalog
+	if cat.Categories, cat.Recipes, err = store.Export(ctx); err != nil {
 		return err
 	}
-	if c.Output == "" || c.Output == "-" {
-		return seed.Write(stdout, seed.Format(c.Format), cats, recs)
+	if !c.NoDevices {
+		if cat.Devices, err = store.ExportDevices(ctx); err != nil {
+			return err
+		}
 	}
-	if err := writeFileAtomic(c.Output, func(w io.Writer) error {
-		return seed.Write(w, seed.Format(c.Format), cats, recs)
+	if c.Output == "" || c.Output == "-" {
+		return seed.WriteCatalog(stdout, seed.Format(c.Format), cat)
+	}
+	// Secret hashes let whoever has the file register the devices elsewhere.
+	mode := os.FileMode(0o644)
+	if len(cat.Devices) > 0 {
+		mode = 0o600
+	}
+	if err := writeFileAtomic(c.Output, mode, func(w io.Writer) error {
+		return seed.WriteCatalog(w, seed.Format(c.Format), cat)
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "exported %d categories and %d recipes to %s\n", len(cats), len(recs), c.Output)
+	if len(cat.Devices) > 0 {
+		fmt.Fprintf(stderr, "exported %d categories, %d recipes and %d devices to %s\n", len(cat.Categories), len(cat.Recipes), len(cat.Devices), c.Output)
+	} else {
+		fmt.Fprintf(stderr, "exported %d categories and %d recipes to %s\n", len(cat.Categories), len(cat.Recipes), c.Output)
+	}
 	return nil
 }
 
-// writeFileAtomic writes path through a temporary file in its directory,
-// synced and renamed over path once write succeeded.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+// writeFileAtomic writes path, with mode, through a temporary file in its
+// directory, synced and renamed over path once write succeeded.
+func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -119,7 +140,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err := write(f); err != nil {
 		return err
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(mode); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

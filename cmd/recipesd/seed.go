@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,8 +22,9 @@ import (
 )
 
 var (
-	_ seed.Store      = (*catalog.Store)(nil)
-	_ seed.DraftStore = (*catalog.Store)(nil)
+	_ seed.Store       = (*catalog.Store)(nil)
+	_ seed.DraftStore  = (*catalog.Store)(nil)
+	_ seed.DeviceStore = (*catalog.Store)(nil)
 )
 
 // SeedConfig is everything "recipesd seed" can be told.
@@ -27,15 +32,16 @@ type SeedConfig struct {
 	StoreConfig
 	StoreTimeout time.Duration
 
-	Files     []string
-	Prune     bool
-	DryRun    bool
-	Draft     bool
-	Synthetic int // recipes to generate instead of reading Files; 0: none
-	RandSeed  uint64
-	Schema    bool
-	Progress  string
-	LogLevel  string
+	Files      []string
+	Prune      bool
+	DryRun     bool
+	Draft      bool
+	SecretsOut string // file for the secrets issued to new devices; empty: issue none
+	Synthetic  int    // recipes to generate instead of reading Files; 0: none
+	RandSeed   uint64
+	Schema     bool
+	Progress   string
+	LogLevel   string
 }
 
 const seedUsage = `Usage:
@@ -53,6 +59,15 @@ one, never a mix. Recipes and categories are matched by id and slug, so
 seeding the same files twice changes nothing. With -draft the content is
 saved as drafts for editors to review and publish instead: devices see
 nothing change and the catalog version stays.
+
+Files may also list devices (id, model, enabled, secret_hash), registered
+or updated in the same atomic write without changing the catalog version;
+a seed never removes devices, not even with -prune (that is "recipesd
+device delete"). secret_hash is "sha256:" and the hex SHA-256 of the
+device's secret; plaintext secrets are refused. A device without one keeps
+its secret if it is registered; a new one gets a secret issued only with
+-secrets-out FILE, which receives "id,secret" lines (mode 0600, never
+overwritten) before anything is stored.
 
 Exit status: 0 done (or nothing to do), 1 the store failed, 2 bad flags or
 bad input (nothing written), 3 the data directory is in use by a running
@@ -81,9 +96,10 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "warn", "level of the store's log lines on stderr: debug, info, warn or error")
 	// What to do is never taken from the environment: a stray variable must
 	// not turn every seed into a prune.
-	fs.BoolVar(&c.Prune, "prune", false, "also remove the categories and recipes the files do not hold (in the same atomic write), and list them")
-	fs.BoolVar(&c.Draft, "draft", false, "save the content as drafts for editors to review and publish, instead of publishing it; devices see nothing change (not with -prune)")
-	fs.BoolVar(&c.DryRun, "dry-run", false, "print what would be added, changed and removed, per category, and write nothing")
+	fs.BoolVar(&c.Prune, "prune", false, "also remove the categories and recipes the files do not hold (in the same atomic write), and list them; devices are never removed")
+	fs.BoolVar(&c.Draft, "draft", false, "save the content as drafts for editors to review and publish, instead of publishing it; devices see nothing change (not with -prune, nor with devices in the files)")
+	fs.BoolVar(&c.DryRun, "dry-run", false, "print what would be added, changed and removed, per category, and the devices, and write nothing")
+	fs.StringVar(&c.SecretsOut, "secrets-out", "", "issue secrets to the new devices that have no secret_hash, writing them as CSV (id,secret) to `FILE`, created with mode 0600 and never overwritten, before anything is stored")
 	fs.IntVar(&c.Synthetic, "synthetic", 0, "instead of files, seed `N` generated recipes (valid, realistic-looking variations of the demo catalog) for load tests")
 	fs.Uint64Var(&c.RandSeed, "rand-seed", 1, "seed of the -synthetic generator: the same N and seed give the same catalog")
 	fs.BoolVar(&c.Schema, "schema", false, "print the JSON Schema of catalog files to stdout and exit")
@@ -127,6 +143,8 @@ func (c *SeedConfig) validate() []error {
 	}
 	check(c.Synthetic >= 0 && c.Synthetic <= 10_000_000, "-synthetic %d: must be between 1 and 10000000", c.Synthetic)
 	check(!c.Draft || !c.Prune, "-draft with -prune: pruning removes published content, which is not a draft; seed drafts without -prune")
+	check(!c.Draft || c.SecretsOut == "", "-draft with -secrets-out: drafts cannot hold devices; seed devices without -draft")
+	check(c.Synthetic == 0 || c.SecretsOut == "", "-synthetic with -secrets-out: a synthetic catalog has no devices")
 	check(c.Synthetic == 0 || len(c.Files) == 0, "give files or -synthetic, not both")
 	check(c.Synthetic > 0 || len(c.Files) > 0, "no catalog files given (try \"recipesd seed -h\")")
 	check(c.StoreTimeout >= 100*time.Millisecond, "-store-timeout %s: must be at least 100ms", c.StoreTimeout)
@@ -153,6 +171,14 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(seedMemoryLimit))
 	}
 	start := time.Now()
+	var secrets *secretsFile
+	if c.SecretsOut != "" && !c.DryRun {
+		// Created first, so that a path in the way stops the seed at once.
+		if secrets, err = createSecretsFile(c.SecretsOut); err != nil {
+			return err
+		}
+		defer func() { err = secrets.finish(err, stderr) }()
+	}
 	log := newLogger(Config{LogFormat: "text", LogLevel: c.LogLevel}, stderr)
 	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, log)
 	if err != nil {
@@ -175,8 +201,19 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	if c.DryRun {
 		what = "comparing"
 	}
-	prog.busy(fmt.Sprintf("%s %d categories and %d recipes", what, len(cat.Categories), len(cat.Recipes)))
-	rep, err := seed.Sync(ctx, store, cat, seed.SyncOptions{Prune: c.Prune, DryRun: c.DryRun, Draft: c.Draft})
+	if len(cat.Devices) > 0 {
+		prog.busy(fmt.Sprintf("%s %d categories, %d recipes and %d devices", what, len(cat.Categories), len(cat.Recipes), len(cat.Devices)))
+	} else {
+		prog.busy(fmt.Sprintf("%s %d categories and %d recipes", what, len(cat.Categories), len(cat.Recipes)))
+	}
+	opts := seed.SyncOptions{Prune: c.Prune, DryRun: c.DryRun, Draft: c.Draft}
+	switch {
+	case secrets != nil:
+		opts.Secrets = secrets.write
+	case c.SecretsOut != "": // a dry run: plan as if issuing
+		opts.Secrets = func(map[string]string) error { return errors.New("a dry run issues no secrets") }
+	}
+	rep, err := seed.Sync(ctx, store, cat, opts)
 	prog.end()
 	if err != nil {
 		return seedError(err)
@@ -202,12 +239,98 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "nothing to change: %s; %s\n", rep, took)
 	case c.Draft:
 		fmt.Fprintf(stdout, "seeded as drafts, awaiting review by editors: %s; catalog version %d unchanged (nothing published); %s\n", rep, after, took)
-	case before == after:
+	case len(rep.Changes) == 0:
 		fmt.Fprintf(stdout, "nothing to change: %s; %s\n", rep, took)
+	case before == after:
+		fmt.Fprintf(stdout, "seeded %s; catalog version %d unchanged (only devices changed); %s\n", rep, after, took)
 	default:
 		fmt.Fprintf(stdout, "seeded %s; catalog version %d -> %d; %s\n", rep, before, after, took)
 	}
+	switch {
+	case secrets == nil:
+	case secrets.issued == 0:
+		fmt.Fprintf(stdout, "no new device needed a secret; %s holds only the CSV header\n", c.SecretsOut)
+	default:
+		fmt.Fprintf(stdout, "secrets issued to new devices: %d, written to %s (mode 0600); provision them, then delete the file\n", secrets.issued, c.SecretsOut)
+	}
 	return nil
+}
+
+// secretsFile is the -secrets-out file. The store hands it the secrets it
+// issues before it stores their hashes, so it is written in full and
+// synced each time, and a secret is never stored that is not in the file.
+type secretsFile struct {
+	path   string
+	f      *os.File
+	issued int // secrets in the file
+}
+
+// createSecretsFile creates path, which must not exist, readable by its
+// owner only, holding the CSV header.
+func createSecretsFile(path string) (*secretsFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil, usagef("-secrets-out %s: the file exists; secrets are never written over a file, give a new name", path)
+	case err != nil:
+		return nil, fmt.Errorf("-secrets-out: %w", err)
+	}
+	sf := &secretsFile{path: path, f: f}
+	if err := sf.write(nil); err != nil {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return nil, err
+	}
+	// The file's directory entry must survive a crash too.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return sf, nil
+}
+
+// write replaces the file's content with secrets, by id, and syncs it.
+func (sf *secretsFile) write(secrets map[string]string) error {
+	err := sf.f.Truncate(0)
+	if err == nil {
+		_, err = sf.f.Seek(0, io.SeekStart)
+	}
+	if err == nil {
+		w := csv.NewWriter(sf.f)
+		_ = w.Write([]string{"id", "secret"})
+		for _, id := range slices.Sorted(maps.Keys(secrets)) {
+			_ = w.Write([]string{id, secrets[id]})
+		}
+		w.Flush()
+		err = w.Error()
+	}
+	if err == nil {
+		err = sf.f.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("-secrets-out %s: %w", sf.path, err)
+	}
+	sf.issued = len(secrets)
+	return nil
+}
+
+// finish closes the file after the seed ended with err. A failed seed
+// stored none of the secrets, so the file goes, unless the store cannot
+// tell whether its write happened: then the secrets may be in use.
+func (sf *secretsFile) finish(err error, stderr io.Writer) error {
+	cerr := sf.f.Close()
+	switch {
+	case err == nil && cerr != nil:
+		// Everything was synced before the store was written.
+		fmt.Fprintf(stderr, "recipesd: warning: -secrets-out %s: %v\n", sf.path, cerr)
+	case err == nil:
+	case errors.Is(err, catalog.ErrOutcomeUnknown) && sf.issued > 0:
+		fmt.Fprintf(stderr, "recipesd: kept %s: the store may have registered the %d new devices whose secrets it holds; "+
+			"check with \"recipesd device list\" before seeding again\n", sf.path, sf.issued)
+	default:
+		_ = os.Remove(sf.path)
+	}
+	return err
 }
 
 // closeStore closes store and reports its error in *err unless there is

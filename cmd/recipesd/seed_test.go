@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -496,4 +500,258 @@ func TestSeedCommand_DraftPrune(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "-draft with -prune") {
 		t.Fatalf("exit %d, stderr %q; want %d", r.code, r.stderr, exitUsage)
 	}
+}
+
+// secretHash is a device secret's stored form, as a factory computes it:
+// printf %s "$SECRET" | sha256sum.
+func secretHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// openStore opens the catalog store st's commands use.
+func (st *testRedis) openStore(tb testing.TB) *catalog.Store {
+	tb.Helper()
+	s, err := catalog.Open(context.Background(), catalog.Options{RedisURL: st.env["RECIPESD_REDIS_URL"], KeyPrefix: st.prefix})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func writeText(tb testing.TB, path, text string) {
+	tb.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestSeedCommand_Devices bootstraps a fleet from a file: hashes from the
+// factory, secrets issued to the others through -secrets-out, and every
+// refusal leaves the store as it was.
+func TestSeedCommand_Devices(t *testing.T) {
+	ctx := context.Background()
+	st := newTestRedis(t)
+	st.mustRun(t, exitOK, "seed", demoDir)
+	store := st.openStore(t)
+	dir := t.TempDir()
+	fleet := filepath.Join(dir, "fleet.json")
+	writeText(t, fleet, `{
+  "devices": [
+    {"id": "oven-a", "model": "CM-300", "secret_hash": "`+secretHash("factory-a")+`"},
+    {"id": "oven-b", "model": "CM-200"},
+    {"id": "oven-c", "model": "CM-100", "enabled": false, "secret_hash": "`+secretHash("factory-c")+`"}
+  ]
+}
+`)
+	secretsOut := filepath.Join(dir, "secrets.csv")
+	var issued string // oven-b's secret
+
+	t.Run("ErrNoSecretsOut", func(t *testing.T) {
+		before := st.dump(t)
+		r := st.mustRun(t, exitUsage, "seed", fleet)
+		want := fleet + `:4: device "oven-b": secret_hash: is required for a device that is not in the store yet`
+		if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "-secrets-out FILE") || !strings.Contains(r.stderr, "nothing was written") {
+			t.Errorf("stderr lacks %q and the flag:\n%s", want, r.stderr)
+		}
+		if st.dump(t) != before {
+			t.Error("the store changed")
+		}
+	})
+
+	t.Run("OKDryRun", func(t *testing.T) {
+		before := st.dump(t)
+		r := st.mustRun(t, exitOK, "seed", "-dry-run", "-secrets-out", secretsOut, fleet)
+		for _, want := range []string{
+			"devices: 3 added, 0 changed\n  + oven-a\n  + oven-b\n  + oven-c\n",
+			"dry run, nothing written: 0 categories, 0 recipes, 3 devices; recipes 0 added, 0 changed, 0 removed; categories 0 added, 0 changed, 0 removed; devices 3 added, 0 changed;",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if _, err := os.Stat(secretsOut); !os.IsNotExist(err) {
+			t.Errorf("a dry run wrote %s: %v", secretsOut, err)
+		}
+		if st.dump(t) != before {
+			t.Error("a dry run changed the store")
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		v0, err := store.Version(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := st.mustRun(t, exitOK, "seed", "-secrets-out", secretsOut, fleet)
+		for _, want := range []string{
+			"devices: 3 added, 0 changed\n",
+			fmt.Sprintf("seeded 0 categories, 0 recipes, 3 devices; recipes 0 added, 0 changed, 0 removed; categories 0 added, 0 changed, 0 removed; devices 3 added, 0 changed; catalog version %d unchanged (only devices changed);", v0),
+			"secrets issued to new devices: 1, written to " + secretsOut + " (mode 0600)",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if v, _ := store.Version(ctx); v != v0 {
+			t.Errorf("catalog version %d -> %d; devices must not bump it", v0, v)
+		}
+		info, err := os.Stat(secretsOut)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", secretsOut, info.Mode().Perm())
+		}
+		rows, err := csv.NewReader(strings.NewReader(readFile(t, secretsOut))).ReadAll()
+		if err != nil || len(rows) != 2 || !slices.Equal(rows[0], []string{"id", "secret"}) || rows[1][0] != "oven-b" {
+			t.Fatalf("%s holds %q, %v; want a header and oven-b", secretsOut, rows, err)
+		}
+		issued = rows[1][1]
+		if strings.Contains(st.dump(t), issued) {
+			t.Error("the store holds the issued secret in clear")
+		}
+		for id, secret := range map[string]string{"oven-a": "factory-a", "oven-b": issued} {
+			if _, err := store.AuthenticateDevice(ctx, id, secret); err != nil {
+				t.Errorf("AuthenticateDevice(%s): %v", id, err)
+			}
+		}
+		if _, err := store.AuthenticateDevice(ctx, "oven-c", "factory-c"); !errors.Is(err, recipes.ErrBadDeviceCredentials) {
+			t.Errorf("disabled oven-c authenticates: %v", err)
+		}
+	})
+
+	t.Run("ErrSecretsOutExists", func(t *testing.T) {
+		before := readFile(t, secretsOut)
+		r := st.mustRun(t, exitUsage, "seed", "-secrets-out", secretsOut, fleet)
+		if !strings.Contains(r.stderr, "the file exists") {
+			t.Errorf("stderr:\n%s", r.stderr)
+		}
+		if readFile(t, secretsOut) != before {
+			t.Error("the secrets file was written over")
+		}
+	})
+
+	// oven-b is registered now, so it needs no hash: it keeps its secret.
+	t.Run("OKAgain", func(t *testing.T) {
+		before := st.dump(t)
+		r := st.mustRun(t, exitOK, "seed", fleet)
+		if !strings.HasPrefix(r.stdout, "nothing to change: 0 categories, 0 recipes, 3 devices;") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+		if st.dump(t) != before {
+			t.Error("the store changed")
+		}
+	})
+
+	// A new hash in the file rotates the secret; -prune removes content
+	// but never devices.
+	t.Run("OKRotateAndPrune", func(t *testing.T) {
+		rotated := filepath.Join(dir, "rotated.yaml")
+		writeText(t, rotated, "devices:\n  - id: oven-a\n    model: CM-300\n    secret_hash: "+secretHash("factory-a2")+"\n")
+		r := st.mustRun(t, exitOK, "seed", "-prune", filepath.Join(demoDir, "soups.json"), rotated)
+		for _, want := range []string{"devices: 0 added, 1 changed\n", "categories 0 added, 0 changed, 9 removed; devices 0 added, 1 changed; catalog version"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if _, err := store.AuthenticateDevice(ctx, "oven-a", "factory-a"); !errors.Is(err, recipes.ErrBadDeviceCredentials) {
+			t.Errorf("the old secret still works: %v", err)
+		}
+		for id, secret := range map[string]string{"oven-a": "factory-a2", "oven-b": issued} {
+			if _, err := store.AuthenticateDevice(ctx, id, secret); err != nil {
+				t.Errorf("AuthenticateDevice(%s) after the prune: %v", id, err)
+			}
+		}
+		if devs, err := store.Devices(ctx); err != nil || len(devs) != 3 {
+			t.Errorf("Devices = %d, %v; want all 3 kept", len(devs), err)
+		}
+	})
+
+	t.Run("ErrInvalid", func(t *testing.T) {
+		bad := filepath.Join(dir, "bad.yaml")
+		writeText(t, bad, "devices:\n"+
+			"  - id: oven 1\n    model: CM-300\n"+
+			"  - id: oven-d\n    model: CM-900\n    secret_hash: sha256:abc\n"+
+			"  - id: oven-e\n    model: CM-100\n    secret: hunter2\n"+
+			"  - id: oven-a\n    model: CM-100\n    colour: red\n")
+		secrets := filepath.Join(dir, "never.csv")
+		before := st.dump(t)
+		r := st.mustRun(t, exitUsage, "seed", "-secrets-out", secrets, fleet, bad)
+		for _, want := range []string{
+			"6 problems in the catalog; nothing was written:\n",
+			bad + `:2: device "oven 1": id: "oven 1" must be 1 to 128 letters`,
+			bad + `:5: device "oven-d": model: "CM-900" is not a known appliance model`,
+			bad + `:6: device "oven-d": secret_hash: must be "sha256:" and the 64 lower-case hex digits`,
+			bad + `:9: device "oven-e": secret: plaintext secrets are never accepted in files; give secret_hash instead`,
+			bad + `:10: device "oven-a": id: is already used by another device at ` + fleet + ":3",
+			bad + `:12: device "oven-a": colour: unknown field; known fields are id, model, enabled, secret_hash`,
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		}
+		if strings.Contains(r.stderr, "hunter2") {
+			t.Error("stderr repeats the plaintext secret")
+		}
+		if st.dump(t) != before {
+			t.Error("the store changed")
+		}
+		if _, err := os.Stat(secrets); !os.IsNotExist(err) {
+			t.Errorf("a failed seed left %s: %v", secrets, err)
+		}
+	})
+
+	t.Run("ErrDraft", func(t *testing.T) {
+		before := st.dump(t)
+		r := st.mustRun(t, exitUsage, "seed", "-draft", fleet)
+		if want := fleet + ":3: holds devices, which cannot be seeded as drafts"; !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+		if r := runCmd(t, st.env, "seed", "-draft", "-secrets-out", filepath.Join(dir, "x.csv"), fleet); r.code != exitUsage || !strings.Contains(r.stderr, "-draft with -secrets-out") {
+			t.Errorf("-draft -secrets-out: exit %d, stderr %s", r.code, r.stderr)
+		}
+		if st.dump(t) != before {
+			t.Error("the store changed")
+		}
+	})
+
+	// A store that fails leaves no secrets file behind: nothing was stored.
+	t.Run("ErrStoreDown", func(t *testing.T) {
+		secrets := filepath.Join(dir, "down.csv")
+		r := mustRun(t, exitFailure, "seed", "-redis-url", "redis://127.0.0.1:1", "-store-timeout", "200ms", "-secrets-out", secrets, fleet)
+		if !strings.Contains(r.stderr, "unavailable") {
+			t.Errorf("stderr:\n%s", r.stderr)
+		}
+		if _, err := os.Stat(secrets); !os.IsNotExist(err) {
+			t.Errorf("a failed seed left %s: %v", secrets, err)
+		}
+	})
+
+	// When EXEC itself fails the write may have happened in part (Redis
+	// does not roll back), so the secrets are kept.
+	t.Run("ErrOutcomeUnknownKeepsSecrets", func(t *testing.T) {
+		other := newTestRedis(t)
+		if err := other.rdb.Set(ctx, "{"+other.prefix+"}:devices", "not a set", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		secrets := filepath.Join(dir, "kept.csv")
+		r := other.mustRun(t, exitFailure, "seed", "-secrets-out", secrets, fleet)
+		if !strings.Contains(r.stderr, "kept "+secrets+": the store may have registered the 1 new devices") {
+			t.Errorf("stderr:\n%s", r.stderr)
+		}
+		if b := readFile(t, secrets); !strings.HasPrefix(b, "id,secret\noven-b,") {
+			t.Errorf("%s holds %q", secrets, b)
+		}
+	})
+
+	t.Run("Help", func(t *testing.T) {
+		r := mustRun(t, exitOK, "seed", "-h")
+		for _, want := range []string{"-secrets-out FILE", "devices are never removed", "recipesd\ndevice delete"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("seed -h lacks %q:\n%s", want, r.stderr)
+			}
+		}
+	})
 }
