@@ -81,7 +81,7 @@ func (s *Store) sync(ctx context.Context, a syncArgs) ([]recipes.Change, error) 
 	// own keys (see planDevices).
 	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats()}
 	rounds := 10 + len(a.recs)/200 + len(a.devs)/500
-	err = s.syncWrite(ctx, "sync", rounds, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
+	err = s.writeTx(ctx, "sync", rounds, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
 		var err error
 		if plan, err = s.planSync(ctx, tx, in, a.prune); err != nil {
 			return nil, false, err

@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/recipesd/recipesd/recipes"
 )
 
 // The write half of [Store.Sync]: JSON encoded once, stamped in place with
@@ -23,53 +20,6 @@ import (
 // kept nowhere else, such as the secrets issued to new devices, must then
 // be kept.
 var ErrOutcomeUnknown = errors.New("catalog: the write may have been applied")
-
-// syncWrite is [Store.write] for a sync: prepare also says whether the
-// write changes published content, and only then is the version bumped
-// and the change announced; devices alone are written without.
-func (s *Store) syncWrite(ctx context.Context, op string, rounds int, keys []string,
-	prepare func(ctx context.Context, tx *redis.Tx) (q queueFunc, content bool, err error),
-) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(rounds)*s.opts.Timeout)
-	defer cancel()
-	for range maxAttempts {
-		var perr error
-		var version *redis.IntCmd
-		sent := false
-		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			queue, content, err := prepare(ctx, tx)
-			if perr = err; err != nil {
-				return err
-			}
-			sent = true
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				queue(ctx, p)
-				if content {
-					version = p.Incr(ctx, s.keys.version)
-				}
-				return nil
-			})
-			return err
-		}, keys...)
-		switch {
-		case perr != nil:
-			return perr
-		case errors.Is(err, redis.TxFailedErr):
-			continue
-		case err != nil && sent:
-			// EXEC may have run (in part); don't trust the cache.
-			s.invalidate(-1)
-			return fmt.Errorf("%w (%w)", storeErr(op, err), ErrOutcomeUnknown)
-		case err != nil:
-			return storeErr(op, err)
-		}
-		if version != nil {
-			s.committed(ctx, version.Val())
-		}
-		return nil
-	}
-	return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
-}
 
 // roomyEncoder encodes values as json.Marshal does, each into a slice of
 // its own with room to stamp it in place (see [stampJSON]).

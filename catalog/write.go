@@ -28,19 +28,36 @@ type queueFunc func(ctx context.Context, p redis.Pipeliner)
 func (s *Store) write(ctx context.Context, op string, rounds int, keys []string,
 	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
 ) error {
+	return s.writeTx(ctx, op, rounds, keys, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
+		q, err := prepare(ctx, tx)
+		return q, true, err
+	})
+}
+
+// writeTx is [Store.write] whose prepare also says whether the write
+// changes published content: only then is the version bumped and the
+// change announced (devices alone are written without). A failure after
+// EXEC was sent wraps [ErrOutcomeUnknown].
+func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []string,
+	prepare func(ctx context.Context, tx *redis.Tx) (q queueFunc, content bool, err error),
+) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(rounds)*s.opts.Timeout)
 	defer cancel()
 	for range maxAttempts {
 		var perr error
 		var version *redis.IntCmd
+		sent := false
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			var queue queueFunc
-			if queue, perr = prepare(ctx, tx); perr != nil {
-				return perr
+			queue, content, err := prepare(ctx, tx)
+			if perr = err; err != nil {
+				return err
 			}
-			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			sent = true
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				queue(ctx, p)
-				version = p.Incr(ctx, s.keys.version)
+				if content {
+					version = p.Incr(ctx, s.keys.version)
+				}
 				return nil
 			})
 			return err
@@ -50,12 +67,16 @@ func (s *Store) write(ctx context.Context, op string, rounds int, keys []string,
 			return perr
 		case errors.Is(err, redis.TxFailedErr):
 			continue
-		case err != nil:
+		case err != nil && sent:
 			// EXEC may have run (in part); don't trust the cache.
 			s.invalidate(-1)
+			return fmt.Errorf("%w (%w)", storeErr(op, err), ErrOutcomeUnknown)
+		case err != nil:
 			return storeErr(op, err)
 		}
-		s.committed(ctx, version.Val())
+		if version != nil {
+			s.committed(ctx, version.Val())
+		}
 		return nil
 	}
 	return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
