@@ -243,15 +243,22 @@ func (s *Server) setDeviceEnabled(c echo.Context, enabled bool) error {
 }
 
 func (s *Server) handleDeviceRotateForm(c echo.Context) error {
+	return s.confirmDevice(c, "rotate", "New secret for %s", "Issue a new secret for “%s”?",
+		"The current secret stops working at once and the device is disconnected. It can connect again only once the new secret, shown on the next page, is installed on it.",
+		"Issue new secret")
+}
+
+// confirmDevice asks, on a page of its own, before action is posted for
+// the device of the URL; it is ENOTFOUND for an unknown device.
+func (s *Server) confirmDevice(c echo.Context, action, title, heading, message, button string) error {
 	d, err := s.store.Device(c.Request().Context(), param(c, "id"))
 	if err != nil {
 		return err
 	}
 	return c.Render(http.StatusOK, "confirm.html", confirmPage{
-		page:    s.page(c, "New secret for "+d.ID, "devices"),
-		Heading: fmt.Sprintf("Issue a new secret for “%s”?", d.ID),
-		Message: "The current secret stops working at once and the device is disconnected. It can connect again only once the new secret, shown on the next page, is installed on it.",
-		Action:  deviceURL(d.ID) + "/rotate", Button: "Issue new secret", Cancel: deviceURL(d.ID),
+		page:    s.page(c, fmt.Sprintf(title, d.ID), "devices"),
+		Heading: fmt.Sprintf(heading, d.ID), Message: message,
+		Action: deviceURL(d.ID) + "/" + action, Button: button, Cancel: deviceURL(d.ID),
 	})
 }
 
@@ -267,16 +274,9 @@ func (s *Server) handleDeviceRotate(c echo.Context) error {
 }
 
 func (s *Server) handleDeviceDeleteForm(c echo.Context) error {
-	d, err := s.store.Device(c.Request().Context(), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	return c.Render(http.StatusOK, "confirm.html", confirmPage{
-		page:    s.page(c, "Delete "+d.ID, "devices"),
-		Heading: fmt.Sprintf("Delete the device “%s”?", d.ID),
-		Message: "It is disconnected and can never connect again with its secret. Registering the same ID later issues a new secret. This cannot be undone.",
-		Action:  deviceURL(d.ID) + "/delete", Button: "Delete device", Cancel: deviceURL(d.ID),
-	})
+	return s.confirmDevice(c, "delete", "Delete %s", "Delete the device “%s”?",
+		"It is disconnected and can never connect again with its secret. Registering the same ID later issues a new secret. This cannot be undone.",
+		"Delete device")
 }
 
 func (s *Server) handleDeviceDelete(c echo.Context) error {
