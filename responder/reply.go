@@ -84,6 +84,11 @@ func encodeError(status int, message string) []byte {
 	return b
 }
 
+// tooManyRequestsBody is the 429 reply, encoded once: a device over its
+// rate gets one per request, and throttling must cost as little as can be.
+// Payloads are only ever read.
+var tooManyRequestsBody = encodeError(StatusTooManyRequests, "request rate exceeded; slow down")
+
 // replyPacket builds the PUBLISH that answers req with body.
 func (r *Responder) replyPacket(req *request, status int, body []byte, now int64) *packets.Packet {
 	return &packets.Packet{

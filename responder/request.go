@@ -87,7 +87,7 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 		return
 	}
 	if d != nil && !d.limiter.allow(now) {
-		r.answerStatus(req, StatusTooManyRequests, "request rate exceeded; slow down", true)
+		r.send(req, StatusTooManyRequests, tooManyRequestsBody, true)
 		r.strike(d, now)
 		return
 	}
