@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 )
@@ -16,34 +17,44 @@ type frameLimits struct {
 	noCheck    bool
 }
 
+// connConfig is what the connections of a listener share; one pointer to
+// it keeps every idle connection a few words smaller.
+type connConfig struct {
+	limits frameLimits
+	onBad  func(*deviceConn, *frameError)
+	// subscribe answers the SUBSCRIBE or UNSUBSCRIBE pkt (checked, whole)
+	// of an established session in mochi's place (subscribe.go).
+	subscribe func(dc *deviceConn, pkt []byte) error
+}
+
 // deviceConn is the net.Conn mochi reads a device from. It frames the byte
 // stream into MQTT packets itself and checks each one (packetcheck.go)
 // before mochi sees any of it, so mochi only ever decodes well-formed
 // packets: one whose declared size is over the limit is refused after its
 // fixed header, before anything is allocated for it, and a malformed one
-// closes the connection with a reason code.
+// closes the connection with a reason code. SUBSCRIBE and UNSUBSCRIBE go
+// to the responder instead of mochi (subscribe.go).
 //
 // It also keeps what the hooks learn about the connection. All fields but
 // the embedded Conn belong to the connection's goroutine: mochi reads and
 // runs the CONNECT hooks there.
 type deviceConn struct {
 	net.Conn
-	limits frameLimits
-	onBad  func(*deviceConn, *frameError)
+	cfg *connConfig
 
-	one       [1]byte
 	buf       *[]byte // pooled, only while bytes are flowing
 	in        []byte  // read from the network, not yet framed
 	pkt       []byte  // a checked packet being handed to mochi
 	off       int
-	connected bool // CONNECT has passed the checks
 	err       error
+	one       [1]byte
+	connected bool // CONNECT has passed the checks
 
 	// Set by the hooks.
 	client      *mqtt.Client
+	model       string
 	authed      bool
 	anonymous   bool
-	model       string
 	established bool // CONNACK sent and counted as connected
 }
 
@@ -53,8 +64,8 @@ const readBufSize = 4 << 10
 
 var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
-func newDeviceConn(c net.Conn, limits frameLimits, onBad func(*deviceConn, *frameError)) *deviceConn {
-	return &deviceConn{Conn: c, limits: limits, onBad: onBad}
+func newDeviceConn(c net.Conn, cfg *connConfig) *deviceConn {
+	return &deviceConn{Conn: c, cfg: cfg}
 }
 
 // Read hands mochi the bytes of checked packets, one packet at a time.
@@ -68,10 +79,18 @@ func (c *deviceConn) Read(p []byte) (int, error) {
 			c.err = err
 			c.release()
 			var fe *frameError
-			if errors.As(err, &fe) && c.onBad != nil {
-				c.onBad(c, fe)
+			if errors.As(err, &fe) && c.cfg.onBad != nil {
+				c.cfg.onBad(c, fe)
 			}
 			return 0, err
+		}
+		if t := c.pkt[0] >> 4; c.established && c.cfg.subscribe != nil && (t == typeSubscribe || t == typeUnsubscribe) {
+			pkt := c.pkt
+			c.pkt = nil
+			if err := c.cfg.subscribe(c, pkt); err != nil {
+				c.err = err
+				return 0, err
+			}
 		}
 	}
 	n := copy(p, c.pkt[c.off:])
@@ -110,9 +129,9 @@ func (c *deviceConn) next() error {
 		return fe
 	}
 	total := 1 + n + remaining
-	limit := c.limits.maxPacket
+	limit := c.cfg.limits.maxPacket
 	if !c.connected {
-		limit = c.limits.maxConnect
+		limit = c.cfg.limits.maxConnect
 	}
 	if limit > 0 && total > limit {
 		fe := &frameError{code: codePacketTooLarge, reason: "packet too large"}
@@ -148,12 +167,20 @@ func (c *deviceConn) next() error {
 	if len(c.in) == 0 {
 		c.release()
 	}
-	if !c.limits.noCheck {
+	if !c.cfg.limits.noCheck {
 		if fe := checkPacket(h, pkt[1+n:]); fe != nil {
 			return fe
 		}
 	}
-	c.connected = true
+	if !c.connected {
+		// The first-packet deadline (listener.go) is the peer's time to
+		// send its CONNECT. The authentication that follows takes the
+		// store's time, and mochi sets the keep-alive deadline only after
+		// it: left in place, the deadline could expire first, losing the
+		// CONNACK of a refusal or, over TLS, breaking the connection.
+		_ = c.Conn.SetDeadline(time.Time{})
+		c.connected = true
+	}
 	c.pkt = pkt
 	return nil
 }

@@ -30,8 +30,6 @@ func (h *deviceHook) Provides(b byte) bool {
 		mqtt.OnPacketRead,
 		mqtt.OnPacketEncode,
 		mqtt.OnPublish,
-		mqtt.OnSubscribed,
-		mqtt.OnUnsubscribed,
 	}, []byte{b})
 }
 
@@ -195,32 +193,6 @@ func (h *deviceHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 	pk.Properties.RetainAvailable = 0
 	pk.Properties.RetainAvailableFlag = true
 	return pk
-}
-
-func (h *deviceHook) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
-	if cl.Net.Inline {
-		return
-	}
-	d := h.r.devices.get(cl.ID)
-	if d == nil {
-		return
-	}
-	for i, s := range pk.Filters {
-		if i < len(codes) && codes[i] <= packets.CodeGrantedQos2.Code {
-			d.subscribe(subscription{filter: s.Filter, qos: min(codes[i], 1), id: s.Identifier})
-		}
-	}
-}
-
-func (h *deviceHook) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
-	if cl.Net.Inline {
-		return
-	}
-	if d := h.r.devices.get(cl.ID); d != nil {
-		for _, s := range pk.Filters {
-			d.unsubscribe(s.Filter)
-		}
-	}
 }
 
 // underDevice reports whether topic lies under devices/<id>/, without

@@ -15,10 +15,11 @@ import (
 // that the bound address is known before mochi starts, and so that every
 // connection is set up our way before mochi sees it: TLS if configured, a
 // deadline for the first packet (mochi sets none, so a socket that never
-// sends CONNECT would be held for ever; mochi replaces it with the
-// keep-alive deadline once CONNECT is read), the packet framing and checks
-// of deviceConn, and a recover, because a panic in a connection goroutine
-// would otherwise end the whole process.
+// sends CONNECT would be held for ever; deviceConn lifts it once the
+// CONNECT is read, and mochi sets the keep-alive deadline after the CONNECT
+// hooks), the packet framing and checks of deviceConn, and a recover,
+// because a panic in a connection goroutine would otherwise end the whole
+// process.
 type listener struct {
 	id          string
 	ln          net.Listener
@@ -82,7 +83,8 @@ func (l *listener) serveConn(establish listeners.EstablishFn, raw net.Conn) {
 		return
 	}
 	defer l.untrack(raw)
-	// The deadline covers the TLS handshake, CONNECT and authentication.
+	// The deadline covers the TLS handshake and the CONNECT, not its
+	// authentication (see deviceConn.next).
 	_ = raw.SetDeadline(time.Now().Add(l.firstPacket))
 	var conn net.Conn = raw
 	if l.tls != nil {

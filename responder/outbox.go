@@ -31,9 +31,9 @@ type device struct {
 	receiveMax int
 	maxPacket  uint32
 	nextID     uint16
+	writing    bool              // a goroutine is draining the queue
 	inflight   []*packets.Packet // unacked QoS 1, oldest first
 	queue      []*packets.Packet // waiting for the connection or for quota
-	writing    bool              // a goroutine is draining the queue
 	limit      int
 }
 
@@ -122,15 +122,18 @@ func (d *device) subscribe(s subscription) {
 	d.subs = append(d.subs, s)
 }
 
-func (d *device) unsubscribe(filter string) {
+// unsubscribe removes the subscription to filter and reports whether
+// there was one.
+func (d *device) unsubscribe(filter string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i := range d.subs {
 		if d.subs[i].filter == filter {
 			d.subs = append(d.subs[:i], d.subs[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // deliver queues pk for the device, if it subscribes to pk's topic, and

@@ -9,8 +9,9 @@
 // Replies do not travel through mochi's routing: mochi v2.7.9 can deadlock a
 // client that receives a QoS 1 message from another goroutine and leaks the
 // send quota of clients with a small Receive Maximum. Each device therefore
-// has its own outbox (outbox.go) with its own packet identifiers and flow
-// control, and replies are written straight to the device's connection.
+// has its own outbox (outbox.go) with its own packet identifiers, flow
+// control and subscriptions (subscribe.go), and replies are written
+// straight to the device's connection.
 package responder
 
 import (
@@ -154,19 +155,23 @@ func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener,
 			return nil, fmt.Errorf("responder: listen on %s: %w", addr, err)
 		}
 	}
-	limits := frameLimits{
-		maxPacket: int(r.opts.MaxPacketSize),
-		// Until it has authenticated, a peer gets little: a CONNECT holds a
-		// client ID, credentials and at most a small will.
-		maxConnect: min(int(r.opts.MaxPacketSize), maxConnectSize),
-		noCheck:    r.opts.noPacketChecks,
+	cfg := &connConfig{
+		limits: frameLimits{
+			maxPacket: int(r.opts.MaxPacketSize),
+			// Until it has authenticated, a peer gets little: a CONNECT
+			// holds a client ID, credentials and at most a small will.
+			maxConnect: min(int(r.opts.MaxPacketSize), maxConnectSize),
+			noCheck:    r.opts.noPacketChecks,
+		},
+		onBad:     r.badPacket,
+		subscribe: r.subscribe,
 	}
 	return &listener{
 		id:          id,
 		ln:          ln,
 		tls:         tc,
 		firstPacket: r.opts.FirstPacketTimeout,
-		wrap:        func(c net.Conn) *deviceConn { return newDeviceConn(c, limits, r.badPacket) },
+		wrap:        func(c net.Conn) *deviceConn { return newDeviceConn(c, cfg) },
 		recovered:   r.recovered,
 		log:         r.log,
 		disconnect:  r.disconnectListener,
@@ -186,10 +191,10 @@ func (r *Responder) mochiOptions() *mqtt.Options {
 	// CONNECTs before mochi sees them.
 	caps.MinimumProtocolVersion = 5
 	caps.MaximumSessionExpiryInterval = uint32(r.opts.MaxSessionExpiry / time.Second)
-	// Devices never receive messages through mochi's routing (see the
-	// package comment), so its per-client write queue can be small; the
-	// default (8192 pointers) costs 64 KiB per idle connection.
-	caps.MaximumClientWritesPending = 64
+	// Nothing reaches a device through mochi's routing (see the package
+	// comment and subscribe.go), so its per-client write queue stays
+	// empty; the default (8192 pointers) costs 64 KiB per connection.
+	caps.MaximumClientWritesPending = 1
 	// Topic aliases would hide the request topic from the ACL check, which
 	// mochi runs before it resolves aliases.
 	caps.TopicAliasMaximum = 0
@@ -198,9 +203,9 @@ func (r *Responder) mochiOptions() *mqtt.Options {
 	return &mqtt.Options{
 		Capabilities: caps,
 		// deviceConn hands mochi whole packets from memory, so mochi's own
-		// read buffer (2 KiB by default, per connection, idle or not) only
-		// needs to hold a fixed header.
-		ClientNetReadBufferSize: 64,
+		// read buffer (2 KiB by default, per connection, idle or not) need
+		// not even hold a fixed header: 16 bytes is bufio's minimum.
+		ClientNetReadBufferSize: 16,
 		InlineClient:            true,
 		SysTopicResendInterval:  3600,
 		Logger:                  r.opts.Logger.With("component", "mochi"),

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,16 @@ import (
 // server's growth in resident memory, live heap and goroutine stacks per
 // device. It runs once whatever -benchtime says.
 //
+// Once the server has settled, every device sends one PINGREQ, as it does
+// every keep-alive interval. Resident memory counts only the pages a
+// goroutine stack has touched, so without it the result would depend on
+// how deep connecting happened to go rather than on what an idle device
+// costs for as long as it stays connected.
+//
+// RECIPESD_IDLE_PROFILE=dir writes heap and goroutine profiles of the
+// server, before and after, to dir (go tool pprof -base dir/before-heap.pprof
+// dir/heap.pprof), with every allocation sampled.
+//
 //	go test -run '^$' -bench IdleDeviceMemory -benchtime 1x ./cmd/recipesd
 func BenchmarkIdleDeviceMemory(b *testing.B) {
 	if runtime.GOOS != "linux" {
@@ -34,6 +45,9 @@ func BenchmarkIdleDeviceMemory(b *testing.B) {
 		if n, err = strconv.Atoi(v); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if os.Getenv("RECIPESD_IDLE_PROFILE") != "" {
+		runtime.MemProfileRate = 1
 	}
 	s := MustRunMain(b)
 	var list bytes.Buffer
@@ -47,6 +61,10 @@ func BenchmarkIdleDeviceMemory(b *testing.B) {
 	}
 
 	before := settle()
+	profile := os.Getenv("RECIPESD_IDLE_PROFILE")
+	if profile != "" {
+		writeProfiles(b, profile, "before-")
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleDevicesHelper$", "-test.timeout=10m")
 	cmd.Env = append(os.Environ(), "RECIPESD_IDLE_HELPER="+file, "RECIPESD_IDLE_ADDR="+s.MQTTAddr)
 	stdin, err := cmd.StdinPipe()
@@ -62,15 +80,27 @@ func BenchmarkIdleDeviceMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	out := bufio.NewScanner(stdout)
 	start := time.Now()
-	if err := waitFor(stdout, "connected"); err != nil {
+	if err := waitFor(out, "connected"); err != nil {
 		b.Fatalf("helper: %v", err)
 	}
 	took := time.Since(start)
 	if got := s.Responder.Stats().Connected; got != n {
 		b.Fatalf("%d devices connected, want %d", got, n)
 	}
+	settle()
+	if _, err := io.WriteString(stdin, "ping\n"); err != nil {
+		b.Fatal(err)
+	}
+	if err := waitFor(out, "pinged"); err != nil {
+		b.Fatalf("helper: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	after := settle()
+	if profile != "" {
+		writeProfiles(b, profile, "")
+	}
 
 	per := func(a, b uint64) float64 { return (float64(a) - float64(b)) / float64(n) }
 	b.ReportMetric(0, "ns/op")
@@ -79,6 +109,23 @@ func BenchmarkIdleDeviceMemory(b *testing.B) {
 	b.ReportMetric(per(after.stack, before.stack), "stack-B/device")
 	b.ReportMetric(float64(after.goroutines-before.goroutines)/float64(n), "goroutines/device")
 	b.Logf("%d devices connected in %v; RSS %d -> %d MiB", n, took.Round(time.Millisecond), before.rss>>20, after.rss>>20)
+}
+
+// writeProfiles saves the server's heap and goroutine profiles, to see
+// where the per-device memory goes.
+func writeProfiles(tb testing.TB, dir, prefix string) {
+	for _, name := range []string{"heap", "goroutine"} {
+		f, err := os.Create(filepath.Join(dir, prefix+name+".pprof"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+			tb.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			tb.Fatal(err)
+		}
+	}
 }
 
 type memSample struct {
@@ -116,11 +163,9 @@ func residentBytes() uint64 {
 	return 0
 }
 
-func waitFor(r io.Reader, word string) error {
-	sc := bufio.NewScanner(r)
+func waitFor(sc *bufio.Scanner, word string) error {
 	for sc.Scan() {
 		if strings.HasPrefix(sc.Text(), word) {
-			go func() { _, _ = io.Copy(io.Discard, r) }()
 			return nil
 		}
 	}
@@ -129,8 +174,9 @@ func waitFor(r io.Reader, word string) error {
 
 // TestIdleDevicesHelper is the client process of BenchmarkIdleDeviceMemory:
 // it connects every listed device as firmware would (CONNECT with its
-// secret, SUBSCRIBE to its own topics), says so, and idles until its
-// standard input closes.
+// secret, SUBSCRIBE to its own topics), says so, sends a PINGREQ from
+// every device when told to on its standard input, says so, and idles
+// until its standard input closes.
 func TestIdleDevicesHelper(t *testing.T) {
 	file, addr := os.Getenv("RECIPESD_IDLE_HELPER"), os.Getenv("RECIPESD_IDLE_ADDR")
 	if file == "" {
@@ -157,5 +203,17 @@ func TestIdleDevicesHelper(t *testing.T) {
 		conns = append(conns, c)
 	}
 	fmt.Printf("connected %d\n", len(conns))
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	in := bufio.NewReader(os.Stdin)
+	if _, err := in.ReadString('\n'); err != nil {
+		return
+	}
+	for _, c := range conns {
+		c.send(t, []byte{0xc0, 0})
+		if h, _ := c.mustRead(t); h != 0xd0 {
+			t.Fatalf("want PINGRESP, got %02x", h)
+		}
+		_ = c.SetReadDeadline(time.Time{})
+	}
+	fmt.Printf("pinged %d\n", len(conns))
+	_, _ = io.Copy(io.Discard, in)
 }

@@ -1,0 +1,131 @@
+package responder
+
+import (
+	"strings"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// A device's subscriptions live in its outbox (outbox.go) and nowhere
+// else. Nothing reaches a device through mochi's routing, so subscriptions
+// in mochi's topic index would be dead weight: two maps and two index
+// nodes, about 2.4 KB for every idle device. Worse, they would let
+// whatever mochi routes, another device's will for one, reach a device
+// past the outbox. So deviceConn hands SUBSCRIBE and UNSUBSCRIBE of an
+// established session to subscribe, never to mochi, and subscribe answers
+// them as mochi's processSubscribe and processUnsubscribe would.
+
+// subscribe answers pkt, a whole SUBSCRIBE or UNSUBSCRIBE that passed the
+// packet checks, on the connection's goroutine. An error ends the
+// connection.
+func (r *Responder) subscribe(dc *deviceConn, pkt []byte) error {
+	cl := dc.client
+	pk := packets.Packet{ProtocolVersion: cl.Properties.ProtocolVersion}
+	if err := pk.FixedHeader.Decode(pkt[0]); err != nil {
+		return err
+	}
+	body := pkt[1:]
+	for body[0]&0x80 != 0 { // the remaining length
+		body = body[1:]
+	}
+	body = body[1:]
+
+	var ack packets.Packet
+	if pk.FixedHeader.Type == packets.Subscribe {
+		if err := pk.SubscribeDecode(body); err != nil {
+			return err
+		}
+		if code := pk.SubscribeValidate(); code != packets.CodeSuccess {
+			_ = r.server.DisconnectClient(cl, code)
+			return code
+		}
+		ack = r.suback(cl, pk)
+	} else {
+		if err := pk.UnsubscribeDecode(body); err != nil {
+			return err
+		}
+		if code := pk.UnsubscribeValidate(); code != packets.CodeSuccess {
+			_ = r.server.DisconnectClient(cl, code)
+			return code
+		}
+		ack = r.unsuback(cl, pk)
+	}
+	if err := cl.WritePacket(ack); err != nil {
+		return err
+	}
+	// mochi renews the keep-alive deadline before each packet it reads;
+	// this one it never saw. Same rule as mochi's refreshDeadline.
+	var deadline time.Time
+	if ka := cl.State.Keepalive; ka > 0 {
+		deadline = time.Now().Add(time.Duration(ka+ka/2) * time.Second) // [MQTT-3.1.2-22]
+	}
+	_ = dc.Conn.SetDeadline(deadline)
+	return nil
+}
+
+// suback records the subscriptions of pk that the device may have and
+// returns the SUBACK.
+func (r *Responder) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	code := packets.CodeSuccess
+	if _, ok := cl.State.Inflight.Get(pk.PacketID); ok {
+		code = packets.ErrPacketIdentifierInUse
+	}
+	d := r.devices.get(cl.ID)
+	codes := make([]byte, len(pk.Filters))
+	for i, sub := range pk.Filters {
+		switch {
+		case code != packets.CodeSuccess:
+			codes[i] = code.Code
+		case !mqtt.IsValidFilter(sub.Filter, false):
+			codes[i] = packets.ErrTopicFilterInvalid.Code
+		case sub.NoLocal && mqtt.IsSharedFilter(sub.Filter):
+			codes[i] = packets.ErrProtocolViolationInvalidSharedNoLocal.Code // [MQTT-3.8.3-4]
+		case !underDevice(sub.Filter, cl.ID): // the ACL of OnACLCheck
+			codes[i] = packets.ErrNotAuthorized.Code
+		default:
+			codes[i] = min(sub.Qos, r.server.Options.Capabilities.MaximumQos) // [MQTT-3.2.2-9]
+			if d != nil {
+				// The outbox sends at QoS 1 at most.
+				// The filter would otherwise keep the whole packet alive.
+				d.subscribe(subscription{filter: strings.Clone(sub.Filter), qos: min(sub.Qos, 1), id: sub.Identifier})
+			}
+		}
+	}
+	return ackPacket(packets.Suback, pk, code, codes)
+}
+
+// unsuback removes the subscriptions of pk and returns the UNSUBACK.
+func (r *Responder) unsuback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	code := packets.CodeSuccess
+	if _, ok := cl.State.Inflight.Get(pk.PacketID); ok {
+		code = packets.ErrPacketIdentifierInUse
+	}
+	d := r.devices.get(cl.ID)
+	codes := make([]byte, len(pk.Filters))
+	for i, sub := range pk.Filters {
+		switch {
+		case code != packets.CodeSuccess:
+			codes[i] = code.Code
+		case d != nil && d.unsubscribe(sub.Filter):
+			codes[i] = packets.CodeSuccess.Code
+		default:
+			codes[i] = packets.CodeNoSubscriptionExisted.Code
+		}
+	}
+	return ackPacket(packets.Unsuback, pk, code, codes)
+}
+
+func ackPacket(typ byte, pk packets.Packet, code packets.Code, codes []byte) packets.Packet {
+	out := packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: typ},
+		PacketID:    pk.PacketID,
+		ReasonCodes: codes,
+		Properties:  packets.Properties{User: pk.Properties.User},
+	}
+	if code.Code >= packets.ErrUnspecifiedError.Code {
+		out.Properties.ReasonString = code.Reason
+	}
+	return out
+}
