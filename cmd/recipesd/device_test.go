@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -141,7 +140,7 @@ func TestTakeoverWithWrongSecretLeavesVictimConnected(t *testing.T) {
 	s := MustRunMain(t)
 	victim := s.MustDial(t, appliance.Options{ID: "victim"})
 	attackerSecret := s.MustRegister(t, "attacker", "CM-100")
-	baseline := runtime.NumGoroutine()
+	baseline := goroutines()
 	for _, o := range []appliance.Options{
 		{ID: "victim", Password: "guessed"},
 		{ID: "victim", Password: attackerSecret},

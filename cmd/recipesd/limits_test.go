@@ -35,7 +35,7 @@ func TestDeclaredSizeAllocatesNothing(t *testing.T) {
 	for i := range devices {
 		devices[i] = s.mustConnectRaw(t, fmt.Sprintf("big-%d", i))
 	}
-	baseline := runtime.NumGoroutine()
+	baseline := goroutines()
 	before := heapInUse()
 
 	strangers := make([]*rawClient, n)
@@ -74,7 +74,7 @@ func TestDeclaredSizeAllocatesNothing(t *testing.T) {
 func TestIdleSocketsAreClosed(t *testing.T) {
 	const timeout = 500 * time.Millisecond
 	s := MustRunMain(t, func(c *Config) { c.ConnectTimeout = timeout })
-	baseline := runtime.NumGoroutine()
+	baseline := goroutines()
 	const n = 1000
 	idle := make([]net.Conn, n)
 	opened := time.Now()
@@ -157,7 +157,7 @@ func TestReceiveMaximum(t *testing.T) {
 func TestPersistentAbuseIsDisconnected(t *testing.T) {
 	s := MustRunMain(t, func(c *Config) { c.DeviceRate, c.DeviceBurst, c.AbuseStrikes = 5, 5, 10 })
 	quiet := s.MustDial(t, appliance.Options{})
-	baseline := runtime.NumGoroutine()
+	baseline := goroutines()
 	noisy := s.MustDial(t, appliance.Options{})
 	var statuses []int
 	for range 200 {

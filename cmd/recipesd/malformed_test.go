@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func TestMalformedPacketsCloseOnlyThatConnection(t *testing.T) {
 		}
 	}
 	ask()
-	baseline := runtime.NumGoroutine()
+	baseline := goroutines()
 	rt := pResponseTopic
 	tests := []struct {
 		name string
@@ -184,7 +183,7 @@ func TestMalformedConnectRefused(t *testing.T) {
 		{"ConnectOver8KiB", cat([]byte{0x10}, vbi(9000)), 0x95},
 		{"Connect256MiB", []byte{0x10, 0xff, 0xff, 0xff, 0x7f}, 0x95},
 	}
-	baseline := runtime.NumGoroutine()
+	baseline := goroutines()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := dialRaw(t, s.MQTTAddr)
