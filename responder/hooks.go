@@ -44,6 +44,11 @@ func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		dc.client = cl
 		code = h.r.authenticate(dc, pk)
 	}
+	// The secret is never needed again, but mochi keeps the CONNECT's
+	// buffer, secret included, for the whole connection: its username is
+	// a slice of it. Wipe the secret and let the buffer go.
+	clear(pk.Connect.Password)
+	cl.Properties.Username = bytes.Clone(cl.Properties.Username)
 	if code != packets.CodeSuccess {
 		h.r.stats.authRefused.Add(1)
 		h.r.log.Debug("connection refused", "client", pk.Connect.ClientIdentifier,
