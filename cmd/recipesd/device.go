@@ -22,10 +22,15 @@ var _ responder.Devices = (*catalog.Store)(nil)
 const deviceUsage = `Usage:
   recipesd device add ID -model MODEL   register a device; prints its secret once
   recipesd device list [-json]          list devices
+  recipesd device model ID -model MODEL change its model (it then sees that model's recipes)
   recipesd device rotate ID             issue a new secret (printed once); the old one stops working
-  recipesd device disable ID            refuse the device's next connections
+  recipesd device disable ID            end its session and refuse its connections
   recipesd device enable ID             admit it again
   recipesd device delete ID             forget the device and its secret
+
+A running server sharing the store ends the session of a device that is
+disabled, deleted, re-keyed or given another model at once (DISCONNECT
+0x98).
 
 A new secret is the only thing written to standard output, so that scripts
 can capture it: SECRET=$(recipesd device add oven-1 -model CM-300).
@@ -52,7 +57,7 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	e := &envFlags{fs: fs, getenv: getenv}
 	e.store(&sc)
-	fs.StringVar(&model, "model", "", "appliance model of the device (add)")
+	fs.StringVar(&model, "model", "", "appliance model of the device (add, model)")
 	fs.BoolVar(&asJSON, "json", false, "list as JSON")
 	pos, err := parseStoreCommand(fs, e, &sc, args)
 	if err != nil {
@@ -60,7 +65,7 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if len(pos) == 0 {
 		fs.Usage()
-		return usagef("device: missing action (add, list, rotate, disable, enable or delete)")
+		return usagef("device: missing action (add, list, model, rotate, disable, enable or delete)")
 	}
 	action, ids := pos[0], pos[1:]
 	want := 1
@@ -68,13 +73,13 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 		want = 0
 	}
 	if !deviceActions[action] {
-		return usagef("device: unknown action %q (add, list, rotate, disable, enable or delete)", action)
+		return usagef("device: unknown action %q (add, list, model, rotate, disable, enable or delete)", action)
 	}
 	if len(ids) != want {
 		return usagef("device %s: takes %d device ID, got %d arguments", action, want, len(ids))
 	}
-	if action == "add" && model == "" {
-		return usagef("device add: -model is required (%s)", strings.Join(recipes.Models, ", "))
+	if (action == "add" || action == "model") && model == "" {
+		return usagef("device %s: -model is required (%s)", action, strings.Join(recipes.Models, ", "))
 	}
 
 	store, err := openStore(ctx, sc, 5*time.Second, slog.New(slog.DiscardHandler))
@@ -89,7 +94,7 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 	return err
 }
 
-var deviceActions = map[string]bool{"add": true, "list": true, "rotate": true, "disable": true, "enable": true, "delete": true}
+var deviceActions = map[string]bool{"add": true, "list": true, "model": true, "rotate": true, "disable": true, "enable": true, "delete": true}
 
 func runDeviceAction(ctx context.Context, store *catalog.Store, action string, ids []string, model string, asJSON bool, stdout, stderr io.Writer) error {
 	if action == "list" {
@@ -107,6 +112,10 @@ func runDeviceAction(ctx context.Context, store *catalog.Store, action string, i
 		if secret, err = store.AddDevice(ctx, id, model); err == nil {
 			fmt.Fprintln(stdout, secret)
 			fmt.Fprintf(stderr, "device %q added (model %s); its secret is above and cannot be shown again\n", id, model)
+		}
+	case "model":
+		if err = store.SetDeviceModel(ctx, id, model); err == nil {
+			fmt.Fprintf(stderr, "device %q is now a %s\n", id, model)
 		}
 	case "rotate":
 		var secret string

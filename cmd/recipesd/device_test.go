@@ -334,6 +334,10 @@ func TestDeviceCommand(t *testing.T) {
 		{"ErrNoAction", []string{"device"}, exitUsage, "missing action"},
 		{"ErrBadAction", []string{"device", "paint", "cli-oven"}, exitUsage, `unknown action "paint"`},
 		{"ErrNoID", []string{"device", "rotate"}, exitUsage, "takes 1 device ID"},
+		{"ErrModelNoModel", []string{"device", "model", "spare-oven"}, exitUsage, "device model: -model is required"},
+		{"ErrModelBad", []string{"device", "model", "spare-oven", "-model", "toaster"}, exitUsage, `"toaster" is not a known appliance model`},
+		{"ErrModelNotFound", []string{"device", "model", "no-oven", "-model", "CM-100"}, exitFailure, `device "no-oven" not found`},
+		{"OKModel", []string{"device", "model", "spare-oven", "-model", "CM-300"}, exitOK, `"spare-oven" is now a CM-300`},
 		{"OKDisable", []string{"device", "disable", "spare-oven"}, exitOK, `"spare-oven" disabled`},
 		{"OKDelete", []string{"device", "delete", "spare-oven"}, exitOK, `"spare-oven" deleted`},
 	} {
