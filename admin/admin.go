@@ -122,11 +122,10 @@ type Devices interface {
 	// RotateDeviceSecret issues a new secret and returns it; the old one
 	// stops working. ENOTFOUND.
 	RotateDeviceSecret(ctx context.Context, id string) (string, error)
-	// SetDeviceEnabled enables or disables a device; ENOTFOUND.
-	SetDeviceEnabled(ctx context.Context, id string, enabled bool) error
-	// SetDeviceModel changes a device's model; the
-	// *recipes.ValidationError, or ENOTFOUND.
-	SetDeviceModel(ctx context.Context, id, model string) error
+	// UpdateDevice changes a device's model and/or enabled flag at once
+	// and returns it; the *recipes.ValidationError (nothing changed), or
+	// ENOTFOUND.
+	UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpdate) (recipes.Device, error)
 	// DeleteDevice removes a device; ENOTFOUND.
 	DeleteDevice(ctx context.Context, id string) error
 }

@@ -177,11 +177,8 @@ func (f *fakeStore) AddDevice(context.Context, string, string) (string, error) {
 func (f *fakeStore) RotateDeviceSecret(context.Context, string) (string, error) {
 	return "", f.missing("RotateDeviceSecret")
 }
-func (f *fakeStore) SetDeviceEnabled(context.Context, string, bool) error {
-	return f.missing("SetDeviceEnabled")
-}
-func (f *fakeStore) SetDeviceModel(context.Context, string, string) error {
-	return f.missing("SetDeviceModel")
+func (f *fakeStore) UpdateDevice(context.Context, string, recipes.DeviceUpdate) (recipes.Device, error) {
+	return recipes.Device{}, f.missing("UpdateDevice")
 }
 func (f *fakeStore) DeleteDevice(context.Context, string) error { return f.missing("DeleteDevice") }
 

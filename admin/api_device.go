@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,10 +60,9 @@ func (s *Server) apiDeviceCreate(c echo.Context) error {
 		return err
 	}
 	s.log.Info("device registered", "device", in.ID, "model", in.Model, "by", c.Get(staffKey))
-	d, err := s.deviceRow(ctx, in.ID)
-	if err != nil {
-		return err
-	}
+	// Made from what was stored, not read back: a failed read must not
+	// lose a secret that exists nowhere else.
+	d := deviceRow{Device: recipes.Device{ID: in.ID, Model: in.Model, Enabled: true, CreatedAt: time.Now().UTC()}}
 	c.Response().Header().Set(echo.HeaderLocation, "/api"+deviceURL(in.ID))
 	return c.JSON(http.StatusCreated, apiDevice{deviceRow: d, Secret: secret})
 }
@@ -75,50 +75,36 @@ func (s *Server) apiDeviceView(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
-// apiDeviceUpdate changes a device's model and/or enabled flag. The model
-// is validated before anything is written, so a bad request changes
-// nothing.
+// apiDeviceUpdate changes a device's model and/or enabled flag, both in
+// one write: a bad request changes nothing.
 func (s *Server) apiDeviceUpdate(c echo.Context) error {
-	var in struct {
-		Model   *string `json:"model"`
-		Enabled *bool   `json:"enabled"`
-	}
-	if err := bindStrictJSON(c, &in); err != nil {
+	var u recipes.DeviceUpdate
+	if err := bindStrictJSON(c, &u); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	id := param(c, "id")
-	d, err := s.store.Device(ctx, id)
+	d, err := s.store.UpdateDevice(c.Request().Context(), id, u)
 	if err != nil {
 		return err
 	}
-	if in.Model != nil && *in.Model != d.Model {
-		if err := s.store.SetDeviceModel(ctx, id, *in.Model); err != nil {
-			return err
-		}
-		s.log.Info("device model changed", "device", id, "model", *in.Model, "by", c.Get(staffKey))
-	}
-	if in.Enabled != nil && *in.Enabled != d.Enabled {
-		if err := s.store.SetDeviceEnabled(ctx, id, *in.Enabled); err != nil {
-			return err
-		}
-		s.log.Info("device enabled changed", "device", id, "enabled", *in.Enabled, "by", c.Get(staffKey))
-	}
-	return s.apiDeviceView(c)
+	s.log.Info("device updated", "device", id, "model", d.Model, "enabled", d.Enabled, "by", c.Get(staffKey))
+	return c.JSON(http.StatusOK, deviceRow{Device: d, Connected: s.connected()[id]})
 }
 
 func (s *Server) apiDeviceRotate(c echo.Context) error {
 	ctx := c.Request().Context()
-	id := param(c, "id")
-	secret, err := s.store.RotateDeviceSecret(ctx, id)
+	// Read before, not after: once the secret is issued, a failed read
+	// must not lose it.
+	d, err := s.deviceRow(ctx, param(c, "id"))
 	if err != nil {
 		return err
 	}
-	s.log.Info("device secret rotated", "device", id, "by", c.Get(staffKey))
-	d, err := s.deviceRow(ctx, id)
+	secret, err := s.store.RotateDeviceSecret(ctx, d.ID)
 	if err != nil {
 		return err
 	}
+	s.log.Info("device secret rotated", "device", d.ID, "by", c.Get(staffKey))
+	d.Connected = false // its session ends with the old secret
 	return c.JSON(http.StatusOK, apiDevice{deviceRow: d, Secret: secret})
 }
 

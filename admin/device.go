@@ -8,14 +8,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// devicesPerPage is how many devices the device list shows at once.
-const devicesPerPage = 50
+// devicesPerPage is how many devices the device list shows at once, and
+// maxPage the last page anyone can ask for.
+const (
+	devicesPerPage = 50
+	maxPage        = 1 << 20
+)
 
 // deviceRow is a device and whether it is connected now.
 type deviceRow struct {
@@ -54,7 +59,8 @@ func (s *Server) findDevices(ctx context.Context, f deviceFilter) ([]deviceRow, 
 		return f.State != "" && online[id] != (f.State == "online")
 	})
 	total := len(ids)
-	ids = ids[min(f.Offset, total):min(f.Offset+f.Limit, total)]
+	from := min(max(f.Offset, 0), total)
+	ids = ids[from:min(from+f.Limit, total)]
 	devs, err := s.store.DevicesByID(ctx, ids)
 	if err != nil {
 		return nil, 0, err
@@ -124,7 +130,7 @@ func (s *Server) deviceIndexPage(c echo.Context) (deviceIndexPage, error) {
 	q := strings.TrimSpace(c.QueryParam("q"))
 	state := c.QueryParam("state")
 	n, _ := strconv.Atoi(c.QueryParam("page"))
-	n = max(n, 1)
+	n = min(max(n, 1), maxPage) // a wild number must not overflow the offset
 	rows, total, err := s.findDevices(c.Request().Context(), deviceFilter{Text: q, State: state, Offset: (n - 1) * devicesPerPage, Limit: devicesPerPage})
 	if err != nil {
 		return deviceIndexPage{}, err
@@ -176,9 +182,10 @@ func (s *Server) handleDeviceCreate(c echo.Context) error {
 		return c.Render(http.StatusUnprocessableEntity, "devices.html", p)
 	}
 	s.log.Info("device registered", "device", f.ID, "model", f.Model, "by", c.Get(staffKey))
-	return s.renderDevice(c, http.StatusOK, f.ID, func(p *devicePage) {
-		p.Secret, p.SecretNew = secret, true
-	})
+	// The page is made from what was just stored, not read back: a failed
+	// read must not lose a secret that exists nowhere else.
+	d := deviceRow{Device: recipes.Device{ID: f.ID, Model: f.Model, Enabled: true, CreatedAt: time.Now().UTC()}}
+	return s.showDevice(c, http.StatusOK, d, func(p *devicePage) { p.Secret, p.SecretNew = secret, true })
 }
 
 type devicePage struct {
@@ -197,6 +204,10 @@ func (s *Server) renderDevice(c echo.Context, status int, id string, edit func(*
 	if err != nil {
 		return err
 	}
+	return s.showDevice(c, status, d, edit)
+}
+
+func (s *Server) showDevice(c echo.Context, status int, d deviceRow, edit func(*devicePage)) error {
 	p := devicePage{page: s.page(c, d.ID, "devices"), Device: d, Models: recipes.Models, Model: d.Model}
 	if edit != nil {
 		edit(&p)
@@ -210,7 +221,16 @@ func (s *Server) handleDeviceView(c echo.Context) error {
 
 func (s *Server) handleDeviceModel(c echo.Context) error {
 	id, model := param(c, "id"), c.FormValue("model")
-	err := s.store.SetDeviceModel(c.Request().Context(), id, model)
+	ctx := c.Request().Context()
+	before, err := s.store.Device(ctx, id)
+	if err != nil {
+		return err
+	}
+	if before.Model == model {
+		s.flash(c, fmt.Sprintf("%s is a %s already; nothing changed.", id, model))
+		return c.Redirect(http.StatusSeeOther, deviceURL(id))
+	}
+	_, err = s.store.UpdateDevice(ctx, id, recipes.DeviceUpdate{Model: &model})
 	if err != nil {
 		var errs formErrors
 		if recipes.ErrorCode(err) == recipes.ENOTFOUND || !errs.addErr(err, nil) {
@@ -230,7 +250,7 @@ func (s *Server) handleDeviceDisable(c echo.Context) error { return s.setDeviceE
 
 func (s *Server) setDeviceEnabled(c echo.Context, enabled bool) error {
 	id := param(c, "id")
-	if err := s.store.SetDeviceEnabled(c.Request().Context(), id, enabled); err != nil {
+	if _, err := s.store.UpdateDevice(c.Request().Context(), id, recipes.DeviceUpdate{Enabled: &enabled}); err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("%s is enabled: it can connect.", id)
@@ -264,13 +284,20 @@ func (s *Server) confirmDevice(c echo.Context, action, title, heading, message, 
 
 // handleDeviceRotate issues a new secret and shows it once.
 func (s *Server) handleDeviceRotate(c echo.Context) error {
-	id := param(c, "id")
-	secret, err := s.store.RotateDeviceSecret(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	// Read before, not after: once the secret is issued, a failed read
+	// must not lose it.
+	d, err := s.deviceRow(ctx, param(c, "id"))
 	if err != nil {
 		return err
 	}
-	s.log.Info("device secret rotated", "device", id, "by", c.Get(staffKey))
-	return s.renderDevice(c, http.StatusOK, id, func(p *devicePage) { p.Secret = secret })
+	secret, err := s.store.RotateDeviceSecret(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	s.log.Info("device secret rotated", "device", d.ID, "by", c.Get(staffKey))
+	d.Connected = false // its session ends with the old secret
+	return s.showDevice(c, http.StatusOK, d, func(p *devicePage) { p.Secret = secret })
 }
 
 func (s *Server) handleDeviceDeleteForm(c echo.Context) error {

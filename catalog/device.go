@@ -115,34 +115,88 @@ func (s *Store) RotateDeviceSecret(ctx context.Context, id string) (string, erro
 	return secret, nil
 }
 
-// SetDeviceEnabled enables or disables a device. A disabled device's
-// session is revoked and its next CONNECT refused. It returns ENOTFOUND
-// for an unknown device.
+// SetDeviceEnabled enables or disables a device: [Store.UpdateDevice]
+// with that alone.
 func (s *Store) SetDeviceEnabled(ctx context.Context, id string, enabled bool) error {
-	v := "0"
-	if enabled {
-		v = "1"
-	}
-	return s.devUpdate(ctx, "set device enabled", id, func(ctx context.Context, p redis.Pipeliner) {
-		p.HSet(ctx, s.devKeys().dev(id), "enabled", v)
-		if !enabled {
-			s.queueRevoked(ctx, p, id)
-		}
-	})
+	_, err := s.UpdateDevice(ctx, id, recipes.DeviceUpdate{Enabled: &enabled})
+	return err
 }
 
-// SetDeviceModel changes a device's appliance model. It returns the
-// *recipes.ValidationError for an unknown model and ENOTFOUND for an
-// unknown device.
+// SetDeviceModel changes a device's appliance model: [Store.UpdateDevice]
+// with that alone.
 func (s *Store) SetDeviceModel(ctx context.Context, id, model string) error {
-	d := recipes.Device{ID: id, Model: model}
-	if err := d.Validate(); err != nil {
-		return err
+	_, err := s.UpdateDevice(ctx, id, recipes.DeviceUpdate{Model: &model})
+	return err
+}
+
+// UpdateDevice applies u to a device in one MULTI/EXEC and returns the
+// device. Only what differs is written. A new model or disabling revokes
+// the device's session (its session was admitted as the old model, or
+// must not outlive the change); re-enabling or an unchanged value does
+// not. It returns the *recipes.ValidationError for an unknown model,
+// validated before anything is written, and ENOTFOUND for an unknown
+// device.
+func (s *Store) UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpdate) (recipes.Device, error) {
+	if u.Model != nil {
+		d := recipes.Device{ID: id, Model: *u.Model}
+		if err := d.Validate(); err != nil {
+			return recipes.Device{}, err
+		}
 	}
-	return s.devUpdate(ctx, "set device model", id, func(ctx context.Context, p redis.Pipeliner) {
-		p.HSet(ctx, s.devKeys().dev(id), "model", model)
-		s.queueRevoked(ctx, p, id) // its session was admitted as the old model
-	})
+	key := s.devKeys().dev(id)
+	var out recipes.Device
+	wctx, cancel := context.WithTimeout(ctx, 3*s.opts.Timeout)
+	defer cancel()
+	for range maxAttempts {
+		var derr error
+		err := s.rdb.Watch(wctx, func(tx *redis.Tx) error {
+			h, err := tx.HGetAll(wctx, key).Result()
+			if err != nil {
+				return err
+			}
+			if len(h) == 0 {
+				derr = deviceNotFound(id)
+				return derr
+			}
+			if out, derr = decodeDevice(id, h); derr != nil {
+				derr = corrupt(key, derr)
+				return derr
+			}
+			var fields []any
+			revoke := false
+			if u.Model != nil && *u.Model != out.Model {
+				fields, revoke, out.Model = append(fields, "model", *u.Model), true, *u.Model
+			}
+			if u.Enabled != nil && *u.Enabled != out.Enabled {
+				v := "0"
+				if *u.Enabled {
+					v = "1"
+				}
+				fields, revoke, out.Enabled = append(fields, "enabled", v), revoke || !*u.Enabled, *u.Enabled
+			}
+			if len(fields) == 0 {
+				return nil
+			}
+			_, err = tx.TxPipelined(wctx, func(p redis.Pipeliner) error {
+				p.HSet(wctx, key, fields...)
+				if revoke {
+					s.queueRevoked(wctx, p, id)
+				}
+				return nil
+			})
+			return err
+		}, key)
+		switch {
+		case derr != nil:
+			return recipes.Device{}, derr
+		case errors.Is(err, redis.TxFailedErr):
+			continue
+		case err != nil:
+			return recipes.Device{}, storeErr("update device "+id, err)
+		}
+		return out, nil
+	}
+	return recipes.Device{}, recipes.Errorf(recipes.ECONFLICT, "device %q kept changing; try again", id)
 }
 
 // DeleteDevice removes a device and its secret. It returns ENOTFOUND for an

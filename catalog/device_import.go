@@ -16,42 +16,47 @@ import (
 // same keys as device.go, written in a sync's MULTI/EXEC, which bumps the
 // catalog version only if published content changes too.
 
-// SyncWithDevices is [Store.Sync] that also registers devs in the same
-// MULTI/EXEC, all or nothing. A device that is not stored is added, with
-// the secret hash given, enabled unless it says otherwise; a stored one
-// gets the model given and, if given, the enabled flag and the secret hash,
-// which replaces its secret. As
-// with the device commands, a new secret or model, or disabling, revokes
-// the device's session (see [Store.WatchRevokedDevices]). A seed never
-// removes devices, prune or not, and devices alone do not bump the
-// catalog version, since appliances read nothing of them.
+// SyncWithDevices is [Store.Sync] that also registers imp.Devices in the
+// same MULTI/EXEC, all or nothing. A device that is not stored is added,
+// with the secret hash given, enabled unless it says otherwise. A stored
+// one gets the model given and keeps its secret and enabled flag, which
+// staff may have changed since the file was written, unless imp.Update:
+// then it also gets the enabled flag and the secret hash given, if given,
+// which replaces its secret. As with the device commands, a new secret or
+// model, or disabling, revokes the device's session (see
+// [Store.WatchRevokedDevices]). A seed never removes devices, prune or
+// not, and devices alone do not bump the catalog version, since
+// appliances read nothing of them.
 //
-// A device new to the store without a secret hash gets a fresh secret:
-// issue is called with those secrets, by id, after the changes are worked
-// out and before they are written, and must keep them, since the store
-// keeps only hashes; if it fails, nothing is written. If the write is
-// retried because the store changed meanwhile, issue is called again with
-// the full set, which may differ; an id keeps its secret across calls.
+// A device new to the store without a secret hash gets a fresh secret.
+// Unless it is nil, issue is called on every attempt to write, after the
+// changes are worked out and before they are written, with the secrets
+// that attempt stores, by id (an empty map if none), and must keep them,
+// since the store keeps only hashes; if it fails, nothing is written. If
+// the write is retried because the store changed meanwhile, the set may
+// differ (a device registered meanwhile gets none) and an id keeps its
+// secret across calls: the last call holds exactly the secrets stored.
 // With issue nil, such a device is a *recipes.ValidationError on its
 // "secret_hash", and nothing is written.
 //
-// It returns the changes of Sync followed by the devices added or changed
-// ("device" changes), in the order given, and the errors of Sync; a
-// *recipes.ValidationError for an invalid device, EINVALID for an id given
-// twice. An error wrapping [ErrOutcomeUnknown] means the write may have
-// happened: keep the secrets issued.
-func (s *Store) SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune bool,
+// It returns the changes of Sync and, in the order given, the devices
+// added or changed and those whose secret hash or enabled flag given
+// differ from what they keep without imp.Update. It returns the errors of
+// Sync; a *recipes.ValidationError for an invalid device, EINVALID for an
+// id given twice. An error wrapping [ErrOutcomeUnknown] means the write
+// may have happened: keep the secrets of the last call to issue.
+func (s *Store) SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool,
 	issue func(secrets map[string]string) error,
-) ([]recipes.Change, error) {
-	return s.sync(ctx, syncArgs{cats: cats, recs: recs, devs: devs, prune: prune, issuing: issue != nil, issue: issue})
+) ([]recipes.Change, []recipes.DeviceChange, error) {
+	return s.sync(ctx, syncArgs{cats: cats, recs: recs, devs: imp, prune: prune, issuing: issue != nil, issue: issue})
 }
 
 // PlanWithDevices returns the changes [Store.SyncWithDevices] would make
 // now, writing nothing and issuing no secret. With issue false, a new
 // device without a secret hash is refused as SyncWithDevices refuses it
 // without an issue function.
-func (s *Store) PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune, issue bool) ([]recipes.Change, error) {
-	return s.sync(ctx, syncArgs{cats: cats, recs: recs, devs: devs, prune: prune, dryRun: true, issuing: issue})
+func (s *Store) PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune, issue bool) ([]recipes.Change, []recipes.DeviceChange, error) {
+	return s.sync(ctx, syncArgs{cats: cats, recs: recs, devs: imp, prune: prune, dryRun: true, issuing: issue})
 }
 
 // ExportDevices returns every device as catalog files hold it, with its
@@ -132,7 +137,7 @@ func validateDeviceRecords(devs []recipes.DeviceRecord) error {
 
 // devicePlan is what a sync changes in the device registry.
 type devicePlan struct {
-	changes []recipes.Change
+	changes []recipes.DeviceChange
 	writes  []deviceWrite
 	issued  map[string]string // id -> secret issued, of new devices without a hash
 }
@@ -149,8 +154,11 @@ type deviceWrite struct {
 // the sync start again. New devices without a secret hash get the secret
 // secrets holds for them, or a fresh one kept there; with secrets nil (a
 // dry run) none is made. If issuing is false they are refused instead.
-func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, devs []recipes.DeviceRecord, issuing bool, secrets map[string]string) (*devicePlan, error) {
+// Registered devices keep their secret and enabled flag unless
+// imp.Update.
+func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.DeviceImport, issuing bool, secrets map[string]string) (*devicePlan, error) {
 	plan := &devicePlan{}
+	devs := imp.Devices
 	if len(devs) == 0 {
 		return plan, nil
 	}
@@ -210,25 +218,43 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, devs []recipes.De
 				}
 			}
 			plan.writes = append(plan.writes, deviceWrite{id: d.ID, added: true, fields: []any{"model", d.Model, "secret", hash, "enabled", enabled}})
-			plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemAdded, Kind: "device", ID: d.ID})
+			plan.changes = append(plan.changes, recipes.DeviceChange{ID: d.ID, Op: recipes.ItemAdded})
 			continue
 		}
+		ch := recipes.DeviceChange{ID: d.ID}
 		var fields []any
 		revoke := false
 		if st.model != d.Model {
 			fields, revoke = append(fields, "model", d.Model), true
+			ch.FromModel, ch.Model = st.model, d.Model
 		}
-		// Left out, enabled keeps what staff set: a fleet file re-seeded
-		// must not re-enable a device disabled since (a stolen one, say).
-		if d.Enabled != nil && st.enabled != enabled {
+		// Without Update, or left out, the secret and enabled flag keep
+		// what staff set: a fleet file re-seeded must not give back a
+		// secret rotated since (a leaked one) nor re-enable a device
+		// disabled since (a stolen one).
+		switch {
+		case d.Enabled == nil || st.enabled == enabled:
+		case imp.Update:
 			fields, revoke = append(fields, "enabled", enabled), revoke || enabled == "0"
+			on := enabled == "1"
+			ch.Enabled = &on
+		default:
+			ch.KeptEnabled = true
 		}
-		if d.SecretHash != "" && st.secret != d.SecretHash {
+		switch {
+		case d.SecretHash == "" || st.secret == d.SecretHash:
+		case imp.Update:
 			fields, revoke = append(fields, "secret", d.SecretHash), true
+			ch.NewSecret = true
+		default:
+			ch.KeptSecret = true
 		}
 		if len(fields) > 0 {
 			plan.writes = append(plan.writes, deviceWrite{id: d.ID, revoke: revoke, fields: fields})
-			plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemChanged, Kind: "device", ID: d.ID})
+			ch.Op = recipes.ItemChanged
+		}
+		if ch.Op != "" || ch.KeptEnabled || ch.KeptSecret {
+			plan.changes = append(plan.changes, ch)
 		}
 	}
 	if len(refused) > 0 {

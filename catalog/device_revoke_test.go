@@ -2,10 +2,13 @@ package catalog_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // TestWatchRevokedDevices checks that every change that must end a
@@ -24,22 +27,21 @@ func TestWatchRevokedDevices(t *testing.T) {
 
 	wctx, stop := context.WithCancel(ctx)
 	got := make(chan string, 100)
-	done := make(chan error, 1)
-	go func() { done <- watcher.WatchRevokedDevices(wctx, func(id string) { got <- id }) }()
-
-	// Revoke the probe until the watcher hears of it: then it is listening.
-	deadline := time.After(10 * time.Second)
-	for heard := false; !heard; {
-		if err := writer.SetDeviceEnabled(ctx, "probe", false); err != nil {
-			t.Fatal(err)
+	wait, err := watcher.WatchRevokedDevices(wctx, func(id string) { got <- id })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Listening already: a revocation right after the call is heard.
+	if err := writer.SetDeviceEnabled(ctx, "probe", false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-got:
+		if id != "probe" {
+			t.Fatalf("heard %q, want probe", id)
 		}
-		select {
-		case id := <-got:
-			heard = id == "probe"
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			t.Fatal("the watcher never heard of a revocation")
-		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a revocation made right after WatchRevokedDevices returned was missed")
 	}
 
 	steps := []struct {
@@ -83,12 +85,80 @@ func TestWatchRevokedDevices(t *testing.T) {
 	}
 
 	stop()
+	stopped := make(chan struct{})
+	go func() { wait(); close(stopped) }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("WatchRevokedDevices returned %v", err)
-		}
+	case <-stopped:
 	case <-time.After(5 * time.Second):
-		t.Fatal("WatchRevokedDevices did not return after cancel")
+		t.Fatal("the watch did not stop after cancel")
+	}
+}
+
+// TestUpdateDevice: model and enabled change together or not at all, and
+// only a change that must end a session announces a revocation.
+func TestUpdateDevice(t *testing.T) {
+	env := newEnv(t)
+	s, watcher := env.Open(t), env.Open(t)
+	ctx := context.Background()
+	if _, err := s.AddDevice(ctx, "oven-1", "CM-100"); err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	got := make(chan string, 100)
+	if _, err := watcher.WatchRevokedDevices(wctx, func(id string) { got <- id }); err != nil {
+		t.Fatal(err)
+	}
+	str := func(v string) *string { return &v }
+	yes, no := true, false
+	steps := []struct {
+		name    string
+		u       recipes.DeviceUpdate
+		want    recipes.Device
+		code    string
+		revokes bool
+	}{
+		{"ErrInvalid", recipes.DeviceUpdate{Model: str("toaster"), Enabled: &no}, recipes.Device{Model: "CM-100", Enabled: true}, recipes.EINVALID, false},
+		{"Unchanged", recipes.DeviceUpdate{Model: str("CM-100"), Enabled: &yes}, recipes.Device{Model: "CM-100", Enabled: true}, "", false},
+		{"Both", recipes.DeviceUpdate{Model: str("CM-300"), Enabled: &no}, recipes.Device{Model: "CM-300", Enabled: false}, "", true},
+		{"Enable", recipes.DeviceUpdate{Enabled: &yes}, recipes.Device{Model: "CM-300", Enabled: true}, "", false},
+		{"Model", recipes.DeviceUpdate{Model: str("CM-200")}, recipes.Device{Model: "CM-200", Enabled: true}, "", true},
+	}
+	for _, st := range steps {
+		d, err := s.UpdateDevice(ctx, "oven-1", st.u)
+		if recipes.ErrorCode(err) != st.code {
+			t.Fatalf("%s: error %v, want code %q", st.name, err, st.code)
+		}
+		if err == nil && (d.Model != st.want.Model || d.Enabled != st.want.Enabled) {
+			t.Errorf("%s: returned %+v", st.name, d)
+		}
+		stored, err := s.Device(ctx, "oven-1")
+		if err != nil || stored.Model != st.want.Model || stored.Enabled != st.want.Enabled {
+			t.Fatalf("%s: stored %+v, %v; want model %s enabled %v", st.name, stored, err, st.want.Model, st.want.Enabled)
+		}
+		// A revocation of another device marks the end of this step's.
+		if _, err := s.AddDevice(ctx, "mark-"+strings.ToLower(st.name), "CM-100"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteDevice(ctx, "mark-"+strings.ToLower(st.name)); err != nil {
+			t.Fatal(err)
+		}
+		var heard []string
+		for id := ""; !strings.HasPrefix(id, "mark-"); {
+			select {
+			case id = <-got:
+				if !strings.HasPrefix(id, "mark-") {
+					heard = append(heard, id)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: heard %q, then nothing", st.name, heard)
+			}
+		}
+		if revoked := len(heard) > 0; revoked != st.revokes {
+			t.Errorf("%s: revocations %q, want revoked=%v", st.name, heard, st.revokes)
+		}
+	}
+	if _, err := s.UpdateDevice(ctx, "no-such-oven", recipes.DeviceUpdate{Enabled: &no}); recipes.ErrorCode(err) != recipes.ENOTFOUND {
+		t.Fatalf("unknown device: %v", err)
 	}
 }

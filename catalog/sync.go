@@ -31,12 +31,14 @@ import (
 // tried, and EUNAVAILABLE if Redis did not answer in time; it then wrote
 // nothing.
 func (s *Store) Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
-	return s.sync(ctx, syncArgs{cats: cats, recs: recs, prune: prune})
+	changes, _, err := s.sync(ctx, syncArgs{cats: cats, recs: recs, prune: prune})
+	return changes, err
 }
 
 // Plan returns the changes [Store.Sync] would make now, writing nothing.
 func (s *Store) Plan(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
-	return s.sync(ctx, syncArgs{cats: cats, recs: recs, prune: prune, dryRun: true})
+	changes, _, err := s.sync(ctx, syncArgs{cats: cats, recs: recs, prune: prune, dryRun: true})
+	return changes, err
 }
 
 // errNoWrite stops a write after prepare: a dry run, or nothing to do.
@@ -51,22 +53,22 @@ const bulkChunk = 1000
 type syncArgs struct {
 	cats          []recipes.Category
 	recs          []recipes.Recipe
-	devs          []recipes.DeviceRecord
+	devs          recipes.DeviceImport
 	prune, dryRun bool
 	issuing       bool                                  // new devices without a hash get secrets, else they are refused
-	issue         func(secrets map[string]string) error // called with them before the write; nil in a dry run
+	issue         func(secrets map[string]string) error // called with them before each write; nil in a dry run
 }
 
-func (s *Store) sync(ctx context.Context, a syncArgs) ([]recipes.Change, error) {
-	if err := errors.Join(validateImport(a.cats, a.recs), validateDeviceRecords(a.devs)); err != nil {
+func (s *Store) sync(ctx context.Context, a syncArgs) ([]recipes.Change, []recipes.DeviceChange, error) {
+	if err := errors.Join(validateImport(a.cats, a.recs), validateDeviceRecords(a.devs.Devices)); err != nil {
 		if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) == 1 {
 			err = j.Unwrap()[0]
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	in, err := encodeSyncInput(a.cats, a.recs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var plan *syncPlan
 	var devPlan *devicePlan
@@ -80,7 +82,7 @@ func (s *Store) sync(ctx context.Context, a syncArgs) ([]recipes.Change, error) 
 	// saved without, and are watched by their indexes; devices by their
 	// own keys (see planDevices).
 	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats()}
-	rounds := 10 + len(a.recs)/200 + len(a.devs)/500
+	rounds := 10 + len(a.recs)/200 + len(a.devs.Devices)/500
 	err = s.writeTx(ctx, "sync", rounds, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
 		var err error
 		if plan, err = s.planSync(ctx, tx, in, a.prune); err != nil {
@@ -90,19 +92,26 @@ func (s *Store) sync(ctx context.Context, a syncArgs) ([]recipes.Change, error) 
 			return nil, false, err
 		}
 		content := len(plan.changes) > 0
-		if a.dryRun || !content && len(devPlan.changes) == 0 {
+		if a.issuing && !a.dryRun {
+			// The secrets must be safe before their hashes are stored, and
+			// every attempt hands over exactly the secrets it stores, none
+			// included: an earlier attempt may have issued some to devices
+			// registered since by someone else.
+			issued := devPlan.issued
+			if issued == nil {
+				issued = make(map[string]string)
+			}
+			if err := a.issue(issued); err != nil {
+				return nil, false, fmt.Errorf("catalog: keep the secrets issued: %w", err)
+			}
+		}
+		if a.dryRun || !content && len(devPlan.writes) == 0 {
 			return nil, false, errNoWrite
 		}
 		var drafts syncDrafts
 		if content {
 			if drafts, err = s.planDrafts(ctx, tx, plan); err != nil {
 				return nil, false, err
-			}
-		}
-		if len(devPlan.issued) > 0 {
-			// The secrets must be safe before their hashes are stored.
-			if err := a.issue(devPlan.issued); err != nil {
-				return nil, false, fmt.Errorf("catalog: keep the secrets issued: %w", err)
 			}
 		}
 		now := time.Now().UTC()
@@ -115,9 +124,9 @@ func (s *Store) sync(ctx context.Context, a syncArgs) ([]recipes.Change, error) 
 		}, content, nil
 	})
 	if err != nil && !errors.Is(err, errNoWrite) {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(plan.changes, devPlan.changes...), nil
+	return plan.changes, devPlan.changes, nil
 }
 
 // syncInput is the catalog to sync, encoded. Each JSON value is encoded

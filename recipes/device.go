@@ -67,15 +67,15 @@ type DeviceRecord struct {
 	ID    string `json:"id"`
 	Model string `json:"model"` // one of Models
 
-	// Enabled is nil when not given: a new device is enabled, a
-	// registered one keeps its flag.
+	// Enabled is nil when not given: a new device is enabled. A
+	// registered one keeps its flag unless [DeviceImport.Update].
 	Enabled *bool `json:"enabled,omitempty"`
 
 	// SecretHash is the stored form of the device's secret: "sha256:" and
 	// the 64 lower-case hex digits of the SHA-256 of the secret (as
-	// `printf %s "$SECRET" | sha256sum` prints them). Empty keeps the
-	// secret of a device already registered; a new device then needs one
-	// issued.
+	// `printf %s "$SECRET" | sha256sum` prints them). A registered
+	// device keeps its secret if it is empty or without
+	// [DeviceImport.Update]; a new device without one needs one issued.
 	SecretHash string `json:"secret_hash,omitempty"`
 }
 
@@ -115,4 +115,36 @@ func (d *DeviceRecord) Validate() error {
 			`as printf %%s "$SECRET" | sha256sum prints them (the value given is not shown, in case it is a secret)`)
 	}
 	return p.err("device", d.ID)
+}
+
+// DeviceImport is devices to register in bulk, as a seed from files does,
+// and how to treat those already registered.
+type DeviceImport struct {
+	Devices []DeviceRecord
+
+	// Update lets a registered device take the secret hash and enabled
+	// flag given for it, to restore a backup or re-key a fleet by file.
+	// Without it a registered device gets only the model given and keeps
+	// what staff may have changed since the file was written: re-seeding
+	// it must not give back a secret rotated because it leaked, nor
+	// re-enable a device disabled because it was stolen.
+	Update bool
+}
+
+// DeviceChange is what importing a [DeviceImport] does, or would do, to
+// one device.
+type DeviceChange struct {
+	ID string
+	// Op is ItemAdded or ItemChanged, or empty when the device is left as
+	// registered and only KeptSecret or KeptEnabled is set.
+	Op ChangeOp
+
+	// What changes in a registered device.
+	FromModel, Model string // set when its model changes
+	NewSecret        bool   // its secret hash, and so its secret, is replaced
+	Enabled          *bool  // set when its enabled flag changes: the new flag
+
+	// What the import gives differently for a registered device but left
+	// as registered, for want of [DeviceImport.Update].
+	KeptSecret, KeptEnabled bool
 }

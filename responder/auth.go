@@ -45,6 +45,9 @@ func (r *Responder) authenticate(dc *deviceConn, pk packets.Packet) packets.Code
 	case r.opts.Devices == nil:
 		return packets.ErrBadUsernameOrPassword
 	}
+	// Before the registry is asked: a revocation after this may not be in
+	// its answer (see revoke.go).
+	dc.revokedSeq = r.revoked.current()
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.StoreTimeout)
 	defer cancel()
 	dev, err := r.opts.Devices.AuthenticateDevice(ctx, id, string(c.Password))
@@ -136,20 +139,4 @@ func (r *Responder) recordSeen(stop <-chan struct{}) {
 			return
 		}
 	}
-}
-
-// Disconnect ends device id's connection, if it has one, with DISCONNECT
-// 0x98 (administrative action), so that disabling, deleting or re-keying a
-// device can take effect at once rather than at its next CONNECT. It
-// reports whether the device was connected.
-func (r *Responder) Disconnect(id string) bool {
-	if r.server == nil {
-		return false
-	}
-	cl, ok := r.server.Clients.Get(id)
-	if !ok || cl.Net.Inline || cl.Closed() {
-		return false
-	}
-	_ = r.server.DisconnectClient(cl, packets.ErrAdministrativeAction)
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/mochi-mqtt/server/v2/packets"
 
@@ -20,8 +21,8 @@ func (acceptAll) AuthenticateDevice(_ context.Context, id, _ string) (recipes.De
 func (acceptAll) TouchDevices(context.Context, map[string]time.Time) error { return nil }
 
 // TestConnectForgetsTheSecret: once a CONNECT is authenticated its secret
-// is wiped from the packet's buffer, and the username mochi keeps for the
-// connection no longer pins that buffer.
+// is wiped from the packet's buffer, which mochi keeps for the life of the
+// connection, and the username mochi keeps is a copy of its own.
 func TestConnectForgetsTheSecret(t *testing.T) {
 	r := mustStart(t, Options{Devices: acceptAll{}})
 	server, peer := net.Pipe()
@@ -49,5 +50,8 @@ func TestConnectForgetsTheSecret(t *testing.T) {
 	u := cl.Properties.Username
 	if string(u) != "oven-1" || &u[:1][0] == &buf[0] {
 		t.Fatalf("username %q still aliases the CONNECT buffer", u)
+	}
+	if id := unsafe.StringData(cl.ID); cl.ID != "oven-1" || id == unsafe.StringData(pk.Connect.ClientIdentifier) {
+		t.Fatalf("client ID %q still aliases the CONNECT", cl.ID)
 	}
 }

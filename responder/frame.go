@@ -52,6 +52,7 @@ type deviceConn struct {
 
 	// Set by the hooks.
 	client      *mqtt.Client
+	revokedSeq  uint64 // revocations numbered up to this one are in the registry's answer
 	model       string
 	authed      bool
 	anonymous   bool

@@ -212,8 +212,9 @@ func (c *rawConn) waitClosed(tb testing.TB) {
 }
 
 // TestRecoverAfterMochiPanic proves the last line of defence: with the
-// packet checks off, mochi v2.7.9 panics decoding a truncated MQTT 5
-// SUBSCRIBE; the process survives, only that connection closes, mochi's
+// packet checks off, mochi v2.7.9's decoder panics on a truncated MQTT 5
+// SUBSCRIBE (called by subscribe.go now, as it was by mochi's own read
+// loop before); the process survives, only that connection closes, mochi's
 // and the responder's books are put straight, other devices keep being
 // answered and the victim can reconnect.
 func TestRecoverAfterMochiPanic(t *testing.T) {
@@ -230,8 +231,7 @@ func TestRecoverAfterMochiPanic(t *testing.T) {
 	victim.waitClosed(t)
 
 	by.answered(t, "bystander")
-	// The connection closes (mochi's deferred cleanup) a moment before the
-	// recover has run.
+	// The connection closes a moment before the recover has run.
 	eventually(t, "the panic is recovered", func() bool { return r.Stats().Recovered == 1 })
 	if st := r.Stats(); st.Connected != 1 {
 		t.Fatalf("connected %d, want 1", st.Connected)

@@ -45,9 +45,12 @@ func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		code = h.r.authenticate(dc, pk)
 	}
 	// The secret is never needed again, but mochi keeps the CONNECT's
-	// buffer, secret included, for the whole connection: its username is
-	// a slice of it. Wipe the secret and let the buffer go.
+	// buffer, secret included, for as long as anything points into it:
+	// wipe the secret, and give the ID and username their own memory so
+	// the buffer can go. (authenticate's string copy of the secret is
+	// garbage at once.)
 	clear(pk.Connect.Password)
+	cl.ID = strings.Clone(cl.ID) // before mochi files the client under it
 	cl.Properties.Username = bytes.Clone(cl.Properties.Username)
 	if code != packets.CodeSuccess {
 		h.r.stats.authRefused.Add(1)
@@ -125,6 +128,11 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	h.r.stats.connected.Add(1)
 	if !dc.anonymous {
 		h.r.seen.add(cl.ID, time.Now())
+		if h.r.revoked.since(cl.ID, dc.revokedSeq) {
+			// Revoked while it was being admitted on an older answer.
+			h.r.log.Info("device session ended: revoked while connecting", "device", cl.ID)
+			go func() { _ = h.r.server.DisconnectClient(cl, packets.ErrAdministrativeAction) }()
+		}
 	}
 }
 

@@ -68,7 +68,9 @@ func (r *Responder) badPacket(dc *deviceConn, fe *frameError) {
 // disconnect path has not: the session would stay in mochi's client list
 // and in our device registry for ever. This does what that path does.
 func (r *Responder) recovered(dc *deviceConn, v any) {
-	r.stats.recovered.Add(1)
+	// Counted last, once the books are straight: whoever sees the count
+	// sees them straight too.
+	defer r.stats.recovered.Add(1)
 	id := ""
 	if dc.client != nil {
 		id = dc.client.ID

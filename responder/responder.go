@@ -56,6 +56,7 @@ type Responder struct {
 	stats       stats
 	calls       calls // commands waiting for the device's answer (rpc.go)
 	seen        seenLog
+	revoked     revocations
 	stopSeen    chan struct{}
 
 	jobs    chan *request
@@ -95,7 +96,10 @@ func (r *Responder) Start(ctx context.Context) error {
 		}
 	}
 
-	r.server = mqtt.New(r.mochiOptions())
+	srv := mqtt.New(r.mochiOptions())
+	r.gate.Lock() // Revoke may run before and during Start
+	r.server = srv
+	r.gate.Unlock()
 	if err := r.server.AddHook(&deviceHook{r: r}, nil); err != nil {
 		return fmt.Errorf("responder: add hook: %w", err)
 	}

@@ -184,8 +184,8 @@ func (r *Responder) Call(ctx context.Context, deviceID, method string, params js
 // of an earlier call to the same device with the same key is remembered
 // (10 minutes), CallOnce returns that outcome, waiting for it if the call
 // is still in flight, instead of commanding the device again. Calls that
-// published nothing (offline) or were canceled by their caller are not
-// remembered. A key reused for a different method or params gets
+// published nothing (offline, too large, busy) or were canceled by their
+// caller are not remembered: a retry may succeed. A key reused for a different method or params gets
 // [ErrKeyReused] (the first outcome would answer a question that was not
 // asked); when maxOnce outcomes are remembered, a call with a new key
 // gets [ErrTooManyKeys] rather than losing one that was promised.
@@ -243,6 +243,7 @@ func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, 
 	cs.mu.Lock()
 	e.res, e.err, e.expires = res, err, time.Now().Add(idempotencyTTL)
 	if errors.Is(err, ErrDeviceOffline) || errors.Is(err, ErrNotListening) ||
+		errors.Is(err, ErrCommandTooLarge) || errors.Is(err, ErrDeviceBusy) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		delete(cs.once, k)
 	}

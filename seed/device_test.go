@@ -316,18 +316,18 @@ func itoa(i int) string {
 // methods run its function fields.
 type fakeDeviceStore struct {
 	fakeStore
-	SyncWithDevicesFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune bool, issue func(map[string]string) error) ([]recipes.Change, error)
-	PlanWithDevicesFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune, issue bool) ([]recipes.Change, error)
+	SyncWithDevicesFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error)
+	PlanWithDevicesFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune, issue bool) ([]recipes.Change, []recipes.DeviceChange, error)
 }
 
 var _ seed.DeviceStore = (*fakeDeviceStore)(nil)
 
-func (s *fakeDeviceStore) SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune bool, issue func(map[string]string) error) ([]recipes.Change, error) {
-	return s.SyncWithDevicesFn(ctx, cats, recs, devs, prune, issue)
+func (s *fakeDeviceStore) SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
+	return s.SyncWithDevicesFn(ctx, cats, recs, imp, prune, issue)
 }
 
-func (s *fakeDeviceStore) PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune, issue bool) ([]recipes.Change, error) {
-	return s.PlanWithDevicesFn(ctx, cats, recs, devs, prune, issue)
+func (s *fakeDeviceStore) PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune, issue bool) ([]recipes.Change, []recipes.DeviceChange, error) {
+	return s.PlanWithDevicesFn(ctx, cats, recs, imp, prune, issue)
 }
 
 func TestSync_Devices(t *testing.T) {
@@ -339,21 +339,21 @@ func TestSync_Devices(t *testing.T) {
 		}
 		return c
 	}
-	changes := []recipes.Change{
-		{Op: recipes.ItemAdded, Kind: "recipe", ID: "tomato-soup", Category: "soups"},
-		{Op: recipes.ItemAdded, Kind: "device", ID: "oven-1"},
-		{Op: recipes.ItemChanged, Kind: "device", ID: "oven-2"},
+	changes := []recipes.Change{{Op: recipes.ItemAdded, Kind: "recipe", ID: "tomato-soup", Category: "soups"}}
+	devChanges := []recipes.DeviceChange{
+		{ID: "oven-1", Op: recipes.ItemAdded},
+		{ID: "oven-2", Op: recipes.ItemChanged, FromModel: "CM-100", Model: "CM-300"},
 	}
 	refuseDevices := func(t *testing.T) *fakeDeviceStore {
 		return &fakeDeviceStore{
 			fakeStore: fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")},
-			SyncWithDevicesFn: func(context.Context, []recipes.Category, []recipes.Recipe, []recipes.DeviceRecord, bool, func(map[string]string) error) ([]recipes.Change, error) {
+			SyncWithDevicesFn: func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, bool, func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
 				t.Error("SyncWithDevices called")
-				return nil, nil
+				return nil, nil, nil
 			},
-			PlanWithDevicesFn: func(context.Context, []recipes.Category, []recipes.Recipe, []recipes.DeviceRecord, bool, bool) ([]recipes.Change, error) {
+			PlanWithDevicesFn: func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, bool, bool) ([]recipes.Change, []recipes.DeviceChange, error) {
 				t.Error("PlanWithDevices called")
-				return nil, nil
+				return nil, nil, nil
 			},
 		}
 	}
@@ -361,12 +361,12 @@ func TestSync_Devices(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		st := refuseDevices(t)
 		var gotIssue bool
-		st.SyncWithDevicesFn = func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune bool, issue func(map[string]string) error) ([]recipes.Change, error) {
-			if len(cats) != 1 || len(recs) != 1 || len(devs) != 2 || prune {
-				t.Errorf("SyncWithDevices(%d categories, %d recipes, %d devices, prune %v)", len(cats), len(recs), len(devs), prune)
+		st.SyncWithDevicesFn = func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
+			if len(cats) != 1 || len(recs) != 1 || len(imp.Devices) != 2 || prune || imp.Update {
+				t.Errorf("SyncWithDevices(%d categories, %d recipes, %d devices, update %v, prune %v)", len(cats), len(recs), len(imp.Devices), imp.Update, prune)
 			}
 			gotIssue = issue != nil && issue(map[string]string{"oven-1": "x"}) == nil
-			return changes, nil
+			return changes, devChanges, nil
 		}
 		var issued map[string]string
 		rep, err := seed.Sync(ctx, st, withDevices(t, device("oven-1", `, "secret_hash": "`+hashOf("s3cret-oven-1")+`"`, ``), device("oven-2")),
@@ -384,25 +384,26 @@ func TestSync_Devices(t *testing.T) {
 		if err := rep.WriteDiff(&diff, true); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := diff.String(), "soups: 1 added, 0 changed, 0 removed\n  + tomato-soup\ndevices: 1 added, 1 changed\n  + oven-1\n  ~ oven-2\n"; got != want {
+		if got, want := diff.String(), "soups: 1 added, 0 changed, 0 removed\n  + tomato-soup\ndevices: 1 added, 1 changed\n  + oven-1\n  ~ oven-2 (model CM-100 -> CM-300)\n"; got != want {
 			t.Errorf("WriteDiff(items) = %q, want %q", got, want)
 		}
 		diff.Reset()
 		if err := rep.WriteDiff(&diff, false); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := diff.String(), "soups: 1 added, 0 changed, 0 removed\ndevices: 1 added, 1 changed\n"; got != want {
+		// A real run lists the devices it changed, not those it added.
+		if got, want := diff.String(), "soups: 1 added, 0 changed, 0 removed\ndevices: 1 added, 1 changed\n  ~ oven-2 (model CM-100 -> CM-300)\n"; got != want {
 			t.Errorf("WriteDiff(removals) = %q, want %q", got, want)
 		}
 	})
 
 	t.Run("OKDryRun", func(t *testing.T) {
 		st := refuseDevices(t)
-		st.PlanWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, devs []recipes.DeviceRecord, _, issue bool) ([]recipes.Change, error) {
-			if !issue || len(devs) != 1 {
-				t.Errorf("PlanWithDevices(%d devices, issue %v), want 1 and true", len(devs), issue)
+		st.PlanWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _, issue bool) ([]recipes.Change, []recipes.DeviceChange, error) {
+			if !issue || len(imp.Devices) != 1 {
+				t.Errorf("PlanWithDevices(%d devices, issue %v), want 1 and true", len(imp.Devices), issue)
 			}
-			return changes[1:2], nil
+			return nil, devChanges[:1], nil
 		}
 		_, err := seed.Sync(ctx, st, withDevices(t, device("oven-1")), seed.SyncOptions{DryRun: true, Secrets: func(map[string]string) error {
 			t.Error("a dry run issued secrets")
@@ -410,6 +411,84 @@ func TestSync_Devices(t *testing.T) {
 		}})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	// With UpdateDevices the store may replace secrets and enabled flags,
+	// and the report says what changes in each device, in a real run too.
+	t.Run("OKUpdateDevices", func(t *testing.T) {
+		yes, no := true, false
+		st := refuseDevices(t)
+		st.SyncWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _ bool, _ func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
+			if !imp.Update {
+				t.Error("SyncWithDevices without Update")
+			}
+			return nil, []recipes.DeviceChange{
+				{ID: "oven-1", Op: recipes.ItemChanged, NewSecret: true},
+				{ID: "oven-2", Op: recipes.ItemChanged, Enabled: &yes},
+				{ID: "oven-3", Op: recipes.ItemChanged, FromModel: "CM-100", Model: "CM-300", NewSecret: true, Enabled: &no},
+			}, nil
+		}
+		rep, err := seed.Sync(ctx, st, withDevices(t, device("oven-1"), device("oven-2"), device("oven-3")), seed.SyncOptions{UpdateDevices: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "devices: 0 added, 3 changed\n" +
+			"  ~ oven-1 (secret replaced)\n  ~ oven-2 (re-enabled)\n  ~ oven-3 (model CM-100 -> CM-300, secret replaced, disabled)\n"
+		var diff strings.Builder
+		if err := rep.WriteDiff(&diff, false); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, diff.String()); d != "" {
+			t.Errorf("WriteDiff (-want +got):\n%s", d)
+		}
+	})
+
+	// Without UpdateDevices, each device whose secret or enabled flag the
+	// store kept is reported; it alone is no change.
+	t.Run("OKKept", func(t *testing.T) {
+		kept := []recipes.DeviceChange{
+			{ID: "oven-1", Op: recipes.ItemChanged, FromModel: "CM-100", Model: "CM-300", KeptSecret: true},
+			{ID: "oven-2", KeptEnabled: true},
+			{ID: "oven-3", KeptSecret: true, KeptEnabled: true},
+		}
+		for _, dryRun := range []bool{false, true} {
+			st := refuseDevices(t)
+			st.SyncWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _ bool, _ func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
+				if imp.Update {
+					t.Error("SyncWithDevices with Update")
+				}
+				return nil, kept, nil
+			}
+			st.PlanWithDevicesFn = func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, bool, bool) ([]recipes.Change, []recipes.DeviceChange, error) {
+				return nil, kept, nil
+			}
+			rep, err := seed.Sync(ctx, st, withDevices(t, device("oven-1"), device("oven-2"), device("oven-3")), seed.SyncOptions{DryRun: dryRun})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keep := "kept"
+			if dryRun {
+				keep = "would keep"
+			}
+			want := "devices: 0 added, 1 changed\n  ~ oven-1 (model CM-100 -> CM-300)\n" +
+				keep + " oven-1's secret as registered (use -update-devices to replace it)\n" +
+				keep + " oven-2's enabled flag as registered (use -update-devices to replace it)\n" +
+				keep + " oven-3's secret and enabled flag as registered (use -update-devices to replace them)\n"
+			var diff strings.Builder
+			if err := rep.WriteDiff(&diff, dryRun); err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, diff.String()); d != "" {
+				t.Errorf("WriteDiff, dry run %v (-want +got):\n%s", dryRun, d)
+			}
+			if !rep.Changed() {
+				t.Error("Changed() = false with oven-1's model changed")
+			}
+			rep.DeviceChanges = kept[1:]
+			if rep.Changed() {
+				t.Error("Changed() = true with every device kept as registered")
+			}
 		}
 	})
 
@@ -437,11 +516,11 @@ func TestSync_Devices(t *testing.T) {
 	// device's line, naming the flag that issues secrets.
 	t.Run("ErrMissingHash", func(t *testing.T) {
 		st := refuseDevices(t)
-		st.SyncWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, _ []recipes.DeviceRecord, _ bool, issue func(map[string]string) error) ([]recipes.Change, error) {
+		st.SyncWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, _ recipes.DeviceImport, _ bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
 			if issue != nil {
 				t.Error("secrets would be issued")
 			}
-			return nil, &recipes.ValidationError{Kind: "device", ID: "oven-2", Fields: []recipes.FieldError{{Field: "secret_hash", Message: "is required"}}}
+			return nil, nil, &recipes.ValidationError{Kind: "device", ID: "oven-2", Fields: []recipes.FieldError{{Field: "secret_hash", Message: "is required"}}}
 		}
 		_, err := seed.Sync(ctx, st, withDevices(t, device("oven-1"), device("oven-2", `, "secret_hash": "`+hashOf("s3cret-oven-2")+`"`, ``)), seed.SyncOptions{})
 		ps := problems(t, err)

@@ -33,8 +33,9 @@
 // does not heat or stir. A recipe may name a category defined in another file.
 // Devices (see [recipes.DeviceRecord]) bootstrap a fleet: an id unique
 // across all files, a model, enabled (default true) and the hash of the
-// secret, never the secret itself; a device without a hash keeps the secret
-// it has in the store, or has one issued (see [SyncOptions.Secrets]).
+// secret, never the secret itself. A new device without a hash has one
+// issued (see [SyncOptions.Secrets]); a device in the store keeps its
+// secret and enabled flag unless [SyncOptions.UpdateDevices].
 // Unknown fields are errors, so that a misspelt field is never silently
 // dropped.
 //

@@ -1,13 +1,9 @@
 package seed
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"slices"
-	"strings"
 
 	"github.com/recipesd/recipesd/recipes"
 )
@@ -40,23 +36,27 @@ type DraftStore interface {
 
 // DeviceStore is what [Sync] needs of the store to seed devices too.
 type DeviceStore interface {
-	// SyncWithDevices is Store.Sync that also registers devs, in the same
-	// atomic write, without changing the catalog version for them: it adds
-	// each device that is not stored and sets the model, enabled and, if
-	// given, the secret hash of each one that is. It never removes a
-	// device, prune or not. Each device new to the store without a secret
-	// hash gets a fresh secret: issue is called with those secrets, by id,
-	// before anything is written (again, with the full set, if the write
-	// is retried), and nothing is written if it fails. With issue nil such
-	// a device is a *recipes.ValidationError on its "secret_hash" and
-	// nothing is written. The device changes come last, in the order given.
-	SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune bool,
-		issue func(secrets map[string]string) error) ([]recipes.Change, error)
+	// SyncWithDevices is Store.Sync that also registers imp.Devices, in the
+	// same atomic write, without changing the catalog version for them: it
+	// adds each device that is not stored and sets the model of each one
+	// that is and, only with imp.Update, its enabled flag and secret hash
+	// if given. It never removes a device, prune or not. Each device new
+	// to the store without a secret hash gets a fresh secret: unless issue
+	// is nil, it is called before anything is written with the secrets
+	// about to be stored, by id (none, possibly), again if the write is
+	// retried, the last call holding exactly the secrets stored; nothing
+	// is written if it fails. With issue nil such a device is a
+	// *recipes.ValidationError on its "secret_hash" and nothing is
+	// written. It returns the content changes, then, in the order given,
+	// the devices added or changed and those left as registered despite
+	// a different secret hash or enabled flag given.
+	SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool,
+		issue func(secrets map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error)
 
 	// PlanWithDevices returns the changes SyncWithDevices would make now,
 	// writing nothing; issue says whether new devices without a secret
 	// hash would have secrets issued or be refused.
-	PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord, prune, issue bool) ([]recipes.Change, error)
+	PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune, issue bool) ([]recipes.Change, []recipes.DeviceChange, error)
 }
 
 // SyncOptions says how [Sync] seeds.
@@ -74,10 +74,16 @@ type SyncOptions struct {
 	// new to it and has no secret_hash: it is called with those secrets, by
 	// id, before anything is written, and must keep them safe (the store
 	// keeps only hashes); if it fails, nothing is written. It is called
-	// again, with the full set, if the write is retried; the last call
-	// counts. Without it such devices are problems. A dry run never calls
-	// it, but plans as if secrets were issued.
+	// again if the write is retried, with the secrets that attempt stores,
+	// none possibly: the last call counts. Without it such devices are
+	// problems. A dry run never calls it, but plans as if secrets were
+	// issued.
 	Secrets func(secrets map[string]string) error
+	// UpdateDevices lets the catalog's secret_hash and enabled replace
+	// those of registered devices (restoring a backup, re-keying a fleet).
+	// Without it registered devices get only their model from the catalog,
+	// and the report lists those whose secret or flag it left as they are.
+	UpdateDevices bool
 }
 
 // Sync seeds st with c: it checks all of c first and then writes it in one
@@ -98,11 +104,11 @@ func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, e
 	if err := c.checkWhole(opts.Prune); err != nil {
 		return rep, err
 	}
-	write := func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
+	write := func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, []recipes.DeviceChange, error) {
 		if opts.DryRun {
-			return st.Plan(ctx, cats, recs, prune)
+			return noDevices(st.Plan(ctx, cats, recs, prune))
 		}
-		return st.Sync(ctx, cats, recs, prune)
+		return noDevices(st.Sync(ctx, cats, recs, prune))
 	}
 	var hashless map[string]bool // devices without a secret hash, if none may be issued
 	if devs := c.Devices; len(devs) > 0 {
@@ -118,11 +124,12 @@ func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, e
 				}
 			}
 		}
-		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
+		imp := recipes.DeviceImport{Devices: devs, Update: opts.UpdateDevices}
+		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, []recipes.DeviceChange, error) {
 			if opts.DryRun {
-				return ds.PlanWithDevices(ctx, cats, recs, devs, prune, opts.Secrets != nil)
+				return ds.PlanWithDevices(ctx, cats, recs, imp, prune, opts.Secrets != nil)
 			}
-			return ds.SyncWithDevices(ctx, cats, recs, devs, prune, opts.Secrets)
+			return ds.SyncWithDevices(ctx, cats, recs, imp, prune, opts.Secrets)
 		}
 	}
 	if opts.Draft {
@@ -133,25 +140,30 @@ func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, e
 		case !ok:
 			return rep, errors.New("seed: the store cannot save drafts")
 		}
-		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, _ bool) ([]recipes.Change, error) {
+		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, _ bool) ([]recipes.Change, []recipes.DeviceChange, error) {
 			if opts.DryRun {
-				return ds.PlanDrafts(ctx, cats, recs)
+				return noDevices(ds.PlanDrafts(ctx, cats, recs))
 			}
-			return ds.SyncDrafts(ctx, cats, recs)
+			return noDevices(ds.SyncDrafts(ctx, cats, recs))
 		}
 	}
 	// Nothing here refers to c's records during the write, so that the
 	// store may let go of each once it has encoded it.
 	src := c.src
-	changes, err := write(ctx, c.Categories, c.Recipes, opts.Prune)
+	changes, devChanges, err := write(ctx, c.Categories, c.Recipes, opts.Prune)
 	if err != nil {
 		if perr := storeProblems(err, src, hashless); perr != nil {
 			return rep, perr
 		}
 		return rep, fmt.Errorf("seed: %w", err)
 	}
-	rep.Changes = changes
+	rep.Changes, rep.DeviceChanges = changes, devChanges
 	return rep, nil
+}
+
+// noDevices returns the result of a write that registers no devices.
+func noDevices(changes []recipes.Change, err error) ([]recipes.Change, []recipes.DeviceChange, error) {
+	return changes, nil, err
 }
 
 // checkDevices reports devices that opts cannot seed: drafts are content
@@ -248,151 +260,3 @@ func storeProblems(err error, src map[srcKey][]source, hashless map[string]bool)
 const missingSecretHash = `is required for a device that is not in the store yet: give the SHA-256 of its secret ` +
 	`(echo "sha256:$(printf %s "$SECRET" | sha256sum | cut -d' ' -f1)"), or let the server issue secrets ` +
 	`to new devices with recipesd seed -secrets-out FILE`
-
-// Report says what [Sync] did or, for a dry run, would do.
-type Report struct {
-	Categories, Recipes, Devices int // in the catalog seeded
-	Changes                      []recipes.Change
-	DryRun                       bool
-	Draft                        bool // the changes are to drafts, not published
-}
-
-// Count returns how many changes of kind ("category", "recipe" or
-// "device") have op.
-func (r Report) Count(kind string, op recipes.ChangeOp) int {
-	n := 0
-	for _, ch := range r.Changes {
-		if ch.Kind == kind && ch.Op == op {
-			n++
-		}
-	}
-	return n
-}
-
-// CategoryDiff is what a seed changes in one category.
-type CategoryDiff struct {
-	Slug string
-	// Op is what happens to the category itself; empty if it is unchanged.
-	Op recipes.ChangeOp
-	// Recipes are the changes to its recipes: added, then changed, then
-	// removed, each by id. A recipe moved here from another category is
-	// a change here, with From set, and nothing in the other.
-	Recipes []recipes.Change
-}
-
-// Count returns how many of d's recipe changes have op.
-func (d CategoryDiff) Count(op recipes.ChangeOp) int {
-	n := 0
-	for _, ch := range d.Recipes {
-		if ch.Op == op {
-			n++
-		}
-	}
-	return n
-}
-
-// ByCategory groups the changes to categories and recipes by category,
-// ordered by slug.
-func (r Report) ByCategory() []CategoryDiff {
-	idx := make(map[string]int)
-	var out []CategoryDiff
-	diff := func(slug string) *CategoryDiff {
-		i, ok := idx[slug]
-		if !ok {
-			i = len(out)
-			idx[slug] = i
-			out = append(out, CategoryDiff{Slug: slug})
-		}
-		return &out[i]
-	}
-	for _, ch := range r.Changes {
-		if ch.Kind == kindDevice {
-			continue
-		}
-		d := diff(ch.Category)
-		if ch.Kind == kindCategory {
-			d.Op = ch.Op
-		} else {
-			d.Recipes = append(d.Recipes, ch)
-		}
-	}
-	opRank := map[recipes.ChangeOp]int{recipes.ItemAdded: 0, recipes.ItemChanged: 1, recipes.ItemRemoved: 2}
-	for i := range out {
-		slices.SortFunc(out[i].Recipes, func(a, b recipes.Change) int {
-			return cmp.Or(cmp.Compare(opRank[a.Op], opRank[b.Op]), strings.Compare(a.ID, b.ID))
-		})
-	}
-	slices.SortFunc(out, func(a, b CategoryDiff) int { return strings.Compare(a.Slug, b.Slug) })
-	return out
-}
-
-var opSign = map[recipes.ChangeOp]string{recipes.ItemAdded: "+", recipes.ItemChanged: "~", recipes.ItemRemoved: "-"}
-
-// WriteDiff writes the changes for people, per category: a line with the
-// counts, then, if items is true, a line per recipe changed, e.g.
-//
-//	soups (category changed): 1 added, 1 changed, 1 removed
-//	  + pea-soup
-//	  ~ leek-soup (moved from starters)
-//	  - old-soup
-//
-// and only removals (what a prune deletes) if items is false. Then the
-// devices, the same way (a seed never removes any):
-//
-//	devices: 1 added, 1 changed
-//	  + oven-0042
-//	  ~ oven-0007
-func (r Report) WriteDiff(w io.Writer, items bool) error {
-	var b strings.Builder
-	for _, d := range r.ByCategory() {
-		b.WriteString(d.Slug)
-		if d.Op != "" {
-			fmt.Fprintf(&b, " (category %s)", d.Op)
-		}
-		fmt.Fprintf(&b, ": %d added, %d changed, %d removed\n",
-			d.Count(recipes.ItemAdded), d.Count(recipes.ItemChanged), d.Count(recipes.ItemRemoved))
-		for _, ch := range d.Recipes {
-			if !items && ch.Op != recipes.ItemRemoved {
-				continue
-			}
-			fmt.Fprintf(&b, "  %s %s", opSign[ch.Op], ch.ID)
-			if ch.From != "" {
-				fmt.Fprintf(&b, " (moved from %s)", ch.From)
-			}
-			b.WriteByte('\n')
-		}
-		if b.Len() > 64<<10 {
-			if _, err := io.WriteString(w, b.String()); err != nil {
-				return err
-			}
-			b.Reset()
-		}
-	}
-	if added, changed := r.Count(kindDevice, recipes.ItemAdded), r.Count(kindDevice, recipes.ItemChanged); added+changed > 0 {
-		fmt.Fprintf(&b, "devices: %d added, %d changed\n", added, changed)
-		for _, ch := range r.Changes {
-			if items && ch.Kind == kindDevice {
-				fmt.Fprintf(&b, "  %s %s\n", opSign[ch.Op], ch.ID)
-			}
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// String summarises r on one line, e.g. "10 categories, 130 recipes;
-// recipes 3 added, 1 changed, 0 removed; categories 0 added, 0 changed, 0
-// removed", followed by "; devices 2 added, 0 changed" and with ", 5
-// devices" after the recipes if the catalog holds devices.
-func (r Report) String() string {
-	var devs, devChanges string
-	if r.Devices > 0 {
-		devs = fmt.Sprintf(", %d devices", r.Devices)
-		devChanges = fmt.Sprintf("; devices %d added, %d changed", r.Count(kindDevice, recipes.ItemAdded), r.Count(kindDevice, recipes.ItemChanged))
-	}
-	return fmt.Sprintf("%d categories, %d recipes%s; recipes %d added, %d changed, %d removed; categories %d added, %d changed, %d removed%s",
-		r.Categories, r.Recipes, devs,
-		r.Count(kindRecipe, recipes.ItemAdded), r.Count(kindRecipe, recipes.ItemChanged), r.Count(kindRecipe, recipes.ItemRemoved),
-		r.Count(kindCategory, recipes.ItemAdded), r.Count(kindCategory, recipes.ItemChanged), r.Count(kindCategory, recipes.ItemRemoved),
-		devChanges)
-}

@@ -106,6 +106,12 @@ func TestAdminDevices(t *testing.T) {
 		if d, _ := s.Store.Device(ctx, "fridge-1"); d.Model != "CM-200" {
 			t.Fatalf("a refused model change changed the model to %q", d.Model)
 		}
+		// Choosing the model it has changes nothing and keeps its session.
+		w.Post("/devices/fridge-1/model", url.Values{"model": {"CM-200"}}).Want(303)
+		w.Get("/devices/fridge-1").Want(200).Has(t, "fridge-1 is a CM-200 already; nothing changed.")
+		if r, err := dev.Ask(testContext(t, 5*time.Second), appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
+			t.Fatalf("after an unchanged model the device asks: %v %v", r, err)
+		}
 		w.Post("/devices/fridge-1/model", url.Values{"model": {"CM-100"}}).Want(303)
 		// The session was admitted as a CM-200: it ends, so that the
 		// device reconnects as what it now is.
@@ -190,6 +196,9 @@ func TestAdminDeviceList(t *testing.T) {
 	w.Get("/devices?q=07&state=offline").Want(200).Has(t, "bulk-007", "bulk-070", "bulk-078")
 	w.Get("/devices?q=no-such-device").Want(200).Has(t, "No device matches.")
 	w.Get("/devices?state=sideways").Want(400).Has(t, `state must be online or offline, not "sideways"`)
+	// A page number past any int must not break the arithmetic.
+	w.Get("/devices?page=200000000000000000000").Want(200)
+	w.Get("/devices?page=2000000000000000000").Want(200)
 }
 
 // TestAdminDeviceAPI covers the device endpoints of the JSON API.

@@ -37,11 +37,14 @@ type SeedConfig struct {
 	DryRun     bool
 	Draft      bool
 	SecretsOut string // file for the secrets issued to new devices; empty: issue none
-	Synthetic  int    // recipes to generate instead of reading Files; 0: none
-	RandSeed   uint64
-	Schema     bool
-	Progress   string
-	LogLevel   string
+	// UpdateDevices lets the files replace registered devices' secrets
+	// and enabled flags.
+	UpdateDevices bool
+	Synthetic     int // recipes to generate instead of reading Files; 0: none
+	RandSeed      uint64
+	Schema        bool
+	Progress      string
+	LogLevel      string
 }
 
 const seedUsage = `Usage:
@@ -61,13 +64,17 @@ saved as drafts for editors to review and publish instead: devices see
 nothing change and the catalog version stays.
 
 Files may also list devices (id, model, enabled, secret_hash), registered
-or updated in the same atomic write without changing the catalog version;
-a seed never removes devices, not even with -prune (that is "recipesd
-device delete"). secret_hash is "sha256:" and the hex SHA-256 of the
-device's secret; plaintext secrets are refused. A device without one keeps
-its secret if it is registered; a new one gets a secret issued only with
--secrets-out FILE, which receives "id,secret" lines (mode 0600, never
-overwritten) before anything is stored.
+in the same atomic write without changing the catalog version; a seed
+never removes devices, not even with -prune (that is "recipesd device
+delete"). secret_hash is "sha256:" and the hex SHA-256 of the device's
+secret; plaintext secrets are refused. A new device without one gets a
+secret issued only with -secrets-out FILE, which receives "id,secret"
+lines (mode 0600, never overwritten) before anything is stored. A
+registered device gets its model from the files but keeps its secret and
+enabled flag, which staff may have changed since (a leaked secret rotated,
+a stolen device disabled); each one the files give differently is listed
+as kept. -update-devices replaces them with the files' (restoring a
+backup, re-keying a fleet), listing what changes in each device.
 
 Exit status: 0 done (or nothing to do), 1 the store failed, 2 bad flags or
 bad input (nothing written), 3 the data directory is in use by a running
@@ -99,6 +106,7 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 	fs.BoolVar(&c.Prune, "prune", false, "also remove the categories and recipes the files do not hold (in the same atomic write), and list them; devices are never removed")
 	fs.BoolVar(&c.Draft, "draft", false, "save the content as drafts for editors to review and publish, instead of publishing it; devices see nothing change (not with -prune, nor with devices in the files)")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "print what would be added, changed and removed, per category, and the devices, and write nothing")
+	fs.BoolVar(&c.UpdateDevices, "update-devices", false, "let the files' secret_hash and enabled replace those of registered devices (restoring a backup, re-keying a fleet); without it registered devices get only their model from the files")
 	fs.StringVar(&c.SecretsOut, "secrets-out", "", "issue secrets to the new devices that have no secret_hash, writing them as CSV (id,secret) to `FILE`, created with mode 0600 and never overwritten, before anything is stored")
 	fs.IntVar(&c.Synthetic, "synthetic", 0, "instead of files, seed `N` generated recipes (valid, realistic-looking variations of the demo catalog) for load tests")
 	fs.Uint64Var(&c.RandSeed, "rand-seed", 1, "seed of the -synthetic generator: the same N and seed give the same catalog")
@@ -145,6 +153,8 @@ func (c *SeedConfig) validate() []error {
 	check(!c.Draft || !c.Prune, "-draft with -prune: pruning removes published content, which is not a draft; seed drafts without -prune")
 	check(!c.Draft || c.SecretsOut == "", "-draft with -secrets-out: drafts cannot hold devices; seed devices without -draft")
 	check(c.Synthetic == 0 || c.SecretsOut == "", "-synthetic with -secrets-out: a synthetic catalog has no devices")
+	check(!c.Draft || !c.UpdateDevices, "-draft with -update-devices: drafts cannot hold devices; seed devices without -draft")
+	check(c.Synthetic == 0 || !c.UpdateDevices, "-synthetic with -update-devices: a synthetic catalog has no devices")
 	check(c.Synthetic == 0 || len(c.Files) == 0, "give files or -synthetic, not both")
 	check(c.Synthetic > 0 || len(c.Files) > 0, "no catalog files given (try \"recipesd seed -h\")")
 	check(c.StoreTimeout >= 100*time.Millisecond, "-store-timeout %s: must be at least 100ms", c.StoreTimeout)
@@ -206,7 +216,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	} else {
 		prog.busy(fmt.Sprintf("%s %d categories and %d recipes", what, len(cat.Categories), len(cat.Recipes)))
 	}
-	opts := seed.SyncOptions{Prune: c.Prune, DryRun: c.DryRun, Draft: c.Draft}
+	opts := seed.SyncOptions{Prune: c.Prune, DryRun: c.DryRun, Draft: c.Draft, UpdateDevices: c.UpdateDevices}
 	switch {
 	case secrets != nil:
 		opts.Secrets = secrets.write
@@ -235,23 +245,19 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "dry run, nothing written; as drafts for review: %s; %s\n", rep, took)
 	case c.DryRun:
 		fmt.Fprintf(stdout, "dry run, nothing written: %s; %s\n", rep, took)
-	case c.Draft && len(rep.Changes) == 0:
+	case c.Draft && !rep.Changed():
 		fmt.Fprintf(stdout, "nothing to change: %s; %s\n", rep, took)
 	case c.Draft:
 		fmt.Fprintf(stdout, "seeded as drafts, awaiting review by editors: %s; catalog version %d unchanged (nothing published); %s\n", rep, after, took)
-	case len(rep.Changes) == 0:
+	case !rep.Changed():
 		fmt.Fprintf(stdout, "nothing to change: %s; %s\n", rep, took)
 	case before == after:
 		fmt.Fprintf(stdout, "seeded %s; catalog version %d unchanged (only devices changed); %s\n", rep, after, took)
 	default:
 		fmt.Fprintf(stdout, "seeded %s; catalog version %d -> %d; %s\n", rep, before, after, took)
 	}
-	switch {
-	case secrets == nil:
-	case secrets.issued == 0:
-		fmt.Fprintf(stdout, "no new device needed a secret; %s holds only the CSV header\n", c.SecretsOut)
-	default:
-		fmt.Fprintf(stdout, "secrets issued to new devices: %d, written to %s (mode 0600); provision them, then delete the file\n", secrets.issued, c.SecretsOut)
+	if secrets != nil {
+		secrets.report(stdout)
 	}
 	return nil
 }
@@ -312,6 +318,16 @@ func (sf *secretsFile) write(secrets map[string]string) error {
 	}
 	sf.issued = len(secrets)
 	return nil
+}
+
+// report tells how many secrets the file holds after a seed: those of
+// the store's last attempt to write, which are exactly those it stored.
+func (sf *secretsFile) report(w io.Writer) {
+	if sf.issued == 0 {
+		fmt.Fprintf(w, "no new device needed a secret; %s holds only the CSV header\n", sf.path)
+		return
+	}
+	fmt.Fprintf(w, "secrets issued to new devices: %d, written to %s (mode 0600); provision them, then delete the file\n", sf.issued, sf.path)
 }
 
 // finish closes the file after the seed ended with err. A failed seed

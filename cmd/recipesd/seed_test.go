@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -347,6 +348,8 @@ func TestSeedCommand_Usage(t *testing.T) {
 		{[]string{"seed", "-synthetic", "10", "a.json"}, exitUsage, "give files or -synthetic, not both"},
 		{[]string{"seed", "-synthetic", "-3"}, exitUsage, "-synthetic -3"},
 		{[]string{"seed", "-progress", "fancy", "a.json"}, exitUsage, `-progress "fancy"`},
+		{[]string{"seed", "-draft", "-update-devices", "a.json"}, exitUsage, "-draft with -update-devices"},
+		{[]string{"seed", "-synthetic", "10", "-update-devices"}, exitUsage, "-synthetic with -update-devices"},
 		{[]string{"seed", "-data-dir", "", "a.json"}, exitUsage, "-data-dir is required"},
 		{[]string{"seed", "-redis-url", "redis://127.0.0.1:1", "-store-timeout", "200ms", "a.json"}, exitFailure, "unavailable"},
 		{[]string{"export", "-format", "xml"}, exitUsage, `-format "xml"`},
@@ -363,7 +366,7 @@ func TestSeedCommand_Usage(t *testing.T) {
 	t.Run("Help", func(t *testing.T) {
 		r := mustRun(t, exitOK, "seed", "-h")
 		for _, flag := range []string{"-data-dir", "-redis-url", "-key-prefix", "-store-timeout", "-log-level", "-prune", "-dry-run", "-draft",
-			"-synthetic", "-rand-seed", "-schema", "-progress", "Exit status: 0"} {
+			"-update-devices", "-synthetic", "-rand-seed", "-schema", "-progress", "Exit status: 0"} {
 			if !strings.Contains(r.stderr, flag) {
 				t.Errorf("seed -h does not explain %s:\n%s", flag, r.stderr)
 			}
@@ -645,13 +648,108 @@ func TestSeedCommand_Devices(t *testing.T) {
 		}
 	})
 
-	// A new hash in the file rotates the secret; -prune removes content
-	// but never devices.
+	// Staff rotate oven-a's leaked secret, and rotate and disable stolen
+	// oven-b; an old export of the fleet re-seeded to add oven-d gives neither back,
+	// and says so per device.
+	backup := filepath.Join(dir, "backup.json")
+	writeText(t, backup, `{"devices": [
+  {"id": "oven-a", "model": "CM-300", "enabled": true, "secret_hash": "`+secretHash("factory-a")+`"},
+  {"id": "oven-b", "model": "CM-200", "enabled": true, "secret_hash": "`+secretHash(issued)+`"},
+  {"id": "oven-c", "model": "CM-300", "enabled": false, "secret_hash": "`+secretHash("factory-c")+`"},
+  {"id": "oven-d", "model": "CM-100", "enabled": true, "secret_hash": "`+secretHash("factory-d")+`"}
+]}
+`)
+	var staffA string // oven-a's secret after the rotation
+	t.Run("OKKeepStaffChanges", func(t *testing.T) {
+		var err error
+		if staffA, err = store.RotateDeviceSecret(ctx, "oven-a"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.RotateDeviceSecret(ctx, "oven-b"); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SetDeviceEnabled(ctx, "oven-b", false); err != nil {
+			t.Fatal(err)
+		}
+		before := st.dump(t)
+		r := st.mustRun(t, exitOK, "seed", "-dry-run", backup)
+		for _, want := range []string{
+			"devices: 1 added, 1 changed\n  ~ oven-c (model CM-100 -> CM-300)\n  + oven-d\n" +
+				"would keep oven-a's secret as registered (use -update-devices to replace it)\n" +
+				"would keep oven-b's secret and enabled flag as registered (use -update-devices to replace them)\n" +
+				"dry run, nothing written:",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if st.dump(t) != before {
+			t.Error("a dry run changed the store")
+		}
+		r = st.mustRun(t, exitOK, "seed", backup)
+		for _, want := range []string{
+			"devices: 1 added, 1 changed\n  ~ oven-c (model CM-100 -> CM-300)\n" +
+				"kept oven-a's secret as registered (use -update-devices to replace it)\n" +
+				"kept oven-b's secret and enabled flag as registered (use -update-devices to replace them)\n" +
+				"seeded 0 categories, 0 recipes, 4 devices;",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if _, err := store.AuthenticateDevice(ctx, "oven-a", staffA); err != nil {
+			t.Errorf("oven-a's rotated secret: %v", err)
+		}
+		for id, secret := range map[string]string{"oven-a": "factory-a", "oven-b": issued} {
+			if _, err := store.AuthenticateDevice(ctx, id, secret); !errors.Is(err, recipes.ErrBadDeviceCredentials) {
+				t.Errorf("AuthenticateDevice(%s) = %v, want refused", id, err)
+			}
+		}
+		if _, err := store.AuthenticateDevice(ctx, "oven-d", "factory-d"); err != nil {
+			t.Errorf("new oven-d: %v", err)
+		}
+		r = st.mustRun(t, exitOK, "seed", backup)
+		if want := "kept oven-b's secret and enabled flag as registered (use -update-devices to replace them)\nnothing to change:"; !strings.Contains(r.stdout, want) {
+			t.Errorf("again: stdout lacks %q:\n%s", want, r.stdout)
+		}
+	})
+
+	// -update-devices restores a backup: the file's secrets and flags
+	// replace the registered ones, and each change is told.
+	t.Run("OKUpdateDevices", func(t *testing.T) {
+		restore := filepath.Join(dir, "restore.json")
+		writeText(t, restore, strings.Replace(readFile(t, backup), `"id": "oven-d", "model": "CM-100", "enabled": true`, `"id": "oven-d", "model": "CM-200", "enabled": false`, 1))
+		want := "devices: 0 added, 3 changed\n  ~ oven-a (secret replaced)\n  ~ oven-b (secret replaced, re-enabled)\n  ~ oven-d (model CM-100 -> CM-200, disabled)\n"
+		before := st.dump(t)
+		if r := st.mustRun(t, exitOK, "seed", "-dry-run", "-update-devices", restore); !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "keep") {
+			t.Errorf("dry run: stdout lacks %q:\n%s", want, r.stdout)
+		}
+		if st.dump(t) != before {
+			t.Error("a dry run changed the store")
+		}
+		if r := st.mustRun(t, exitOK, "seed", "-update-devices", restore); !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "kept") {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+		for id, secret := range map[string]string{"oven-a": "factory-a", "oven-b": issued} {
+			if _, err := store.AuthenticateDevice(ctx, id, secret); err != nil {
+				t.Errorf("AuthenticateDevice(%s): %v", id, err)
+			}
+		}
+		if _, err := store.AuthenticateDevice(ctx, "oven-a", staffA); !errors.Is(err, recipes.ErrBadDeviceCredentials) {
+			t.Errorf("oven-a's rotated secret still works: %v", err)
+		}
+		if d, err := store.Device(ctx, "oven-d"); err != nil || d.Enabled || d.Model != "CM-200" {
+			t.Errorf("oven-d = %+v, %v; want a disabled CM-200", d, err)
+		}
+	})
+
+	// A new hash in the file rotates the secret with -update-devices;
+	// -prune removes content but never devices.
 	t.Run("OKRotateAndPrune", func(t *testing.T) {
 		rotated := filepath.Join(dir, "rotated.yaml")
 		writeText(t, rotated, "devices:\n  - id: oven-a\n    model: CM-300\n    secret_hash: "+secretHash("factory-a2")+"\n")
-		r := st.mustRun(t, exitOK, "seed", "-prune", filepath.Join(demoDir, "soups.json"), rotated)
-		for _, want := range []string{"devices: 0 added, 1 changed\n", "categories 0 added, 0 changed, 9 removed; devices 0 added, 1 changed; catalog version"} {
+		r := st.mustRun(t, exitOK, "seed", "-prune", "-update-devices", filepath.Join(demoDir, "soups.json"), rotated)
+		for _, want := range []string{"devices: 0 added, 1 changed\n  ~ oven-a (secret replaced)\n", "categories 0 added, 0 changed, 9 removed; devices 0 added, 1 changed; catalog version"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 			}
@@ -664,8 +762,8 @@ func TestSeedCommand_Devices(t *testing.T) {
 				t.Errorf("AuthenticateDevice(%s) after the prune: %v", id, err)
 			}
 		}
-		if devs, err := store.Devices(ctx); err != nil || len(devs) != 3 {
-			t.Errorf("Devices = %d, %v; want all 3 kept", len(devs), err)
+		if devs, err := store.Devices(ctx); err != nil || len(devs) != 4 {
+			t.Errorf("Devices = %d, %v; want all 4 kept", len(devs), err)
 		}
 	})
 
@@ -748,10 +846,63 @@ func TestSeedCommand_Devices(t *testing.T) {
 
 	t.Run("Help", func(t *testing.T) {
 		r := mustRun(t, exitOK, "seed", "-h")
-		for _, want := range []string{"-secrets-out FILE", "devices are never removed", "recipesd\ndevice delete"} {
+		for _, want := range []string{"-secrets-out FILE", "-update-devices", "keeps its secret and", "devices are never removed", "recipesd device\ndelete"} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("seed -h lacks %q:\n%s", want, r.stderr)
 			}
 		}
 	})
+}
+
+// TestSeedCommand_SecretsOutRetry: when the store retries its write and the
+// retry issues no secret, because the only new device was registered by
+// staff meanwhile, the -secrets-out file is left holding no secret and the
+// seed says none was issued: a secret never stored must not be provisioned.
+func TestSeedCommand_SecretsOutRetry(t *testing.T) {
+	ctx := context.Background()
+	st := newTestRedis(t)
+	store := st.openStore(t)
+	cat, err := seed.Parse("fleet.json", []byte(`{"devices": [{"id": "oven-7", "model": "CM-100"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "secrets.csv")
+	sf, err := createSecretsFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var staff string
+	calls := 0
+	_, err = seed.Sync(ctx, store, cat, seed.SyncOptions{Secrets: func(secrets map[string]string) error {
+		if err := sf.write(secrets); err != nil {
+			return err
+		}
+		if calls++; calls == 1 {
+			if !strings.HasPrefix(readFile(t, path), "id,secret\noven-7,") {
+				t.Errorf("first attempt: %s holds %q", path, readFile(t, path))
+			}
+			var err error
+			if staff, err = store.AddDevice(ctx, "oven-7", "CM-100"); err != nil {
+				t.Error(err)
+			}
+		}
+		return nil
+	}})
+	if err := sf.finish(err, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Fatalf("%d calls to write the secrets, want 2", calls)
+	}
+	if got := readFile(t, path); got != "id,secret\n" {
+		t.Errorf("%s holds %q, want only the header", path, got)
+	}
+	var out strings.Builder
+	sf.report(&out)
+	if want := "no new device needed a secret; " + path + " holds only the CSV header\n"; out.String() != want {
+		t.Errorf("report %q, want %q", out.String(), want)
+	}
+	if _, err := store.AuthenticateDevice(ctx, "oven-7", staff); err != nil {
+		t.Errorf("oven-7 lost the secret staff gave it: %v", err)
+	}
 }

@@ -44,8 +44,7 @@ type Main struct {
 
 	demoSecret string // the demo device's secret, on the start that created it
 
-	stopRevocations context.CancelFunc
-	revocationsDone chan struct{}
+	stopRevocations func() // ends the revocation watch and waits for it
 }
 
 // serve runs "recipesd serve" until ctx ends.
@@ -114,10 +113,14 @@ func (m *Main) Run(ctx context.Context) error {
 		ReceiveMaximum:     uint16(c.ReceiveMaximum),
 		AbuseStrikes:       cmp.Or(c.AbuseStrikes, -1), // 0 means never
 	})
+	// Watching before listening: no device can be admitted on a
+	// registration that changes unannounced in between.
+	if err := m.watchRevocations(ctx); err != nil {
+		return err
+	}
 	if err := m.Responder.Start(ctx); err != nil {
 		return err
 	}
-	m.watchRevocations(ctx)
 
 	if err := m.ensureAdmin(ctx); err != nil {
 		return err
@@ -144,18 +147,20 @@ func (m *Main) Run(ctx context.Context) error {
 // UI, the API, the CLI, a seed, another server — disables, deletes or
 // re-keys it or changes its model, so that the change takes effect now
 // and not at the device's next CONNECT.
-func (m *Main) watchRevocations(ctx context.Context) {
+func (m *Main) watchRevocations(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.stopRevocations, m.revocationsDone = cancel, make(chan struct{})
 	log := m.Logger.With("component", "devices")
-	go func() {
-		defer close(m.revocationsDone)
-		_ = m.Store.WatchRevokedDevices(wctx, func(id string) {
-			if m.Responder.Disconnect(id) {
-				log.Info("device session ended: its registration changed", "device", id)
-			}
-		})
-	}()
+	wait, err := m.Store.WatchRevokedDevices(wctx, func(id string) {
+		if m.Responder.Revoke(id) {
+			log.Info("device session ended: its registration changed", "device", id)
+		}
+	})
+	if err != nil {
+		cancel()
+		return fmt.Errorf("watch device revocations: %w", err)
+	}
+	m.stopRevocations = func() { cancel(); wait() }
+	return nil
 }
 
 // loadDemo fills an empty store with the demo catalog.
@@ -192,7 +197,6 @@ func (m *Main) Close() error {
 	}
 	if m.stopRevocations != nil {
 		m.stopRevocations()
-		<-m.revocationsDone
 		m.stopRevocations = nil
 	}
 	if m.Responder != nil {
