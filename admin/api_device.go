@@ -92,19 +92,10 @@ func (s *Server) apiDeviceUpdate(c echo.Context) error {
 }
 
 func (s *Server) apiDeviceRotate(c echo.Context) error {
-	ctx := c.Request().Context()
-	// Read before, not after: once the secret is issued, a failed read
-	// must not lose it.
-	d, err := s.deviceRow(ctx, param(c, "id"))
+	d, secret, err := s.rotateDevice(c, param(c, "id"))
 	if err != nil {
 		return err
 	}
-	secret, err := s.store.RotateDeviceSecret(ctx, d.ID)
-	if err != nil {
-		return err
-	}
-	s.log.Info("device secret rotated", "device", d.ID, "by", c.Get(staffKey))
-	d.Connected = false // its session ends with the old secret
 	return c.JSON(http.StatusOK, apiDevice{deviceRow: d, Secret: secret})
 }
 

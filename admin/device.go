@@ -284,20 +284,29 @@ func (s *Server) confirmDevice(c echo.Context, action, title, heading, message, 
 
 // handleDeviceRotate issues a new secret and shows it once.
 func (s *Server) handleDeviceRotate(c echo.Context) error {
-	ctx := c.Request().Context()
-	// Read before, not after: once the secret is issued, a failed read
-	// must not lose it.
-	d, err := s.deviceRow(ctx, param(c, "id"))
+	d, secret, err := s.rotateDevice(c, param(c, "id"))
 	if err != nil {
 		return err
+	}
+	return s.showDevice(c, http.StatusOK, d, func(p *devicePage) { p.Secret = secret })
+}
+
+// rotateDevice issues device id a new secret and returns the device and
+// the secret. It reads the device first: once the secret is issued, a
+// failed read must not lose it.
+func (s *Server) rotateDevice(c echo.Context, id string) (deviceRow, string, error) {
+	ctx := c.Request().Context()
+	d, err := s.deviceRow(ctx, id)
+	if err != nil {
+		return deviceRow{}, "", err
 	}
 	secret, err := s.store.RotateDeviceSecret(ctx, d.ID)
 	if err != nil {
-		return err
+		return deviceRow{}, "", err
 	}
 	s.log.Info("device secret rotated", "device", d.ID, "by", c.Get(staffKey))
 	d.Connected = false // its session ends with the old secret
-	return s.showDevice(c, http.StatusOK, d, func(p *devicePage) { p.Secret = secret })
+	return d, secret, nil
 }
 
 func (s *Server) handleDeviceDeleteForm(c echo.Context) error {
