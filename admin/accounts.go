@@ -114,15 +114,19 @@ func SetPassword(ctx context.Context, a Accounts, name, password string, cost in
 // easy to recognise (and for secret scanners).
 const tokenPrefix = "rcpd_"
 
-// CreateToken creates the API token name on behalf of staff and returns
-// its secret, which is stored only as a hash and must be shown once. It
-// returns EINVALID for a bad name and ECONFLICT if the name is taken.
-func CreateToken(ctx context.Context, a Accounts, name, staff string) (string, error) {
+// CreateToken creates the API token name, allowed scopes, on behalf of
+// staff and returns its secret, which is stored only as a hash and must be
+// shown once. It returns EINVALID for a bad name or scopes and ECONFLICT
+// if the name is taken.
+func CreateToken(ctx context.Context, a Accounts, name, staff string, scopes []string) (string, error) {
 	if err := recipes.CheckName("token", name); err != nil {
 		return "", err
 	}
+	if err := recipes.CheckScopes(scopes); err != nil {
+		return "", err
+	}
 	secret := tokenPrefix + rand.Text() + rand.Text()
-	t := recipes.APIToken{Name: name, Hash: hashSecret(secret), CreatedBy: staff, CreatedAt: time.Now().UTC()}
+	t := recipes.APIToken{Name: name, Hash: hashSecret(secret), CreatedBy: staff, CreatedAt: time.Now().UTC(), Scopes: scopes}
 	if err := a.AddAPIToken(ctx, t); err != nil {
 		return "", err
 	}

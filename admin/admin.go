@@ -97,8 +97,8 @@ type Accounts interface {
 	APITokens(ctx context.Context) ([]recipes.APIToken, error)
 	// AddAPIToken stores a token; EINVALID or ECONFLICT.
 	AddAPIToken(ctx context.Context, t recipes.APIToken) error
-	// APITokenName returns the name of the token with that hash; ENOTFOUND.
-	APITokenName(ctx context.Context, hash string) (string, error)
+	// APITokenByHash returns the token with that hash; ENOTFOUND.
+	APITokenByHash(ctx context.Context, hash string) (recipes.APIToken, error)
 	// RevokeAPIToken deletes a token; ENOTFOUND.
 	RevokeAPIToken(ctx context.Context, name string) error
 }

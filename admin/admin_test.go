@@ -42,7 +42,7 @@ type fakeStore struct {
 	APITokensFn        func(ctx context.Context) ([]recipes.APIToken, error)
 	StaffFn            func(ctx context.Context, name string) (recipes.Staff, error)
 	DeleteSessionFn    func(ctx context.Context, hash string) error
-	APITokenNameFn     func(ctx context.Context, hash string) (string, error)
+	APITokenByHashFn   func(ctx context.Context, hash string) (recipes.APIToken, error)
 }
 
 var _ admin.Store = (*fakeStore)(nil)
@@ -155,11 +155,11 @@ func (f *fakeStore) APITokens(ctx context.Context) ([]recipes.APIToken, error) {
 func (f *fakeStore) AddAPIToken(context.Context, recipes.APIToken) error {
 	return f.missing("AddAPIToken")
 }
-func (f *fakeStore) APITokenName(ctx context.Context, hash string) (string, error) {
-	if f.APITokenNameFn != nil {
-		return f.APITokenNameFn(ctx, hash)
+func (f *fakeStore) APITokenByHash(ctx context.Context, hash string) (recipes.APIToken, error) {
+	if f.APITokenByHashFn != nil {
+		return f.APITokenByHashFn(ctx, hash)
 	}
-	return "", recipes.Errorf(recipes.ENOTFOUND, "API token not found")
+	return recipes.APIToken{}, recipes.Errorf(recipes.ENOTFOUND, "API token not found")
 }
 func (f *fakeStore) RevokeAPIToken(context.Context, string) error { return f.missing("RevokeAPIToken") }
 

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -26,15 +27,34 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Send an API token: Authorization: Bearer <token>.").SetInternal(errNoToken)
 		}
-		name, err := s.store.APITokenName(c.Request().Context(), hashSecret(strings.TrimSpace(secret)))
+		tok, err := s.store.APITokenByHash(c.Request().Context(), hashSecret(strings.TrimSpace(secret)))
 		switch {
 		case recipes.ErrorCode(err) == recipes.ENOTFOUND:
 			return echo.NewHTTPError(http.StatusUnauthorized, "The API token is not valid (revoked, or never issued).").SetInternal(errNoToken)
 		case err != nil:
 			return err
 		}
-		c.Set(staffKey, "token:"+name)
+		c.Set(staffKey, "token:"+tok.Name)
+		c.Set(tokenKey, tok)
 		return next(c)
+	}
+}
+
+// tokenKey holds the request's API token in the echo.Context.
+const tokenKey = "api-token"
+
+// requireScope lets through requests whose API token has scope.
+func requireScope(scope string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			tok, _ := c.Get(tokenKey).(recipes.APIToken)
+			if !tok.Allows(scope) {
+				return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf(
+					"The API token %q may not do this: it needs the %q scope and has %s. Create a token with that scope under API tokens.",
+					tok.Name, scope, strings.Join(tok.Allowed(), ", ")))
+			}
+			return next(c)
+		}
 	}
 }
 

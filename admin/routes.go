@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/web"
 )
 
@@ -78,28 +79,30 @@ func (s *Server) routes() {
 
 	e.GET("/api/openapi.json", s.handleOpenAPI)
 	api := e.Group("/api", s.requireToken)
-	api.GET("/categories", s.apiCategoryIndex)
-	api.POST("/categories", s.apiCategoryCreate)
-	api.PUT("/category-order", s.apiCategoryOrder)
-	api.GET("/categories/:slug", s.apiCategoryView)
-	api.PATCH("/categories/:slug", s.apiCategoryUpdate)
-	api.DELETE("/categories/:slug", s.apiCategoryDelete)
-	api.POST("/categories/:slug/publish", s.apiCategoryPublish)
-	api.GET("/categories/:slug/recipes", s.apiRecipeIndex)
-	api.POST("/recipes", s.apiRecipeCreate)
-	api.GET("/recipes/:id", s.apiRecipeView)
-	api.PUT("/recipes/:id", s.apiRecipeSave)
-	api.DELETE("/recipes/:id", s.apiRecipeDelete)
-	api.POST("/recipes/:id/move", s.apiRecipeMove)
-	api.POST("/recipes/:id/publish", s.apiRecipePublish)
-	api.POST("/recipes/:id/discard", s.apiRecipeDiscard)
-	api.GET("/devices", s.apiDeviceIndex)
-	api.POST("/devices", s.apiDeviceCreate)
-	api.GET("/devices/:id", s.apiDeviceView)
-	api.PATCH("/devices/:id", s.apiDeviceUpdate)
-	api.DELETE("/devices/:id", s.apiDeviceDelete)
-	api.POST("/devices/:id/rotate", s.apiDeviceRotate)
-	api.POST("/devices/:id/rpc", s.apiDeviceCall)
+	catalog := requireScope(recipes.ScopeCatalog)
+	api.GET("/categories", s.apiCategoryIndex, catalog)
+	api.POST("/categories", s.apiCategoryCreate, catalog)
+	api.PUT("/category-order", s.apiCategoryOrder, catalog)
+	api.GET("/categories/:slug", s.apiCategoryView, catalog)
+	api.PATCH("/categories/:slug", s.apiCategoryUpdate, catalog)
+	api.DELETE("/categories/:slug", s.apiCategoryDelete, catalog)
+	api.POST("/categories/:slug/publish", s.apiCategoryPublish, catalog)
+	api.GET("/categories/:slug/recipes", s.apiRecipeIndex, catalog)
+	api.POST("/recipes", s.apiRecipeCreate, catalog)
+	api.GET("/recipes/:id", s.apiRecipeView, catalog)
+	api.PUT("/recipes/:id", s.apiRecipeSave, catalog)
+	api.DELETE("/recipes/:id", s.apiRecipeDelete, catalog)
+	api.POST("/recipes/:id/move", s.apiRecipeMove, catalog)
+	api.POST("/recipes/:id/publish", s.apiRecipePublish, catalog)
+	api.POST("/recipes/:id/discard", s.apiRecipeDiscard, catalog)
+	devices := requireScope(recipes.ScopeDevices)
+	api.GET("/devices", s.apiDeviceIndex, devices)
+	api.POST("/devices", s.apiDeviceCreate, devices)
+	api.GET("/devices/:id", s.apiDeviceView, devices)
+	api.PATCH("/devices/:id", s.apiDeviceUpdate, devices)
+	api.DELETE("/devices/:id", s.apiDeviceDelete, devices)
+	api.POST("/devices/:id/rotate", s.apiDeviceRotate, devices)
+	api.POST("/devices/:id/rpc", s.apiDeviceCall, requireScope(recipes.ScopeCommands))
 }
 
 // handleHome sends editors to their main job.

@@ -55,7 +55,9 @@ func TestAPIDeviceCall(t *testing.T) {
 				}
 				return admin.ApplianceAnswer{Status: 200, Body: json.RawMessage(`{"status":200,"result":{"lid":"locked"}}`)}, nil
 			}}
-			store := &fakeStore{APITokenNameFn: func(context.Context, string) (string, error) { return "robot", nil }}
+			store := &fakeStore{APITokenByHashFn: func(context.Context, string) (recipes.APIToken, error) {
+				return recipes.APIToken{Name: "robot", Scopes: []string{recipes.ScopeCommands}}, nil
+			}}
 			h := MustServe(t, store, admin.Options{Appliances: apps})
 			req := httptest.NewRequest(http.MethodPost, "/api/devices/oven-1/rpc", strings.NewReader(tt.body))
 			req.Header.Set("Authorization", "Bearer secret")

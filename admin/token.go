@@ -13,11 +13,29 @@ import (
 
 type tokenIndexPage struct {
 	page
-	Tokens  []recipes.APIToken
-	Name    string // as typed in the form
-	Created string // name of the token just created
-	Secret  string // its secret, shown this once
+	Tokens  []tokenRow
+	Name    string          // as typed in the form
+	Scopes  map[string]bool // as ticked in the form
+	Created string          // name of the token just created
+	Secret  string          // its secret, shown this once
 	Errors  formErrors
+
+	AllScopes []scopeChoice
+}
+
+type tokenRow struct {
+	recipes.APIToken
+	ScopeList string
+}
+
+type scopeChoice struct {
+	Name, Description string
+}
+
+var scopeChoices = []scopeChoice{
+	{recipes.ScopeCatalog, "categories and recipes"},
+	{recipes.ScopeDevices, "register, re-key, disable and delete devices"},
+	{recipes.ScopeCommands, "send commands to connected appliances"},
 }
 
 func (s *Server) tokenPage(c echo.Context) (tokenIndexPage, error) {
@@ -25,7 +43,12 @@ func (s *Server) tokenPage(c echo.Context) (tokenIndexPage, error) {
 	if err != nil {
 		return tokenIndexPage{}, err
 	}
-	return tokenIndexPage{page: s.page(c, "API tokens", "tokens"), Tokens: ts}, nil
+	p := tokenIndexPage{page: s.page(c, "API tokens", "tokens"), AllScopes: scopeChoices,
+		Scopes: map[string]bool{recipes.ScopeCatalog: true}} // least privilege by default
+	for _, t := range ts {
+		p.Tokens = append(p.Tokens, tokenRow{APIToken: t, ScopeList: strings.Join(t.Allowed(), ", ")})
+	}
+	return p, nil
 }
 
 func (s *Server) handleTokenIndex(c echo.Context) error {
@@ -41,21 +64,36 @@ func (s *Server) handleTokenIndex(c echo.Context) error {
 func (s *Server) handleTokenCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := strings.TrimSpace(c.FormValue("name"))
-	staff, _ := c.Get(staffKey).(string)
-	secret, err := CreateToken(ctx, s.store, name, staff)
-	p, perr := s.tokenPage(c)
-	if perr != nil {
-		return perr
-	}
+	form, err := c.FormParams()
 	if err != nil {
-		p.Name = name
+		return err
+	}
+	scopes := form["scope"]
+	staff, _ := c.Get(staffKey).(string)
+	p, err := s.tokenPage(c)
+	if err != nil {
+		return err
+	}
+	p.Name, p.Scopes = name, map[string]bool{}
+	for _, sc := range scopes {
+		p.Scopes[sc] = true
+	}
+	if err := recipes.CheckScopes(scopes); err != nil {
+		p.Errors.add("scope", recipes.ErrorMessage(err))
+		return c.Render(http.StatusUnprocessableEntity, "tokens.html", p)
+	}
+	secret, err := CreateToken(ctx, s.store, name, staff, scopes)
+	if err != nil {
 		p.Errors.add("name", recipes.ErrorMessage(err))
 		if code := recipes.ErrorCode(err); code != recipes.EINVALID && code != recipes.ECONFLICT {
 			return err
 		}
 		return c.Render(http.StatusUnprocessableEntity, "tokens.html", p)
 	}
-	s.log.Info("api token created", "name", name, "by", staff)
+	if p, err = s.tokenPage(c); err != nil { // with the new token listed
+		return err
+	}
+	s.log.Info("api token created", "name", name, "scopes", scopes, "by", staff)
 	p.Created, p.Secret = name, secret
 	return c.Render(http.StatusOK, "tokens.html", p)
 }

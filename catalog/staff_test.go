@@ -107,12 +107,12 @@ func TestAPITokens(t *testing.T) {
 	s := MustOpenStore(t)
 	ctx := context.Background()
 	v0, _ := s.Version(ctx)
-	if err := s.AddAPIToken(ctx, recipes.APIToken{Name: "ci", Hash: "hash-ci", CreatedBy: "alice"}); err != nil {
+	if err := s.AddAPIToken(ctx, recipes.APIToken{Name: "ci", Hash: "hash-ci", CreatedBy: "alice", Scopes: []string{recipes.ScopeCatalog}}); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("OK", func(t *testing.T) {
-		if name, err := s.APITokenName(ctx, "hash-ci"); err != nil || name != "ci" {
-			t.Fatalf("APITokenName = %q, %v", name, err)
+		if tok, err := s.APITokenByHash(ctx, "hash-ci"); err != nil || tok.Name != "ci" || !tok.Allows(recipes.ScopeCatalog) || tok.Allows(recipes.ScopeDevices) {
+			t.Fatalf("APITokenByHash = %+v, %v", tok, err)
 		}
 		if ts, _ := s.APITokens(ctx); len(ts) != 1 || ts[0].CreatedBy != "alice" {
 			t.Fatalf("APITokens = %+v", ts)
@@ -122,14 +122,33 @@ func TestAPITokens(t *testing.T) {
 		}
 	})
 	t.Run("ErrConflict", func(t *testing.T) {
-		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "ci", Hash: "other"}), recipes.ECONFLICT, "")
+		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "ci", Hash: "other", Scopes: []string{recipes.ScopeCatalog}}), recipes.ECONFLICT, "")
+		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "no-scope", Hash: "h2"}), recipes.EINVALID, "choose at least one scope (catalog, devices, commands)")
+		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "bad-scope", Hash: "h3", Scopes: []string{"root"}}), recipes.EINVALID, `"root" is not a scope (catalog, devices, commands)`)
 	})
 	t.Run("Revoke", func(t *testing.T) {
 		if err := s.RevokeAPIToken(ctx, "ci"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.APITokenName(ctx, "hash-ci")
+		_, err := s.APITokenByHash(ctx, "hash-ci")
 		assertCode(t, err, recipes.ENOTFOUND, "")
 		assertCode(t, s.RevokeAPIToken(ctx, "ci"), recipes.ENOTFOUND, `API token "ci" not found`)
 	})
+}
+
+// TestAPITokenWithoutScopes: a token stored before tokens had scopes keeps
+// what it could do then, and gains nothing added since.
+func TestAPITokenWithoutScopes(t *testing.T) {
+	env := newEnv(t)
+	s := env.Open(t)
+	ctx := context.Background()
+	env.RDB.HSet(ctx, env.Key("staff:tokens"), "old", `{"name":"old","hash":"h-old","created_by":"alice","created_at":"2026-01-02T03:04:05Z"}`)
+	env.RDB.HSet(ctx, env.Key("staff:tokhash"), "h-old", "old")
+	tok, err := s.APITokenByHash(ctx, "h-old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.Allows(recipes.ScopeCatalog) || !tok.Allows(recipes.ScopeCommands) || tok.Allows(recipes.ScopeDevices) {
+		t.Fatalf("old token allows %q", tok.Allowed())
+	}
 }

@@ -20,9 +20,12 @@ func (s *Store) APITokens(ctx context.Context) ([]recipes.APIToken, error) {
 }
 
 // AddAPIToken stores t, whose Hash is a hash of its secret. It returns
-// EINVALID for a bad name and ECONFLICT if the name is taken.
+// EINVALID for a bad name or scopes and ECONFLICT if the name is taken.
 func (s *Store) AddAPIToken(ctx context.Context, t recipes.APIToken) error {
 	if err := recipes.CheckName("token", t.Name); err != nil {
+		return err
+	}
+	if err := recipes.CheckScopes(t.Scopes); err != nil {
 		return err
 	}
 	b, err := json.Marshal(t)
@@ -45,19 +48,31 @@ func (s *Store) AddAPIToken(ctx context.Context, t recipes.APIToken) error {
 		})
 }
 
-// APITokenName returns the name of the token whose secret hashes to hash,
-// or ENOTFOUND if there is none (never was, or revoked).
-func (s *Store) APITokenName(ctx context.Context, hash string) (string, error) {
+// APITokenByHash returns the token whose secret hashes to hash, or
+// ENOTFOUND if there is none (never was, or revoked).
+func (s *Store) APITokenByHash(ctx context.Context, hash string) (recipes.APIToken, error) {
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
+	notFound := recipes.Errorf(recipes.ENOTFOUND, "API token not found")
 	name, err := s.rdb.HGet(ctx, s.keys.tokenHash(), hash).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", recipes.Errorf(recipes.ENOTFOUND, "API token not found")
+		return recipes.APIToken{}, notFound
 	}
 	if err != nil {
-		return "", storeErr("find token", err)
+		return recipes.APIToken{}, storeErr("find token", err)
 	}
-	return name, nil
+	raw, err := s.rdb.HGet(ctx, s.keys.tokens(), name).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return recipes.APIToken{}, notFound // revoked in between
+	}
+	if err != nil {
+		return recipes.APIToken{}, storeErr("find token", err)
+	}
+	var t recipes.APIToken
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return recipes.APIToken{}, corrupt(s.keys.tokens()+" "+name, err)
+	}
+	return t, nil
 }
 
 // RevokeAPIToken deletes the token name at once. It returns ENOTFOUND if

@@ -2,6 +2,8 @@ package recipes
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,6 +32,52 @@ type APIToken struct {
 	Hash      string    `json:"hash"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
+
+	// Scopes say what the token may do (Scope… constants). Tokens made
+	// before tokens had scopes have none stored: see [APIToken.Allowed].
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// Scopes of API tokens. A token gets only what its program needs: an
+// importer of recipes must not be able to re-key appliances and connect
+// as one.
+const (
+	ScopeCatalog  = "catalog"  // categories and recipes
+	ScopeDevices  = "devices"  // the device registry: register, re-key, disable, delete
+	ScopeCommands = "commands" // commands to connected appliances
+)
+
+// AllScopes lists every scope.
+var AllScopes = []string{ScopeCatalog, ScopeDevices, ScopeCommands}
+
+// Allowed returns the scopes t has. A token stored before tokens had
+// scopes keeps what it could do then: the catalog and commands, not the
+// device registry, which came later.
+func (t *APIToken) Allowed() []string {
+	if t.Scopes == nil {
+		return []string{ScopeCatalog, ScopeCommands}
+	}
+	return t.Scopes
+}
+
+// Allows reports whether t may act in scope.
+func (t *APIToken) Allows(scope string) bool { return slices.Contains(t.Allowed(), scope) }
+
+// CheckScopes returns an EINVALID error if scopes is empty or names a
+// scope that does not exist, or names one twice.
+func CheckScopes(scopes []string) error {
+	if len(scopes) == 0 {
+		return Errorf(EINVALID, "choose at least one scope (%s)", strings.Join(AllScopes, ", "))
+	}
+	for i, sc := range scopes {
+		if !slices.Contains(AllScopes, sc) {
+			return Errorf(EINVALID, "%q is not a scope (%s)", sc, strings.Join(AllScopes, ", "))
+		}
+		if slices.Contains(scopes[:i], sc) {
+			return Errorf(EINVALID, "scope %q is given twice", sc)
+		}
+	}
+	return nil
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)

@@ -55,10 +55,14 @@ type apiErr struct {
 	} `json:"error"`
 }
 
-// MustToken creates an API token in the UI and returns its secret.
-func (s *testServer) MustToken(tb testing.TB, w *webClient, name string) string {
+// MustToken creates an API token in the UI and returns its secret. It has
+// the scopes given, or every scope.
+func (s *testServer) MustToken(tb testing.TB, w *webClient, name string, scopes ...string) string {
 	tb.Helper()
-	p := w.Post("/tokens", url.Values{"name": {name}}).Want(200)
+	if scopes == nil {
+		scopes = recipes.AllScopes
+	}
+	p := w.Post("/tokens", url.Values{"name": {name}, "scope": scopes}).Want(200)
 	m := regexp.MustCompile(`<code class="token" id="token-secret">([^<]+)</code>`).FindStringSubmatch(p.Body)
 	if m == nil {
 		tb.Fatalf("no secret on the page:\n%s", excerpt(p.Body))
@@ -70,7 +74,7 @@ func TestAdminTokens(t *testing.T) {
 	s := MustRunMain(t)
 	w := s.MustSignIn(t)
 	w.Get("/tokens").Want(200).Has(t, "No API tokens yet.")
-	secret := s.MustToken(t, w, "importer")
+	secret := s.MustToken(t, w, "importer", recipes.ScopeCatalog)
 	if !strings.HasPrefix(secret, "rcpd_") {
 		t.Errorf("secret %q", secret)
 	}
@@ -79,17 +83,43 @@ func TestAdminTokens(t *testing.T) {
 		t.Fatal("the secret is shown again")
 	}
 	t.Run("ErrInvalid", func(t *testing.T) {
-		p := w.Post("/tokens", url.Values{"name": {"Bad Name"}}).Want(422)
+		p := w.Post("/tokens", url.Values{"name": {"no-scope"}}).Want(422)
+		if got := p.FieldError("scope"); got != "choose at least one scope (catalog, devices, commands)" {
+			t.Errorf("error next to the scopes: %q", got)
+		}
+		p = w.Post("/tokens", url.Values{"name": {"bad-scope"}, "scope": {"catalog", "root"}}).Want(422)
+		if got := p.FieldError("scope"); got != `"root" is not a scope (catalog, devices, commands)` {
+			t.Errorf("error next to the scopes: %q", got)
+		}
+		p = w.Post("/tokens", url.Values{"name": {"Bad Name"}, "scope": {"catalog"}}).Want(422)
 		if got := p.FieldError("name"); !strings.Contains(got, `token name "Bad Name" must be 1 to 32 lower-case letters`) {
 			t.Errorf("error next to name: %q", got)
 		}
-		p = w.Post("/tokens", url.Values{"name": {"importer"}}).Want(422)
+		p = w.Post("/tokens", url.Values{"name": {"importer"}, "scope": {"catalog"}}).Want(422)
 		if got := p.FieldError("name"); got != `an API token named "importer" already exists` {
 			t.Errorf("error next to name: %q", got)
 		}
 	})
 	api := &apiClient{w: s.NewWebClient(t), token: secret}
 	api.call("GET", "/api/categories", nil).Want(200)
+	w.Get("/tokens").Want(200).Has(t, "importer catalog admin")
+	// A catalog token cannot touch devices or command appliances.
+	for _, c := range []struct{ method, path, scope string }{
+		{"GET", "/api/devices", "devices"},
+		{"POST", "/api/devices/demo-oven/rotate", "devices"},
+		{"PATCH", "/api/devices/demo-oven", "devices"},
+		{"POST", "/api/devices/demo-oven/rpc", "commands"},
+	} {
+		p := api.call(c.method, c.path, map[string]any{"enabled": false}).Want(403)
+		e := decodeJSON[apiErr](t, p)
+		want := `The API token "importer" may not do this: it needs the "` + c.scope + `" scope and has catalog.`
+		if e.Error.Code != "forbidden" || !strings.HasPrefix(e.Error.Message, want) {
+			t.Errorf("%s %s: %+v, want forbidden: %s", c.method, c.path, e.Error, want)
+		}
+	}
+	if d, err := s.Store.Device(context.Background(), "demo-oven"); err != nil || !d.Enabled {
+		t.Fatalf("a refused request changed the device: %+v %v", d, err)
+	}
 	w.Get("/tokens/importer/revoke").Want(200).Has(t, "Revoke the API token “importer”?")
 	w.Post("/tokens/importer/revoke", nil).Want(303)
 	w.Get("/tokens").Want(200).Has(t, "API token “importer” revoked.")
@@ -286,8 +316,22 @@ func TestUserAndTokenCommands(t *testing.T) {
 		}
 		api := &apiClient{w: s.NewWebClient(t), token: secret}
 		api.call("GET", "/api/categories", nil).Want(200)
+		api.call("GET", "/api/devices", nil).Want(403) // catalog only, by default
 		if _, out, _ := cli(nil, "token", "list", "-json"); !strings.Contains(out, `"name": "ci"`) || strings.Contains(out, "hash") {
 			t.Errorf("list: %s", out)
+		}
+		code, fleet, stderr := cli(nil, "token", "add", "fleet", "-scopes", "devices, commands")
+		if code != 0 {
+			t.Fatalf("add -scopes: exit %d, %s", code, stderr)
+		}
+		fleetAPI := &apiClient{w: api.w, token: fleet}
+		fleetAPI.call("GET", "/api/devices", nil).Want(200)
+		fleetAPI.call("GET", "/api/categories", nil).Want(403)
+		if _, out, _ := cli(nil, "token", "list"); !strings.Contains(out, "devices,commands") {
+			t.Errorf("list shows no scopes: %s", out)
+		}
+		if code, _, stderr := cli(nil, "token", "add", "root", "-scopes", "everything"); code != exitUsage || !strings.Contains(stderr, `"everything" is not a scope (catalog, devices, commands)`) {
+			t.Errorf("bad scope: exit %d, %s", code, stderr)
 		}
 		if code, _, _ := cli(nil, "token", "revoke", "ci"); code != 0 {
 			t.Fatalf("revoke: exit %d", code)

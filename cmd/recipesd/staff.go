@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,12 +33,16 @@ Flags:
 `
 
 const tokenUsage = `Usage:
-  recipesd token add NAME       create an API token; prints it once
+  recipesd token add NAME [-scopes catalog,devices,commands]
+                                create an API token; prints it once
   recipesd token revoke NAME    revoke it at once
   recipesd token list [-json]   list API tokens (never their secrets)
 
 The new token is the only thing written to standard output, so that
 scripts can capture it: TOKEN=$(recipesd token add import-script).
+A token may do only what its scopes allow: catalog (categories and
+recipes; the default), devices (register, re-key, disable and delete
+devices), commands (send commands to connected appliances).
 Send it as "Authorization: Bearer $TOKEN" to the JSON API under /api/.
 
 Flags:
@@ -48,7 +53,8 @@ Flags:
 type staffCommand struct {
 	name    string // "user" or "token"
 	usage   string
-	actions map[string]bool // action -> takes a name
+	actions map[string]bool        // action -> takes a name
+	flags   func(fs *flag.FlagSet) // adds the command's own flags, if any
 }
 
 func (sc staffCommand) run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer,
@@ -67,6 +73,9 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 	e := &envFlags{fs: fs, getenv: getenv}
 	e.store(&cfg)
 	fs.BoolVar(&asJSON, "json", false, "list as JSON")
+	if sc.flags != nil {
+		sc.flags(fs)
+	}
 	password := e.env("RECIPESD_PASSWORD")
 	pos, err := parseStoreCommand(fs, e, &cfg, args)
 	if err != nil {
@@ -148,11 +157,21 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 
 // tokenCmd runs "recipesd token ...".
 func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := staffCommand{name: "token", usage: tokenUsage, actions: map[string]bool{"add": true, "revoke": true, "list": false}}
+	var scopes string
+	cmd := staffCommand{name: "token", usage: tokenUsage, actions: map[string]bool{"add": true, "revoke": true, "list": false},
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&scopes, "scopes", recipes.ScopeCatalog, "what the new token may do, comma-separated: "+strings.Join(recipes.AllScopes, ", "))
+		}}
 	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *catalog.Store, action, name, _ string, asJSON bool) error {
 		switch action {
 		case "add":
-			secret, err := admin.CreateToken(ctx, store, name, "command line")
+			var list []string
+			for sc := range strings.SplitSeq(scopes, ",") {
+				if sc = strings.TrimSpace(sc); sc != "" {
+					list = append(list, sc)
+				}
+			}
+			secret, err := admin.CreateToken(ctx, store, name, "command line", list)
 			if err != nil {
 				return err
 			}
@@ -169,15 +188,16 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			type entry struct {
 				Name      string    `json:"name"`
+				Scopes    []string  `json:"scopes"`
 				CreatedBy string    `json:"created_by"`
 				CreatedAt time.Time `json:"created_at"`
 			}
 			out := make([]entry, len(ts))
 			for i, t := range ts {
-				out[i] = entry{t.Name, t.CreatedBy, t.CreatedAt}
+				out[i] = entry{t.Name, t.Allowed(), t.CreatedBy, t.CreatedAt}
 			}
-			return printList(stdout, out, asJSON, "NAME\tCREATED BY\tCREATED", func(e entry) string {
-				return fmt.Sprintf("%s\t%s\t%s", e.Name, e.CreatedBy, e.CreatedAt.Local().Format(time.DateTime))
+			return printList(stdout, out, asJSON, "NAME\tSCOPES\tCREATED BY\tCREATED", func(e entry) string {
+				return fmt.Sprintf("%s\t%s\t%s\t%s", e.Name, strings.Join(e.Scopes, ","), e.CreatedBy, e.CreatedAt.Local().Format(time.DateTime))
 			})
 		}
 		return nil
