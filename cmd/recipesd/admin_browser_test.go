@@ -198,6 +198,22 @@ func TestAdminDevicesInBrowser(t *testing.T) {
 		t.Errorf("device list %q", got)
 	}
 	b.screenshot("admin-devices.png")
+
+	// A token for a fleet tool: devices only, ticked in the form.
+	b.submit(`nav a[href="/tokens"]`)
+	b.do(chromedp.SendKeys(chromedp.ID("name"), "fleet-tool"),
+		chromedp.Click(chromedp.CSS(`input[name=scope][value=catalog]`)), // ticked by default
+		chromedp.Click(chromedp.CSS(`input[name=scope][value=devices]`)))
+	if st := b.submit(`form.form button.primary`); st != 200 {
+		t.Fatalf("create token: status %d", st)
+	}
+	api := &apiClient{w: s.NewWebClient(t), token: b.text("#token-secret")}
+	api.call("GET", "/api/devices", nil).Want(200)
+	api.call("GET", "/api/categories", nil).Want(403)
+	if got := b.text("table.list tbody"); !strings.Contains(got, "fleet-tool\tdevices") {
+		t.Errorf("token list %q", got)
+	}
+	b.screenshot("admin-tokens.png")
 }
 
 func TestAdminInBrowser(t *testing.T) {
