@@ -68,10 +68,7 @@ func (r *Responder) subscribe(dc *deviceConn, pkt []byte) error {
 // suback records the subscriptions of pk that the device may have and
 // returns the SUBACK.
 func (r *Responder) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	code := packets.CodeSuccess
-	if _, ok := cl.State.Inflight.Get(pk.PacketID); ok {
-		code = packets.ErrPacketIdentifierInUse
-	}
+	code := packetIDCode(cl, pk)
 	d := r.devices.get(cl.ID)
 	codes := make([]byte, len(pk.Filters))
 	for i, sub := range pk.Filters {
@@ -98,10 +95,7 @@ func (r *Responder) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 
 // unsuback removes the subscriptions of pk and returns the UNSUBACK.
 func (r *Responder) unsuback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	code := packets.CodeSuccess
-	if _, ok := cl.State.Inflight.Get(pk.PacketID); ok {
-		code = packets.ErrPacketIdentifierInUse
-	}
+	code := packetIDCode(cl, pk)
 	d := r.devices.get(cl.ID)
 	codes := make([]byte, len(pk.Filters))
 	for i, sub := range pk.Filters {
@@ -115,6 +109,15 @@ func (r *Responder) unsuback(cl *mqtt.Client, pk packets.Packet) packets.Packet 
 		}
 	}
 	return ackPacket(packets.Unsuback, pk, code, codes)
+}
+
+// packetIDCode is 0x91 for a packet identifier mochi holds in flight, as
+// mochi's own processSubscribe answers, else success.
+func packetIDCode(cl *mqtt.Client, pk packets.Packet) packets.Code {
+	if _, ok := cl.State.Inflight.Get(pk.PacketID); ok {
+		return packets.ErrPacketIdentifierInUse
+	}
+	return packets.CodeSuccess
 }
 
 func ackPacket(typ byte, pk packets.Packet, code packets.Code, codes []byte) packets.Packet {

@@ -70,20 +70,10 @@ func WriteCatalog(w io.Writer, f Format, c Catalog) error {
 
 func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
 	w.WriteString("{\n  \"categories\": [")
-	for i := range cats {
-		c := cats[i]
-		c.UpdatedAt = time.Time{}
-		b, err := compact(c)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			w.WriteByte(',')
-		}
-		w.WriteString("\n    ")
-		w.Write(spaced(b))
+	if err := writeFlat(w, cats, func(c recipes.Category) recipes.Category { c.UpdatedAt = time.Time{}; return c }); err != nil {
+		return err
 	}
-	w.WriteString(closeList(len(cats)) + ",\n  \"recipes\": [")
+	w.WriteString(",\n  \"recipes\": [")
 	for i := range recs {
 		r := recs[i]
 		r.UpdatedAt = time.Time{}
@@ -102,21 +92,30 @@ func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, 
 	w.WriteString(closeList(len(recs)))
 	if len(devs) > 0 {
 		w.WriteString(",\n  \"devices\": [")
-		for i, d := range devs {
-			b, err := compact(d)
-			if err != nil {
-				return err
-			}
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			w.WriteString("\n    ")
-			w.Write(spaced(b))
+		if err := writeFlat(w, devs, func(d recipes.DeviceRecord) recipes.DeviceRecord { return d }); err != nil {
+			return err
 		}
-		w.WriteString(closeList(len(devs)))
 	}
 	_, err := w.WriteString("\n}\n")
 	return err
+}
+
+// writeFlat writes the records of a list opened by the caller, one per
+// line (they hold no nested lists worth breaking up), and closes it.
+func writeFlat[T any](w *bufio.Writer, items []T, prep func(T) T) error {
+	for i, v := range items {
+		b, err := compact(prep(v))
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteString("\n    ")
+		w.Write(spaced(b))
+	}
+	w.WriteString(closeList(len(items)))
+	return nil
 }
 
 func closeList(n int) string {
