@@ -2,9 +2,11 @@ package responder
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -25,6 +27,11 @@ type connConfig struct {
 	// subscribe answers the SUBSCRIBE or UNSUBSCRIBE pkt (checked, whole)
 	// of an established session in mochi's place (subscribe.go).
 	subscribe func(dc *deviceConn, pkt []byte) error
+	// writeTimeout bounds every write (0: none); linger is how long a
+	// closed connection drains what its peer still sends (0: no draining).
+	writeTimeout time.Duration
+	linger       time.Duration
+	writeFailed  func() // told once per connection whose write failed
 }
 
 // deviceConn is the net.Conn mochi reads a device from. It frames the byte
@@ -50,6 +57,12 @@ type deviceConn struct {
 	one       [1]byte
 	connected bool // CONNECT has passed the checks
 
+	// werr is the first write error. Writes are serialized by mochi's
+	// client lock (every packet goes through Client.WritePacket), so it
+	// needs no lock of its own.
+	werr    error
+	closing atomic.Bool // Close has run
+
 	// Set by the hooks.
 	client      *mqtt.Client
 	revokedSeq  uint64 // revocations numbered up to this one are in the registry's answer
@@ -57,6 +70,7 @@ type deviceConn struct {
 	authed      bool
 	anonymous   bool
 	established bool // CONNACK sent and counted as connected
+	admitted    bool // a request was admitted and its handler has not run (admit.go)
 }
 
 // readBufSize is the chunk a busy connection reads in. An idle connection
@@ -222,6 +236,77 @@ func (c *deviceConn) fill() error {
 	}
 	c.in = (*c.buf)[:n]
 	return nil
+}
+
+// Write writes one encoded packet with a deadline of its own, so that a
+// device that stops reading is cut off after the write timeout rather than
+// after one and a half keep-alives, which a device that still sends
+// PINGREQs renews for ever. Any failure ends the connection at once: the
+// packet may be half on the wire, and anything written after it would
+// corrupt the stream.
+func (c *deviceConn) Write(p []byte) (int, error) {
+	if c.werr != nil {
+		return 0, c.werr
+	}
+	if t := c.cfg.writeTimeout; t > 0 {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(t))
+	}
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.werr = fmt.Errorf("responder: write to device: %w", err)
+		c.closing.Store(true)
+		_ = c.Conn.Close()
+		if c.cfg.writeFailed != nil {
+			c.cfg.writeFailed()
+		}
+		return n, c.werr
+	}
+	return n, nil
+}
+
+// SetDeadline is how mochi sets the keep-alive deadline before each packet
+// it reads. It applies to reads only (writes have their own, see Write),
+// and not at all once the connection is closing.
+func (c *deviceConn) SetDeadline(t time.Time) error {
+	if c.closing.Load() {
+		return nil
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// Close ends the connection without a reset: whatever was written (a
+// DISCONNECT, say) is followed by a FIN, and mochi's reader is woken up.
+// The socket itself is closed by finish, once the peer has had time to
+// read what it was sent: closing a socket that still has unread input
+// makes the kernel send a reset, and a reset can destroy the DISCONNECT
+// before the peer reads it.
+func (c *deviceConn) Close() error {
+	if !c.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok && c.cfg.linger > 0 && cw.CloseWrite() == nil {
+		return c.Conn.SetReadDeadline(time.Now())
+	}
+	return c.Conn.Close()
+}
+
+// finish closes the socket once mochi is done with the connection,
+// draining what a peer that sent a CONNECT still sends for up to the
+// linger time. It runs on the connection's goroutine.
+func (c *deviceConn) finish() {
+	c.closing.Store(true)
+	c.release()
+	if c.cfg.linger > 0 && c.connected {
+		if c.Conn.SetReadDeadline(time.Now().Add(c.cfg.linger)) == nil {
+			var b [512]byte
+			for {
+				if _, err := c.Conn.Read(b[:]); err != nil {
+					break
+				}
+			}
+		}
+	}
+	_ = c.Conn.Close()
 }
 
 func (c *deviceConn) release() {

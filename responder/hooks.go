@@ -30,6 +30,7 @@ func (h *deviceHook) Provides(b byte) bool {
 		mqtt.OnPacketRead,
 		mqtt.OnPacketEncode,
 		mqtt.OnPublish,
+		mqtt.OnPublished,
 	}, []byte{b})
 }
 
@@ -73,18 +74,24 @@ func (h *deviceHook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bo
 
 // OnACLCheck keeps each device inside its own topics: it may publish
 // requests under recipes/ and anything under devices/<id>/, and subscribe
-// only under devices/<id>/.
+// only under devices/<id>/. mochi answers a refused publish itself (PUBACK
+// or PUBREC 0x87 by QoS); it is counted and struck here.
 func (h *deviceHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	if write && strings.HasPrefix(topic, requestPrefix) {
 		return true
 	}
-	return underDevice(topic, cl.ID)
+	ok := underDevice(topic, cl.ID)
+	if !ok && write && !cl.Net.Inline {
+		h.r.stats.refused.Add(1)
+		h.r.refused(cl.ID, topic, "topic not allowed")
+	}
+	return ok
 }
 
 // OnPublish refuses requests whose Response Topic the sender does not own
-// (PUBACK 0x87 at QoS 1; dropped at QoS 0) before mochi acknowledges them,
-// and keeps publishes under devices/ away from mochi's routing: the server
-// is the only peer there.
+// (PUBACK or PUBREC 0x87; dropped at QoS 0) before mochi acknowledges
+// them, keeps publishes under devices/ away from mochi's routing (the
+// server is the only peer there), and admits the rest (admit.go).
 func (h *deviceHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if cl.Net.Inline {
 		return pk, nil
@@ -95,19 +102,22 @@ func (h *deviceHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Pack
 		}
 		return pk, packets.CodeSuccessIgnore
 	}
-	rt := pk.Properties.ResponseTopic
-	if rt == "" {
-		return pk, nil
-	}
-	if why := checkResponseTopic(cl.ID, rt); why != "" {
-		h.r.stats.refused.Add(1)
-		h.r.log.Debug("request refused: response topic", "device", cl.ID, "response_topic", rt, "reason", why)
-		if pk.FixedHeader.Qos == 0 {
+	if rt := pk.Properties.ResponseTopic; rt != "" {
+		if why := checkResponseTopic(cl.ID, rt); why != "" {
+			h.r.refusePublish(cl, pk, "response topic "+why)
 			return pk, packets.ErrRejectPacket
 		}
-		return pk, packets.ErrNotAuthorized
 	}
-	return pk, nil
+	dc := connOf(cl)
+	if dc == nil {
+		return pk, nil
+	}
+	return pk, h.r.admit(cl, dc, pk)
+}
+
+// OnPublished runs once the request handler is done with the publish.
+func (h *deviceHook) OnPublished(cl *mqtt.Client, _ packets.Packet) {
+	h.r.handled(connOf(cl))
 }
 
 // OnSessionEstablished binds the connection to the device's outbox once
@@ -138,6 +148,7 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 
 func (h *deviceHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 	if dc := connOf(cl); dc != nil {
+		h.r.handled(dc) // its PUBACK could not be written
 		h.r.sessionEnded(cl, dc, expire)
 	}
 }
@@ -174,12 +185,19 @@ func (h *deviceHook) OnClientExpired(cl *mqtt.Client) {
 	}
 }
 
-// OnPacketRead sees the device's PUBACKs for the replies our outbox sent;
-// mochi ignores them because they are not in its inflight store.
+// OnPacketRead sees the device's PUBACKs for the replies our outbox sent
+// (mochi ignores them because they are not in its inflight store), and
+// refuses publishes to topics reserved for the server ($SYS, $share),
+// which mochi drops without the acknowledgement QoS 1 and 2 require.
 func (h *deviceHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if pk.FixedHeader.Type == packets.Puback {
+	switch pk.FixedHeader.Type {
+	case packets.Puback:
 		if d := h.r.devices.get(cl.ID); d != nil {
-			d.acked(pk.PacketID)
+			d.acked(pk.PacketID, time.Now())
+		}
+	case packets.Publish:
+		if strings.HasPrefix(pk.TopicName, "$") && !cl.Net.Inline && !mqtt.IsValidFilter(pk.TopicName, true) {
+			h.r.refusePublish(cl, pk, "topic reserved for the server")
 		}
 	}
 	return pk, nil
@@ -217,9 +235,10 @@ func underDevice(topic, id string) bool {
 
 func (r *Responder) newDevice(id string) *device {
 	return &device{
-		id:      id,
-		limit:   r.opts.OutboxLimit,
-		limiter: newTokenBucket(r.opts.RequestRate, r.opts.RequestBurst),
-		strikes: newTokenBucket(r.opts.RequestRate/10, max(r.opts.AbuseStrikes, 1)),
+		id:       id,
+		overflow: r.outboxOverflow,
+		limit:    r.opts.OutboxLimit,
+		limiter:  newTokenBucket(r.opts.RequestRate, r.opts.RequestBurst),
+		strikes:  newTokenBucket(r.opts.RequestRate/10, max(r.opts.AbuseStrikes, 1)),
 	}
 }

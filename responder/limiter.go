@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -31,4 +32,16 @@ func (b *tokenBucket) allow(now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// retryAfter returns the whole seconds, at least one, until the bucket
+// has a token again, as of now.
+func (b *tokenBucket) retryAfter(now time.Time) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tokens := min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	if tokens >= 1 || b.rate <= 0 {
+		return 1
+	}
+	return max(1, int(math.Ceil((1-tokens)/b.rate)))
 }

@@ -11,25 +11,95 @@ import (
 
 // Limits that keep one device, or one stranger, from costing everyone else.
 // The request rate itself is each device's token bucket (limiter.go): a
-// request beyond it is answered 429. A device that keeps sending anyway
-// collects a strike per 429 in a second bucket, which refills at a tenth of
-// the request rate; when it runs dry the device is disconnected with
-// DISCONNECT 0x96 (message rate too high). A device that only briefly
-// exceeds its rate never gets there; one that ignores 429s for seconds does.
+// request beyond it is answered 429, with a retry-after hint. A device
+// that keeps sending anyway collects strikes in a second bucket, which
+// refills at a tenth of the request rate; so does every publish refused
+// for its topic or Response Topic. When the strikes run out the device is
+// disconnected (DISCONNECT 0x96 message rate too high, or 0x87 not
+// authorized), once the requests it had been acknowledged are answered.
+//
+// Only a request the device sent after it could have seen a 429 counts:
+// one read after the device acknowledged a 429 reply (TCP keeps order, so
+// it was sent after the 429 arrived), or, for replies at QoS 0 that are
+// never acknowledged, one read more than strikeGrace after the episode's
+// first 429. A burst sent at once is answered in full, 200s and 429s,
+// however large it is. The episode ends when the device has stayed
+// within its rate for strikeGrace.
 
-// strike counts a 429 against d and disconnects it when it has ignored too
-// many. It runs on the device's own goroutine, after the 429 is written.
-func (r *Responder) strike(d *device, now time.Time) {
+// strikeGrace is the round trip a device is granted to see its first 429.
+const strikeGrace = time.Second
+
+// tooManyRequests answers req, from device d, 429 and counts a strike if
+// the device ignored an earlier 429. It runs on the device's goroutine.
+func (r *Responder) tooManyRequests(req *request, d *device, now time.Time) {
+	n := now.UnixNano()
+	first := d.warnedAt.Load()
+	if first == 0 {
+		d.warnedAt.Store(n)
+	}
+	d.lastWarn.Store(n)
+	r.sendTooMany(req, d.limiter.retryAfter(now))
+	if d.seenAt.Load() != 0 || (first != 0 && n-first > int64(strikeGrace)) {
+		r.strike(d, now, packets.ErrMessageRateTooHigh)
+	}
+}
+
+// withinRate ends d's 429 episode once it has kept to its rate for
+// strikeGrace.
+func (d *device) withinRate(now time.Time) {
+	if last := d.lastWarn.Load(); last != 0 && now.UnixNano()-last > int64(strikeGrace) {
+		d.warnedAt.Store(0)
+		d.seenAt.Store(0)
+		d.lastWarn.Store(0)
+	}
+}
+
+// strike counts one strike against d and ends its session when it has
+// none left.
+func (r *Responder) strike(d *device, now time.Time, code packets.Code) {
 	if r.opts.AbuseStrikes < 0 || d.strikes.allow(now) {
 		return
 	}
+	r.endSession(d, code)
+}
+
+// endSession disconnects d with code once every request it was
+// acknowledged is answered and written: from now on its requests are not
+// acknowledged (deviceHook.OnPublish), so a device re-sends them to
+// whichever server it reaches next. The wait is bounded: a device that
+// takes none of its replies is disconnected when its writes time out.
+func (r *Responder) endSession(d *device, code packets.Code) {
 	cl := d.client()
-	if cl == nil {
+	if cl == nil || !d.ending.CompareAndSwap(false, true) {
 		return
 	}
-	r.stats.rateDisconnects.Add(1)
-	r.log.Warn("device ignores 429 replies; disconnected", "device", d.id, "reason_code", "0x96")
-	_ = r.server.DisconnectClient(cl, packets.ErrMessageRateTooHigh)
+	if code == packets.ErrMessageRateTooHigh {
+		r.stats.rateDisconnects.Add(1)
+	} else {
+		r.stats.refusalDisconnects.Add(1)
+	}
+	r.log.Warn("device ignores the server's answers; disconnecting", "device", d.id,
+		"reason_code", fmt.Sprintf("0x%02x", code.Code), "reason", code.Reason)
+	go func() {
+		deadline := time.Now().Add(r.opts.StoreTimeout + r.opts.WriteTimeout)
+		for (d.lookups.Load() > 0 || !d.idle()) && time.Now().Before(deadline) && !cl.Closed() {
+			time.Sleep(2 * time.Millisecond)
+		}
+		_ = r.server.DisconnectClient(cl, code)
+	}()
+}
+
+// outboxOverflow disconnects a connected device whose outbox is full: it
+// neither reads nor acknowledges what it is sent. (One that stops reading
+// altogether is cut off sooner, by its write deadline.)
+func (r *Responder) outboxOverflow(cl *mqtt.Client) {
+	d := r.devices.get(cl.ID)
+	if d == nil || !d.ending.CompareAndSwap(false, true) {
+		return
+	}
+	r.stats.stalledDisconnects.Add(1)
+	r.log.Warn("device takes none of its replies; disconnected", "device", cl.ID, "reason_code", "0x97")
+	go func() { _ = r.server.DisconnectClient(cl, packets.ErrQuotaExceeded) }()
 }
 
 // capKeepalive makes mochi close a silent connection eventually: a device
@@ -75,6 +145,7 @@ func (r *Responder) recovered(dc *deviceConn, v any) {
 	if dc.client != nil {
 		id = dc.client.ID
 	}
+	r.handled(dc)
 	r.log.Error("connection handler panicked; connection closed", "device", id,
 		"remote", dc.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	cl := dc.client

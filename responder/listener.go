@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"log/slog"
@@ -37,7 +38,7 @@ type listener struct {
 
 	mu     sync.Mutex
 	closed bool
-	open   map[net.Conn]struct{} // every accepted connection not yet ended
+	open   map[*deviceConn]struct{} // every accepted connection not yet ended
 	conns  sync.WaitGroup
 }
 
@@ -79,10 +80,6 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 
 func (l *listener) serveConn(establish listeners.EstablishFn, raw net.Conn) {
 	defer l.conns.Done()
-	if !l.track(raw) {
-		return
-	}
-	defer l.untrack(raw)
 	// The deadline covers the TLS handshake and the CONNECT, not its
 	// authentication (see deviceConn.next).
 	_ = raw.SetDeadline(time.Now().Add(l.firstPacket))
@@ -91,6 +88,11 @@ func (l *listener) serveConn(establish listeners.EstablishFn, raw net.Conn) {
 		conn = tls.Server(raw, l.tls)
 	}
 	dc := l.wrap(conn)
+	if !l.track(dc) {
+		return
+	}
+	defer l.untrack(dc)
+	defer dc.finish()
 	defer func() {
 		if v := recover(); v != nil {
 			_ = dc.Close()
@@ -104,21 +106,21 @@ func (l *listener) serveConn(establish listeners.EstablishFn, raw net.Conn) {
 
 // track records an open connection, or closes it if the listener is
 // closed already.
-func (l *listener) track(c net.Conn) bool {
+func (l *listener) track(c *deviceConn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		_ = c.Close()
+		_ = c.Conn.Close()
 		return false
 	}
 	if l.open == nil {
-		l.open = map[net.Conn]struct{}{}
+		l.open = map[*deviceConn]struct{}{}
 	}
 	l.open[c] = struct{}{}
 	return true
 }
 
-func (l *listener) untrack(c net.Conn) {
+func (l *listener) untrack(c *deviceConn) {
 	l.mu.Lock()
 	delete(l.open, c)
 	l.mu.Unlock()
@@ -137,7 +139,8 @@ func (l *listener) stopAccepting() {
 // Close stops accepting and closes every client of this listener: mochi
 // disconnects the sessions it knows (DISCONNECT 0x8B), and connections
 // that have not got that far are closed here, because mochi waits for
-// every connection it was handed before its Close returns.
+// every connection it was handed before its Close returns. Both close
+// gracefully (deviceConn.Close); wait waits for the sockets to be gone.
 func (l *listener) Close(listeners.CloseFn) {
 	l.stopAccepting()
 	l.disconnect(l.id)
@@ -145,5 +148,16 @@ func (l *listener) Close(listeners.CloseFn) {
 	defer l.mu.Unlock()
 	for c := range l.open {
 		_ = c.Close()
+	}
+}
+
+// wait waits until every connection's socket is closed, or ctx ends: an
+// exiting process would reset the connections still draining.
+func (l *listener) wait(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { l.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }

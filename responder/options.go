@@ -60,6 +60,11 @@ type Options struct {
 	// the packet is read; a CONNECT may be at most 8 KiB.
 	MaxPacketSize uint32
 
+	// WriteTimeout bounds each write to a device, independently of its
+	// keep-alive: a device that stops reading is disconnected when it
+	// runs out. Default 10 s.
+	WriteTimeout time.Duration
+
 	// FirstPacketTimeout is how long a new connection may take to finish
 	// TLS and send its CONNECT; default 5 s.
 	FirstPacketTimeout time.Duration
@@ -125,6 +130,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxPacketSize == 0 {
 		c.MaxPacketSize = 256 << 10
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
 	}
 	if c.FirstPacketTimeout <= 0 {
 		c.FirstPacketTimeout = 5 * time.Second

@@ -24,6 +24,19 @@ type device struct {
 	limiter tokenBucket
 	strikes tokenBucket // 429s it may ignore before it is disconnected (limits.go)
 
+	// overflow is told when the outbox is full while the device is
+	// connected: it takes no replies, so it is disconnected.
+	overflow func(*mqtt.Client)
+	// lookups counts the device's requests waiting in the worker pool;
+	// ending is set once the device is to be disconnected, after its
+	// accepted requests are answered (limits.go).
+	lookups atomic.Int32
+	ending  atomic.Bool
+
+	// The 429 episode (limits.go), in Unix nanoseconds, 0 when unset: the
+	// episode's first 429, its latest, and when the device acknowledged one.
+	warnedAt, lastWarn, seenAt atomic.Int64
+
 	mu         sync.Mutex
 	model      string // the authenticated device's model; "" sees everything
 	cl         *mqtt.Client
@@ -47,8 +60,12 @@ type subscription struct {
 // session had; a resumed one keeps subscriptions and resends unacked
 // replies with DUP set, as MQTT requires.
 func (d *device) attach(cl *mqtt.Client, clean bool) {
+	d.ending.Store(false)
 	d.mu.Lock()
 	d.cl = cl
+	d.warnedAt.Store(0)
+	d.lastWarn.Store(0)
+	d.seenAt.Store(0)
 	d.receiveMax = int(cl.Properties.Props.ReceiveMaximum)
 	if d.receiveMax == 0 {
 		d.receiveMax = 65535
@@ -144,8 +161,18 @@ func (d *device) unsubscribe(filter string) bool {
 func (d *device) deliver(pk *packets.Packet, inline bool) bool {
 	d.mu.Lock()
 	granted, ids, ok := d.match(pk.TopicName)
-	if !ok || len(d.queue) >= d.limit || (d.cl == nil && pk.FixedHeader.Qos == 0) {
+	if !ok || (d.cl == nil && pk.FixedHeader.Qos == 0) {
 		d.mu.Unlock()
+		return false
+	}
+	if len(d.queue) >= d.limit {
+		// A connected device with this much waiting neither reads nor
+		// acknowledges what it is sent.
+		cl := d.cl
+		d.mu.Unlock()
+		if cl != nil && d.overflow != nil {
+			d.overflow(cl)
+		}
 		return false
 	}
 	if pk.FixedHeader.Qos > granted {
@@ -206,7 +233,15 @@ func (d *device) drain() {
 		}
 		cl, out := d.cl, *pk
 		d.mu.Unlock()
-		_ = cl.WritePacket(out) // a failed QoS 1 write is resent when the session resumes
+		if cl.WritePacket(out) != nil {
+			// The connection is gone (a failed write closes it); an
+			// unacknowledged QoS 1 packet is resent when the session
+			// resumes, and the queue waits for that.
+			d.mu.Lock()
+			d.writing = false
+			d.mu.Unlock()
+			return
+		}
 	}
 }
 
@@ -231,10 +266,13 @@ func (d *device) newPacketID() uint16 {
 }
 
 // acked releases the quota held by packet id and continues writing.
-func (d *device) acked(id uint16) {
+func (d *device) acked(id uint16, now time.Time) {
 	d.mu.Lock()
 	for i, pk := range d.inflight {
 		if pk.PacketID == id {
+			if isTooManyRequests(pk) && d.seenAt.Load() == 0 {
+				d.seenAt.Store(now.UnixNano()) // it has seen a 429 (limits.go)
+			}
 			d.inflight = append(d.inflight[:i], d.inflight[i+1:]...)
 			break
 		}

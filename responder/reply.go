@@ -91,6 +91,10 @@ var tooManyRequestsBody = encodeError(StatusTooManyRequests, "request rate excee
 
 // replyPacket builds the PUBLISH that answers req with body.
 func (r *Responder) replyPacket(req *request, status int, body []byte, now int64) *packets.Packet {
+	user := []packets.UserProperty{{Key: "status", Val: statusText[status]}}
+	if status == StatusTooManyRequests && req.retryAfter > 0 {
+		user = append(user, packets.UserProperty{Key: "retry-after", Val: strconv.Itoa(req.retryAfter)})
+	}
 	return &packets.Packet{
 		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: req.qos},
 		TopicName:   req.responseTopic,
@@ -100,7 +104,7 @@ func (r *Responder) replyPacket(req *request, status int, body []byte, now int64
 			PayloadFormat:     1,
 			PayloadFormatFlag: true,
 			CorrelationData:   req.correlation,
-			User:              []packets.UserProperty{{Key: "status", Val: statusText[status]}},
+			User:              user,
 		},
 		Created: now,
 		// mochi's WritePacket turns Expiry into the remaining Message Expiry
@@ -108,6 +112,12 @@ func (r *Responder) replyPacket(req *request, status int, body []byte, now int64
 		// offline device's outbox arrives with less time left, or not at all.
 		Expiry: now + int64(r.opts.ReplyExpiry.Seconds()),
 	}
+}
+
+// isTooManyRequests reports whether pk is a 429 reply.
+func isTooManyRequests(pk *packets.Packet) bool {
+	u := pk.Properties.User
+	return len(u) > 0 && u[0].Key == "status" && u[0].Val == "429"
 }
 
 // packetSize returns an upper bound of pk's encoded size, to compare with

@@ -33,27 +33,27 @@ type request struct {
 	received time.Time
 	expires  time.Time // zero: the request does not expire
 	answerBy time.Time // when a store lookup gives up and answers 503
+
+	dev        *device // the asking device's session; nil for none
+	retryAfter int     // seconds, on a 429
 }
 
 func (q *request) expired(now time.Time) bool {
 	return !q.expires.IsZero() && now.After(q.expires)
 }
 
-// handleRequest is mochi's inline subscriber for recipes/#. It runs on the
-// publishing device's connection goroutine, so it only does work that cannot
-// block: a cache hit is answered here, anything else goes to the pool.
-func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
-	now := time.Now()
-	r.stats.requests.Add(1)
+// newRequest reads the request in pk, received at now. It reports false
+// for a request that cannot be answered, which is counted.
+func (r *Responder) newRequest(pk packets.Packet, now time.Time) (*request, bool) {
 	rt := pk.Properties.ResponseTopic
 	if rt == "" {
 		r.stats.noResponseTopic.Add(1)
-		return
+		return nil, false
 	}
 	if checkResponseTopic(pk.Origin, rt) != "" {
 		// The publish hook has refused it already; never answer it.
 		r.stats.refused.Add(1)
-		return
+		return nil, false
 	}
 	req := &request{
 		deviceID:      pk.Origin,
@@ -74,22 +74,33 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 			req.ifNoneMatch = u.Val
 		}
 	}
+	return req, true
+}
 
-	r.gate.RLock()
-	defer r.gate.RUnlock()
-	if r.closing {
-		r.answer(req, recipes.Document{}, errShuttingDown, true)
+// handleRequest is mochi's inline subscriber for recipes/#. It runs on the
+// publishing device's connection goroutine, after mochi acknowledged the
+// request, so it answers every request it is given; it only does work
+// that cannot block: a cache hit is answered here, anything else goes to
+// the pool.
+func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+	now := time.Now()
+	r.stats.requests.Add(1)
+	req, ok := r.newRequest(pk, now)
+	if !ok {
 		return
 	}
 	d := r.devices.get(req.deviceID)
+	req.dev = d
 	if len(req.correlation) > MaxCorrelationData {
 		r.answerStatus(req, StatusBadRequest, fmt.Sprintf("correlation data is %d bytes; the limit is %d", len(req.correlation), MaxCorrelationData), true)
 		return
 	}
-	if d != nil && !d.limiter.allow(now) {
-		r.send(req, StatusTooManyRequests, tooManyRequestsBody, true)
-		r.strike(d, now)
-		return
+	if d != nil {
+		if !d.limiter.allow(now) {
+			r.tooManyRequests(req, d, now)
+			return
+		}
+		d.withinRate(now)
 	}
 	q, err := parseRequestTopic(pk.TopicName)
 	if err == nil {
@@ -112,13 +123,39 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 		r.answer(req, doc, err, true)
 		return
 	}
+	if !r.enqueue(req) {
+		r.answer(req, recipes.Document{}, errBusy, true)
+	}
+}
+
+// errBusy answers requests the pool has no room for.
+var errBusy = recipes.Errorf(recipes.EUNAVAILABLE, "server busy; retry shortly")
+
+// enqueue hands req to the pool, unless it is full or closed.
+func (r *Responder) enqueue(req *request) bool {
+	r.gate.RLock()
+	defer r.gate.RUnlock()
+	if r.jobsClosed {
+		return false
+	}
 	r.pending.Add(1)
+	if req.dev != nil {
+		req.dev.lookups.Add(1)
+	}
 	select {
 	case r.jobs <- req:
+		return true
 	default:
-		r.pending.Done()
-		r.answerStatus(req, StatusUnavailable, "server busy; retry shortly", true)
+		r.lookupDone(req)
+		return false
 	}
+}
+
+func (r *Responder) lookupDone(req *request) {
+	if req.dev != nil {
+		req.dev.lookups.Add(-1)
+	}
+	r.pending.Done()
 }
 
 // work answers queued requests until the queue is closed.
@@ -126,7 +163,7 @@ func (r *Responder) work() {
 	defer r.workers.Done()
 	for req := range r.jobs {
 		r.lookup(req)
-		r.pending.Done()
+		r.lookupDone(req)
 	}
 }
 
@@ -182,6 +219,12 @@ func (r *Responder) answerStatus(req *request, status int, msg string, inline bo
 	r.send(req, status, encodeError(status, msg), inline)
 }
 
+// sendTooMany answers req 429 with a hint of when to retry.
+func (r *Responder) sendTooMany(req *request, retryAfter int) {
+	req.retryAfter = retryAfter
+	r.send(req, StatusTooManyRequests, tooManyRequestsBody, true)
+}
+
 // send delivers one reply to req's device, shrinking it to a 413 when it
 // would exceed the device's Maximum Packet Size.
 func (r *Responder) send(req *request, status int, body []byte, inline bool) {
@@ -190,7 +233,10 @@ func (r *Responder) send(req *request, status int, body []byte, inline bool) {
 		r.stats.expired.Add(1)
 		return
 	}
-	d := r.devices.get(req.deviceID)
+	d := req.dev
+	if d == nil {
+		d = r.devices.get(req.deviceID)
+	}
 	if d == nil {
 		r.stats.undeliverable.Add(1)
 		return

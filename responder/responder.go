@@ -22,10 +22,12 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+	"golang.org/x/time/rate"
 
 	"github.com/recipesd/recipesd/recipes"
 )
@@ -63,12 +65,23 @@ type Responder struct {
 	workers sync.WaitGroup
 	pending sync.WaitGroup // requests queued for the pool and not yet answered
 
-	// gate orders request intake against Close: handlers hold it shared
-	// while they accept a request, Close takes it to set closing.
-	gate     sync.RWMutex
-	closing  bool
-	closeErr error
-	once     sync.Once
+	// gate orders request intake against Close: the publish hook holds it
+	// shared while it admits a request, and handlers while they queue one;
+	// Close takes it to set closing (no request is admitted after) and
+	// jobsClosed (none is queued after).
+	gate       sync.RWMutex
+	closing    bool
+	jobsClosed bool
+	closeErr   error
+	once       sync.Once
+
+	// unhandled counts requests admitted (and so acknowledged) that their
+	// handler has not yet answered or queued (admit.go).
+	unhandled atomic.Int64
+
+	// refusals bounds the log lines of refused publishes.
+	refusals   *rate.Limiter
+	suppressed atomic.Int64
 }
 
 // New returns a Responder answering from catalog. It does no I/O; call
@@ -76,10 +89,11 @@ type Responder struct {
 func New(catalog Catalog, opts Options) *Responder {
 	o := opts.withDefaults()
 	return &Responder{
-		catalog: catalog,
-		opts:    o,
-		log:     o.Logger.With("component", "responder"),
-		devices: newRegistry(),
+		catalog:  catalog,
+		opts:     o,
+		log:      o.Logger.With("component", "responder"),
+		devices:  newRegistry(),
+		refusals: rate.NewLimiter(1, 10),
 	}
 }
 
@@ -167,8 +181,11 @@ func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener,
 			maxConnect: min(int(r.opts.MaxPacketSize), maxConnectSize),
 			noCheck:    r.opts.noPacketChecks,
 		},
-		onBad:     r.badPacket,
-		subscribe: r.subscribe,
+		onBad:        r.badPacket,
+		subscribe:    r.subscribe,
+		writeTimeout: r.opts.WriteTimeout,
+		linger:       closeLinger,
+		writeFailed:  func() { r.stats.writeFailures.Add(1) },
 	}
 	return &listener{
 		id:          id,
@@ -184,6 +201,10 @@ func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener,
 
 // maxConnectSize bounds a CONNECT packet.
 const maxConnectSize = 8 << 10
+
+// closeLinger is how long a closed connection drains what its peer still
+// sends, so that it ends with a FIN rather than a reset (deviceConn.Close).
+const closeLinger = time.Second
 
 func (r *Responder) mochiOptions() *mqtt.Options {
 	caps := mqtt.NewDefaultServerCapabilities()
@@ -212,7 +233,7 @@ func (r *Responder) mochiOptions() *mqtt.Options {
 		ClientNetReadBufferSize: 16,
 		InlineClient:            true,
 		SysTopicResendInterval:  3600,
-		Logger:                  r.opts.Logger.With("component", "mochi"),
+		Logger:                  slog.New(newMochiLog(r.opts.Logger.Handler())).With("component", "mochi"),
 	}
 }
 
@@ -250,8 +271,18 @@ func (r *Responder) Close(ctx context.Context) error {
 		}
 		r.calls.failDevice("", fmt.Errorf("%w: %w", ErrDeviceGone, errShuttingDown))
 
+		// Every request acknowledged before closing is answered: first
+		// its handler runs (mochi acknowledges before it calls it), then
+		// the pool answers what the handler queued, then the outboxes
+		// write what was answered.
 		answered := make(chan struct{})
-		go func() { r.pending.Wait(); close(answered) }()
+		go func() {
+			for r.unhandled.Load() > 0 && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			r.pending.Wait()
+			close(answered)
+		}()
 		select {
 		case <-answered:
 		case <-ctx.Done():
@@ -259,6 +290,9 @@ func (r *Responder) Close(ctx context.Context) error {
 		}
 		r.devices.waitFlushed(ctx)
 
+		r.gate.Lock()
+		r.jobsClosed = true
+		r.gate.Unlock()
 		if r.jobs != nil {
 			close(r.jobs)
 			close(r.stopSeen)
@@ -266,6 +300,11 @@ func (r *Responder) Close(ctx context.Context) error {
 		r.workers.Wait()
 		if err := r.server.Close(); err != nil {
 			r.closeErr = errors.Join(r.closeErr, fmt.Errorf("responder: close broker: %w", err))
+		}
+		for _, l := range []*listener{r.listener, r.tlsListener} {
+			if l != nil {
+				l.wait(ctx)
+			}
 		}
 		r.flushSeen(ctx) // the disconnects of the devices just closed
 	})

@@ -36,6 +36,10 @@ type Stats struct {
 	RateDisconnects int64 // devices disconnected (0x96) for ignoring 429s
 	Recovered       int64 // connection goroutines that panicked; should stay 0
 
+	RefusalDisconnects int64 // devices disconnected (0x87) for publishing where they may not
+	StalledDisconnects int64 // devices disconnected (0x97) with a full outbox
+	WriteFailures      int64 // connections ended by a failed or timed-out write
+
 	// Commands to devices (PROTOCOL.md §4).
 	Calls          map[string]int64 // calls by outcome: answered, offline, timeout, …
 	CallsPending   int              // calls waiting for their answer now
@@ -82,8 +86,12 @@ type stats struct {
 	malformed       atomic.Int64
 	rateDisconnects atomic.Int64
 	recovered       atomic.Int64
-	replies         [8]atomic.Int64 // indexed like replyStatuses
-	buckets         [16]atomic.Int64
+
+	refusalDisconnects atomic.Int64
+	stalledDisconnects atomic.Int64
+	writeFailures      atomic.Int64
+	replies            [8]atomic.Int64 // indexed like replyStatuses
+	buckets            [16]atomic.Int64
 
 	calls          [len(callOutcomes)]atomic.Int64
 	callBuckets    [16]atomic.Int64
@@ -135,6 +143,10 @@ func (s *stats) snapshot(g *registry) Stats {
 		Malformed:       s.malformed.Load(),
 		RateDisconnects: s.rateDisconnects.Load(),
 		Recovered:       s.recovered.Load(),
+
+		RefusalDisconnects: s.refusalDisconnects.Load(),
+		StalledDisconnects: s.stalledDisconnects.Load(),
+		WriteFailures:      s.writeFailures.Load(),
 	}
 	for i, st := range replyStatuses {
 		if n := s.replies[i].Load(); n > 0 {

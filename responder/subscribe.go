@@ -61,7 +61,7 @@ func (r *Responder) subscribe(dc *deviceConn, pkt []byte) error {
 	if ka := cl.State.Keepalive; ka > 0 {
 		deadline = time.Now().Add(time.Duration(ka+ka/2) * time.Second) // [MQTT-3.1.2-22]
 	}
-	_ = dc.Conn.SetDeadline(deadline)
+	_ = dc.SetDeadline(deadline)
 	return nil
 }
 
