@@ -254,8 +254,7 @@ func (c *deviceConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if err != nil {
 		c.werr = fmt.Errorf("responder: write to device: %w", err)
-		c.closing.Store(true)
-		_ = c.Conn.Close()
+		_ = c.Close()
 		if c.cfg.writeFailed != nil {
 			c.cfg.writeFailed()
 		}
