@@ -154,8 +154,14 @@ func (s *Store) closeClient() error {
 	return nil
 }
 
-// Ping checks that Redis answers. It returns EUNAVAILABLE if it does not.
+// Ping checks that Redis answers and, in embedded mode, that the journal
+// takes writes. It returns EUNAVAILABLE if not.
 func (s *Store) Ping(ctx context.Context) error {
+	if s.emb != nil {
+		if err := s.emb.failure(); err != nil {
+			return readOnly("ping", err)
+		}
+	}
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
 	return storeErr("ping", s.rdb.Ping(ctx).Err())

@@ -67,6 +67,9 @@ func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []strin
 			return perr
 		case errors.Is(err, redis.TxFailedErr):
 			continue
+		case errors.As(err, new(*journalError)):
+			// The embedded store undid it (see embedded.logged): known not to have happened.
+			return storeErr(op, err)
 		case err != nil && sent:
 			// EXEC may have run (in part); don't trust the cache.
 			s.invalidate(-1)
