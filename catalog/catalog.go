@@ -74,7 +74,8 @@ type Store struct {
 	rdb  redis.UniversalClient
 	emb  *embedded // nil when RedisURL is set
 
-	cache atomic.Pointer[generation]
+	cache     atomic.Pointer[generation]
+	conflicts atomic.Int64 // EXECs aborted by a concurrent write (see write.go)
 
 	ps        *redis.PubSub
 	cancel    context.CancelFunc
