@@ -114,7 +114,9 @@ func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []strin
 			}
 			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
 		case errors.As(err, new(*journalError)):
-			// The embedded store undid it (see embedded.logged): known not to have happened.
+			// The embedded store undid it (see embedded.logged): known not
+			// to have happened, but a reader may have cached it meanwhile.
+			s.invalidate(-1)
 			return storeErr(op, err)
 		case err != nil && sent:
 			// EXEC may have run (in part); don't trust the cache.
