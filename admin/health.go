@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // handleHealth says the process is alive.
@@ -13,12 +15,17 @@ func (s *Server) handleHealth(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReady says whether the catalog store answers.
+// handleReady says whether the catalog store answers and can save
+// changes; the store's own message says which it cannot.
 func (s *Server) handleReady(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "catalog store unreachable"})
+		msg := "catalog store unreachable"
+		if recipes.ErrorCode(err) == recipes.EUNAVAILABLE {
+			msg = recipes.ErrorMessage(err)
+		}
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": msg})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -74,7 +74,8 @@ type Store struct {
 	rdb  redis.UniversalClient
 	emb  *embedded // nil when RedisURL is set
 
-	cache atomic.Pointer[generation]
+	cache     atomic.Pointer[generation]
+	conflicts atomic.Int64 // EXECs aborted by a concurrent write (see write.go)
 
 	ps        *redis.PubSub
 	cancel    context.CancelFunc
@@ -154,8 +155,14 @@ func (s *Store) closeClient() error {
 	return nil
 }
 
-// Ping checks that Redis answers. It returns EUNAVAILABLE if it does not.
+// Ping checks that Redis answers and, in embedded mode, that the journal
+// takes writes. It returns EUNAVAILABLE if not.
 func (s *Store) Ping(ctx context.Context) error {
+	if s.emb != nil {
+		if err := s.emb.failure(); err != nil {
+			return readOnly("ping", err)
+		}
+	}
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
 	return storeErr("ping", s.rdb.Ping(ctx).Err())

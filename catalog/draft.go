@@ -43,7 +43,7 @@ func (s *Store) update(ctx context.Context, op string, keys []string,
 ) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
 	defer cancel()
-	for range maxAttempts {
+	for attempt := range maxAttempts {
 		var perr error
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			var queue queueFunc
@@ -62,7 +62,10 @@ func (s *Store) update(ctx context.Context, op string, keys []string,
 		case perr != nil:
 			return perr
 		case errors.Is(err, redis.TxFailedErr):
-			continue
+			if s.conflicted(ctx, attempt) {
+				continue
+			}
+			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
 		case err != nil:
 			return storeErr(op, err)
 		}

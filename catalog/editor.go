@@ -131,7 +131,9 @@ func (s *Store) CreateRecipe(ctx context.Context, r recipes.Recipe) (recipes.Rec
 	if err := r.Validate(); err != nil {
 		return r, err
 	}
-	err := s.update(ctx, "create recipe", []string{s.keys.cats, s.keys.draftCats(), s.keys.rcpcat, s.keys.draftRcps()},
+	// Its own keys (a second create of the id writes them) and its
+	// category's removal counter; see write.go.
+	err := s.update(ctx, "create recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID), s.keys.catGen(r.Category)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			op := "create recipe " + r.ID
 			if ok, err := s.categoryExists(ctx, tx, r.Category); err != nil {
@@ -246,8 +248,11 @@ func (s *Store) DiscardRecipe(ctx context.Context, id string) error {
 }
 
 // categoryExists reports whether slug is a category, published or not.
+// It reads the drafts first: publishing moves a category from there to the
+// published hash in one MULTI, so a publish between the two reads cannot
+// hide it (see write.go).
 func (s *Store) categoryExists(ctx context.Context, tx *redis.Tx, slug string) (bool, error) {
-	for _, key := range []string{s.keys.cats, s.keys.draftCats()} {
+	for _, key := range []string{s.keys.draftCats(), s.keys.cats} {
 		ok, err := tx.HExists(ctx, key, slug).Result()
 		if err != nil {
 			return false, storeErr("find category "+slug, err)

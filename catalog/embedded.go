@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -39,8 +40,8 @@ type embedded struct {
 	mu        sync.Mutex // serialises journaled writes: journal order = execution order
 	jr        *journal
 	compactAt int64
-	seq       uint64 // of the last record written
-	failed    error  // the journal could not be written; writes are refused
+	seq       uint64                       // of the last record written
+	failed    atomic.Pointer[journalError] // set once the journal could not be written; writes are refused
 	closed    bool
 }
 
@@ -73,14 +74,14 @@ func openEmbedded(ctx context.Context, opts Options, log *slog.Logger) (_ *embed
 	if err := snap.restore(e.m); err != nil {
 		return nil, fmt.Errorf("catalog: snapshot %s: %w", e.path("snapshot"), err)
 	}
-	recs, size, err := readJournal(e.path("journal"), log)
+	recs, size, err := readJournal(e.path("journal"), -1, log)
 	if err != nil {
 		return nil, err
 	}
 	if err := e.m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("catalog: start embedded redis: %w", err)
 	}
-	replayed, err := e.replay(ctx, snap, recs)
+	replayed, err := replay(ctx, e.m, e.password, snap, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +111,12 @@ func openEmbedded(ctx context.Context, opts Options, log *slog.Logger) (_ *embed
 
 func (e *embedded) path(name string) string { return filepath.Join(e.dir, name) }
 
-// replay applies the journal records newer than snap, advancing
-// miniredis' TTL clock to each record's time so that expiries come out as
-// they did, then hands the clock to wall time.
-func (e *embedded) replay(ctx context.Context, snap *snapshot, recs []record) (int, error) {
-	c := redis.NewClient(&redis.Options{Addr: e.m.Addr(), Password: e.password, MaxRetries: -1, DisableIdentity: true})
+// replay applies the journal records newer than snap to m (started, with
+// password, and holding snap), advancing m's TTL clock to each record's
+// time so that expiries come out as they did, then hands the clock to
+// wall time.
+func replay(ctx context.Context, m *miniredis.Miniredis, password string, snap *snapshot, recs []record) (int, error) {
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), Password: password, MaxRetries: -1, DisableIdentity: true})
 	defer c.Close()
 	clock, n := snap.Time, 0
 	for _, r := range recs {
@@ -123,7 +125,7 @@ func (e *embedded) replay(ctx context.Context, snap *snapshot, recs []record) (i
 		}
 		if r.Time > clock {
 			if clock > 0 {
-				e.m.FastForward(time.Duration(r.Time-clock) * time.Millisecond)
+				m.FastForward(time.Duration(r.Time-clock) * time.Millisecond)
 			}
 			clock = r.Time
 		}
@@ -133,10 +135,77 @@ func (e *embedded) replay(ctx context.Context, snap *snapshot, recs []record) (i
 		n++
 	}
 	if now := time.Now().UnixMilli(); clock > 0 && now > clock {
-		e.m.FastForward(time.Duration(now-clock) * time.Millisecond)
+		m.FastForward(time.Duration(now-clock) * time.Millisecond)
 	}
-	e.m.ClockTTL(true)
+	m.ClockTTL(true)
 	return n, nil
+}
+
+// durableLocked rebuilds, in a scratch miniredis, what a restart would
+// load now: the snapshot plus the journal's first e.jr.size bytes, which
+// are the records appended and fsynced, whatever a failed append left
+// behind them. The caller holds e.mu.
+func (e *embedded) durableLocked(ctx context.Context) (*snapshot, error) {
+	snap, err := readSnapshot(e.path("snapshot"))
+	if err != nil {
+		return nil, err
+	}
+	recs, _, err := readJournal(e.path("journal"), e.jr.size, e.log)
+	if err != nil {
+		return nil, err
+	}
+	scratch := miniredis.NewMiniRedis()
+	defer scratch.Close()
+	password := rand.Text()
+	scratch.RequireAuth(password)
+	if err := snap.restore(scratch); err != nil {
+		return nil, fmt.Errorf("catalog: snapshot %s: %w", e.path("snapshot"), err)
+	}
+	if err := scratch.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("catalog: start scratch redis: %w", err)
+	}
+	if _, err := replay(ctx, scratch, password, snap, recs); err != nil {
+		return nil, err
+	}
+	return dump(scratch, e.seq)
+}
+
+// rollbackLocked makes memory what a restart would load, undoing a write
+// that ran but could not be journaled. Readers get LOADING (EUNAVAILABLE)
+// while memory is being replaced, never a half-restored catalog. If the
+// durable state cannot be read, memory stays fenced off: a store that
+// cannot tell what it has saved must not answer from what it has not. The
+// caller holds e.mu.
+func (e *embedded) rollbackLocked(ctx context.Context) error {
+	snap, err := e.durableLocked(ctx)
+	if err == nil {
+		e.m.SetError(fenceLoading)
+		e.m.FlushAll()
+		if err = snap.restore(e.m); err == nil {
+			e.m.SetError("")
+			e.log.Warn("restored the catalog store to its saved state; the unsaved write is undone", "records", e.seq)
+			return nil
+		}
+	}
+	e.m.SetError(fenceFailed)
+	e.log.Error("cannot restore the catalog store to its saved state; refusing reads and writes until restart", "error", err)
+	return err
+}
+
+// Replies while memory is being replaced or cannot be trusted; both
+// prefixes are ones go-redis callers treat as "not now" (EUNAVAILABLE).
+const (
+	fenceLoading = "LOADING the catalog store is restoring its saved state"
+	fenceFailed  = "LOADING the catalog store lost its journal; restart recipesd"
+)
+
+// failure returns why writes are refused, or nil. It does not wait for
+// e.mu, which a compaction holds for a while.
+func (e *embedded) failure() error {
+	if f := e.failed.Load(); f != nil {
+		return f
+	}
+	return nil
 }
 
 // execRecord runs one record as it ran originally. Reply errors happened
@@ -215,7 +284,7 @@ func (e *embedded) close() error {
 	}
 	e.closed = true
 	var err error
-	if e.failed == nil {
+	if e.failed.Load() == nil {
 		err = e.compactLocked()
 	}
 	err = errors.Join(err, e.jr.close())

@@ -18,6 +18,14 @@ func unavailable(op string, cause error) error {
 		recipes.Errorf(recipes.EUNAVAILABLE, "catalog store unavailable"), op, cause)
 }
 
+// readOnly is the EUNAVAILABLE error of a write the embedded store refused
+// (or undid) because its journal cannot be written.
+func readOnly(op string, cause error) error {
+	return fmt.Errorf("%w: catalog: %s: %w", recipes.Errorf(recipes.EUNAVAILABLE,
+		"the catalog store cannot save changes (its journal cannot be written) and refuses them until recipesd is restarted"),
+		op, cause)
+}
+
 // storeErr translates an error from go-redis at the package edge: nil stays
 // nil, reply errors that mean "not now" (LOADING, MASTERDOWN, ...) and every
 // transport error (refused, timed out, pool timeout, closed) become
@@ -26,6 +34,10 @@ func unavailable(op string, cause error) error {
 func storeErr(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	var jerr *journalError
+	if errors.As(err, &jerr) {
+		return readOnly(op, err)
 	}
 	var rerr redis.Error
 	if errors.As(err, &rerr) && !transientReply(err) {

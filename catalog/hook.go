@@ -17,6 +17,27 @@ import (
 // the write lock held and is appended to the journal, fsynced, before its
 // caller sees the result. Holding the lock across execution and append
 // keeps the journal in execution order.
+//
+// A write runs before it is journaled, because only running it tells
+// whether it takes effect: an EXEC aborts when a WATCHed key changed, and
+// the hook cannot see which keys a connection WATCHes. Journaling first
+// would put a transaction that never happened in the journal whenever a
+// crash (or a failed cancel) came between the append and a failed EXEC,
+// and replay, which has no concurrent writer, would apply it over the
+// acknowledged writes it had lost to. So the journal only ever holds writes
+// that took effect, in execution order, and the one window this order
+// opens, a write in memory but not in the journal, is closed on both ends:
+//
+//   - a crash in it loses a write nobody was told succeeded;
+//   - a failed append (full disk, file size limit, I/O error) rolls memory
+//     back to what a restart would load (snapshot plus the fsynced records,
+//     see [embedded.rollbackLocked]) before the caller hears of the failure,
+//     and from then on every write is refused, so nothing is ever served
+//     or acknowledged that a restart would forget. A write whose outcome is
+//     unknown is treated the same way.
+//
+// Reads only ever see such a write while its writer still holds e.mu, and
+// could not act on it: every later write waits for e.mu, then is refused.
 
 // DialHook implements [redis.Hook].
 func (e *embedded) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -65,8 +86,8 @@ func (e *embedded) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run 
 	if e.closed {
 		return refuse(cmds, redis.ErrClosed)
 	}
-	if e.failed != nil {
-		return refuse(cmds, e.failed)
+	if f := e.failed.Load(); f != nil {
+		return refuse(cmds, f)
 	}
 	// Once sent, the write happens in memory; the caller's deadline must
 	// not make us give up on learning whether it did.
@@ -77,23 +98,54 @@ func (e *embedded) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run 
 	case tx && (err == nil || isReplyErr(err) && !errors.Is(err, redis.TxFailedErr) &&
 		!redis.IsExecAbortError(err) && !transientReply(err)):
 		done = args // EXEC ran; a command failing inside it changed nothing, on replay too
-	case tx && !isReplyErr(err):
-		e.log.Warn("outcome of a transaction unknown; not journaled", "error", err)
 	case !tx && (err == nil || errors.Is(err, redis.Nil)):
 		done = args
-	case !tx && !isReplyErr(err):
-		e.log.Warn("outcome of a write unknown; not journaled", "command", cmds[0].Name(), "error", err)
+	case !isReplyErr(err) && !notSent(err):
+		// It may have run: memory may hold what the journal does not.
+		return refuse(cmds, e.failLocked(ctx, fmt.Errorf("outcome of %s unknown: %w", cmds[0].Name(), err)))
 	}
 	if len(done) == 0 {
 		return err
 	}
-	if jerr := e.record(done); jerr != nil {
-		return jerr
+	if jerr := e.record(ctx, done); jerr != nil {
+		return refuse(cmds, jerr)
 	}
 	return err
 }
 
-// refuse fails cmds without running them.
+// journalError is why the embedded store refuses writes: its journal
+// could not be written, so it cannot make a write durable.
+type journalError struct {
+	path string
+	err  error
+}
+
+func (e *journalError) Error() string {
+	return fmt.Sprintf("catalog: journal %s: %v; refusing writes until restart", e.path, e.err)
+}
+
+func (e *journalError) Unwrap() error { return e.err }
+
+// failLocked refuses every later write with cause and rolls memory back
+// to the durable state. The caller holds e.mu.
+func (e *embedded) failLocked(ctx context.Context, cause error) error {
+	f := &journalError{path: e.jr.path, err: cause}
+	e.failed.Store(f)
+	e.log.Error("cannot journal a write; undoing it and refusing further writes until restart (see /readyz)",
+		"journal", e.jr.path, "error", cause)
+	_ = e.rollbackLocked(context.WithoutCancel(ctx)) // logs its own failure and fences memory off
+	return f
+}
+
+// notSent reports whether err means that a command never reached
+// miniredis: no connection could be had for it.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrPoolExhausted) ||
+		errors.Is(err, redis.ErrClosed) || errors.As(err, &op) && op.Op == "dial"
+}
+
+// refuse sets err on cmds, which did not take effect.
 func refuse(cmds []redis.Cmder, err error) error {
 	for _, c := range cmds {
 		c.SetErr(err)
@@ -101,16 +153,15 @@ func refuse(cmds []redis.Cmder, err error) error {
 	return err
 }
 
-// record appends one journal record; the caller holds e.mu.
-func (e *embedded) record(cmds [][]bstr) error {
+// record appends one journal record for a write that has run; the caller
+// holds e.mu. If the append fails, the write is undone (see failLocked).
+func (e *embedded) record(ctx context.Context, cmds [][]bstr) error {
 	line, err := encodeLine(record{Seq: e.seq + 1, Time: time.Now().UnixMilli(), Cmds: cmds})
 	if err == nil {
 		err = e.jr.append(line)
 	}
 	if err != nil {
-		e.failed = fmt.Errorf("catalog: journal %s: %w", e.jr.path, err)
-		e.log.Error("cannot write the journal; refusing further writes until restart", "error", err)
-		return e.failed
+		return e.failLocked(ctx, err)
 	}
 	e.seq++
 	if e.jr.size >= e.compactAt {

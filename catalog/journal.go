@@ -89,17 +89,21 @@ func decodeLine(line []byte, v any) error {
 	return nil
 }
 
-// readJournal returns the records in path and the length of the part that
-// holds them. A bad last line is what kill -9 in the middle of an append
-// leaves behind: it is dropped with a warning (its write never returned).
-// A bad line anywhere else is corruption, and an error naming it.
-func readJournal(path string, log *slog.Logger) ([]record, int64, error) {
+// readJournal returns the records in the first limit bytes of path (all of
+// it if limit < 0) and the length of the part that holds them. A bad last
+// line is what kill -9 in the middle of an append leaves behind: it is
+// dropped with a warning (its write never returned). A bad line anywhere
+// else is corruption, and an error naming it.
+func readJournal(path string, limit int64, log *slog.Logger) ([]record, int64, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, 0, nil
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("catalog: read journal: %w", err)
+	}
+	if limit >= 0 && int64(len(data)) > limit {
+		data = data[:limit]
 	}
 	var recs []record
 	off := 0

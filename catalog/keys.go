@@ -22,6 +22,10 @@ import (
 //	{p}:pub:idx:<slug>       ZSET    score 0, member sortkey+"\x00"+id, where
 //	                                 sortkey is the lower-cased title; lex
 //	                                 order is the list order (title, then id)
+//	{p}:catgen:<slug>        STRING  INCR whenever category slug is removed
+//	                                 (published and draft alike); a recipe
+//	                                 write WATCHes it instead of the
+//	                                 catalog-wide category hashes (see write.go)
 //
 //	Editors' drafts (see draft.go), never read by Find:
 //	{p}:draft:cats           HASH    slug -> category JSON, for categories
@@ -72,9 +76,10 @@ func newKeys(prefix string) keys {
 	}
 }
 
-func (k keys) rcp(id string) string    { return k.rcpPfx + id }
-func (k keys) sums(slug string) string { return k.sumsPfx + slug }
-func (k keys) idx(slug string) string  { return k.idxPfx + slug }
+func (k keys) rcp(id string) string      { return k.rcpPfx + id }
+func (k keys) catGen(slug string) string { return k.prefix + "catgen:" + slug }
+func (k keys) sums(slug string) string   { return k.sumsPfx + slug }
+func (k keys) idx(slug string) string    { return k.idxPfx + slug }
 
 // sortKey is the case-folded title recipes are listed by. Titles cannot
 // contain NUL (validation rejects control characters), so NUL separates it

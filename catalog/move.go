@@ -23,7 +23,7 @@ import (
 // cannot see yet.
 func (s *Store) MoveRecipe(ctx context.Context, id, to string) error {
 	return s.publishing(ctx, "move recipe", 6,
-		[]string{s.keys.draftRcp(id), s.keys.rcp(id), s.keys.rcpcat, s.keys.cats, s.keys.draftCats()},
+		[]string{s.keys.draftRcp(id), s.keys.rcp(id), s.keys.catGen(to)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			drafts, pubs, err := s.watchRecipes(ctx, tx, "move recipe "+id, []string{id})
 			if err != nil {
@@ -41,11 +41,12 @@ func (s *Store) MoveRecipe(ctx context.Context, id, to string) error {
 // the category they leave, which must differ from to. It returns nil
 // commands when nothing would change.
 func (s *Store) prepareMoves(ctx context.Context, tx *redis.Tx, from, to string, ids []string, drafts, pubs [][]byte) (queueFunc, error) {
-	pubTarget, err := tx.HExists(ctx, s.keys.cats, to).Result()
+	// Drafts first, as in categoryExists.
+	draftTarget, err := tx.HExists(ctx, s.keys.draftCats(), to).Result()
 	if err != nil {
 		return nil, storeErr("move recipes", err)
 	}
-	draftTarget, err := tx.HExists(ctx, s.keys.draftCats(), to).Result()
+	pubTarget, err := tx.HExists(ctx, s.keys.cats, to).Result()
 	if err != nil {
 		return nil, storeErr("move recipes", err)
 	}
@@ -134,7 +135,7 @@ func decodeRecipe(raw []byte, key string) (recipes.Recipe, error) {
 // RemoveRecipe deletes a recipe, its published copy and its draft alike.
 // It returns ENOTFOUND if there is no such recipe.
 func (s *Store) RemoveRecipe(ctx context.Context, id string) error {
-	return s.publishing(ctx, "delete recipe", 6, []string{s.keys.draftRcp(id), s.keys.rcp(id), s.keys.rcpcat},
+	return s.publishing(ctx, "delete recipe", 6, []string{s.keys.draftRcp(id), s.keys.rcp(id)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			drafts, pubs, err := s.watchRecipes(ctx, tx, "delete recipe "+id, []string{id})
 			if err != nil {
@@ -235,6 +236,7 @@ func (s *Store) RemoveCategory(ctx context.Context, slug string, how recipes.Cat
 				p.ZRem(ctx, s.keys.catorder, slug)
 				p.HDel(ctx, s.keys.draftCats(), slug)
 				p.Del(ctx, s.keys.sums(slug), s.keys.idx(slug))
+				p.Incr(ctx, s.keys.catGen(slug))
 			}, nil
 		})
 	return n, err

@@ -21,8 +21,7 @@ import (
 // longer valid.
 func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publication, error) {
 	var pubd recipes.Publication
-	err := s.publishing(ctx, "publish recipe", 6,
-		[]string{s.keys.draftRcp(id), s.keys.rcp(id), s.keys.rcpcat, s.keys.cats, s.keys.draftCats()},
+	err := s.publishing(ctx, "publish recipe", 6, []string{s.keys.draftRcp(id), s.keys.rcp(id)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			pubd = recipes.Publication{}
 			op := "publish recipe " + id
@@ -44,17 +43,33 @@ func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publicati
 			if err != nil {
 				return nil, err
 			}
-			var cat []byte
-			if ok, err := tx.HExists(ctx, s.keys.cats, pr.enc.category).Result(); err != nil {
+			// The draft, WATCHed, names the category; a published category
+			// stays published until it is removed, which its catgen key
+			// tells. Publishing it with the recipe also depends on its draft
+			// (name, position), which only the category hashes hold.
+			slug := pr.enc.category
+			if err := tx.Watch(ctx, s.keys.catGen(slug)).Err(); err != nil {
 				return nil, storeErr(op, err)
-			} else if !ok {
-				if cat, err = hgetBytes(ctx, tx, op, s.keys.draftCats(), pr.enc.category); err != nil {
+			}
+			var cat []byte
+			published, err := tx.HExists(ctx, s.keys.cats, slug).Result()
+			if err == nil && !published {
+				// Read again once WATCHed: it may have been published since.
+				if err = tx.Watch(ctx, s.keys.cats, s.keys.draftCats()).Err(); err == nil {
+					published, err = tx.HExists(ctx, s.keys.cats, slug).Result()
+				}
+			}
+			if err != nil {
+				return nil, storeErr(op, err)
+			}
+			if !published {
+				if cat, err = hgetBytes(ctx, tx, op, s.keys.draftCats(), slug); err != nil {
 					return nil, err
 				}
 				if cat == nil {
-					return nil, unknownCategory(id, pr.enc.category)
+					return nil, unknownCategory(id, slug)
 				}
-				pubd.Categories = []string{pr.enc.category}
+				pubd.Categories = []string{slug}
 			}
 			pos, err := categoryPosition(cat)
 			if err != nil {

@@ -99,6 +99,7 @@ func (s *Store) queueSync(ctx context.Context, p redis.Pipeliner, in *syncInput,
 		q.add("zrem", s.keys.catorder, slug)
 		q.add("del", s.keys.sums(slug))
 		q.add("del", s.keys.idx(slug))
+		p.Incr(ctx, s.keys.catGen(slug))
 	}
 
 	for _, i := range plan.catWrite {

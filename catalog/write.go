@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -16,6 +17,48 @@ import (
 // maxAttempts bounds how often a write retries after a concurrent write
 // changed a key it had WATCHed.
 const maxAttempts = 8
+
+// What a write WATCHes. A write WATCHes only the keys its decision depends
+// on, so that writers of different recipes never abort each other:
+//
+//   - a recipe write WATCHes the recipe's own keys (its published and
+//     draft JSON). The catalog-wide hashes that also list it (rcpcat,
+//     draft:rcps) change for that id only together with those keys, so
+//     reading its field there needs no WATCH of the whole hash;
+//   - a write that needs a category to exist WATCHes the category's
+//     catgen key, which only removing the category changes (INCR, inside
+//     the removal's MULTI), and reads the draft hash before the published
+//     one: publishing moves a category from one to the other atomically,
+//     so in that order no read can miss it;
+//   - whole-catalog writes (category removal, reorder, sync, import) still
+//     WATCH the catalog-wide keys that recipe writes change, so they see
+//     every recipe written under them;
+//   - the catalog version is never WATCHed by a single write: it is
+//     INCR'd inside the MULTI, which needs no read.
+//
+// When a WATCHed key did change, the write retries after a jittered,
+// growing pause, so that writers that collided do not collide again.
+
+// backoff waits before retry attempt (1, 2, ...): a random time up to
+// 2^attempt ms, at most 100ms, or until ctx ends.
+func backoff(ctx context.Context, attempt int) error {
+	limit := min(time.Millisecond<<attempt, 100*time.Millisecond)
+	t := time.NewTimer(rand.N(limit) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// conflicted counts an EXEC that a concurrent write aborted and waits
+// before the next attempt; false means ctx ended first.
+func (s *Store) conflicted(ctx context.Context, attempt int) bool {
+	s.conflicts.Add(1)
+	return attempt+1 < maxAttempts && backoff(ctx, attempt+1) == nil
+}
 
 // queueFunc adds a write's commands to its MULTI/EXEC.
 type queueFunc func(ctx context.Context, p redis.Pipeliner)
@@ -43,7 +86,7 @@ func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []strin
 ) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(rounds)*s.opts.Timeout)
 	defer cancel()
-	for range maxAttempts {
+	for attempt := range maxAttempts {
 		var perr error
 		var version *redis.IntCmd
 		sent := false
@@ -66,7 +109,15 @@ func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []strin
 		case perr != nil:
 			return perr
 		case errors.Is(err, redis.TxFailedErr):
-			continue
+			if s.conflicted(ctx, attempt) {
+				continue
+			}
+			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
+		case errors.As(err, new(*journalError)):
+			// The embedded store undid it (see embedded.logged): known not
+			// to have happened, but a reader may have cached it meanwhile.
+			s.invalidate(-1)
+			return storeErr(op, err)
 		case err != nil && sent:
 			// EXEC may have run (in part); don't trust the cache.
 			s.invalidate(-1)
@@ -139,6 +190,7 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 				p.HDel(ctx, s.keys.cats, slug)
 				p.ZRem(ctx, s.keys.catorder, slug)
 				p.Del(ctx, s.keys.sums(slug), s.keys.idx(slug))
+				p.Incr(ctx, s.keys.catGen(slug))
 			}, nil
 		})
 }
@@ -156,7 +208,7 @@ func (s *Store) PutRecipe(ctx context.Context, r recipes.Recipe) error {
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, "put recipe", 6, []string{s.keys.cats, s.keys.rcpcat, s.keys.rcp(r.ID)},
+	return s.write(ctx, "put recipe", 6, []string{s.keys.rcp(r.ID), s.keys.catGen(r.Category)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			exists, err := tx.HExists(ctx, s.keys.cats, r.Category).Result()
 			if err != nil {
@@ -183,7 +235,7 @@ func unknownCategory(id, slug string) error {
 
 // DeleteRecipe deletes a recipe. It returns ENOTFOUND if there is none.
 func (s *Store) DeleteRecipe(ctx context.Context, id string) error {
-	return s.write(ctx, "delete recipe", 6, []string{s.keys.rcpcat, s.keys.rcp(id)},
+	return s.write(ctx, "delete recipe", 6, []string{s.keys.rcp(id)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			raw, err := tx.Get(ctx, s.keys.rcp(id)).Bytes()
 			if err != nil && !errors.Is(err, redis.Nil) {

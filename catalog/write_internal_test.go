@@ -1,0 +1,52 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// TestWriteLoopTrueConflict: a write whose WATCHed key another writer
+// changes before every one of its EXECs gives up with ECONFLICT, after
+// maxAttempts tries, having changed nothing.
+func TestWriteLoopTrueConflict(t *testing.T) {
+	ctx := context.Background()
+	for name, loop := range map[string]func(s *Store, prepare func(context.Context, *redis.Tx) (queueFunc, error)) error{
+		"update": func(s *Store, prepare func(context.Context, *redis.Tx) (queueFunc, error)) error {
+			return s.update(ctx, "save recipe", []string{"draft"}, prepare)
+		},
+		"write": func(s *Store, prepare func(context.Context, *redis.Tx) (queueFunc, error)) error {
+			return s.write(ctx, "publish recipe", 6, []string{"draft"}, prepare)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openDirStore(t, t.TempDir())
+			tries := 0
+			err := loop(s, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+				tries++
+				if _, err := tx.Get(ctx, "draft").Result(); err != nil && !errors.Is(err, redis.Nil) {
+					return nil, err
+				}
+				// The other editor saves first, every time.
+				if err := s.rdb.Incr(ctx, "draft").Err(); err != nil {
+					return nil, err
+				}
+				return func(ctx context.Context, p redis.Pipeliner) { p.Set(ctx, "draft", "mine", 0) }, nil
+			})
+			if recipes.ErrorCode(err) != recipes.ECONFLICT {
+				t.Fatalf("write = %v; want ECONFLICT", err)
+			}
+			if tries != maxAttempts || Conflicts(s) != maxAttempts {
+				t.Errorf("tried %d times, %d conflicts; want %d of each", tries, Conflicts(s), maxAttempts)
+			}
+			if got := s.rdb.Get(ctx, "draft").Val(); got != fmt.Sprint(maxAttempts) {
+				t.Errorf("draft = %q; want the other editor's 8", got)
+			}
+		})
+	}
+}
