@@ -88,6 +88,19 @@ func TestSafeNext(t *testing.T) {
 		{"//evil.example", "/categories"},
 		{"https://evil.example", "/categories"},
 		{"/\\evil.example", "/categories"},
+		{"/\t/evil.example/x", "/categories"},
+		{"/%09/evil.example/x", "/categories"},
+		{"/%2F/evil.example", "/categories"},
+		{"/%252f/evil.example", "/categories"},
+		{"/%25252f/evil.example", "/categories"},
+		{"\\/evil.example", "/categories"},
+		{"javascript:alert(1)", "/categories"},
+		{"/%0d%0aSet-Cookie:x", "/categories"},
+		{" /categories", "/categories"},
+		{"/%ff", "/categories"},
+		{"/caf\u00e9", "/categories"},
+		{"/recipes/tomato-soup", "/recipes/tomato-soup"},
+		{"/categories/a%2Fb", "/categories/a%2Fb"},
 	}
 	for _, tt := range tests {
 		if got := safeNext(tt.in); got != tt.want {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -44,7 +46,12 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 	return s.renderLogin(c, http.StatusOK, "", c.QueryParam("next"), "")
 }
 
+// renderLogin shows the sign-in form. It carries next only if it is a path
+// on this server: the form must not hand an outside address on.
 func (s *Server) renderLogin(c echo.Context, status int, name, next, msg string) error {
+	if !localPath(next) {
+		next = ""
+	}
 	return c.Render(status, "login.html", loginPage{page: s.page(c, "Sign in", ""), Name: name, Next: next, Error: msg})
 }
 
@@ -86,13 +93,57 @@ func (s *Server) handleLogin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
 }
 
-// safeNext returns next if it is a path on this site, and the start page
+// startPage is where sign-in leads when it was not given a page to return to.
+const startPage = "/categories"
+
+// safeNext returns next if it is a path on this server, and the start page
 // otherwise, so that the login form cannot be used to redirect elsewhere.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/categories"
+	if localPath(next) {
+		return next
 	}
-	return next
+	return startPage
+}
+
+// localPath reports whether next is a path on this server and nothing a
+// browser could read as another origin. Browsers drop tabs and newlines
+// anywhere in a URL, strip leading spaces and read a backslash as a slash,
+// so "/\t/evil.example" and "/\\evil.example" both lead to another host; the
+// checks hold for next and for what it decodes to, because a percent-
+// encoded character may be decoded on the way (by a proxy, or by us when
+// next comes back as a query parameter).
+func localPath(next string) bool {
+	if !strings.HasPrefix(next, "/") || len(next) > 2048 {
+		return false
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b >= 0x7f || b == '\\' {
+			return false // control characters, whitespace, non-ASCII, backslash
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// Decode until nothing changes (bounded: a double-encoded "%252F"
+	// decodes twice), checking every form on the way.
+	for range 3 {
+		dec, err := url.PathUnescape(next)
+		if err != nil {
+			return false
+		}
+		if strings.HasPrefix(dec, "//") || strings.HasPrefix(dec, "/\\") ||
+			strings.IndexFunc(dec, func(r rune) bool {
+				return r == '\\' || r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r)
+			}) >= 0 {
+			return false
+		}
+		if dec == next {
+			return true
+		}
+		next = dec
+	}
+	return false // still encoded after three rounds: nobody needs that
 }
 
 // handleLogout ends the session on the server, not just in the browser.

@@ -256,14 +256,61 @@ func TestAdminSignIn(t *testing.T) {
 		}
 	})
 	t.Run("NoOpenRedirect", func(t *testing.T) {
-		for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
-			w := s.NewWebClient(t)
-			w.Get("/login").Want(200)
-			p := w.Post("/login", url.Values{"name": {"admin"}, "password": {testAdminPassword}, "next": {next}}).Want(303)
-			if p.Location != "/categories" {
-				t.Errorf("next=%q redirected to %q", next, p.Location)
-			}
+		// Each is next as the server sees it, query-decoded; a browser would
+		// take every one to another origin (or run it), or split the header.
+		tests := []struct{ name, next string }{
+			{"tab", "/\t/evil.example/x"},
+			{"encoded tab", "/%09/evil.example/x"},
+			{"backslash", "/\\evil.example"},
+			{"backslash first", "\\/evil.example"},
+			{"double slash", "//evil.example/"},
+			{"encoded slash", "/%2F/evil.example"},
+			{"double-encoded slash", "/%252F/evil.example"},
+			{"encoded backslash", "/%5Cevil.example"},
+			{"scheme", "https://evil.example/"},
+			{"scheme without slashes", "https:evil.example"},
+			{"javascript", "javascript:alert(1)"},
+			{"CRLF", "/\r\nSet-Cookie: a=b"},
+			{"encoded CRLF", "/%0d%0aSet-Cookie:%20a=b"},
+			{"leading spaces", "  //evil.example"},
+			{"leading space", " /categories"},
+			{"newline inside", "/\n/evil.example"},
+			{"NUL", "/\x00/evil.example"},
+			{"non-ASCII space", "/\u3000/evil.example"},
+			{"user info", "//user@evil.example"},
+			{"relative", "evil.example"},
 		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// GET, not signed in: the form must not carry next on.
+				w := s.NewWebClient(t)
+				p := w.Get("/login?next=" + url.QueryEscape(tt.next)).Want(200)
+				if m := regexp.MustCompile(`name="next" value="([^"]*)"`).FindStringSubmatch(p.Body); m == nil || m[1] != "" {
+					t.Errorf("GET: the form carries next %q", m)
+				}
+				// POST: after a successful sign-in, to the start page.
+				p = w.Post("/login", url.Values{"name": {"admin"}, "password": {testAdminPassword}, "next": {tt.next}}).Want(303)
+				if p.Location != "/categories" {
+					t.Errorf("POST: redirected to %q", p.Location)
+				}
+				// GET, signed in: straight to the start page.
+				if p := w.Get("/login?next=" + url.QueryEscape(tt.next)).Want(303); p.Location != "/categories" {
+					t.Errorf("GET signed in: redirected to %q", p.Location)
+				}
+			})
+		}
+		t.Run("OKLocalPaths", func(t *testing.T) {
+			for _, next := range []string{"/dashboard", "/recipes/tomato-soup", "/categories/soups?q=tomato&page=2", "/tokens#new"} {
+				w := s.NewWebClient(t)
+				p := w.Get("/login?next=" + url.QueryEscape(next)).Want(200)
+				if !strings.Contains(p.Body, `name="next" value="`+html.EscapeString(next)+`"`) {
+					t.Errorf("GET %s: the form lost next", next)
+				}
+				if p := w.Post("/login", url.Values{"name": {"admin"}, "password": {testAdminPassword}, "next": {next}}).Want(303); p.Location != next {
+					t.Errorf("POST next=%q: redirected to %q", next, p.Location)
+				}
+			}
+		})
 	})
 	t.Run("NewSessionIDAtSignIn", func(t *testing.T) {
 		w := s.NewWebClient(t)
