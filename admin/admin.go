@@ -157,6 +157,17 @@ type Options struct {
 
 	BodyLimit string // largest request body, like "1M"; default 1M
 
+	// Connection timeouts, for HTTP and HTTPS alike: a client that sends
+	// half a request, or keeps an idle connection open, must not hold a
+	// connection and a goroutine for ever.
+	ReadHeaderTimeout time.Duration // TLS handshake and request headers; default 10s
+	ReadTimeout       time.Duration // the whole request, body included; default 1m (1 MiB at 140 kbit/s)
+	IdleTimeout       time.Duration // a keep-alive connection between requests; default 2m
+	// WriteTimeout bounds reading the body, handling and writing the
+	// response; it must stay above the longest handler (a command to an
+	// appliance waits up to 30s) plus ReadTimeout. Default 2m; negative: none.
+	WriteTimeout time.Duration
+
 	// TLSConfig, if set, makes the server speak HTTPS only.
 	TLSConfig *tls.Config
 
@@ -189,6 +200,18 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.LoginEvery <= 0 {
 		o.LoginEvery = 6 * time.Second
+	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = time.Minute
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 2 * time.Minute
 	}
 	if o.BodyLimit == "" {
 		o.BodyLimit = "1M"
@@ -266,7 +289,14 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("admin: listen on %s: %w", s.opts.Addr, err)
 		}
 	}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		WriteTimeout:      max(s.opts.WriteTimeout, 0),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 	s.done = make(chan error, 1)
 	s.stop = make(chan struct{})
 	if s.opts.TLSConfig != nil {
