@@ -152,8 +152,17 @@ type Options struct {
 	// TLS always get Secure cookies.
 	SecureCookies bool
 
-	LoginBurst int           // sign-in attempts per client address at once; default 10
-	LoginEvery time.Duration // and then one more per this; default 6s
+	// Sign-in throttling (see loginThrottle): failed attempts of one
+	// account from one client address, LoginBurst at once and then one
+	// more per LoginEvery (default 10, 6s); of any account from one
+	// address, LoginAddressBurst (default 10×LoginBurst); of one account
+	// from any address, LoginAccountBurst (default 3×LoginBurst). The
+	// last two refill at the same pace as the first: each completely in
+	// LoginBurst×LoginEvery.
+	LoginBurst        int
+	LoginEvery        time.Duration
+	LoginAddressBurst int
+	LoginAccountBurst int
 
 	BodyLimit string // largest request body, like "1M"; default 1M
 
@@ -201,6 +210,12 @@ func (o *Options) ensureDefaults() {
 	if o.LoginEvery <= 0 {
 		o.LoginEvery = 6 * time.Second
 	}
+	if o.LoginAddressBurst <= 0 {
+		o.LoginAddressBurst = 10 * o.LoginBurst
+	}
+	if o.LoginAccountBurst <= 0 {
+		o.LoginAccountBurst = 3 * o.LoginBurst
+	}
 	if o.ReadHeaderTimeout <= 0 {
 		o.ReadHeaderTimeout = 10 * time.Second
 	}
@@ -231,7 +246,7 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	tmpl   *template.Template
-	logins *limiter
+	logins *loginThrottle
 	hist   *history
 
 	ln     net.Listener
@@ -246,11 +261,12 @@ type Server struct {
 func New(store Store, opts Options) *Server {
 	opts.ensureDefaults()
 	return &Server{
-		store:  store,
-		opts:   opts,
-		log:    opts.Logger.With("component", "admin"),
-		logins: newLimiter(opts.LoginBurst, opts.LoginEvery),
-		hist:   newHistory(int(opts.History / opts.SampleEvery)),
+		store: store,
+		opts:  opts,
+		log:   opts.Logger.With("component", "admin"),
+		logins: newLoginThrottle(opts.LoginBurst, opts.LoginAddressBurst, opts.LoginAccountBurst,
+			time.Duration(opts.LoginBurst)*opts.LoginEvery),
+		hist: newHistory(int(opts.History / opts.SampleEvery)),
 	}
 }
 

@@ -31,7 +31,7 @@ func (s *Server) routes() {
 	csrf := s.csrf()
 	public := []echo.MiddlewareFunc{csrf}
 	e.GET("/login", s.handleLoginForm, public...)
-	e.POST("/login", s.handleLogin, append(public, s.limitLogins)...)
+	e.POST("/login", s.handleLogin, public...) // throttled: see loginThrottle
 
 	staff := []echo.MiddlewareFunc{s.requireStaff, csrf}
 	e.POST("/logout", s.handleLogout, staff...)

@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +69,10 @@ var dummyHash = sync.OnceValue(func() []byte {
 func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	name, password, next := strings.TrimSpace(c.FormValue("name")), c.FormValue("password"), c.FormValue("next")
+	client, now := c.RealIP(), time.Now()
+	if limit, wait := s.logins.admit(client, name, now); limit != "" {
+		return s.refuseLogin(c, name, next, limit, wait)
+	}
 	st, err := s.store.Staff(ctx, name)
 	switch {
 	case recipes.ErrorCode(err) == recipes.ENOTFOUND:
@@ -74,9 +81,17 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return err
 	}
 	if err != nil || bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(password)) != nil {
-		s.log.Info("sign-in failed", "name", name, "client", c.RealIP())
+		s.logins.failed(client, name, now)
+		// People type their password into the name field: a name that is
+		// no account is logged only by its length.
+		if err == nil {
+			s.log.Info("sign-in failed: wrong password", "name", name, "client", client)
+		} else {
+			s.log.Info("sign-in failed: no such account", "name_len", len(name), "client", client)
+		}
 		return s.renderLogin(c, http.StatusUnauthorized, name, next, "Wrong name or password.")
 	}
+	s.logins.succeeded(client, name)
 
 	// A fresh id at every sign-in: an id planted before it is worth nothing.
 	if old, err := c.Cookie(sessionCookie); err == nil {
@@ -91,6 +106,33 @@ func (s *Server) handleLogin(c echo.Context) error {
 	c.Set(staffKey, st.Name)
 	s.log.Info("signed in", "name", st.Name, "client", c.RealIP())
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
+}
+
+// refuseLogin answers an attempt beyond a sign-in limit, saying which
+// limit and when to try again.
+func (s *Server) refuseLogin(c echo.Context, name, next, limit string, wait time.Duration) error {
+	s.log.Warn("sign-in attempts limited", "limit", limit, "client", c.RealIP(), "retry_after", wait.Round(time.Second))
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	whose := map[string]string{
+		limitPair:    "for this account from your address",
+		limitAddress: "from your address",
+		limitAccount: "for this account",
+	}[limit]
+	return s.renderLogin(c, http.StatusTooManyRequests, name, next,
+		fmt.Sprintf("Too many failed sign-ins %s. Try again in %s.", whose, niceWait(secs)))
+}
+
+// niceWait says a number of seconds the way people do.
+func niceWait(secs int) string {
+	switch {
+	case secs < 2:
+		return "a second"
+	case secs < 90:
+		return fmt.Sprintf("%d seconds", secs)
+	default:
+		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	}
 }
 
 // startPage is where sign-in leads when it was not given a page to return to.

@@ -384,19 +384,28 @@ func TestAdminCSRF(t *testing.T) {
 
 func TestAdminLoginRateLimit(t *testing.T) {
 	s := MustRunMain(t)
+	if _, err := admin.AddStaff(context.Background(), s.Store, "bob", "bobs-own-password", 4); err != nil {
+		t.Fatal(err)
+	}
 	w := s.NewWebClient(t)
 	w.Get("/login").Want(200)
 	token := w.Cookie("recipesd_csrf")
-	for i := range 10 {
-		w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {"guess"}},
-			http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i)}, "X-Real-Ip": {fmt.Sprintf("203.0.113.%d", i)}}).Want(401)
+	// Forwarding headers are the client's to invent: the limit is the TCP
+	// peer's, and all of these come from 127.0.0.1.
+	spoof := func(i int) http.Header {
+		return http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i)}, "X-Real-Ip": {fmt.Sprintf("203.0.113.%d", i)}, "Forwarded": {fmt.Sprintf("for=192.0.2.%d", i)}}
 	}
-	p := w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {testAdminPassword}},
-		http.Header{"X-Forwarded-For": {"192.0.2.77"}, "X-Real-Ip": {"192.0.2.78"}, "Forwarded": {"for=192.0.2.79"}})
-	p.Want(429).Has(t, "Too many sign-in attempts")
+	for i := range 10 {
+		w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {"guess"}}, spoof(i)).Want(401)
+	}
+	p := w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {testAdminPassword}}, spoof(77))
+	p.Want(429).Has(t, "Too many failed sign-ins for this account from your address")
 	if p.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
+	// Someone else behind the same address signs in to their own account.
+	bob := s.NewWebClient(t)
+	bob.SignIn("bob", "bobs-own-password").Want(303)
 }
 
 func TestAdminSecurityHeaders(t *testing.T) {
