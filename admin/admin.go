@@ -139,7 +139,7 @@ type Store interface {
 
 // Options tunes the server. The zero value works.
 type Options struct {
-	Addr     string       // default ":8080"
+	Addr     string       // default "127.0.0.1:8080": loopback unless told otherwise
 	Listener net.Listener // used instead of Addr when set (tests)
 	MQTTAddr string       // shown on the dashboard
 	Logger   *slog.Logger
@@ -193,7 +193,7 @@ type Options struct {
 
 func (o *Options) ensureDefaults() {
 	if o.Addr == "" {
-		o.Addr = ":8080"
+		o.Addr = "127.0.0.1:8080"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -12,8 +12,8 @@ import (
 )
 
 // routes registers every route: the pages (signed-in staff, CSRF-checked
-// forms), the JSON API (API tokens), and the unauthenticated health,
-// metrics and static endpoints.
+// forms), the JSON API (API tokens), metrics (either), and the
+// unauthenticated health and static endpoints.
 func (s *Server) routes() {
 	e := s.echo
 	e.Use(
@@ -24,7 +24,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
-	e.GET("/metrics", s.handleMetrics)
+	e.GET("/metrics", s.handleMetrics, s.requireMetricsReader)
 	e.GET("/favicon.ico", s.handleFavicon)
 	e.StaticFS("/static", web.Static())
 

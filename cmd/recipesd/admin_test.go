@@ -474,6 +474,37 @@ func TestAdminHealthAndMetrics(t *testing.T) {
 		t.Fatal(r)
 	}
 	s.MustAsk(t, "recipes/no-such-category")
+
+	// The counters tell the fleet's size and traffic: not to everyone.
+	ctx := context.Background()
+	scrape := func(t *testing.T, scopes ...string) *webPage {
+		t.Helper()
+		name := randomName("scraper")
+		token, err := admin.CreateToken(ctx, s.Store, name, "test", scopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, s.HTTPURL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return s.NewWebClient(t).Do(req)
+	}
+	t.Run("ErrAnonymous", func(t *testing.T) {
+		p := s.NewWebClient(t).Get("/metrics").Want(401)
+		if strings.Contains(p.Body, "recipesd_") || p.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("anonymous /metrics: %s %v", p.Body, p.Header)
+		}
+	})
+	t.Run("ErrTokenWithoutScope", func(t *testing.T) {
+		scrape(t, recipes.ScopeCatalog, recipes.ScopeDevices, recipes.ScopeCommands).Want(403).Has(t, `needs the \"metrics\" scope`)
+	})
+	t.Run("ErrBadToken", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, s.HTTPURL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer rcpd_not-a-token")
+		s.MustSignIn(t).Do(req).Want(401) // a wrong token is not saved by a session
+	})
+	scrape(t, recipes.ScopeMetrics).Want(200).Has(t, "recipesd_requests_total")
+
+	w = s.MustSignIn(t) // staff see them too
 	var p *webPage
 	for range 100 { // the reply is counted just after it is sent
 		if p = w.Get("/metrics").Want(200); strings.Contains(p.Body, "recipesd_reply_latency_seconds_count 2") {

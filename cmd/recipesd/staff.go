@@ -33,7 +33,7 @@ Flags:
 `
 
 const tokenUsage = `Usage:
-  recipesd token add NAME [-scopes catalog,devices,commands]
+  recipesd token add NAME [-scopes catalog,devices,commands,metrics]
                                 create an API token; prints it once
   recipesd token revoke NAME    revoke it at once
   recipesd token list [-json]   list API tokens (never their secrets)
@@ -42,7 +42,8 @@ The new token is the only thing written to standard output, so that
 scripts can capture it: TOKEN=$(recipesd token add import-script).
 A token may do only what its scopes allow: catalog (categories and
 recipes; the default), devices (register, re-key, disable and delete
-devices), commands (send commands to connected appliances).
+devices), commands (send commands to connected appliances), metrics
+(read /metrics: a Prometheus scraper's token).
 Send it as "Authorization: Bearer $TOKEN" to the JSON API under /api/.
 
 Flags:
