@@ -235,15 +235,15 @@ func printList[T any](w io.Writer, items []T, asJSON bool, head string, row func
 
 // ensureAdmin creates the first admin account on a store without staff
 // accounts, with the password from RECIPESD_ADMIN_PASSWORD or a generated
-// one, which is logged this once: otherwise nobody could sign in.
+// one, which [Main.saveSecrets] then writes to the secrets file: otherwise
+// nobody could sign in.
 func (m *Main) ensureAdmin(ctx context.Context) error {
 	created, generated, err := admin.EnsureAdmin(ctx, m.Store, m.Config.AdminPassword, m.Config.PasswordCost)
 	switch {
 	case err != nil:
 		return fmt.Errorf("create the first admin account: %w", err)
 	case created && generated != "":
-		m.Logger.Warn("created the first admin account; sign in and keep this password safe, it is not shown again (change it with: recipesd user passwd admin)",
-			"name", admin.FirstAdmin, "password", generated)
+		m.adminPassword = generated
 	case created:
 		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", admin.FirstAdmin)
 	}
