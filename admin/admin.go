@@ -139,7 +139,7 @@ type Store interface {
 
 // Options tunes the server. The zero value works.
 type Options struct {
-	Addr     string       // default ":8080"
+	Addr     string       // default "127.0.0.1:8080": loopback unless told otherwise
 	Listener net.Listener // used instead of Addr when set (tests)
 	MQTTAddr string       // shown on the dashboard
 	Logger   *slog.Logger
@@ -152,10 +152,30 @@ type Options struct {
 	// TLS always get Secure cookies.
 	SecureCookies bool
 
-	LoginBurst int           // sign-in attempts per client address at once; default 10
-	LoginEvery time.Duration // and then one more per this; default 6s
+	// Sign-in throttling (see loginThrottle): failed attempts of one
+	// account from one client address, LoginBurst at once and then one
+	// more per LoginEvery (default 10, 6s); of any account from one
+	// address, LoginAddressBurst (default 10×LoginBurst); of one account
+	// from any address, LoginAccountBurst (default 3×LoginBurst). The
+	// last two refill at the same pace as the first: each completely in
+	// LoginBurst×LoginEvery.
+	LoginBurst        int
+	LoginEvery        time.Duration
+	LoginAddressBurst int
+	LoginAccountBurst int
 
 	BodyLimit string // largest request body, like "1M"; default 1M
+
+	// Connection timeouts, for HTTP and HTTPS alike: a client that sends
+	// half a request, or keeps an idle connection open, must not hold a
+	// connection and a goroutine for ever.
+	ReadHeaderTimeout time.Duration // TLS handshake and request headers; default 10s
+	ReadTimeout       time.Duration // the whole request, body included; default 1m (1 MiB at 140 kbit/s)
+	IdleTimeout       time.Duration // a keep-alive connection between requests; default 2m
+	// WriteTimeout bounds reading the body, handling and writing the
+	// response; it must stay above the longest handler (a command to an
+	// appliance waits up to 30s) plus ReadTimeout. Default 2m; negative: none.
+	WriteTimeout time.Duration
 
 	// TLSConfig, if set, makes the server speak HTTPS only.
 	TLSConfig *tls.Config
@@ -173,7 +193,7 @@ type Options struct {
 
 func (o *Options) ensureDefaults() {
 	if o.Addr == "" {
-		o.Addr = ":8080"
+		o.Addr = "127.0.0.1:8080"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -189,6 +209,24 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.LoginEvery <= 0 {
 		o.LoginEvery = 6 * time.Second
+	}
+	if o.LoginAddressBurst <= 0 {
+		o.LoginAddressBurst = 10 * o.LoginBurst
+	}
+	if o.LoginAccountBurst <= 0 {
+		o.LoginAccountBurst = 3 * o.LoginBurst
+	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = time.Minute
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 2 * time.Minute
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 2 * time.Minute
 	}
 	if o.BodyLimit == "" {
 		o.BodyLimit = "1M"
@@ -208,7 +246,7 @@ type Server struct {
 	log    *slog.Logger
 	echo   *echo.Echo
 	tmpl   *template.Template
-	logins *limiter
+	logins *loginThrottle
 	hist   *history
 
 	ln     net.Listener
@@ -223,11 +261,12 @@ type Server struct {
 func New(store Store, opts Options) *Server {
 	opts.ensureDefaults()
 	return &Server{
-		store:  store,
-		opts:   opts,
-		log:    opts.Logger.With("component", "admin"),
-		logins: newLimiter(opts.LoginBurst, opts.LoginEvery),
-		hist:   newHistory(int(opts.History / opts.SampleEvery)),
+		store: store,
+		opts:  opts,
+		log:   opts.Logger.With("component", "admin"),
+		logins: newLoginThrottle(opts.LoginBurst, opts.LoginAddressBurst, opts.LoginAccountBurst,
+			time.Duration(opts.LoginBurst)*opts.LoginEvery),
+		hist: newHistory(int(opts.History / opts.SampleEvery)),
 	}
 }
 
@@ -266,7 +305,14 @@ func (s *Server) Start(ctx context.Context) error {
 			return fmt.Errorf("admin: listen on %s: %w", s.opts.Addr, err)
 		}
 	}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		WriteTimeout:      max(s.opts.WriteTimeout, 0),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 	s.done = make(chan error, 1)
 	s.stop = make(chan struct{})
 	if s.opts.TLSConfig != nil {

@@ -42,6 +42,7 @@ type fakeStore struct {
 	APITokensFn        func(ctx context.Context) ([]recipes.APIToken, error)
 	StaffFn            func(ctx context.Context, name string) (recipes.Staff, error)
 	DeleteSessionFn    func(ctx context.Context, hash string) error
+	CreateSessionFn    func(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error
 	APITokenByHashFn   func(ctx context.Context, hash string) (recipes.APIToken, error)
 }
 
@@ -128,8 +129,11 @@ func (f *fakeStore) UpdateStaff(context.Context, recipes.Staff) error {
 	return f.missing("UpdateStaff")
 }
 func (f *fakeStore) CountStaff(context.Context) (int, error) { return 1, nil }
-func (f *fakeStore) CreateSession(context.Context, string, recipes.Session, time.Duration) error {
-	return f.missing("CreateSession")
+func (f *fakeStore) CreateSession(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error {
+	if f.CreateSessionFn == nil {
+		return f.missing("CreateSession")
+	}
+	return f.CreateSessionFn(ctx, hash, sess, idle)
 }
 
 // Session knows one session: the cookie value testSession.

@@ -113,7 +113,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return p == "/api" || strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz"
+	return p == "/api" || strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
 // formErrors holds the problems of a submitted form by field path, such as

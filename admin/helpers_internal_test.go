@@ -1,30 +1,65 @@
 package admin
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
 
-func TestLimiter(t *testing.T) {
-	l := newLimiter(3, time.Second)
+func TestLoginThrottleBuckets(t *testing.T) {
 	now := time.Unix(1000, 0)
-	for i := range 3 {
-		if !l.allow("a", now) {
-			t.Fatalf("attempt %d refused within the burst", i+1)
+	l := newLoginThrottle(2, 3, 4, time.Minute)
+	fail := func(client, account string) {
+		t.Helper()
+		if limit, _ := l.admit(client, account, now); limit != "" {
+			t.Fatalf("%s on %s refused by the %s limit", client, account, limit)
+		}
+		l.failed(client, account, now)
+	}
+	fail("192.0.2.1", "alice")
+	fail("192.0.2.1", "alice")
+	if limit, wait := l.admit("192.0.2.1", "alice", now); limit != limitPair || wait != 30*time.Second {
+		t.Fatalf("third failure in a row: limit %q, wait %s; want %q, 30s", limit, wait, limitPair)
+	}
+	if limit, _ := l.admit("192.0.2.1", "alice", now.Add(30*time.Second)); limit != "" {
+		t.Fatalf("refused by %q after refilling one token", limit)
+	}
+	l.succeeded("192.0.2.1", "alice")
+	fail("192.0.2.1", "bob") // the address's third failure
+	if limit, _ := l.admit("192.0.2.1", "carol", now); limit != limitAddress {
+		t.Fatalf("fourth account from one address: limit %q, want %q", limit, limitAddress)
+	}
+	fail("198.51.100.1", "alice")
+	fail("198.51.100.1", "alice") // alice's fourth failure
+	if limit, _ := l.admit("198.51.100.2", "alice", now); limit != limitAccount {
+		t.Fatalf("fifth failure of one account: limit %q, want %q", limit, limitAccount)
+	}
+}
+
+func TestAddressKey(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"192.0.2.7", "192.0.2.7"},
+		{"::ffff:192.0.2.7", "192.0.2.7"},
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64"},
+		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"not an address", "not an address"},
+	}
+	for _, tt := range tests {
+		if got := addressKey(tt.in); got != tt.want {
+			t.Errorf("addressKey(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if l.allow("a", now) {
-		t.Fatal("attempt beyond the burst allowed")
+}
+
+func TestAccountKey(t *testing.T) {
+	if got := accountKey(" alice "); got != "alice" {
+		t.Errorf("accountKey(alice) = %q", got)
 	}
-	if !l.allow("b", now) {
-		t.Fatal("another address shares the limit")
-	}
-	if !l.allow("a", now.Add(time.Second)) {
-		t.Fatal("no token after refilling for one interval")
-	}
-	l.refund("a")
-	if !l.allow("a", now.Add(time.Second)) {
-		t.Fatal("a refunded token was not usable")
+	long := strings.Repeat("x", 1<<20)
+	if got := accountKey(long); len(got) > 40 || got == accountKey(long+"y") {
+		t.Errorf("accountKey of a long name = %q", got)
 	}
 }
 
@@ -88,6 +123,19 @@ func TestSafeNext(t *testing.T) {
 		{"//evil.example", "/categories"},
 		{"https://evil.example", "/categories"},
 		{"/\\evil.example", "/categories"},
+		{"/\t/evil.example/x", "/categories"},
+		{"/%09/evil.example/x", "/categories"},
+		{"/%2F/evil.example", "/categories"},
+		{"/%252f/evil.example", "/categories"},
+		{"/%25252f/evil.example", "/categories"},
+		{"\\/evil.example", "/categories"},
+		{"javascript:alert(1)", "/categories"},
+		{"/%0d%0aSet-Cookie:x", "/categories"},
+		{" /categories", "/categories"},
+		{"/%ff", "/categories"},
+		{"/caf\u00e9", "/categories"},
+		{"/recipes/tomato-soup", "/recipes/tomato-soup"},
+		{"/categories/a%2Fb", "/categories/a%2Fb"},
 	}
 	for _, tt := range tests {
 		if got := safeNext(tt.in); got != tt.want {

@@ -12,8 +12,8 @@ import (
 )
 
 // routes registers every route: the pages (signed-in staff, CSRF-checked
-// forms), the JSON API (API tokens), and the unauthenticated health,
-// metrics and static endpoints.
+// forms), the JSON API (API tokens), metrics (either), and the
+// unauthenticated health and static endpoints.
 func (s *Server) routes() {
 	e := s.echo
 	e.Use(
@@ -24,14 +24,14 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
-	e.GET("/metrics", s.handleMetrics)
+	e.GET("/metrics", s.handleMetrics, s.requireMetricsReader)
 	e.GET("/favicon.ico", s.handleFavicon)
 	e.StaticFS("/static", web.Static())
 
 	csrf := s.csrf()
 	public := []echo.MiddlewareFunc{csrf}
 	e.GET("/login", s.handleLoginForm, public...)
-	e.POST("/login", s.handleLogin, append(public, s.limitLogins)...)
+	e.POST("/login", s.handleLogin, public...) // throttled: see loginThrottle
 
 	staff := []echo.MiddlewareFunc{s.requireStaff, csrf}
 	e.POST("/logout", s.handleLogout, staff...)

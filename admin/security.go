@@ -2,10 +2,7 @@ package admin
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -85,96 +82,3 @@ const csrfField = "_csrf"
 
 var errCSRF = echo.NewHTTPError(http.StatusForbidden,
 	"This form has expired or was sent from another site. Go back, reload the page and try again.")
-
-// limitLogins refuses sign-in attempts beyond the limit of the client's
-// address, the TCP peer's: headers like X-Forwarded-For are not trusted.
-// Every attempt takes a token up front, so parallel guesses count too, and
-// a successful one gives it back.
-func (s *Server) limitLogins(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		client := c.RealIP()
-		if !s.logins.allow(client, time.Now()) {
-			s.log.Warn("sign-in attempts limited", "client", client)
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(s.opts.LoginEvery.Seconds())+1))
-			return s.renderLogin(c, http.StatusTooManyRequests, c.FormValue("name"), c.FormValue("next"),
-				"Too many sign-in attempts from your address. Wait a minute, then try again.")
-		}
-		err := next(c)
-		if _, ok := c.Get(staffKey).(string); ok {
-			s.logins.refund(client) // only failed attempts count
-		}
-		return err
-	}
-}
-
-// limiter is a token bucket per key, refilled by one token every `every`
-// up to burst.
-type limiter struct {
-	burst int
-	every time.Duration
-
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// maxBuckets bounds the limiter's memory; full buckets are dropped first.
-const maxBuckets = 10000
-
-func newLimiter(burst int, every time.Duration) *limiter {
-	return &limiter{burst: burst, every: every, buckets: map[string]*bucket{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= maxBuckets {
-			l.prune(now)
-		}
-		b = &bucket{tokens: float64(l.burst), last: now}
-		l.buckets[key] = b
-	}
-	b.tokens = min(float64(l.burst), b.tokens+float64(now.Sub(b.last))/float64(l.every))
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-// refund gives back the token an allowed attempt took.
-func (l *limiter) refund(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if b, ok := l.buckets[key]; ok {
-		b.tokens = min(float64(l.burst), b.tokens+1)
-	}
-}
-
-// prune drops buckets that have refilled; if none has, the oldest half.
-func (l *limiter) prune(now time.Time) {
-	full := time.Duration(l.burst) * l.every
-	for k, b := range l.buckets {
-		if now.Sub(b.last) >= full {
-			delete(l.buckets, k)
-		}
-	}
-	if len(l.buckets) < maxBuckets {
-		return
-	}
-	n := 0
-	for k := range l.buckets {
-		if n >= maxBuckets/2 {
-			break
-		}
-		delete(l.buckets, k)
-		n++
-	}
-}

@@ -4,11 +4,16 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -44,7 +49,12 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 	return s.renderLogin(c, http.StatusOK, "", c.QueryParam("next"), "")
 }
 
+// renderLogin shows the sign-in form. It carries next only if it is a path
+// on this server: the form must not hand an outside address on.
 func (s *Server) renderLogin(c echo.Context, status int, name, next, msg string) error {
+	if !localPath(next) {
+		next = ""
+	}
 	return c.Render(status, "login.html", loginPage{page: s.page(c, "Sign in", ""), Name: name, Next: next, Error: msg})
 }
 
@@ -59,6 +69,10 @@ var dummyHash = sync.OnceValue(func() []byte {
 func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	name, password, next := strings.TrimSpace(c.FormValue("name")), c.FormValue("password"), c.FormValue("next")
+	client, now := c.RealIP(), time.Now()
+	if limit, wait := s.logins.admit(client, name, now); limit != "" {
+		return s.refuseLogin(c, name, next, limit, wait)
+	}
 	st, err := s.store.Staff(ctx, name)
 	switch {
 	case recipes.ErrorCode(err) == recipes.ENOTFOUND:
@@ -67,9 +81,17 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return err
 	}
 	if err != nil || bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(password)) != nil {
-		s.log.Info("sign-in failed", "name", name, "client", c.RealIP())
+		s.logins.failed(client, name, now)
+		// People type their password into the name field: a name that is
+		// no account is logged only by its length.
+		if err == nil {
+			s.log.Info("sign-in failed: wrong password", "name", name, "client", client)
+		} else {
+			s.log.Info("sign-in failed: no such account", "name_len", len(name), "client", client)
+		}
 		return s.renderLogin(c, http.StatusUnauthorized, name, next, "Wrong name or password.")
 	}
+	s.logins.succeeded(client, name)
 
 	// A fresh id at every sign-in: an id planted before it is worth nothing.
 	if old, err := c.Cookie(sessionCookie); err == nil {
@@ -86,13 +108,84 @@ func (s *Server) handleLogin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
 }
 
-// safeNext returns next if it is a path on this site, and the start page
+// refuseLogin answers an attempt beyond a sign-in limit, saying which
+// limit and when to try again.
+func (s *Server) refuseLogin(c echo.Context, name, next, limit string, wait time.Duration) error {
+	s.log.Warn("sign-in attempts limited", "limit", limit, "client", c.RealIP(), "retry_after", wait.Round(time.Second))
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	whose := map[string]string{
+		limitPair:    "for this account from your address",
+		limitAddress: "from your address",
+		limitAccount: "for this account",
+	}[limit]
+	return s.renderLogin(c, http.StatusTooManyRequests, name, next,
+		fmt.Sprintf("Too many failed sign-ins %s. Try again in %s.", whose, niceWait(secs)))
+}
+
+// niceWait says a number of seconds the way people do.
+func niceWait(secs int) string {
+	switch {
+	case secs < 2:
+		return "a second"
+	case secs < 90:
+		return fmt.Sprintf("%d seconds", secs)
+	default:
+		return fmt.Sprintf("%d minutes", (secs+59)/60)
+	}
+}
+
+// startPage is where sign-in leads when it was not given a page to return to.
+const startPage = "/categories"
+
+// safeNext returns next if it is a path on this server, and the start page
 // otherwise, so that the login form cannot be used to redirect elsewhere.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/categories"
+	if localPath(next) {
+		return next
 	}
-	return next
+	return startPage
+}
+
+// localPath reports whether next is a path on this server and nothing a
+// browser could read as another origin. Browsers drop tabs and newlines
+// anywhere in a URL, strip leading spaces and read a backslash as a slash,
+// so "/\t/evil.example" and "/\\evil.example" both lead to another host; the
+// checks hold for next and for what it decodes to, because a percent-
+// encoded character may be decoded on the way (by a proxy, or by us when
+// next comes back as a query parameter).
+func localPath(next string) bool {
+	if !strings.HasPrefix(next, "/") || len(next) > 2048 {
+		return false
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= ' ' || b >= 0x7f || b == '\\' {
+			return false // control characters, whitespace, non-ASCII, backslash
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// Decode until nothing changes (bounded: a double-encoded "%252F"
+	// decodes twice), checking every form on the way.
+	for range 3 {
+		dec, err := url.PathUnescape(next)
+		if err != nil {
+			return false
+		}
+		if strings.HasPrefix(dec, "//") || strings.HasPrefix(dec, "/\\") ||
+			strings.IndexFunc(dec, func(r rune) bool {
+				return r == '\\' || r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r)
+			}) >= 0 {
+			return false
+		}
+		if dec == next {
+			return true
+		}
+		next = dec
+	}
+	return false // still encoded after three rounds: nobody needs that
 }
 
 // handleLogout ends the session on the server, not just in the browser.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // Stats is a snapshot of the responder's counters since it started, as
@@ -119,6 +121,28 @@ func delta(a, b []LatencyBucket) []LatencyBucket {
 		}
 	}
 	return out
+}
+
+// requireMetricsReader lets through API tokens with the metrics scope (a
+// Prometheus scraper) and signed-in staff. The counters tell an outsider
+// the fleet's size and traffic, so they are not public.
+func (s *Server) requireMetricsReader(next echo.HandlerFunc) echo.HandlerFunc {
+	withToken := s.requireToken(requireScope(recipes.ScopeMetrics)(next))
+	return func(c echo.Context) error {
+		if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+			return withToken(c)
+		}
+		sess, err := s.session(c)
+		switch {
+		case recipes.ErrorCode(err) == recipes.ENOTFOUND:
+			return echo.NewHTTPError(http.StatusUnauthorized,
+				"Sign in, or send an API token with the metrics scope: Authorization: Bearer <token>.").SetInternal(errNoToken)
+		case err != nil:
+			return err
+		}
+		c.Set(staffKey, sess.Staff)
+		return next(c)
+	}
 }
 
 // handleMetrics serves the counters in the Prometheus text format.

@@ -36,6 +36,7 @@ var scopeChoices = []scopeChoice{
 	{recipes.ScopeCatalog, "categories and recipes"},
 	{recipes.ScopeDevices, "register, re-key, disable and delete devices"},
 	{recipes.ScopeCommands, "send commands to connected appliances"},
+	{recipes.ScopeMetrics, "read /metrics (for Prometheus)"},
 }
 
 func (s *Server) tokenPage(c echo.Context) (tokenIndexPage, error) {

@@ -123,8 +123,8 @@ func TestAPITokens(t *testing.T) {
 	})
 	t.Run("ErrConflict", func(t *testing.T) {
 		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "ci", Hash: "other", Scopes: []string{recipes.ScopeCatalog}}), recipes.ECONFLICT, "")
-		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "no-scope", Hash: "h2"}), recipes.EINVALID, "choose at least one scope (catalog, devices, commands)")
-		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "bad-scope", Hash: "h3", Scopes: []string{"root"}}), recipes.EINVALID, `"root" is not a scope (catalog, devices, commands)`)
+		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "no-scope", Hash: "h2"}), recipes.EINVALID, "choose at least one scope (catalog, devices, commands, metrics)")
+		assertCode(t, s.AddAPIToken(ctx, recipes.APIToken{Name: "bad-scope", Hash: "h3", Scopes: []string{"root"}}), recipes.EINVALID, `"root" is not a scope (catalog, devices, commands, metrics)`)
 	})
 	t.Run("Revoke", func(t *testing.T) {
 		if err := s.RevokeAPIToken(ctx, "ci"); err != nil {

@@ -45,10 +45,11 @@ const (
 	ScopeCatalog  = "catalog"  // categories and recipes
 	ScopeDevices  = "devices"  // the device registry: register, re-key, disable, delete
 	ScopeCommands = "commands" // commands to connected appliances
+	ScopeMetrics  = "metrics"  // GET /metrics, for a Prometheus scraper
 )
 
 // AllScopes lists every scope.
-var AllScopes = []string{ScopeCatalog, ScopeDevices, ScopeCommands}
+var AllScopes = []string{ScopeCatalog, ScopeDevices, ScopeCommands, ScopeMetrics}
 
 // Allowed returns the scopes t has. A token stored before tokens had
 // scopes keeps what it could do then: the catalog and commands, not the

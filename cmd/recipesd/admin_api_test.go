@@ -84,11 +84,11 @@ func TestAdminTokens(t *testing.T) {
 	}
 	t.Run("ErrInvalid", func(t *testing.T) {
 		p := w.Post("/tokens", url.Values{"name": {"no-scope"}}).Want(422)
-		if got := p.FieldError("scope"); got != "choose at least one scope (catalog, devices, commands)" {
+		if got := p.FieldError("scope"); got != "choose at least one scope (catalog, devices, commands, metrics)" {
 			t.Errorf("error next to the scopes: %q", got)
 		}
 		p = w.Post("/tokens", url.Values{"name": {"bad-scope"}, "scope": {"catalog", "root"}}).Want(422)
-		if got := p.FieldError("scope"); got != `"root" is not a scope (catalog, devices, commands)` {
+		if got := p.FieldError("scope"); got != `"root" is not a scope (catalog, devices, commands, metrics)` {
 			t.Errorf("error next to the scopes: %q", got)
 		}
 		p = w.Post("/tokens", url.Values{"name": {"Bad Name"}, "scope": {"catalog"}}).Want(422)
@@ -330,7 +330,7 @@ func TestUserAndTokenCommands(t *testing.T) {
 		if _, out, _ := cli(nil, "token", "list"); !strings.Contains(out, "devices,commands") {
 			t.Errorf("list shows no scopes: %s", out)
 		}
-		if code, _, stderr := cli(nil, "token", "add", "root", "-scopes", "everything"); code != exitUsage || !strings.Contains(stderr, `"everything" is not a scope (catalog, devices, commands)`) {
+		if code, _, stderr := cli(nil, "token", "add", "root", "-scopes", "everything"); code != exitUsage || !strings.Contains(stderr, `"everything" is not a scope (catalog, devices, commands, metrics)`) {
 			t.Errorf("bad scope: exit %d, %s", code, stderr)
 		}
 		if code, _, _ := cli(nil, "token", "revoke", "ci"); code != 0 {

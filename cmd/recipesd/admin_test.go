@@ -256,14 +256,61 @@ func TestAdminSignIn(t *testing.T) {
 		}
 	})
 	t.Run("NoOpenRedirect", func(t *testing.T) {
-		for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
-			w := s.NewWebClient(t)
-			w.Get("/login").Want(200)
-			p := w.Post("/login", url.Values{"name": {"admin"}, "password": {testAdminPassword}, "next": {next}}).Want(303)
-			if p.Location != "/categories" {
-				t.Errorf("next=%q redirected to %q", next, p.Location)
-			}
+		// Each is next as the server sees it, query-decoded; a browser would
+		// take every one to another origin (or run it), or split the header.
+		tests := []struct{ name, next string }{
+			{"tab", "/\t/evil.example/x"},
+			{"encoded tab", "/%09/evil.example/x"},
+			{"backslash", "/\\evil.example"},
+			{"backslash first", "\\/evil.example"},
+			{"double slash", "//evil.example/"},
+			{"encoded slash", "/%2F/evil.example"},
+			{"double-encoded slash", "/%252F/evil.example"},
+			{"encoded backslash", "/%5Cevil.example"},
+			{"scheme", "https://evil.example/"},
+			{"scheme without slashes", "https:evil.example"},
+			{"javascript", "javascript:alert(1)"},
+			{"CRLF", "/\r\nSet-Cookie: a=b"},
+			{"encoded CRLF", "/%0d%0aSet-Cookie:%20a=b"},
+			{"leading spaces", "  //evil.example"},
+			{"leading space", " /categories"},
+			{"newline inside", "/\n/evil.example"},
+			{"NUL", "/\x00/evil.example"},
+			{"non-ASCII space", "/\u3000/evil.example"},
+			{"user info", "//user@evil.example"},
+			{"relative", "evil.example"},
 		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// GET, not signed in: the form must not carry next on.
+				w := s.NewWebClient(t)
+				p := w.Get("/login?next=" + url.QueryEscape(tt.next)).Want(200)
+				if m := regexp.MustCompile(`name="next" value="([^"]*)"`).FindStringSubmatch(p.Body); m == nil || m[1] != "" {
+					t.Errorf("GET: the form carries next %q", m)
+				}
+				// POST: after a successful sign-in, to the start page.
+				p = w.Post("/login", url.Values{"name": {"admin"}, "password": {testAdminPassword}, "next": {tt.next}}).Want(303)
+				if p.Location != "/categories" {
+					t.Errorf("POST: redirected to %q", p.Location)
+				}
+				// GET, signed in: straight to the start page.
+				if p := w.Get("/login?next=" + url.QueryEscape(tt.next)).Want(303); p.Location != "/categories" {
+					t.Errorf("GET signed in: redirected to %q", p.Location)
+				}
+			})
+		}
+		t.Run("OKLocalPaths", func(t *testing.T) {
+			for _, next := range []string{"/dashboard", "/recipes/tomato-soup", "/categories/soups?q=tomato&page=2", "/tokens#new"} {
+				w := s.NewWebClient(t)
+				p := w.Get("/login?next=" + url.QueryEscape(next)).Want(200)
+				if !strings.Contains(p.Body, `name="next" value="`+html.EscapeString(next)+`"`) {
+					t.Errorf("GET %s: the form lost next", next)
+				}
+				if p := w.Post("/login", url.Values{"name": {"admin"}, "password": {testAdminPassword}, "next": {next}}).Want(303); p.Location != next {
+					t.Errorf("POST next=%q: redirected to %q", next, p.Location)
+				}
+			}
+		})
 	})
 	t.Run("NewSessionIDAtSignIn", func(t *testing.T) {
 		w := s.NewWebClient(t)
@@ -337,19 +384,28 @@ func TestAdminCSRF(t *testing.T) {
 
 func TestAdminLoginRateLimit(t *testing.T) {
 	s := MustRunMain(t)
+	if _, err := admin.AddStaff(context.Background(), s.Store, "bob", "bobs-own-password", 4); err != nil {
+		t.Fatal(err)
+	}
 	w := s.NewWebClient(t)
 	w.Get("/login").Want(200)
 	token := w.Cookie("recipesd_csrf")
-	for i := range 10 {
-		w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {"guess"}},
-			http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i)}, "X-Real-Ip": {fmt.Sprintf("203.0.113.%d", i)}}).Want(401)
+	// Forwarding headers are the client's to invent: the limit is the TCP
+	// peer's, and all of these come from 127.0.0.1.
+	spoof := func(i int) http.Header {
+		return http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i)}, "X-Real-Ip": {fmt.Sprintf("203.0.113.%d", i)}, "Forwarded": {fmt.Sprintf("for=192.0.2.%d", i)}}
 	}
-	p := w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {testAdminPassword}},
-		http.Header{"X-Forwarded-For": {"192.0.2.77"}, "X-Real-Ip": {"192.0.2.78"}, "Forwarded": {"for=192.0.2.79"}})
-	p.Want(429).Has(t, "Too many sign-in attempts")
+	for i := range 10 {
+		w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {"guess"}}, spoof(i)).Want(401)
+	}
+	p := w.PostRaw("/login", url.Values{"_csrf": {token}, "name": {"admin"}, "password": {testAdminPassword}}, spoof(77))
+	p.Want(429).Has(t, "Too many failed sign-ins for this account from your address")
 	if p.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
+	// Someone else behind the same address signs in to their own account.
+	bob := s.NewWebClient(t)
+	bob.SignIn("bob", "bobs-own-password").Want(303)
 }
 
 func TestAdminSecurityHeaders(t *testing.T) {
@@ -418,6 +474,37 @@ func TestAdminHealthAndMetrics(t *testing.T) {
 		t.Fatal(r)
 	}
 	s.MustAsk(t, "recipes/no-such-category")
+
+	// The counters tell the fleet's size and traffic: not to everyone.
+	ctx := context.Background()
+	scrape := func(t *testing.T, scopes ...string) *webPage {
+		t.Helper()
+		name := randomName("scraper")
+		token, err := admin.CreateToken(ctx, s.Store, name, "test", scopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, s.HTTPURL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return s.NewWebClient(t).Do(req)
+	}
+	t.Run("ErrAnonymous", func(t *testing.T) {
+		p := s.NewWebClient(t).Get("/metrics").Want(401)
+		if strings.Contains(p.Body, "recipesd_") || p.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("anonymous /metrics: %s %v", p.Body, p.Header)
+		}
+	})
+	t.Run("ErrTokenWithoutScope", func(t *testing.T) {
+		scrape(t, recipes.ScopeCatalog, recipes.ScopeDevices, recipes.ScopeCommands).Want(403).Has(t, `needs the \"metrics\" scope`)
+	})
+	t.Run("ErrBadToken", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, s.HTTPURL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer rcpd_not-a-token")
+		s.MustSignIn(t).Do(req).Want(401) // a wrong token is not saved by a session
+	})
+	scrape(t, recipes.ScopeMetrics).Want(200).Has(t, "recipesd_requests_total")
+
+	w = s.MustSignIn(t) // staff see them too
 	var p *webPage
 	for range 100 { // the reply is counted just after it is sent
 		if p = w.Get("/metrics").Want(200); strings.Contains(p.Body, "recipesd_reply_latency_seconds_count 2") {

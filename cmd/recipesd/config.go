@@ -131,8 +131,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs := flag.NewFlagSet("recipesd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	e := &envFlags{fs: fs, getenv: getenv}
-	e.String(&c.MQTTAddr, "mqtt-addr", "RECIPESD_MQTT_ADDR", ":1883", "MQTT 5 listen address")
-	e.String(&c.HTTPAddr, "http-addr", "RECIPESD_HTTP_ADDR", ":8080", "admin UI and API listen address")
+	// Loopback unless told otherwise, like mosquitto 2: a first start
+	// with demo data and demo credentials must not be on the network.
+	e.String(&c.MQTTAddr, "mqtt-addr", "RECIPESD_MQTT_ADDR", "127.0.0.1:1883", "MQTT 5 listen address (:1883 for every interface)")
+	e.String(&c.HTTPAddr, "http-addr", "RECIPESD_HTTP_ADDR", "127.0.0.1:8080", "admin UI and API listen address (:8080 for every interface)")
 	e.store(&c.StoreConfig)
 	e.Bool(&c.Demo, "demo", "RECIPESD_DEMO", true, "load the demo catalog when the store is empty")
 	e.Duration(&c.ReplyExpiry, "reply-expiry", "RECIPESD_REPLY_EXPIRY", 60*time.Second, "Message Expiry Interval of replies")
@@ -166,7 +168,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 // devices registers the flags of device admission, TLS and limits.
 func (e *envFlags) devices(c *Config) {
 	e.Bool(&c.AllowAnonymous, "allow-anonymous", "RECIPESD_ALLOW_ANONYMOUS", false, "DEVELOPMENT ONLY: admit devices without credentials, as any device ID")
-	e.String(&c.MQTTTLSAddr, "mqtt-tls-addr", "RECIPESD_MQTT_TLS_ADDR", ":8883", "MQTT over TLS listen address (with -tls-cert and -tls-key)")
+	e.String(&c.MQTTTLSAddr, "mqtt-tls-addr", "RECIPESD_MQTT_TLS_ADDR", "127.0.0.1:8883", "MQTT over TLS listen address (with -tls-cert and -tls-key; :8883 for every interface)")
 	e.String(&c.TLSCert, "tls-cert", "RECIPESD_TLS_CERT", "", "PEM certificate (chain) file; with -tls-key enables MQTT over TLS and HTTPS")
 	e.String(&c.TLSKey, "tls-key", "RECIPESD_TLS_KEY", "", "PEM private key file of -tls-cert")
 	e.Duration(&c.ConnectTimeout, "connect-timeout", "RECIPESD_CONNECT_TIMEOUT", 5*time.Second, "time a new connection has to finish TLS and send CONNECT")

@@ -18,7 +18,9 @@ func TestParseServeFlags(t *testing.T) {
 		err  string // substring; empty means success
 	}{
 		{"OKDefaults", nil, nil, func(c Config) bool {
-			return c.MQTTAddr == ":1883" && c.HTTPAddr == ":8080" && c.DataDir == "./data" && c.RedisURL == "" && c.Demo
+			// Loopback only until told otherwise.
+			return c.MQTTAddr == "127.0.0.1:1883" && c.HTTPAddr == "127.0.0.1:8080" && c.MQTTTLSAddr == "127.0.0.1:8883" &&
+				c.DataDir == "./data" && c.RedisURL == "" && c.Demo
 		}, ""},
 		{"OKEnv", nil, map[string]string{"RECIPESD_MQTT_ADDR": "127.0.0.1:1", "RECIPESD_REPLY_EXPIRY": "30s"}, func(c Config) bool {
 			return c.MQTTAddr == "127.0.0.1:1" && c.ReplyExpiry == 30*time.Second

@@ -217,9 +217,8 @@ const (
 )
 
 // addDemoDevice registers the demo device unless it exists and returns its
-// secret ("" if it existed). Secrets are never logged, except this one,
-// once: it belongs to demo data on a fresh install, and the issue's
-// contract is that a newcomer can try the server from the log alone.
+// secret ("" if it existed), which [Main.saveSecrets] writes to the
+// secrets file; like every secret, it is never logged.
 func (m *Main) addDemoDevice(ctx context.Context) (string, error) {
 	secret, err := m.Store.AddDevice(ctx, demoDeviceID, demoDeviceModel)
 	if recipes.ErrorCode(err) == recipes.ECONFLICT {
@@ -228,7 +227,6 @@ func (m *Main) addDemoDevice(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("add demo device: %w", err)
 	}
-	m.Logger.Info("registered the demo device; its secret is shown only this once",
-		"device", demoDeviceID, "model", demoDeviceModel, "secret", secret)
+	m.Logger.Info("registered the demo device", "device", demoDeviceID, "model", demoDeviceModel)
 	return secret, nil
 }

@@ -252,9 +252,9 @@ func TestDemoDevice(t *testing.T) {
 	if secret == "" {
 		t.Fatal("no demo device secret on the first start")
 	}
-	cmd := tryCommand(s.MQTTAddr, false, secret)
-	if !strings.Contains(cmd, "-i demo-oven -u demo-oven -P "+secret) {
-		t.Fatalf("try command %q does not carry the demo credentials", cmd)
+	cmd := tryCommand(s.MQTTAddr, false, s.SecretsFile)
+	if !strings.Contains(cmd, "-i demo-oven -u demo-oven -P ") || strings.Contains(cmd, secret) {
+		t.Fatalf("try command %q does not read the demo credentials from the secrets file", cmd)
 	}
 	dev := s.MustDial(t, appliance.Options{ID: "demo-oven", Password: secret})
 	if r, err := dev.Ask(testContext(t, 5*time.Second), appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -42,20 +43,31 @@ func TestMain(m *testing.M) {
 // a fresh miniredis, on random loopback ports. change may adjust the config.
 func MustRunMain(tb testing.TB, change ...func(*Config)) *testServer {
 	tb.Helper()
+	var logs io.Writer
+	if testing.Verbose() {
+		logs = tbWriter{tb}
+	}
+	return MustRunMainLogged(tb, logs, change...)
+}
+
+// MustRunMainLogged is [MustRunMain] with the server's log written to logs.
+func MustRunMainLogged(tb testing.TB, logs io.Writer, change ...func(*Config)) *testServer {
+	tb.Helper()
 	mr := miniredis.RunT(tb)
 	cfg, err := parseServeFlags(nil, func(string) string { return "" }, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cfg.RedisURL = "redis://" + mr.Addr()
+	cfg.DataDir = tb.TempDir() // where the secrets file goes
 	cfg.DeviceRate, cfg.DeviceBurst = 10000, 10000
 	cfg.AdminPassword, cfg.PasswordCost = testAdminPassword, bcrypt.MinCost
 	for _, f := range change {
 		f(&cfg)
 	}
 	m := &Main{Config: cfg, MQTTListener: mustListen(tb), HTTPListener: mustListen(tb)}
-	if testing.Verbose() {
-		m.Logger = newLogger(cfg, tbWriter{tb})
+	if logs != nil {
+		m.Logger = newLogger(cfg, logs)
 	}
 	if err := m.Run(context.Background()); err != nil {
 		_ = m.Close()

@@ -279,7 +279,7 @@ func TestDeviceRPCTimeoutLateAnswer(t *testing.T) {
 	if st.CallsPending != 0 || st.Calls["timeout"] != 1 {
 		t.Fatalf("stats %+v", st)
 	}
-	s.NewWebClient(t).Get("/metrics").Want(200).Has(t, `recipesd_rpc_calls_total{outcome="timeout"} 1`,
+	s.MustSignIn(t).Get("/metrics").Want(200).Has(t, `recipesd_rpc_calls_total{outcome="timeout"} 1`,
 		"recipesd_rpc_answers_dropped_total 1", "recipesd_rpc_calls_pending 0", "recipesd_rpc_call_latency_seconds_count 0")
 }
 

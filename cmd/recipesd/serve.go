@@ -42,7 +42,12 @@ type Main struct {
 	Responder *responder.Responder
 	Admin     *admin.Server
 
-	demoSecret string // the demo device's secret, on the start that created it
+	// SecretsFile is the file that holds the secrets this start generated;
+	// empty if it generated none.
+	SecretsFile string
+
+	demoSecret    string // the demo device's secret, on the start that created it
+	adminPassword string // the first admin's generated password, likewise
 
 	stopRevocations func() // ends the revocation watch and waits for it
 }
@@ -125,6 +130,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.ensureAdmin(ctx); err != nil {
 		return err
 	}
+	if err := m.saveSecrets(); err != nil {
+		return err
+	}
 	m.Admin = admin.New(store, admin.Options{
 		Addr:          c.HTTPAddr,
 		Listener:      m.HTTPListener,
@@ -139,7 +147,46 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Admin.Start(ctx); err != nil {
 		return err
 	}
-	log.Info("ready: ask for recipes with", "command", tryCommand(m.Responder.Addr(), c.AllowAnonymous, m.demoSecret))
+	if plainHTTPExposed(m.Admin.Addr(), tlsConfig != nil, c.SecureCookies) {
+		log.Warn("staff sign in over plain HTTP on a network address: passwords and session cookies cross the network readable; "+
+			"give -tls-cert and -tls-key, or put a TLS proxy in front and set -secure-cookies, or listen on 127.0.0.1",
+			"addr", m.Admin.Addr())
+	}
+	secrets := ""
+	if m.demoSecret != "" {
+		secrets = m.SecretsFile
+	}
+	log.Info("ready: ask for recipes with", "command", tryCommand(m.Responder.Addr(), c.AllowAnonymous, secrets))
+	return nil
+}
+
+// saveSecrets writes the secrets this start generated to the secrets file
+// and says where they are. Only the path reaches the log.
+func (m *Main) saveSecrets() error {
+	var kv [][2]string
+	if m.adminPassword != "" {
+		kv = append(kv, [2]string{keyAdminName, admin.FirstAdmin}, [2]string{keyAdminPassword, m.adminPassword})
+	}
+	if m.demoSecret != "" {
+		kv = append(kv, [2]string{keyDemoDevice, demoDeviceID}, [2]string{keyDemoDeviceSecret, m.demoSecret})
+	}
+	if len(kv) == 0 {
+		return nil
+	}
+	path, err := writeSecretsFile(cmp.Or(m.Config.DataDir, "."), kv, time.Now())
+	if err != nil {
+		// What was generated is lost with this start; say how to replace it.
+		return fmt.Errorf("save the generated secrets: %w (issue new ones with \"recipesd user passwd %s\" and \"recipesd device rotate %s\")",
+			err, admin.FirstAdmin, demoDeviceID)
+	}
+	m.SecretsFile = path
+	if m.adminPassword != "" {
+		m.Logger.Warn("created the first admin account; its password is in the secrets file, readable only by this user: "+
+			"sign in, keep it safe, delete the file (change it with: recipesd user passwd admin)", "name", admin.FirstAdmin, "file", path)
+	}
+	if m.demoSecret != "" {
+		m.Logger.Info("registered the demo device; its secret is in the secrets file", "device", demoDeviceID, "file", path)
+	}
 	return nil
 }
 
@@ -210,16 +257,18 @@ func (m *Main) Close() error {
 
 // tryCommand is the mosquitto_rr line that asks the server for its
 // categories as the demo device, printed at start so a newcomer can try it
-// at once. Only the start that created the demo device knows its secret.
-func tryCommand(addr string, anonymous bool, secret string) string {
+// at once. On the start that created the demo device, secretsFile holds its
+// secret, and the line reads it from there: the log never holds it.
+func tryCommand(addr string, anonymous bool, secretsFile string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" || host == "::" || host == "0.0.0.0" || host == "[::]" {
 		host = "127.0.0.1"
 	}
 	creds := ""
 	switch {
-	case secret != "":
-		creds = " -u " + demoDeviceID + " -P " + secret
+	case secretsFile != "":
+		// No quotes a text log would escape: the secret is one word.
+		creds = " -u " + demoDeviceID + " -P $(sed -n s/" + keyDemoDeviceSecret + "=//p " + shellWord(secretsFile) + ")"
 	case !anonymous:
 		creds = " -u " + demoDeviceID + " -P '<its secret>'"
 	}

@@ -33,7 +33,7 @@ Flags:
 `
 
 const tokenUsage = `Usage:
-  recipesd token add NAME [-scopes catalog,devices,commands]
+  recipesd token add NAME [-scopes catalog,devices,commands,metrics]
                                 create an API token; prints it once
   recipesd token revoke NAME    revoke it at once
   recipesd token list [-json]   list API tokens (never their secrets)
@@ -42,7 +42,8 @@ The new token is the only thing written to standard output, so that
 scripts can capture it: TOKEN=$(recipesd token add import-script).
 A token may do only what its scopes allow: catalog (categories and
 recipes; the default), devices (register, re-key, disable and delete
-devices), commands (send commands to connected appliances).
+devices), commands (send commands to connected appliances), metrics
+(read /metrics: a Prometheus scraper's token).
 Send it as "Authorization: Bearer $TOKEN" to the JSON API under /api/.
 
 Flags:
@@ -234,15 +235,15 @@ func printList[T any](w io.Writer, items []T, asJSON bool, head string, row func
 
 // ensureAdmin creates the first admin account on a store without staff
 // accounts, with the password from RECIPESD_ADMIN_PASSWORD or a generated
-// one, which is logged this once: otherwise nobody could sign in.
+// one, which [Main.saveSecrets] then writes to the secrets file: otherwise
+// nobody could sign in.
 func (m *Main) ensureAdmin(ctx context.Context) error {
 	created, generated, err := admin.EnsureAdmin(ctx, m.Store, m.Config.AdminPassword, m.Config.PasswordCost)
 	switch {
 	case err != nil:
 		return fmt.Errorf("create the first admin account: %w", err)
 	case created && generated != "":
-		m.Logger.Warn("created the first admin account; sign in and keep this password safe, it is not shown again (change it with: recipesd user passwd admin)",
-			"name", admin.FirstAdmin, "password", generated)
+		m.adminPassword = generated
 	case created:
 		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", admin.FirstAdmin)
 	}
