@@ -13,7 +13,7 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require golang.org/x/time v0.15.0 // indirect
+require golang.org/x/time v0.15.0
 
 require (
 	github.com/chromedp/cdproto v0.159.0

@@ -27,6 +27,7 @@ type listener struct {
 	firstPacket time.Duration
 	wrap        func(net.Conn) *deviceConn
 	recovered   func(*deviceConn, any)
+	throttle    *connThrottle
 	log         *slog.Logger
 
 	// disconnect sends DISCONNECT to this listener's sessions at shutdown.
@@ -83,6 +84,13 @@ func (l *listener) serveConn(establish listeners.EstablishFn, raw net.Conn) {
 		return
 	}
 	defer l.untrack(raw)
+	// Before TLS: a source that holds too many sockets it has not
+	// authenticated on gets no handshake either.
+	if !l.throttle.open(raw) {
+		_ = raw.Close()
+		return
+	}
+	defer l.throttle.closed(raw)
 	// The deadline covers the TLS handshake and the CONNECT, not its
 	// authentication (see deviceConn.next).
 	_ = raw.SetDeadline(time.Now().Add(l.firstPacket))

@@ -49,6 +49,7 @@ func MustRunMain(tb testing.TB, change ...func(*Config)) *testServer {
 	}
 	cfg.RedisURL = "redis://" + mr.Addr()
 	cfg.DeviceRate, cfg.DeviceBurst = 10000, 10000
+	cfg.ExemptLoopback = true // every test device connects from 127.0.0.1
 	cfg.AdminPassword, cfg.PasswordCost = testAdminPassword, bcrypt.MinCost
 	for _, f := range change {
 		f(&cfg)
