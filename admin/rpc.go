@@ -295,10 +295,10 @@ func applianceSaid(ans ApplianceAnswer) string {
 	}
 	_ = json.Unmarshal(ans.Body, &e) // the responder checked it is an object with a status
 	said := fmt.Sprintf("the appliance answered %d", ans.Status)
-	if code := deviceText(e.Error.Code, 64); code != "" {
+	if code := deviceText(e.Error.Code, 40); code != "" {
 		said += " " + code
 	}
-	if msg := deviceText(e.Error.Message, 200); msg != "" {
+	if msg := deviceText(e.Error.Message, 160); msg != "" {
 		said += ": “" + msg + "”"
 	} else {
 		said += ", without a message"
@@ -307,7 +307,7 @@ func applianceSaid(ans ApplianceAnswer) string {
 }
 
 // deviceText makes text a device sent fit to show inside a quote: at most
-// max runes, no control or bidirectional formatting characters, no quote
+// max runes (the flash travels in a cookie, which browsers cap at 4 KB), no control or bidirectional formatting characters, no quote
 // marks that could end the quote early.
 func deviceText(s string, max int) string {
 	var b strings.Builder
