@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,14 +35,22 @@ type ApplianceCall struct {
 	Params  json.RawMessage
 	Timeout time.Duration
 	// IdempotencyKey, if set, makes a retried call return the first
-	// call's outcome instead of commanding the device again.
+	// call's outcome instead of commanding the device again. Keys belong
+	// to Caller: another caller's same key is another call.
 	IdempotencyKey string
+	// Caller is who calls: "token:" and the API token's hash, or "staff:"
+	// and the staff account's name.
+	Caller string
 }
 
 // ApplianceAnswer is a device's answer, exactly as it sent it.
 type ApplianceAnswer struct {
 	Status int
 	Body   json.RawMessage
+	// Replayed: the outcome (this answer, or the error returned with it)
+	// is the remembered one of the first call with the same
+	// IdempotencyKey; nothing was sent this time.
+	Replayed bool
 }
 
 // Errors an [Appliances] returns for calls that got no answer.
@@ -63,9 +74,36 @@ var (
 	// different command to the same device; nothing was sent.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused for a different command")
 	// ErrTooManyIdempotencyKeys means the server remembers as many call
-	// outcomes as it may; nothing was sent.
+	// outcomes as it may, in all or for this caller; nothing was sent.
 	ErrTooManyIdempotencyKeys = errors.New("too many idempotency keys remembered")
 )
+
+// ApplianceTimeoutError is [ErrApplianceTimeout] with the timeout of the
+// call that got no answer: for a replayed outcome, the original call's.
+type ApplianceTimeoutError struct {
+	Timeout time.Duration
+}
+
+func (e *ApplianceTimeoutError) Error() string {
+	return fmt.Sprintf("%v (%d ms)", ErrApplianceTimeout, e.Timeout.Milliseconds())
+}
+
+// Is makes errors.Is(err, ErrApplianceTimeout) true.
+func (e *ApplianceTimeoutError) Is(target error) bool { return target == ErrApplianceTimeout }
+
+// IdempotencyKeysError is [ErrTooManyIdempotencyKeys] with the bound
+// reached.
+type IdempotencyKeysError struct {
+	Limit  int
+	Caller bool // the caller's own share is full, not the server's memory
+}
+
+func (e *IdempotencyKeysError) Error() string {
+	return fmt.Sprintf("%v (%d)", ErrTooManyIdempotencyKeys, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrTooManyIdempotencyKeys) true.
+func (e *IdempotencyKeysError) Is(target error) bool { return target == ErrTooManyIdempotencyKeys }
 
 // callStatuses maps call failures to HTTP statuses and error codes.
 var callStatuses = []struct {
@@ -103,11 +141,13 @@ func (s *Server) callDevice(ctx context.Context, c ApplianceCall) (ApplianceAnsw
 	if err == nil {
 		return ans, nil
 	}
-	return ans, callError(c, err)
+	return ans, callError(c, err, ans.Replayed)
 }
 
 // callError turns a failed call into the precise error the caller sees.
-func callError(c ApplianceCall, err error) error {
+// Its messages are the server's own: they never quote what a device sent.
+// A replayed outcome is described as the original call's.
+func callError(c ApplianceCall, err error, replayed bool) error {
 	for _, cs := range callStatuses {
 		if !errors.Is(err, cs.err) {
 			continue
@@ -117,13 +157,23 @@ func callError(c ApplianceCall, err error) error {
 		case ErrApplianceOffline:
 			msg = fmt.Sprintf("Appliance %s is offline (not connected, or not subscribed to devices/%s/rpc/request); nothing was sent.", c.Device, c.Device)
 		case ErrApplianceTimeout:
-			msg = fmt.Sprintf("Appliance %s did not answer within %d ms.", c.Device, c.Timeout.Milliseconds())
+			timeout := c.Timeout
+			if te := (*ApplianceTimeoutError)(nil); errors.As(err, &te) {
+				timeout = te.Timeout
+			}
+			msg = fmt.Sprintf("Appliance %s did not answer within %d ms.", c.Device, timeout.Milliseconds())
 		case ErrCommandTooLarge:
 			msg = fmt.Sprintf("Appliance %s: %s; nothing was sent.", c.Device, err) // err carries the sizes
 		case ErrIdempotencyKeyReused:
 			msg = fmt.Sprintf("The Idempotency-Key %q was already used for a different command to %s within the last 10 minutes; nothing was sent. Use a new key for a new command.", c.IdempotencyKey, c.Device)
 		case ErrTooManyIdempotencyKeys:
 			msg = "The server remembers too many idempotency keys right now; nothing was sent. Retry later, or without an Idempotency-Key."
+			if ke := (*IdempotencyKeysError)(nil); errors.As(err, &ke) && ke.Caller {
+				msg = fmt.Sprintf("You already have %d idempotency keys remembered (each for 10 minutes), as many as one caller may; nothing was sent. Retry later, or without an Idempotency-Key.", ke.Limit)
+			}
+		}
+		if replayed {
+			msg += fmt.Sprintf(" This is the remembered outcome of the first call with the Idempotency-Key %q; nothing was sent now.", c.IdempotencyKey)
 		}
 		he := echo.NewHTTPError(cs.status, msg).SetInternal(err)
 		return &callFailure{HTTPError: he, code: cs.code}
@@ -149,12 +199,16 @@ func (s *Server) apiDeviceCall(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
+	tok, _ := c.Get(tokenKey).(recipes.APIToken)
 	call := ApplianceCall{
 		Device:         param(c, "id"),
 		Method:         in.Method,
 		Params:         in.Params,
 		Timeout:        defaultCallTimeout,
 		IdempotencyKey: c.Request().Header.Get("Idempotency-Key"),
+		// The hash, not the name: a token revoked and issued again under
+		// the same name is another caller.
+		Caller: "token:" + tok.Hash,
 	}
 	if in.Method == "" || len(in.Method) > 128 {
 		return recipes.Errorf(recipes.EINVALID, "method is required (at most 128 bytes), e.g. \"recipe.install\"")
@@ -170,6 +224,9 @@ func (s *Server) apiDeviceCall(c echo.Context) error {
 		return recipes.Errorf(recipes.EINVALID, "the Idempotency-Key header is longer than 200 bytes")
 	}
 	ans, err := s.callDevice(c.Request().Context(), call)
+	if ans.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
 	var f *callFailure
 	if errors.As(err, &f) {
 		var body apiError
@@ -179,6 +236,9 @@ func (s *Server) apiDeviceCall(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The body is the device's words, not the server's: say so, since
+	// its "error" looks like ours.
+	c.Response().Header().Set("Answered-By", "appliance "+call.Device)
 	return c.JSONBlob(http.StatusOK, ans.Body)
 }
 
@@ -202,7 +262,8 @@ func (s *Server) handleRecipeSend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	call := ApplianceCall{Device: device, Method: "recipe.install", Params: params, Timeout: defaultCallTimeout}
+	staff, _ := c.Get(staffKey).(string)
+	call := ApplianceCall{Device: device, Method: "recipe.install", Params: params, Timeout: defaultCallTimeout, Caller: "staff:" + staff}
 	ans, err := s.callDevice(ctx, call)
 	var f *callFailure
 	switch {
@@ -215,11 +276,55 @@ func (s *Server) handleRecipeSend(c echo.Context) error {
 	case ans.Status == http.StatusOK:
 		s.flash(c, fmt.Sprintf("Sent “%s” to %s: the appliance installed it.", r.Title, device))
 	default:
-		var e struct {
-			Error struct{ Code, Message string }
-		}
-		_ = json.Unmarshal(ans.Body, &e)
-		s.flash(c, fmt.Sprintf("%s%s refused “%s”: %d %s: %s", warnPrefix, device, r.Title, ans.Status, e.Error.Code, e.Error.Message))
+		s.flash(c, fmt.Sprintf("%s%s refused “%s”: %s", warnPrefix, device, r.Title, applianceSaid(ans)))
 	}
 	return c.Redirect(http.StatusSeeOther, recipeURL(id))
+}
+
+// applianceSaid describes a device's answer for staff, its own words
+// quoted and attributed to it, never passed off as the server's: a device
+// may say anything. Its text is cut short and stripped of control and
+// bidirectional-override characters, which could make it look like more
+// than a quote.
+func applianceSaid(ans ApplianceAnswer) string {
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(ans.Body, &e) // the responder checked it is an object with a status
+	said := fmt.Sprintf("the appliance answered %d", ans.Status)
+	if code := deviceText(e.Error.Code, 40); code != "" {
+		said += " " + code
+	}
+	if msg := deviceText(e.Error.Message, 160); msg != "" {
+		said += ": “" + msg + "”"
+	} else {
+		said += ", without a message"
+	}
+	return said + "."
+}
+
+// deviceText makes text a device sent fit to show inside a quote: at most
+// max runes (the flash travels in a cookie, which browsers cap at 4 KB), no control or bidirectional formatting characters, no quote
+// marks that could end the quote early.
+func deviceText(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range strings.TrimSpace(s) {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), unicode.Is(unicode.Cf, r):
+			r = ' '
+		case r == '“' || r == '”':
+			r = '"'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
 }

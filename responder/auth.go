@@ -2,8 +2,10 @@ package responder
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"maps"
+	"net"
 	"sync"
 	"time"
 
@@ -30,9 +32,38 @@ type Devices interface {
 // mochi's OnConnect hook, before mochi looks for an existing session of
 // that client ID, so a connection that fails here can never take over or
 // disturb the session of the device it claims to be. It returns the reason
-// code for the CONNACK.
-func (r *Responder) authenticate(dc *deviceConn, pk packets.Packet) packets.Code {
+// code for the CONNACK. A source that failed too often is refused 0x9F
+// before anything else (throttle.go); a failure it causes is counted
+// against it.
+func (r *Responder) authenticate(dc *deviceConn, cl *mqtt.Client, pk packets.Packet) packets.Code {
+	if r.throttle.throttled(dc.RemoteAddr()) {
+		return packets.ErrConnectionRateExceeded
+	}
+	code := r.checkConnect(dc, cl, pk)
+	switch code {
+	case packets.CodeSuccess:
+		r.throttle.admitted(socketOf(dc))
+	case packets.ErrClientIdentifierNotValid, packets.ErrBadUsernameOrPassword, packets.ErrBadAuthenticationMethod:
+		r.throttle.failed(dc.RemoteAddr())
+	}
+	return code
+}
+
+// socketOf is the socket under dc, as the listener accepted it.
+func socketOf(dc *deviceConn) net.Conn {
+	if tc, ok := dc.Conn.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return dc.Conn
+}
+
+// checkConnect is authenticate's decision on the CONNECT itself.
+func (r *Responder) checkConnect(dc *deviceConn, cl *mqtt.Client, pk packets.Packet) packets.Code {
 	id := pk.Connect.ClientIdentifier
+	if !validDeviceID(id) {
+		return packets.ErrClientIdentifierNotValid
+	}
+	dc.client = cl
 	c := pk.Connect
 	switch {
 	case pk.Properties.AuthenticationMethod != "":

@@ -41,9 +41,8 @@ func (h *deviceHook) Provides(b byte) bool {
 func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	dc := connOf(cl)
 	code := packets.ErrClientIdentifierNotValid
-	if dc != nil && validDeviceID(pk.Connect.ClientIdentifier) {
-		dc.client = cl
-		code = h.r.authenticate(dc, pk)
+	if dc != nil {
+		code = h.r.authenticate(dc, cl, pk)
 	}
 	// The secret is never needed again, but mochi keeps the CONNECT's
 	// buffer, secret included, for as long as anything points into it:

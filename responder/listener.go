@@ -28,6 +28,7 @@ type listener struct {
 	firstPacket time.Duration
 	wrap        func(net.Conn) *deviceConn
 	recovered   func(*deviceConn, any)
+	throttle    *connThrottle
 	log         *slog.Logger
 
 	// disconnect sends DISCONNECT to this listener's sessions at shutdown.
@@ -80,6 +81,13 @@ func (l *listener) Serve(establish listeners.EstablishFn) {
 
 func (l *listener) serveConn(establish listeners.EstablishFn, raw net.Conn) {
 	defer l.conns.Done()
+	// Before TLS: a source that holds too many sockets it has not
+	// authenticated on gets no handshake either.
+	if !l.throttle.open(raw) {
+		_ = raw.Close()
+		return
+	}
+	defer l.throttle.closed(raw)
 	// The deadline covers the TLS handshake and the CONNECT, not its
 	// authentication (see deviceConn.next).
 	_ = raw.SetDeadline(time.Now().Add(l.firstPacket))

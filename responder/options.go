@@ -89,6 +89,24 @@ type Options struct {
 	// default 30 s.
 	SeenInterval time.Duration
 
+	// ConnectFailures is how many failed authentications (CONNACK 0x85,
+	// 0x86, 0x8C) one source address, an IPv4 address or an IPv6 /64, may
+	// have per ConnectFailureWindow; beyond them its CONNECTs are answered
+	// 0x9F without asking the registry until the window refills. Default
+	// 30 per minute; negative: no limit.
+	ConnectFailures      int
+	ConnectFailureWindow time.Duration
+
+	// MaxUnauthenticated caps the sockets one source address may hold open
+	// without having authenticated; more are closed at once. Default 100;
+	// negative: no limit.
+	MaxUnauthenticated int
+
+	// ThrottleExemptLoopback exempts loopback addresses from
+	// ConnectFailures and MaxUnauthenticated: test harnesses run every
+	// device from 127.0.0.1.
+	ThrottleExemptLoopback bool
+
 	Logger *slog.Logger
 
 	// noPacketChecks hands packets to mochi unchecked (framing and size
@@ -151,6 +169,15 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.SeenInterval <= 0 {
 		c.SeenInterval = 30 * time.Second
+	}
+	if c.ConnectFailures == 0 {
+		c.ConnectFailures = 30
+	}
+	if c.ConnectFailureWindow <= 0 {
+		c.ConnectFailureWindow = time.Minute
+	}
+	if c.MaxUnauthenticated == 0 {
+		c.MaxUnauthenticated = 100
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -59,6 +59,7 @@ type Responder struct {
 	calls       calls // commands waiting for the device's answer (rpc.go)
 	seen        seenLog
 	revoked     revocations
+	throttle    *connThrottle // per-source limits before authentication
 	stopSeen    chan struct{}
 
 	jobs    chan *request
@@ -88,13 +89,15 @@ type Responder struct {
 // [Responder.Start].
 func New(catalog Catalog, opts Options) *Responder {
 	o := opts.withDefaults()
-	return &Responder{
+	r := &Responder{
 		catalog:  catalog,
 		opts:     o,
 		log:      o.Logger.With("component", "responder"),
 		devices:  newRegistry(),
 		refusals: rate.NewLimiter(1, 10),
 	}
+	r.throttle = newConnThrottle(o, r.log, &r.stats)
+	return r
 }
 
 // Start listens for MQTT connections and begins answering requests.
@@ -194,6 +197,7 @@ func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener,
 		firstPacket: r.opts.FirstPacketTimeout,
 		wrap:        func(c net.Conn) *deviceConn { return newDeviceConn(c, cfg) },
 		recovered:   r.recovered,
+		throttle:    r.throttle,
 		log:         r.log,
 		disconnect:  r.disconnectListener,
 	}, nil

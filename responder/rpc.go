@@ -49,10 +49,40 @@ var (
 	// idempotency key was used, within the memory, for a different
 	// command to the same device.
 	ErrKeyReused = errors.New("responder: idempotency key already used for a different command")
-	// ErrTooManyKeys is returned by [Responder.CallOnce] when it already
-	// remembers as many outcomes as it may; nothing is sent.
+	// ErrTooManyKeys is returned, as a [*TooManyKeysError], by
+	// [Responder.CallOnce] when it already remembers as many outcomes as
+	// it may, in all or for the caller; nothing is sent.
 	ErrTooManyKeys = errors.New("responder: too many idempotency keys remembered")
 )
+
+// CallTimeoutError is [ErrCallTimeout] with the call's own timeout, so that
+// a replayed outcome still says how long the original call waited.
+type CallTimeoutError struct {
+	Timeout time.Duration
+}
+
+func (e *CallTimeoutError) Error() string {
+	return fmt.Sprintf("%v (%d ms)", ErrCallTimeout, e.Timeout.Milliseconds())
+}
+
+// Is makes errors.Is(err, ErrCallTimeout) true.
+func (e *CallTimeoutError) Is(target error) bool { return target == ErrCallTimeout }
+
+// TooManyKeysError is [ErrTooManyKeys] with the bound that was reached.
+type TooManyKeysError struct {
+	Limit  int  // outcomes remembered
+	Caller bool // the caller's own share is full; other callers may go on
+}
+
+func (e *TooManyKeysError) Error() string {
+	if e.Caller {
+		return fmt.Sprintf("%v for this caller (%d)", ErrTooManyKeys, e.Limit)
+	}
+	return fmt.Sprintf("%v (%d)", ErrTooManyKeys, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrTooManyKeys) true.
+func (e *TooManyKeysError) Is(target error) bool { return target == ErrTooManyKeys }
 
 // CommandTooLargeError is [ErrCommandTooLarge] with the sizes.
 type CommandTooLargeError struct {
@@ -71,6 +101,11 @@ func (e *CommandTooLargeError) Is(target error) bool { return target == ErrComma
 type CallResult struct {
 	Status int             // the answer's "status"
 	Body   json.RawMessage // the answer exactly as the device sent it
+
+	// Replayed is set by [Responder.CallOnce] when the outcome, this
+	// answer or the error returned with it, is the remembered one of an
+	// earlier call with the same key: nothing was sent this time.
+	Replayed bool
 }
 
 // rpcRequestTopic and rpcResponseTopic are device id's command topics.
@@ -106,9 +141,17 @@ type callOutcome struct {
 type calls struct {
 	mu      sync.Mutex
 	pending map[string]*pendingCall // by correlation data
-	once    map[string]*onceEntry   // by device and idempotency key
-	maxOnce int                     // bound of once; 0: maxOnce
+
+	// once remembers keyed outcomes by caller, then by device and key:
+	// callers never see, nor collide with, each other's keys.
+	once      map[string]callerKeys
+	onceLen   int // outcomes in once, all callers
+	maxOnce   int // bound of onceLen; 0: maxOnce
+	maxCaller int // bound of one caller's outcomes; 0: maxOncePerCaller
 }
+
+// callerKeys are one caller's remembered outcomes, by device and key.
+type callerKeys map[string]*onceEntry
 
 // onceEntry is the outcome of a call made with an idempotency key; done is
 // closed when it is known.
@@ -121,11 +164,75 @@ type onceEntry struct {
 }
 
 // idempotencyTTL is how long the outcome of a keyed call is remembered,
-// and maxOnce bounds how many are.
+// maxOnce bounds how many are, and maxOncePerCaller how many of them one
+// caller may hold: a caller that fills its share is refused new keys
+// itself, while the others' keyed calls go on.
 const (
-	idempotencyTTL = 10 * time.Minute
-	maxOnce        = 10000
+	idempotencyTTL   = 10 * time.Minute
+	maxOnce          = 10000
+	maxOncePerCaller = 1000
 )
+
+// expired reports whether e is known and past its memory.
+func (e *onceEntry) expired(now time.Time) bool {
+	return !e.expires.IsZero() && now.After(e.expires)
+}
+
+// forget drops caller's outcome under k. cs.mu is held.
+func (cs *calls) forget(caller, k string) {
+	ck := cs.once[caller]
+	if _, ok := ck[k]; !ok {
+		return
+	}
+	delete(ck, k)
+	cs.onceLen--
+	if len(ck) == 0 {
+		delete(cs.once, caller)
+	}
+}
+
+// sweep drops caller's expired outcomes (every caller's if all). cs.mu is
+// held.
+func (cs *calls) sweep(caller string, all bool, now time.Time) {
+	for c, ck := range cs.once {
+		if !all && c != caller {
+			continue
+		}
+		for k, e := range ck {
+			if e.expired(now) {
+				cs.forget(c, k)
+			}
+		}
+	}
+}
+
+// remember makes room for, and files, a new outcome of caller under k,
+// or says which bound is reached. cs.mu is held.
+func (cs *calls) remember(caller, k string, e *onceEntry, now time.Time) error {
+	if limit := cmp.Or(cs.maxCaller, maxOncePerCaller); len(cs.once[caller]) >= limit {
+		cs.sweep(caller, false, now)
+		if len(cs.once[caller]) >= limit {
+			return &TooManyKeysError{Limit: limit, Caller: true}
+		}
+	}
+	if limit := cmp.Or(cs.maxOnce, maxOnce); cs.onceLen >= limit {
+		cs.sweep("", true, now)
+		if cs.onceLen >= limit {
+			return &TooManyKeysError{Limit: limit}
+		}
+	}
+	if cs.once == nil {
+		cs.once = map[string]callerKeys{}
+	}
+	ck := cs.once[caller]
+	if ck == nil {
+		ck = callerKeys{}
+		cs.once[caller] = ck
+	}
+	ck[k] = e
+	cs.onceLen++
+	return nil
+}
 
 func (cs *calls) add(corr string, c *pendingCall) {
 	cs.mu.Lock()
@@ -180,20 +287,25 @@ func (r *Responder) Call(ctx context.Context, deviceID, method string, params js
 	return res, err
 }
 
-// CallOnce is [Responder.Call] with an idempotency key: while the outcome
-// of an earlier call to the same device with the same key is remembered
-// (10 minutes), CallOnce returns that outcome, waiting for it if the call
-// is still in flight, instead of commanding the device again. Calls that
-// published nothing (offline, too large, busy) or were canceled by their
-// caller are not remembered: a retry may succeed. A key reused for a different method or params gets
-// [ErrKeyReused] (the first outcome would answer a question that was not
-// asked); when maxOnce outcomes are remembered, a call with a new key
-// gets [ErrTooManyKeys] rather than losing one that was promised.
-func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
+// CallOnce is [Responder.Call] with an idempotency key of a caller: while
+// the outcome of an earlier call by the same caller to the same device
+// with the same key is remembered (10 minutes), CallOnce returns that
+// outcome, waiting for it if the call is still in flight, with
+// [CallResult.Replayed] set, instead of commanding the device again.
+// Keys belong to their caller (an API token, a staff account; any string
+// that tells callers apart): one caller never sees, nor collides with,
+// another's. Calls that published nothing (offline, too large, busy) or
+// were canceled by their caller are not remembered: a retry may succeed.
+// A key reused for a different method or params gets [ErrKeyReused] (the
+// first outcome would answer a question that was not asked). When the
+// caller already has maxOncePerCaller outcomes remembered, or all callers
+// maxOnce, a call with a new key gets a [*TooManyKeysError] rather than
+// losing an outcome that was promised.
+func (r *Responder) CallOnce(ctx context.Context, caller, key, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
 	if key == "" {
 		return r.Call(ctx, deviceID, method, params, timeout)
 	}
-	k := deviceID + "\x00" + key
+	k := deviceID + "\x00" + key // device IDs hold no NUL
 	h := sha256.New()
 	h.Write([]byte(method))
 	h.Write([]byte{0})
@@ -203,28 +315,17 @@ func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, 
 	now := time.Now()
 	cs := &r.calls
 	cs.mu.Lock()
-	if cs.once == nil {
-		cs.once = map[string]*onceEntry{}
-	}
-	e, ok := cs.once[k]
-	if ok && !e.expires.IsZero() && now.After(e.expires) {
+	e, ok := cs.once[caller][k]
+	if ok && e.expired(now) {
+		cs.forget(caller, k)
 		ok = false
 	}
 	if !ok {
-		limit := cmp.Or(cs.maxOnce, maxOnce)
-		if len(cs.once) >= limit {
-			for key, old := range cs.once {
-				if !old.expires.IsZero() && now.After(old.expires) {
-					delete(cs.once, key)
-				}
-			}
-		}
-		if len(cs.once) >= limit {
-			cs.mu.Unlock()
-			return CallResult{}, ErrTooManyKeys
-		}
 		e = &onceEntry{command: command, done: make(chan struct{})}
-		cs.once[k] = e
+		if err := cs.remember(caller, k, e, now); err != nil {
+			cs.mu.Unlock()
+			return CallResult{}, err
+		}
 	}
 	cs.mu.Unlock()
 	if ok && e.command != command {
@@ -233,7 +334,9 @@ func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, 
 	if ok {
 		select {
 		case <-e.done:
-			return e.res, e.err
+			res := e.res
+			res.Replayed = true
+			return res, e.err
 		case <-ctx.Done():
 			return CallResult{}, ctx.Err()
 		}
@@ -245,7 +348,9 @@ func (r *Responder) CallOnce(ctx context.Context, key, deviceID, method string, 
 	if errors.Is(err, ErrDeviceOffline) || errors.Is(err, ErrNotListening) ||
 		errors.Is(err, ErrCommandTooLarge) || errors.Is(err, ErrDeviceBusy) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		delete(cs.once, k)
+		if cs.once[caller][k] == e {
+			cs.forget(caller, k)
+		}
 	}
 	cs.mu.Unlock()
 	close(e.done)
@@ -314,7 +419,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	case o = <-c.done:
 	case <-timer.C:
 		if r.calls.take(string(corr), "") != nil {
-			return CallResult{}, outTimeout, ErrCallTimeout
+			return CallResult{}, outTimeout, &CallTimeoutError{Timeout: timeout}
 		}
 		o = <-c.done // answered or failed at the same moment
 	case <-ctx.Done():

@@ -31,10 +31,17 @@ type Stats struct {
 	Devices   int // device sessions known (online or not)
 	Connected int // devices connected now
 
-	AuthRefused     int64 // CONNECTs refused: bad ID, unknown device, wrong secret, store down
-	Malformed       int64 // connections closed for a packet that failed the checks
-	RateDisconnects int64 // devices disconnected (0x96) for ignoring 429s
-	Recovered       int64 // connection goroutines that panicked; should stay 0
+	AuthRefused int64 // CONNECTs refused: bad ID, unknown device, wrong secret, store down, throttled
+	// ConnectThrottled counts CONNECTs answered 0x9F because their source
+	// failed to authenticate too often (also in AuthRefused), and
+	// SocketsRefused sockets closed at once because their source held too
+	// many unauthenticated ones (Options.ConnectFailures and
+	// MaxUnauthenticated).
+	ConnectThrottled int64
+	SocketsRefused   int64
+	Malformed        int64 // connections closed for a packet that failed the checks
+	RateDisconnects  int64 // devices disconnected (0x96) for ignoring 429s
+	Recovered        int64 // connection goroutines that panicked; should stay 0
 
 	RefusalDisconnects int64 // devices disconnected (0x87) for publishing where they may not
 	StalledDisconnects int64 // devices disconnected (0x97) with a full outbox
@@ -83,9 +90,12 @@ type stats struct {
 	latency         atomic.Int64
 	connected       atomic.Int64
 	authRefused     atomic.Int64
-	malformed       atomic.Int64
-	rateDisconnects atomic.Int64
-	recovered       atomic.Int64
+	// connThrottle's refusals
+	connectThrottled atomic.Int64
+	socketsRefused   atomic.Int64
+	malformed        atomic.Int64
+	rateDisconnects  atomic.Int64
+	recovered        atomic.Int64
 
 	refusalDisconnects atomic.Int64
 	stalledDisconnects atomic.Int64
@@ -130,19 +140,21 @@ func (s *stats) replied(status int, took time.Duration) {
 
 func (s *stats) snapshot(g *registry) Stats {
 	out := Stats{
-		Requests:        s.requests.Load(),
-		NoResponseTopic: s.noResponseTopic.Load(),
-		Refused:         s.refused.Load(),
-		Expired:         s.expired.Load(),
-		Undeliverable:   s.undeliverable.Load(),
-		LatencyTotal:    time.Duration(s.latency.Load()),
-		Replies:         map[int]int64{},
-		Latency:         make([]int64, len(LatencyBuckets)+1),
-		Connected:       int(s.connected.Load()),
-		AuthRefused:     s.authRefused.Load(),
-		Malformed:       s.malformed.Load(),
-		RateDisconnects: s.rateDisconnects.Load(),
-		Recovered:       s.recovered.Load(),
+		Requests:         s.requests.Load(),
+		NoResponseTopic:  s.noResponseTopic.Load(),
+		Refused:          s.refused.Load(),
+		Expired:          s.expired.Load(),
+		Undeliverable:    s.undeliverable.Load(),
+		LatencyTotal:     time.Duration(s.latency.Load()),
+		Replies:          map[int]int64{},
+		Latency:          make([]int64, len(LatencyBuckets)+1),
+		Connected:        int(s.connected.Load()),
+		AuthRefused:      s.authRefused.Load(),
+		ConnectThrottled: s.connectThrottled.Load(),
+		SocketsRefused:   s.socketsRefused.Load(),
+		Malformed:        s.malformed.Load(),
+		RateDisconnects:  s.rateDisconnects.Load(),
+		Recovered:        s.recovered.Load(),
 
 		RefusalDisconnects: s.refusalDisconnects.Load(),
 		StalledDisconnects: s.stalledDisconnects.Load(),

@@ -40,20 +40,31 @@ func (a *appliances) Call(ctx context.Context, c admin.ApplianceCall) (admin.App
 			return admin.ApplianceAnswer{}, err
 		}
 	}
-	res, err := a.responder.CallOnce(ctx, c.IdempotencyKey, c.Device, c.Method, c.Params, c.Timeout)
-	var tl *responder.CommandTooLargeError
-	if errors.As(err, &tl) {
-		return admin.ApplianceAnswer{}, fmt.Errorf("%w (%d bytes; it accepts at most %d)", admin.ErrCommandTooLarge, tl.Size, tl.Limit)
+	res, err := a.responder.CallOnce(ctx, c.Caller, c.IdempotencyKey, c.Device, c.Method, c.Params, c.Timeout)
+	ans := admin.ApplianceAnswer{Status: res.Status, Body: res.Body, Replayed: res.Replayed}
+	if err == nil {
+		return ans, nil
 	}
-	if err != nil {
-		for _, m := range callErrors {
-			if errors.Is(err, m.from) {
-				return admin.ApplianceAnswer{}, fmt.Errorf("%w: %w", m.to, err)
-			}
+	var (
+		tl *responder.CommandTooLargeError
+		to *responder.CallTimeoutError
+		tm *responder.TooManyKeysError
+	)
+	switch {
+	case errors.As(err, &tl):
+		return ans, fmt.Errorf("%w (%d bytes; it accepts at most %d)", admin.ErrCommandTooLarge, tl.Size, tl.Limit)
+	case errors.As(err, &to):
+		// The call's own timeout: for a replayed outcome, the first call's.
+		return ans, fmt.Errorf("%w: %w", &admin.ApplianceTimeoutError{Timeout: to.Timeout}, err)
+	case errors.As(err, &tm):
+		return ans, fmt.Errorf("%w: %w", &admin.IdempotencyKeysError{Limit: tm.Limit, Caller: tm.Caller}, err)
+	}
+	for _, m := range callErrors {
+		if errors.Is(err, m.from) {
+			return ans, fmt.Errorf("%w: %w", m.to, err)
 		}
-		return admin.ApplianceAnswer{}, err
 	}
-	return admin.ApplianceAnswer{Status: res.Status, Body: res.Body}, nil
+	return ans, err
 }
 
 func (a *appliances) Connected() []string { return a.responder.ConnectedDevices() }

@@ -47,6 +47,12 @@ type Config struct {
 	ReceiveMaximum int
 	AbuseStrikes   int
 
+	// Per-source limits before authentication (responder.Options).
+	ConnectFailures      int
+	ConnectFailureWindow time.Duration
+	UnauthPerSource      int
+	ExemptLoopback       bool
+
 	// Admin server (admin.Options).
 	SessionIdle   time.Duration
 	SecureCookies bool
@@ -175,6 +181,10 @@ func (e *envFlags) devices(c *Config) {
 	e.Int(&c.MaxClients, "max-clients", "RECIPESD_MAX_CLIENTS", 100_000, "devices connected at once; more get CONNACK 0x89")
 	e.Int(&c.ReceiveMaximum, "receive-maximum", "RECIPESD_RECEIVE_MAXIMUM", 64, "QoS 1/2 requests a device may have unacknowledged")
 	e.Int(&c.AbuseStrikes, "abuse-strikes", "RECIPESD_ABUSE_STRIKES", 100, "429 replies a device may ignore before DISCONNECT 0x96; 0 never disconnects")
+	e.Int(&c.ConnectFailures, "mqtt-connect-failures", "RECIPESD_MQTT_CONNECT_FAILURES", 30, "failed MQTT authentications one source address (IPv4, IPv6 /64) may have per -mqtt-connect-failure-window before its CONNECTs get 0x9F; 0: no limit")
+	e.Duration(&c.ConnectFailureWindow, "mqtt-connect-failure-window", "RECIPESD_MQTT_CONNECT_FAILURE_WINDOW", time.Minute, "window of -mqtt-connect-failures")
+	e.Int(&c.UnauthPerSource, "mqtt-unauthenticated-per-source", "RECIPESD_MQTT_UNAUTHENTICATED_PER_SOURCE", 100, "MQTT sockets one source address may hold before authenticating; more are closed at once; 0: no limit")
+	e.Bool(&c.ExemptLoopback, "mqtt-exempt-loopback", "RECIPESD_MQTT_EXEMPT_LOOPBACK", false, "exempt loopback addresses from the two limits above (tests and load generators on this machine)")
 }
 
 // store registers the flags of StoreConfig.
@@ -209,6 +219,9 @@ func (c *Config) validate() []error {
 	check(c.MaxClients >= 1, "-max-clients %d: must be at least 1", c.MaxClients)
 	check(c.ReceiveMaximum >= 1 && c.ReceiveMaximum <= 65535, "-receive-maximum %d: must be between 1 and 65535", c.ReceiveMaximum)
 	check(c.AbuseStrikes >= 0, "-abuse-strikes %d: must be 0 or more", c.AbuseStrikes)
+	check(c.ConnectFailures >= 0, "-mqtt-connect-failures %d: must be 0 or more", c.ConnectFailures)
+	check(c.ConnectFailureWindow >= time.Second && c.ConnectFailureWindow <= 24*time.Hour, "-mqtt-connect-failure-window %s: must be between 1s and 24h", c.ConnectFailureWindow)
+	check(c.UnauthPerSource >= 0, "-mqtt-unauthenticated-per-source %d: must be 0 or more", c.UnauthPerSource)
 	check(c.SessionIdle >= time.Minute && c.SessionIdle <= 7*24*time.Hour, "-session-idle %s: must be between 1m and 168h", c.SessionIdle)
 	check(c.LogFormat == "text" || c.LogFormat == "json", "-log-format %q: must be text or json", c.LogFormat)
 	var lvl slog.Level

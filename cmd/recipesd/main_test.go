@@ -61,6 +61,7 @@ func MustRunMainLogged(tb testing.TB, logs io.Writer, change ...func(*Config)) *
 	cfg.RedisURL = "redis://" + mr.Addr()
 	cfg.DataDir = tb.TempDir() // where the secrets file goes
 	cfg.DeviceRate, cfg.DeviceBurst = 10000, 10000
+	cfg.ExemptLoopback = true // every test device connects from 127.0.0.1
 	cfg.AdminPassword, cfg.PasswordCost = testAdminPassword, bcrypt.MinCost
 	for _, f := range change {
 		f(&cfg)

@@ -39,6 +39,7 @@ func (s *testServer) MustRPCClient(tb testing.TB) *rpcClient {
 // 200, the server's error otherwise.
 type rpcAnswer struct {
 	HTTPStatus int
+	Header     http.Header
 	Raw        string
 
 	Status int             `json:"status"`
@@ -76,7 +77,7 @@ func (c *rpcClient) Call(device string, body any, key string) (*rpcAnswer, error
 	if err != nil {
 		return nil, err
 	}
-	a := &rpcAnswer{HTTPStatus: resp.StatusCode, Raw: string(raw)}
+	a := &rpcAnswer{HTTPStatus: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
 	if err := json.Unmarshal(raw, a); err != nil {
 		return a, fmt.Errorf("decode %q: %w", raw, err)
 	}
@@ -159,6 +160,10 @@ func TestDeviceRPC(t *testing.T) {
 		a := api.MustCall(t, dev.ID, cmd{Method: "recipe.install", Params: map[string]any{"recipe": map[string]string{"id": "soup"}}}, 200)
 		if a.Status != 200 || string(a.Result) != `{"installed":"soup"}` {
 			t.Fatalf("answer %s", a.Raw)
+		}
+		// The body is the device's answer, and the response says so.
+		if got := a.Header.Get("Answered-By"); got != "appliance "+dev.ID {
+			t.Fatalf("Answered-By %q", got)
 		}
 	})
 	t.Run("DeviceError", func(t *testing.T) {
@@ -423,6 +428,63 @@ func TestDeviceRPCReceiveMaximum1(t *testing.T) {
 	}
 }
 
+// TestDeviceRPCIdempotencyPerCaller: an Idempotency-Key belongs to the API
+// token that sent it. Another token's same key is another call: it never
+// gets the first token's outcome, nor collides with its command.
+func TestDeviceRPCIdempotencyPerCaller(t *testing.T) {
+	s := MustRunMain(t)
+	alice, bob := s.MustRPCClient(t), s.MustRPCClient(t)
+	dev, machine := s.MustSimulator(t, appliance.Options{}, simulator.Options{})
+	install := func(id string) cmd {
+		return cmd{Method: "recipe.install", Params: map[string]any{"recipe": map[string]string{"id": id}}}
+	}
+	call := func(c *rpcClient, body cmd, wantResult string, wantReplayed bool) {
+		t.Helper()
+		a, err := c.Call(dev.ID, body, "order-1")
+		if err != nil || a.HTTPStatus != 200 || string(a.Result) != wantResult {
+			t.Fatalf("%v %s, want result %s", err, a.Raw, wantResult)
+		}
+		if got := a.Header.Get("Idempotent-Replayed") == "true"; got != wantReplayed {
+			t.Fatalf("replayed %v, want %v", got, wantReplayed)
+		}
+	}
+	call(alice, install("stew"), `{"installed":"stew"}`, false)
+	call(bob, install("goulash"), `{"installed":"goulash"}`, false) // not 422: not alice's key
+	call(bob, install("goulash"), `{"installed":"goulash"}`, true)
+	call(alice, install("stew"), `{"installed":"stew"}`, true)
+	if n := machine.Commands(); n != 2 {
+		t.Fatalf("device commanded %d times, want 2 (once per caller)", n)
+	}
+	// bob's same command under alice's key is bob's own first call.
+	call(s.MustRPCClient(t), install("stew"), `{"installed":"stew"}`, false)
+	if n := machine.Commands(); n != 3 {
+		t.Fatalf("device commanded %d times, want 3", n)
+	}
+}
+
+// TestDeviceRPCReplayedTimeout: a retry with the key of a call that timed
+// out gets that outcome described as it was: the first call's timeout,
+// not the retry's, and said to be a remembered outcome.
+func TestDeviceRPCReplayedTimeout(t *testing.T) {
+	s := MustRunMain(t)
+	api := s.MustRPCClient(t)
+	dev, machine := s.MustSimulator(t, appliance.Options{}, simulator.Options{Delay: 700 * time.Millisecond})
+	a, err := api.Call(dev.ID, cmd{Method: "lid.lock", TimeoutMS: 200}, "lock-1")
+	if err != nil || a.HTTPStatus != 504 || a.Error.Code != "timeout" || !strings.Contains(a.Error.Message, "within 200 ms.") {
+		t.Fatalf("first call: %v %s", err, a.Raw)
+	}
+	a, err = api.Call(dev.ID, cmd{Method: "lid.lock", TimeoutMS: 9000}, "lock-1")
+	if err != nil || a.HTTPStatus != 504 || a.Error.Code != "timeout" ||
+		!strings.Contains(a.Error.Message, "did not answer within 200 ms.") ||
+		!strings.Contains(a.Error.Message, `the remembered outcome of the first call with the Idempotency-Key "lock-1"; nothing was sent now`) ||
+		a.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %v %s", err, a.Raw)
+	}
+	if n := machine.Commands(); n != 1 {
+		t.Fatalf("device commanded %d times, want 1", n)
+	}
+}
+
 // TestRecipeSendToAppliance is the recipe page's "Send to appliance".
 func TestRecipeSendToAppliance(t *testing.T) {
 	s := MustRunMain(t)
@@ -450,7 +512,32 @@ func TestRecipeSendToAppliance(t *testing.T) {
 	api := s.MustRPCClient(t)
 	api.MustCall(t, dev.ID, cmd{Method: "lid.lock"}, 200)
 	api.MustCall(t, dev.ID, cmd{Method: "program.start"}, 200)
-	if got := send(dev.ID); !strings.Contains(got, "refused") || !strings.Contains(got, "409 program_running") {
+	if got := send(dev.ID); !strings.Contains(got, dev.ID+" refused “First carrot purée”: the appliance answered 409 program_running: “cannot install a recipe while a program runs”.") {
 		t.Errorf("refused: flash %q", got)
+	}
+}
+
+// TestRecipeSendToApplianceDeviceWords: what a device answers is shown to
+// staff as its words, quoted, cut short and cleaned: a device may say
+// anything, and must not be able to pass it off as the server's.
+func TestRecipeSendToApplianceDeviceWords(t *testing.T) {
+	s := MustRunMain(t)
+	w := s.MustSignIn(t)
+	ctx := testContext(t, 10*time.Second)
+	dev := s.MustDial(t, appliance.Options{})
+	words := "Server notice:\nyour session expired\u202e, sign in at evil.example " + strings.Repeat("z", 5000)
+	dev.HandleCommands(func(r *appliance.Reply) {
+		body, _ := json.Marshal(map[string]any{"status": 403, "error": map[string]string{"code": "denied”\n", "message": words}})
+		_, _ = dev.Publish(ctx, &paho.Publish{Topic: r.ResponseTopic, QoS: 1, Payload: body,
+			Properties: &paho.PublishProperties{CorrelationData: r.Correlation}})
+	})
+	if _, err := dev.Subscribe(ctx, appliance.CommandTopic(dev.ID), 1); err != nil {
+		t.Fatal(err)
+	}
+	w.Post("/recipes/carrot-puree/send", url.Values{"device": {dev.ID}}).Want(303)
+	got := w.Get("/recipes/carrot-puree").Want(200).Flash()
+	want := dev.ID + " refused “First carrot purée”: the appliance answered 403 denied\": “Server notice: your session expired , sign in at evil.example zzz"
+	if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "z…”.") || len(got) > 400 {
+		t.Fatalf("flash %q,\nwant it to start %q and end with the quote cut short", got, want)
 	}
 }

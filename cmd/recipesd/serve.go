@@ -117,6 +117,11 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxClients:         c.MaxClients,
 		ReceiveMaximum:     uint16(c.ReceiveMaximum),
 		AbuseStrikes:       cmp.Or(c.AbuseStrikes, -1), // 0 means never
+
+		ConnectFailures:        cmp.Or(c.ConnectFailures, -1), // 0 means no limit
+		ConnectFailureWindow:   c.ConnectFailureWindow,
+		MaxUnauthenticated:     cmp.Or(c.UnauthPerSource, -1),
+		ThrottleExemptLoopback: c.ExemptLoopback,
 	})
 	// Watching before listening: no device can be admitted on a
 	// registration that changes unannounced in between.
