@@ -10,14 +10,15 @@ import (
 // Options tunes the responder. The zero value works, and admits nobody:
 // devices need Devices, or AllowAnonymous.
 type Options struct {
-	// Addr is the MQTT listen address; default ":1883".
+	// Addr is the MQTT listen address; default "127.0.0.1:1883": like
+	// mosquitto without a configuration, nothing is exposed until asked.
 	Addr string
 
 	// Listener, if set, is used instead of listening on Addr (tests).
 	Listener net.Listener
 
 	// TLS, if set, adds an MQTT-over-TLS listener on TLSAddr (default
-	// ":8883"), or on TLSListener if that is set.
+	// "127.0.0.1:8883"), or on TLSListener if that is set.
 	TLS         *tls.Config
 	TLSAddr     string
 	TLSListener net.Listener
@@ -117,10 +118,10 @@ type Options struct {
 func (o *Options) withDefaults() Options {
 	c := *o
 	if c.Addr == "" {
-		c.Addr = ":1883"
+		c.Addr = "127.0.0.1:1883"
 	}
 	if c.TLSAddr == "" {
-		c.TLSAddr = ":8883"
+		c.TLSAddr = "127.0.0.1:8883"
 	}
 	if c.ReplyExpiry <= 0 {
 		c.ReplyExpiry = 60 * time.Second

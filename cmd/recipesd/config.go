@@ -43,6 +43,7 @@ type Config struct {
 	TLSCert        string // with TLSKey: MQTT over TLS and HTTPS
 	TLSKey         string
 	ConnectTimeout time.Duration
+	WriteTimeout   time.Duration
 	MaxClients     int
 	ReceiveMaximum int
 	AbuseStrikes   int
@@ -178,9 +179,10 @@ func (e *envFlags) devices(c *Config) {
 	e.String(&c.TLSCert, "tls-cert", "RECIPESD_TLS_CERT", "", "PEM certificate (chain) file; with -tls-key enables MQTT over TLS and HTTPS")
 	e.String(&c.TLSKey, "tls-key", "RECIPESD_TLS_KEY", "", "PEM private key file of -tls-cert")
 	e.Duration(&c.ConnectTimeout, "connect-timeout", "RECIPESD_CONNECT_TIMEOUT", 5*time.Second, "time a new connection has to finish TLS and send CONNECT")
+	e.Duration(&c.WriteTimeout, "mqtt-write-timeout", "RECIPESD_MQTT_WRITE_TIMEOUT", 10*time.Second, "time one write to a device may take; a device that stops reading is disconnected after it")
 	e.Int(&c.MaxClients, "max-clients", "RECIPESD_MAX_CLIENTS", 100_000, "devices connected at once; more get CONNACK 0x89")
 	e.Int(&c.ReceiveMaximum, "receive-maximum", "RECIPESD_RECEIVE_MAXIMUM", 64, "QoS 1/2 requests a device may have unacknowledged")
-	e.Int(&c.AbuseStrikes, "abuse-strikes", "RECIPESD_ABUSE_STRIKES", 100, "429 replies a device may ignore before DISCONNECT 0x96; 0 never disconnects")
+	e.Int(&c.AbuseStrikes, "abuse-strikes", "RECIPESD_ABUSE_STRIKES", 100, "429 replies and refused publishes a device may ignore before it is disconnected (0x96, 0x87); 0 never disconnects")
 	e.Int(&c.ConnectFailures, "mqtt-connect-failures", "RECIPESD_MQTT_CONNECT_FAILURES", 30, "failed MQTT authentications one source address (IPv4, IPv6 /64) may have per -mqtt-connect-failure-window before its CONNECTs get 0x9F; 0: no limit")
 	e.Duration(&c.ConnectFailureWindow, "mqtt-connect-failure-window", "RECIPESD_MQTT_CONNECT_FAILURE_WINDOW", time.Minute, "window of -mqtt-connect-failures")
 	e.Int(&c.UnauthPerSource, "mqtt-unauthenticated-per-source", "RECIPESD_MQTT_UNAUTHENTICATED_PER_SOURCE", 100, "MQTT sockets one source address may hold before authenticating; more are closed at once; 0: no limit")
@@ -216,6 +218,7 @@ func (c *Config) validate() []error {
 	check(c.MaxPacketSize >= 1024 && c.MaxPacketSize <= 256<<20, "-max-packet-size %d: must be between 1024 and 268435456", c.MaxPacketSize)
 	check((c.TLSCert == "") == (c.TLSKey == ""), "-tls-cert and -tls-key: give both or neither")
 	check(c.ConnectTimeout >= 100*time.Millisecond && c.ConnectTimeout <= 10*time.Minute, "-connect-timeout %s: must be between 100ms and 10m", c.ConnectTimeout)
+	check(c.WriteTimeout >= 100*time.Millisecond && c.WriteTimeout <= 10*time.Minute, "-mqtt-write-timeout %s: must be between 100ms and 10m", c.WriteTimeout)
 	check(c.MaxClients >= 1, "-max-clients %d: must be at least 1", c.MaxClients)
 	check(c.ReceiveMaximum >= 1 && c.ReceiveMaximum <= 65535, "-receive-maximum %d: must be between 1 and 65535", c.ReceiveMaximum)
 	check(c.AbuseStrikes >= 0, "-abuse-strikes %d: must be 0 or more", c.AbuseStrikes)

@@ -114,6 +114,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TLSAddr:            c.MQTTTLSAddr,
 		TLSListener:        m.MQTTTLSListener,
 		FirstPacketTimeout: c.ConnectTimeout,
+		WriteTimeout:       c.WriteTimeout,
 		MaxClients:         c.MaxClients,
 		ReceiveMaximum:     uint16(c.ReceiveMaximum),
 		AbuseStrikes:       cmp.Or(c.AbuseStrikes, -1), // 0 means never
