@@ -36,7 +36,7 @@ func storeErr(op string, err error) error {
 		return nil
 	}
 	var jerr *journalError
-	if errors.As(err, &jerr) {
+	if errors.As(err, &jerr) && !jerr.undone {
 		return readOnly(op, err)
 	}
 	var rerr redis.Error

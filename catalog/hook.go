@@ -102,7 +102,16 @@ func (e *embedded) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run 
 		done = args
 	case !isReplyErr(err) && !notSent(err):
 		// It may have run: memory may hold what the journal does not.
-		return refuse(cmds, e.failLocked(ctx, fmt.Errorf("outcome of %s unknown: %w", cmds[0].Name(), err)))
+		// It may have run: memory may hold what the journal does not. Once
+		// memory is back to the durable state, the journal is fine and
+		// later writes may go on (a timeout on a loaded machine must not
+		// stop every write until restart).
+		cause := fmt.Errorf("outcome of %s unknown: %w", cmds[0].Name(), err)
+		if e.rollbackLocked(context.WithoutCancel(ctx)) == nil {
+			e.log.Warn("outcome of a write unknown; undone", "command", cmds[0].Name(), "error", err)
+			return refuse(cmds, &journalError{path: e.jr.path, err: cause, undone: true})
+		}
+		return refuse(cmds, e.failLocked(ctx, cause))
 	}
 	if len(done) == 0 {
 		return err
@@ -115,12 +124,19 @@ func (e *embedded) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run 
 
 // journalError is why the embedded store refuses writes: its journal
 // could not be written, so it cannot make a write durable.
+//
+// An undone one is a write whose outcome was unknown and that was undone
+// to match the journal: that write failed, the store goes on.
 type journalError struct {
-	path string
-	err  error
+	path   string
+	err    error
+	undone bool
 }
 
 func (e *journalError) Error() string {
+	if e.undone {
+		return fmt.Sprintf("catalog: journal %s: %v; the write was undone", e.path, e.err)
+	}
 	return fmt.Sprintf("catalog: journal %s: %v; refusing writes until restart", e.path, e.err)
 }
 

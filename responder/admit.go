@@ -18,9 +18,22 @@ import (
 // request it does not admit is not acknowledged at all, so the device
 // sends it again to the server it reaches next (PROTOCOL.md §5).
 
-// admit decides whether the request pk from cl is accepted.
+// admit decides whether the request pk from cl is accepted. Besides the
+// server closing and the device being disconnected, a full outbox stops
+// admission: the device does not take its replies as fast as it asks, and
+// the requests it sends meanwhile wait on its side, unacknowledged. If the
+// outbox makes no progress for the write timeout, the device takes none
+// of its replies and is disconnected (0x97 quota exceeded).
 func (r *Responder) admit(cl *mqtt.Client, dc *deviceConn, pk packets.Packet) error {
 	d := r.devices.get(cl.ID)
+	if d != nil {
+		if full, stalled := d.congested(time.Now().Add(-r.opts.WriteTimeout)); full {
+			if stalled {
+				r.endSession(d, packets.ErrQuotaExceeded)
+			}
+			return packets.ErrRejectPacket
+		}
+	}
 	r.gate.RLock()
 	closing := r.closing
 	if !closing && (d == nil || !d.ending.Load()) {

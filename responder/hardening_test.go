@@ -288,7 +288,8 @@ func (c *rawConn) burst(tb testing.TB, id string, first, n int) {
 // acknowledged a 429 count; when they use up the strikes, the device is
 // disconnected with 0x96 once every request acknowledged is answered.
 func TestBurstIsAnsweredInFull(t *testing.T) {
-	r := mustStart(t, Options{RequestRate: 2, RequestBurst: 5, AbuseStrikes: 3})
+	// A slow refill keeps the episode going however slowly this runs.
+	r := mustStart(t, Options{RequestRate: 0.5, RequestBurst: 5, AbuseStrikes: 3})
 	c := dialQoS1(t, r.Addr(), "oven", nil)
 	const n = 250
 	c.burst(t, "oven", 1, n)
@@ -455,19 +456,25 @@ func TestDeviceThatStopsReadingIsCutOff(t *testing.T) {
 }
 
 // TestDeviceThatNeverAcknowledgesIsDisconnected: a device that reads but
-// never acknowledges its QoS 1 replies holds its Receive Maximum, and its
-// outbox fills: it is disconnected with 0x97 (quota exceeded) instead of
-// having replies dropped for ever.
+// never acknowledges its QoS 1 replies holds its Receive Maximum and fills
+// its outbox; its further requests are not acknowledged (it keeps them),
+// and once the outbox has made no progress for the write timeout, it is
+// disconnected with 0x97 (quota exceeded). No reply is dropped.
 func TestDeviceThatNeverAcknowledgesIsDisconnected(t *testing.T) {
-	r := mustStart(t, Options{OutboxLimit: 10, RequestRate: 1e6, RequestBurst: 1e6})
+	r := mustStart(t, Options{OutboxLimit: 10, RequestRate: 1e6, RequestBurst: 1e6, WriteTimeout: 300 * time.Millisecond})
 	receiveMax1 := []byte{0x21, 0, 1}
 	c := dialQoS1(t, r.Addr(), "oven", receiveMax1)
 	c.burst(t, "oven", 1, 30)
-	publishes := 0
+	time.Sleep(500 * time.Millisecond)
+	c.burst(t, "oven", 31, 1) // the outbox is stalled now
+	publishes, acks := 0, 0
 	for {
 		p := c.next(t)
-		if p.kind == 3 {
+		switch p.kind {
+		case 3:
 			publishes++
+		case 4:
+			acks++
 		}
 		if p.kind == 14 {
 			if p.reason != 0x97 {
@@ -476,11 +483,59 @@ func TestDeviceThatNeverAcknowledgesIsDisconnected(t *testing.T) {
 			break
 		}
 	}
-	if publishes != 1 {
-		t.Fatalf("%d replies written to a device with Receive Maximum 1 that acknowledged none", publishes)
+	if publishes != 1 || acks != 1+10 {
+		t.Fatalf("%d replies, %d requests acknowledged; want 1 (its Receive Maximum) and 11 (that one and a full outbox)", publishes, acks)
 	}
 	if got := r.Stats().StalledDisconnects; got != 1 {
 		t.Fatalf("StalledDisconnects = %d, want 1", got)
+	}
+}
+
+// TestSlowAcknowledgerIsAnsweredInFull: a device with a small Receive
+// Maximum that sends a burst larger than its outbox, and acknowledges its
+// replies as they come, gets every acknowledged request answered; what
+// the server did not acknowledge it may send again. It is not disconnected.
+func TestSlowAcknowledgerIsAnsweredInFull(t *testing.T) {
+	r := mustStart(t, Options{OutboxLimit: 10, RequestRate: 1e6, RequestBurst: 1e6, WriteTimeout: 300 * time.Millisecond})
+	receiveMax2 := []byte{0x21, 0, 2}
+	c := dialQoS1(t, r.Addr(), "oven", receiveMax2)
+	c.burst(t, "oven", 1, 50)
+	acked, answered := map[string]bool{}, map[string]int{}
+	// Admission happens while the burst is read, before any of the
+	// device's acknowledgements arrive: every PUBACK precedes the replies
+	// that follow them, so answers catching up with acknowledgements
+	// (a full outbox's worth at least) means everything was seen.
+	for len(acked) < 10 || len(answered) < len(acked) {
+		p := c.next(t)
+		switch p.kind {
+		case 4:
+			acked[fmt.Sprint(p.id)] = true
+		case 3:
+			answered[p.corr]++
+			c.write(t, puback(p.id))
+		case 14:
+			t.Fatalf("DISCONNECT 0x%02x", p.reason)
+		}
+	}
+	if len(acked) == 0 || len(acked) == 50 {
+		t.Fatalf("%d of 50 acknowledged; want the outbox's worth", len(acked))
+	}
+	for id := range acked {
+		if answered[id] != 1 {
+			t.Fatalf("request %s acknowledged, answered %d times", id, answered[id])
+		}
+	}
+	if len(answered) != len(acked) {
+		t.Fatalf("%d answers for %d acknowledged requests", len(answered), len(acked))
+	}
+	// Later requests are admitted again.
+	c.write(t, publishFrame(1, 100, "recipes/categories", "devices/oven/r", []byte("100"), nil))
+	for got := map[byte]bool{}; !got[3] || !got[4]; {
+		p := c.next(t)
+		got[p.kind] = true
+		if p.kind == 3 {
+			c.write(t, puback(p.id))
+		}
 	}
 }
 

@@ -21,17 +21,25 @@ func newTokenBucket(rate float64, burst int) tokenBucket {
 
 // allow takes a token if one is left at time now.
 func (b *tokenBucket) allow(now time.Time) bool {
+	ok, _ := b.take(now)
+	return ok
+}
+
+// take takes a token if one is left at time now, and reports whether the
+// bucket was full before.
+func (b *tokenBucket) take(now time.Time) (ok, full bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.last.IsZero() {
 		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
 	}
 	b.last = now
+	full = b.tokens >= b.burst
 	if b.tokens < 1 {
-		return false
+		return false, full
 	}
 	b.tokens--
-	return true
+	return true, full
 }
 
 // retryAfter returns the whole seconds, at least one, until the bucket

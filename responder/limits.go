@@ -39,15 +39,17 @@ func (r *Responder) tooManyRequests(req *request, d *device, now time.Time) {
 	}
 	d.lastWarn.Store(n)
 	r.sendTooMany(req, d.limiter.retryAfter(now))
-	if d.seenAt.Load() != 0 || (first != 0 && n-first > int64(strikeGrace)) {
+	if d.seenAt.Load() != 0 || (req.qos == 0 && first != 0 && n-first > int64(strikeGrace)) {
 		r.strike(d, now, packets.ErrMessageRateTooHigh)
 	}
 }
 
-// withinRate ends d's 429 episode once it has kept to its rate for
-// strikeGrace.
-func (d *device) withinRate(now time.Time) {
-	if last := d.lastWarn.Load(); last != 0 && now.UnixNano()-last > int64(strikeGrace) {
+// withinRate ends d's 429 episode once it has kept to its rate long
+// enough for its bucket to be full again (full: before this request took
+// its token), so that bursts spaced just beyond the grace cannot each
+// start a new episode.
+func (d *device) withinRate(now time.Time, full bool) {
+	if last := d.lastWarn.Load(); full && last != 0 && now.UnixNano()-last > int64(strikeGrace) {
 		d.warnedAt.Store(0)
 		d.seenAt.Store(0)
 		d.lastWarn.Store(0)
@@ -73,9 +75,12 @@ func (r *Responder) endSession(d *device, code packets.Code) {
 	if cl == nil || !d.ending.CompareAndSwap(false, true) {
 		return
 	}
-	if code == packets.ErrMessageRateTooHigh {
+	switch code {
+	case packets.ErrMessageRateTooHigh:
 		r.stats.rateDisconnects.Add(1)
-	} else {
+	case packets.ErrQuotaExceeded:
+		r.stats.stalledDisconnects.Add(1)
+	default:
 		r.stats.refusalDisconnects.Add(1)
 	}
 	r.log.Warn("device ignores the server's answers; disconnecting", "device", d.id,
@@ -87,19 +92,6 @@ func (r *Responder) endSession(d *device, code packets.Code) {
 		}
 		_ = r.server.DisconnectClient(cl, code)
 	}()
-}
-
-// outboxOverflow disconnects a connected device whose outbox is full: it
-// neither reads nor acknowledges what it is sent. (One that stops reading
-// altogether is cut off sooner, by its write deadline.)
-func (r *Responder) outboxOverflow(cl *mqtt.Client) {
-	d := r.devices.get(cl.ID)
-	if d == nil || !d.ending.CompareAndSwap(false, true) {
-		return
-	}
-	r.stats.stalledDisconnects.Add(1)
-	r.log.Warn("device takes none of its replies; disconnected", "device", cl.ID, "reason_code", "0x97")
-	go func() { _ = r.server.DisconnectClient(cl, packets.ErrQuotaExceeded) }()
 }
 
 // capKeepalive makes mochi close a silent connection eventually: a device

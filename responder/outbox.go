@@ -24,9 +24,6 @@ type device struct {
 	limiter tokenBucket
 	strikes tokenBucket // 429s it may ignore before it is disconnected (limits.go)
 
-	// overflow is told when the outbox is full while the device is
-	// connected: it takes no replies, so it is disconnected.
-	overflow func(*mqtt.Client)
 	// lookups counts the device's requests waiting in the worker pool;
 	// ending is set once the device is to be disconnected, after its
 	// accepted requests are answered (limits.go).
@@ -48,6 +45,7 @@ type device struct {
 	inflight   []*packets.Packet // unacked QoS 1, oldest first
 	queue      []*packets.Packet // waiting for the connection or for quota
 	limit      int
+	progress   time.Time // when the device last acknowledged a packet, or its session began
 }
 
 type subscription struct {
@@ -63,6 +61,7 @@ func (d *device) attach(cl *mqtt.Client, clean bool) {
 	d.ending.Store(false)
 	d.mu.Lock()
 	d.cl = cl
+	d.progress = time.Now()
 	d.warnedAt.Store(0)
 	d.lastWarn.Store(0)
 	d.seenAt.Store(0)
@@ -154,25 +153,23 @@ func (d *device) unsubscribe(filter string) bool {
 }
 
 // deliver queues pk for the device, if it subscribes to pk's topic, and
-// starts writing unless someone already is. On the device's own goroutine
+// starts writing unless someone already is. A bounded packet (a command)
+// is dropped when the outbox is full; a reply is not: the request it
+// answers was admitted, and admission stops while the outbox is full
+// (admit.go), so the queue overshoots its limit by at most the requests
+// in flight. On the device's own goroutine
 // (inline) it writes directly; elsewhere it hands the writing to a new
 // goroutine so that a slow device cannot hold a pool worker. It reports
 // false when pk was dropped.
-func (d *device) deliver(pk *packets.Packet, inline bool) bool {
+func (d *device) deliver(pk *packets.Packet, inline, bounded bool) bool {
 	d.mu.Lock()
 	granted, ids, ok := d.match(pk.TopicName)
 	if !ok || (d.cl == nil && pk.FixedHeader.Qos == 0) {
 		d.mu.Unlock()
 		return false
 	}
-	if len(d.queue) >= d.limit {
-		// A connected device with this much waiting neither reads nor
-		// acknowledges what it is sent.
-		cl := d.cl
+	if bounded && len(d.queue) >= d.limit {
 		d.mu.Unlock()
-		if cl != nil && d.overflow != nil {
-			d.overflow(cl)
-		}
 		return false
 	}
 	if pk.FixedHeader.Qos > granted {
@@ -274,6 +271,7 @@ func (d *device) acked(id uint16, now time.Time) {
 				d.seenAt.Store(now.UnixNano()) // it has seen a 429 (limits.go)
 			}
 			d.inflight = append(d.inflight[:i], d.inflight[i+1:]...)
+			d.progress = now
 			break
 		}
 	}
@@ -284,6 +282,15 @@ func (d *device) acked(id uint16, now time.Time) {
 	d.writing = true
 	d.mu.Unlock()
 	d.drain() // on the device's own goroutine
+}
+
+// congested reports whether the outbox is full, and if so, whether it has
+// made no progress (no acknowledgement) since before.
+func (d *device) congested(before time.Time) (full, stalled bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	full = d.cl != nil && len(d.queue) >= d.limit
+	return full, full && d.progress.Before(before)
 }
 
 // idle reports whether nothing is being written or waits to be.

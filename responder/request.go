@@ -96,11 +96,12 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 		return
 	}
 	if d != nil {
-		if !d.limiter.allow(now) {
+		ok, full := d.limiter.take(now)
+		if !ok {
 			r.tooManyRequests(req, d, now)
 			return
 		}
-		d.withinRate(now)
+		d.withinRate(now, full)
 	}
 	q, err := parseRequestTopic(pk.TopicName)
 	if err == nil {
@@ -155,7 +156,7 @@ func (r *Responder) lookupDone(req *request) {
 	if req.dev != nil {
 		req.dev.lookups.Add(-1)
 	}
-	r.pending.Done()
+	r.pending.Add(-1)
 }
 
 // work answers queued requests until the queue is closed.
@@ -251,7 +252,7 @@ func (r *Responder) send(req *request, status int, body []byte, inline bool) {
 			return
 		}
 	}
-	if !d.deliver(pk, inline) {
+	if !d.deliver(pk, inline, false) {
 		r.stats.undeliverable.Add(1)
 		return
 	}

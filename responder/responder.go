@@ -64,7 +64,7 @@ type Responder struct {
 
 	jobs    chan *request
 	workers sync.WaitGroup
-	pending sync.WaitGroup // requests queued for the pool and not yet answered
+	pending atomic.Int64 // requests queued for the pool and not yet answered
 
 	// gate orders request intake against Close: the publish hook holds it
 	// shared while it admits a request, and handlers while they queue one;
@@ -160,12 +160,17 @@ func (r *Responder) Start(ctx context.Context) error {
 // disconnectListener tells every session of one listener that the server
 // is shutting down. It reads mochi's client map with a single lock
 // (Clients.GetAll), unlike mochi's own Clients.GetByListener.
+//
+// The DISCONNECTs go out in parallel: one to a device whose connection is
+// full waits for the write timeout, and must not hold up the others.
 func (r *Responder) disconnectListener(id string) {
+	var wg sync.WaitGroup
 	for _, cl := range r.server.Clients.GetAll() {
 		if cl.Net.Listener == id && !cl.Net.Inline && !cl.Closed() {
-			_ = r.server.DisconnectClient(cl, packets.ErrServerShuttingDown)
+			wg.Go(func() { _ = r.server.DisconnectClient(cl, packets.ErrServerShuttingDown) })
 		}
 	}
+	wg.Wait()
 }
 
 func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener, addr string, tc *tls.Config) (*listener, error) {
@@ -281,10 +286,9 @@ func (r *Responder) Close(ctx context.Context) error {
 		// write what was answered.
 		answered := make(chan struct{})
 		go func() {
-			for r.unhandled.Load() > 0 && ctx.Err() == nil {
+			for (r.unhandled.Load() > 0 || r.pending.Load() > 0) && ctx.Err() == nil {
 				time.Sleep(time.Millisecond)
 			}
-			r.pending.Wait()
 			close(answered)
 		}()
 		select {

@@ -406,7 +406,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 		r.calls.take(string(corr), "")
 		return CallResult{}, outTooLarge, &CommandTooLargeError{Size: packetSize(pk), Limit: int(max)}
 	}
-	if !d.deliver(pk, false) {
+	if !d.deliver(pk, false, true) {
 		if r.calls.take(string(corr), "") != nil {
 			return CallResult{}, outBusy, ErrDeviceBusy
 		}
