@@ -13,7 +13,11 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require golang.org/x/time v0.15.0
+require (
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/time v0.15.0
+)
 
 require (
 	github.com/chromedp/cdproto v0.159.0
@@ -32,5 +36,4 @@ require (
 	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
-	gopkg.in/yaml.v3 v3.0.1
 )

@@ -1,9 +1,9 @@
 package seed_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,7 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
@@ -100,8 +101,8 @@ func TestSchema_Demo(t *testing.T) {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			t.Fatal(err)
 		}
-		if errs := s.validate(doc); len(errs) > 0 {
-			t.Errorf("%s: %v", f, errs)
+		if err := s.validate(doc); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
@@ -160,12 +161,12 @@ func TestSchema_AgreesWithParse(t *testing.T) {
 			if err := json.Unmarshal([]byte(data), &doc); err != nil {
 				t.Fatal(err)
 			}
-			schemaErrs := s.validate(doc)
+			schemaErr := s.validate(doc)
 			if got := err == nil; got != tt.valid {
 				t.Errorf("Parse accepts: %v, want %v (%v)", got, tt.valid, err)
 			}
-			if got := len(schemaErrs) == 0; got != tt.valid {
-				t.Errorf("schema accepts: %v, want %v (%v)", got, tt.valid, schemaErrs)
+			if got := schemaErr == nil; got != tt.valid {
+				t.Errorf("schema accepts: %v, want %v (%v)", got, tt.valid, schemaErr)
 			}
 		})
 	}
@@ -200,27 +201,30 @@ func TestSchema_AgreesWithParse(t *testing.T) {
 				if err := json.Unmarshal([]byte(data), &doc); err != nil {
 					t.Fatal(err)
 				}
-				schemaErrs := s.validate(doc)
+				schemaErr := s.validate(doc)
 				if got := err == nil; got != tt.valid {
 					t.Errorf("Parse accepts: %v, want %v (%v)", got, tt.valid, err)
 				}
-				if got := len(schemaErrs) == 0; got != tt.valid {
-					t.Errorf("schema accepts: %v, want %v (%v)", got, tt.valid, schemaErrs)
+				if got := schemaErr == nil; got != tt.valid {
+					t.Errorf("schema accepts: %v, want %v (%v)", got, tt.valid, schemaErr)
 				}
 			})
 		}
 	})
 	t.Run("ErrReservedSlug", func(t *testing.T) {
 		doc := map[string]any{"categories": []any{map[string]any{"slug": "categories", "name": "Categories"}}}
-		if errs := s.validate(doc); len(errs) == 0 {
+		if err := s.validate(doc); err == nil {
 			t.Error("schema accepts the slug \"categories\"")
 		}
 	})
 }
 
-// jsonSchema is the part of JSON Schema that seed/schema.json uses, enough
-// to check documents against it in tests.
-type jsonSchema struct{ root map[string]any }
+// jsonSchema is seed/schema.json compiled by a full JSON Schema validator,
+// with the document kept for reading limits out of it.
+type jsonSchema struct {
+	root     map[string]any
+	compiled *jsonschema.Schema
+}
 
 func mustSchema(tb testing.TB) *jsonSchema {
 	tb.Helper()
@@ -228,7 +232,21 @@ func mustSchema(tb testing.TB) *jsonSchema {
 	if err := json.Unmarshal(seed.Schema(), &root); err != nil {
 		tb.Fatalf("schema.json: %v", err)
 	}
-	return &jsonSchema{root}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(seed.Schema()))
+	if err != nil {
+		tb.Fatalf("schema.json: %v", err)
+	}
+	id, _ := root["$id"].(string)
+	c := jsonschema.NewCompiler()
+	c.UseRegexpEngine(ecmaRegexp)
+	if err := c.AddResource(id, doc); err != nil {
+		tb.Fatalf("schema.json: %v", err)
+	}
+	compiled, err := c.Compile(id)
+	if err != nil {
+		tb.Fatalf("schema.json does not compile: %v", err)
+	}
+	return &jsonSchema{root: root, compiled: compiled}
 }
 
 // at returns the value at a JSON pointer.
@@ -250,122 +268,19 @@ func (s *jsonSchema) at(tb testing.TB, pointer string) any {
 	return v
 }
 
-func (s *jsonSchema) validate(doc any) []string {
-	return s.check(s.root, doc, "")
+// validate returns the schema's objections to a document decoded by
+// encoding/json, or nil if it has none.
+func (s *jsonSchema) validate(doc any) error {
+	return s.compiled.Validate(doc)
 }
 
-// ecmaEscape turns the \uXXXX escapes of ECMA-262 patterns into Go's.
+// ecmaEscape matches the \uXXXX escapes of ECMA-262 patterns, which JSON
+// Schema patterns are and Go's regexp does not know.
 var ecmaEscape = regexp.MustCompile(`\\u([0-9a-fA-F]{4})`)
 
-func (s *jsonSchema) check(sch map[string]any, v any, path string) []string {
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, path+": "+fmt.Sprintf(format, args...)) }
-	if ref, ok := sch["$ref"].(string); ok {
-		name := strings.TrimPrefix(ref, "#/$defs/")
-		errs = append(errs, s.check(s.root["$defs"].(map[string]any)[name].(map[string]any), v, path)...)
-	}
-	for _, sub := range asList(sch["allOf"]) {
-		errs = append(errs, s.check(sub.(map[string]any), v, path)...)
-	}
-	if anyOf := asList(sch["anyOf"]); len(anyOf) > 0 && !slices.ContainsFunc(anyOf, func(sub any) bool { return len(s.check(sub.(map[string]any), v, path)) == 0 }) {
-		fail("matches none of anyOf")
-	}
-	if not, ok := sch["not"].(map[string]any); ok && len(s.check(not, v, path)) == 0 {
-		fail("matches not")
-	}
-	if c, ok := sch["const"]; ok && !reflect.DeepEqual(c, v) {
-		fail("is not %v", c)
-	}
-	if enum := asList(sch["enum"]); enum != nil && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, v) }) {
-		fail("%v is not in %v", v, enum)
-	}
-	switch typ, _ := sch["type"].(string); typ {
-	case "object":
-		if _, ok := v.(map[string]any); !ok {
-			fail("not an object")
-		}
-	case "array":
-		if _, ok := v.([]any); !ok {
-			fail("not an array")
-		}
-	case "string":
-		if _, ok := v.(string); !ok {
-			fail("not a string")
-		}
-	case "number":
-		if _, ok := v.(float64); !ok {
-			fail("not a number")
-		}
-	case "integer":
-		if f, ok := v.(float64); !ok || f != math.Trunc(f) {
-			fail("not an integer")
-		}
-	case "boolean":
-		if _, ok := v.(bool); !ok {
-			fail("not a boolean")
-		}
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		props, _ := sch["properties"].(map[string]any)
-		for _, r := range asList(sch["required"]) {
-			if _, ok := v[r.(string)]; !ok {
-				fail("%s is required", r)
-			}
-		}
-		for k, fv := range v {
-			p, ok := props[k].(map[string]any)
-			if !ok {
-				if sch["additionalProperties"] == false {
-					fail("unknown property %s", k)
-				}
-				continue
-			}
-			errs = append(errs, s.check(p, fv, path+"/"+k)...)
-		}
-	case []any:
-		if items, ok := sch["items"].(map[string]any); ok {
-			for i, it := range v {
-				errs = append(errs, s.check(items, it, fmt.Sprintf("%s/%d", path, i))...)
-			}
-		}
-		if n, ok := sch["minItems"].(float64); ok && float64(len(v)) < n {
-			fail("fewer than %v items", n)
-		}
-		if n, ok := sch["maxItems"].(float64); ok && float64(len(v)) > n {
-			fail("more than %v items", n)
-		}
-		if sch["uniqueItems"] == true {
-			for i := range v {
-				for j := range i {
-					if reflect.DeepEqual(v[i], v[j]) {
-						fail("items %d and %d are equal", j, i)
-					}
-				}
-			}
-		}
-	case string:
-		if n, ok := sch["minLength"].(float64); ok && float64(utf8.RuneCountInString(v)) < n {
-			fail("shorter than %v", n)
-		}
-		if n, ok := sch["maxLength"].(float64); ok && float64(utf8.RuneCountInString(v)) > n {
-			fail("longer than %v", n)
-		}
-		if p, ok := sch["pattern"].(string); ok && !regexp.MustCompile(ecmaEscape.ReplaceAllString(p, `\x{$1}`)).MatchString(v) {
-			fail("%q does not match %s", v, p)
-		}
-	case float64:
-		if n, ok := sch["minimum"].(float64); ok && v < n {
-			fail("below %v", n)
-		}
-		if n, ok := sch["maximum"].(float64); ok && v > n {
-			fail("above %v", n)
-		}
-	}
-	return errs
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
+// ecmaRegexp compiles a schema pattern with Go's regexp after turning its
+// \uXXXX escapes into \x{XXXX}: the only ECMA-262 syntax schema.json uses
+// that Go's regexp lacks.
+func ecmaRegexp(pattern string) (jsonschema.Regexp, error) {
+	return regexp.Compile(ecmaEscape.ReplaceAllString(pattern, `\x{$1}`))
 }

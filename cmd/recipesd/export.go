@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/recipesd/recipesd/internal/atomicfile"
 	"github.com/recipesd/recipesd/seed"
 )
 
@@ -111,7 +111,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	if len(cat.Devices) > 0 {
 		mode = 0o600
 	}
-	if err := writeFileAtomic(c.Output, mode, func(w io.Writer) error {
+	if err := atomicfile.Write(c.Output, mode, func(w io.Writer) error {
 		return seed.WriteCatalog(w, seed.Format(c.Format), cat)
 	}); err != nil {
 		return err
@@ -122,32 +122,4 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		fmt.Fprintf(stderr, "exported %d categories and %d recipes to %s\n", len(cat.Categories), len(cat.Recipes), c.Output)
 	}
 	return nil
-}
-
-// writeFileAtomic writes path, with mode, through a temporary file in its
-// directory, synced and renamed over path once write succeeded.
-func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

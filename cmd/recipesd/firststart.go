@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/recipesd/recipesd/internal/atomicfile"
 )
 
 // secretsFileName is the file in the data directory where a start leaves
@@ -32,10 +34,9 @@ const (
 // writeSecretsFile writes kv, in order, to the secrets file in dir and
 // returns its absolute path. Values already in the file under other keys
 // are kept (a later start may create the admin after an earlier one made
-// the demo device). The file is replaced as a whole: written to a new file
-// made with O_EXCL and mode 0600, synced, renamed over the old one, and
-// the directory synced, so that it is never half-written nor, even for a
-// moment, readable by others.
+// the demo device). The file is replaced as a whole, by [atomicfile.Write],
+// so that it is never half-written nor, even for a moment, readable by
+// others.
 func writeSecretsFile(dir string, kv [][2]string, now time.Time) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create data directory: %w", err)
@@ -66,31 +67,11 @@ func writeSecretsFile(dir string, kv [][2]string, now time.Time) (string, error)
 		fmt.Fprintf(&b, "%s=%s\n", e[0], e[1])
 	}
 
-	tmp := filepath.Join(filepath.Dir(path), "."+secretsFileName+"."+rand.Text()[:8])
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("create %s: %w", tmp, err)
-	}
-	_, err = f.Write(b.Bytes())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		err = d.Sync() // the rename is durable only once the directory is
-		_ = d.Close()
-		if err != nil {
-			return "", fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
-		}
+	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		_, err := b.WriteTo(w)
+		return err
+	}); err != nil {
+		return "", err
 	}
 	return path, nil
 }

@@ -7,16 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/internal/atomicfile"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -265,59 +266,46 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 // secretsFile is the -secrets-out file. The store hands it the secrets it
 // issues before it stores their hashes, so it is written in full and
 // synced each time, and a secret is never stored that is not in the file.
+// Each write replaces the file atomically: a crash during a retry leaves
+// the secrets of the attempt before it, which may be in use.
 type secretsFile struct {
 	path   string
-	f      *os.File
 	issued int // secrets in the file
 }
 
 // createSecretsFile creates path, which must not exist, readable by its
 // owner only, holding the CSV header.
 func createSecretsFile(path string) (*secretsFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err := atomicfile.Create(path, 0o600, writeSecrets(nil))
 	switch {
-	case errors.Is(err, os.ErrExist):
+	case errors.Is(err, fs.ErrExist):
 		return nil, usagef("-secrets-out %s: the file exists; secrets are never written over a file, give a new name", path)
 	case err != nil:
 		return nil, fmt.Errorf("-secrets-out: %w", err)
 	}
-	sf := &secretsFile{path: path, f: f}
-	if err := sf.write(nil); err != nil {
-		_ = f.Close()
-		_ = os.Remove(path)
-		return nil, err
-	}
-	// The file's directory entry must survive a crash too.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return sf, nil
+	return &secretsFile{path: path}, nil
 }
 
-// write replaces the file's content with secrets, by id, and syncs it.
+// write replaces the file's content with secrets, by id.
 func (sf *secretsFile) write(secrets map[string]string) error {
-	err := sf.f.Truncate(0)
-	if err == nil {
-		_, err = sf.f.Seek(0, io.SeekStart)
+	if err := atomicfile.Write(sf.path, 0o600, writeSecrets(secrets)); err != nil {
+		return fmt.Errorf("-secrets-out: %w", err)
 	}
-	if err == nil {
-		w := csv.NewWriter(sf.f)
+	sf.issued = len(secrets)
+	return nil
+}
+
+// writeSecrets writes secrets, by id, as CSV with a header.
+func writeSecrets(secrets map[string]string) func(io.Writer) error {
+	return func(f io.Writer) error {
+		w := csv.NewWriter(f)
 		_ = w.Write([]string{"id", "secret"})
 		for _, id := range slices.Sorted(maps.Keys(secrets)) {
 			_ = w.Write([]string{id, secrets[id]})
 		}
 		w.Flush()
-		err = w.Error()
+		return w.Error()
 	}
-	if err == nil {
-		err = sf.f.Sync()
-	}
-	if err != nil {
-		return fmt.Errorf("-secrets-out %s: %w", sf.path, err)
-	}
-	sf.issued = len(secrets)
-	return nil
 }
 
 // report tells how many secrets the file holds after a seed: those of
@@ -330,15 +318,11 @@ func (sf *secretsFile) report(w io.Writer) {
 	fmt.Fprintf(w, "secrets issued to new devices: %d, written to %s (mode 0600); provision them, then delete the file\n", sf.issued, sf.path)
 }
 
-// finish closes the file after the seed ended with err. A failed seed
+// finish settles the file after the seed ended with err. A failed seed
 // stored none of the secrets, so the file goes, unless the store cannot
 // tell whether its write happened: then the secrets may be in use.
 func (sf *secretsFile) finish(err error, stderr io.Writer) error {
-	cerr := sf.f.Close()
 	switch {
-	case err == nil && cerr != nil:
-		// Everything was synced before the store was written.
-		fmt.Fprintf(stderr, "recipesd: warning: -secrets-out %s: %v\n", sf.path, cerr)
 	case err == nil:
 	case errors.Is(err, catalog.ErrOutcomeUnknown) && sf.issued > 0:
 		fmt.Fprintf(stderr, "recipesd: kept %s: the store may have registered the %d new devices whose secrets it holds; "+
