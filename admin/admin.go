@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/web"
@@ -180,9 +181,10 @@ type Options struct {
 	// TLSConfig, if set, makes the server speak HTTPS only.
 	TLSConfig *tls.Config
 
-	// Stats, when set, reports the responder's counters for the dashboard
-	// and /metrics; it is sampled every SampleEvery and kept for History.
-	Stats       func() Stats
+	// Metrics, when set, is served on /metrics and is where the dashboard
+	// reads the responder's counters (by their metric names); it is
+	// sampled every SampleEvery and kept for History.
+	Metrics     prometheus.Gatherer
 	SampleEvery time.Duration // default 5s
 	History     time.Duration // default 15m
 
@@ -321,7 +323,7 @@ func (s *Server) Start(ctx context.Context) error {
 	} else {
 		go func() { s.done <- s.srv.Serve(s.ln) }()
 	}
-	if s.opts.Stats != nil {
+	if s.opts.Metrics != nil {
 		s.bg.Add(1)
 		go s.sample()
 	}

@@ -48,12 +48,12 @@ type reasonCount struct {
 // server-drawn SVG charts: no script, no CDN, works offline.
 func (s *Server) handleDashboard(c echo.Context) error {
 	p := dashboardPage{
-		page: s.page(c, "Dashboard", "dashboard"), MQTTAddr: s.opts.MQTTAddr, HasStats: s.opts.Stats != nil,
+		page: s.page(c, "Dashboard", "dashboard"), MQTTAddr: s.opts.MQTTAddr, HasStats: s.opts.Metrics != nil,
 		Window: minutes(s.opts.History),
 	}
 	p.Refresh = int(max(s.opts.SampleEvery, 5*time.Second) / time.Second)
 	if p.HasStats {
-		st := s.opts.Stats()
+		st := s.readStats()
 		p.Requests, p.Connected = st.Requests, st.Connected
 		p.P50, p.P99 = duration(st.P50), duration(st.P99)
 		for _, code := range slices.Sorted(maps.Keys(st.Replies)) {

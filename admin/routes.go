@@ -24,7 +24,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
-	e.GET("/metrics", s.handleMetrics, s.requireMetricsReader)
+	e.GET("/metrics", s.metricsHandler(), s.requireMetricsReader)
 	e.GET("/favicon.ico", s.handleFavicon)
 	e.StaticFS("/static", web.Static())
 

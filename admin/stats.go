@@ -1,23 +1,25 @@
 package admin
 
 import (
-	"fmt"
-	"maps"
+	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// Stats is a snapshot of the responder's counters since it started, as
-// the dashboard and /metrics show them. cmd fills it from the responder.
-type Stats struct {
+// stats is what the dashboard shows of the responder's counters, read
+// back from the metrics registry (see [Options.Metrics]) so that the
+// dashboard and /metrics never disagree.
+type stats struct {
 	Requests   int64            // requests received
 	Dropped    map[string]int64 // requests not answered, by reason
 	Replies    map[int]int64    // replies sent, by status
@@ -34,6 +36,20 @@ type Stats struct {
 	CallLatencySum time.Duration
 }
 
+// The metric names the dashboard reads; the responder exports them
+// (admin does not import it: ARCHITECTURE.md).
+const (
+	metricRequests       = "recipesd_requests_total"
+	metricDropped        = "recipesd_requests_dropped_total"
+	metricReplies        = "recipesd_replies_total"
+	metricReplyLatency   = "recipesd_reply_latency_seconds"
+	metricConnected      = "recipesd_connected_appliances"
+	metricCalls          = "recipesd_rpc_calls_total"
+	metricCallsPending   = "recipesd_rpc_calls_pending"
+	metricAnswersDropped = "recipesd_rpc_answers_dropped_total"
+	metricCallLatency    = "recipesd_rpc_call_latency_seconds"
+)
+
 // LatencyBucket counts the replies that took at most Le and more than the
 // previous bucket's Le. Le 0 marks the last bucket: longer than all others.
 type LatencyBucket struct {
@@ -41,10 +57,81 @@ type LatencyBucket struct {
 	Count int64
 }
 
+// readStats gathers the registry and picks the dashboard's numbers out of
+// it. A collector that fails is logged; the others still count.
+func (s *Server) readStats() stats {
+	families, err := s.opts.Metrics.Gather()
+	if err != nil {
+		s.log.Warn("gather metrics for the dashboard", "err", err)
+	}
+	return statsOf(families)
+}
+
+// statsOf picks the dashboard's numbers out of gathered metric families.
+func statsOf(families []*dto.MetricFamily) stats {
+	st := stats{Dropped: map[string]int64{}, Replies: map[int]int64{}, Calls: map[string]int64{}}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			switch f.GetName() {
+			case metricRequests:
+				st.Requests = int64(m.GetCounter().GetValue())
+			case metricDropped:
+				st.Dropped[label(m, "reason")] = int64(m.GetCounter().GetValue())
+			case metricReplies:
+				if code, err := strconv.Atoi(label(m, "status")); err == nil {
+					st.Replies[code] = int64(m.GetCounter().GetValue())
+				}
+			case metricReplyLatency:
+				st.Latency, st.LatencySum = buckets(m.GetHistogram())
+			case metricConnected:
+				st.Connected = int(m.GetGauge().GetValue())
+			case metricCalls:
+				st.Calls[label(m, "outcome")] = int64(m.GetCounter().GetValue())
+			case metricCallsPending:
+				st.CallsPending = int(m.GetGauge().GetValue())
+			case metricAnswersDropped:
+				st.AnswersDropped = int64(m.GetCounter().GetValue())
+			case metricCallLatency:
+				st.CallLatency, st.CallLatencySum = buckets(m.GetHistogram())
+			}
+		}
+	}
+	st.P50, st.P99 = quantile(st.Latency, 0.5), quantile(st.Latency, 0.99)
+	return st
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// buckets turns a Prometheus histogram's cumulative buckets back into
+// per-bucket counts, the last one (Le 0) above all bounds.
+func buckets(h *dto.Histogram) ([]LatencyBucket, time.Duration) {
+	var out []LatencyBucket
+	var below uint64
+	for _, b := range h.GetBucket() {
+		if math.IsInf(b.GetUpperBound(), +1) {
+			continue
+		}
+		out = append(out, LatencyBucket{
+			Le:    time.Duration(math.Round(b.GetUpperBound() * float64(time.Second))),
+			Count: int64(b.GetCumulativeCount() - below),
+		})
+		below = b.GetCumulativeCount()
+	}
+	out = append(out, LatencyBucket{Count: int64(h.GetSampleCount() - below)})
+	return out, time.Duration(h.GetSampleSum() * float64(time.Second))
+}
+
 // sample is Stats at one moment.
 type sample struct {
 	At time.Time
-	Stats
+	stats
 }
 
 // history keeps the last samples in a ring.
@@ -76,13 +163,13 @@ func (s *Server) sample() {
 	defer s.bg.Done()
 	t := time.NewTicker(s.opts.SampleEvery)
 	defer t.Stop()
-	s.hist.add(sample{At: time.Now(), Stats: s.opts.Stats()})
+	s.hist.add(sample{At: time.Now(), stats: s.readStats()})
 	for {
 		select {
 		case <-s.stop:
 			return
 		case now := <-t.C:
-			s.hist.add(sample{At: now, Stats: s.opts.Stats()})
+			s.hist.add(sample{At: now, stats: s.readStats()})
 		}
 	}
 }
@@ -145,62 +232,19 @@ func (s *Server) requireMetricsReader(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// handleMetrics serves the counters in the Prometheus text format.
-func (s *Server) handleMetrics(c echo.Context) error {
-	var b strings.Builder
-	metric := func(name, typ, help string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-	}
-	if s.opts.Stats != nil {
-		st := s.opts.Stats()
-		metric("recipesd_requests_total", "counter", "MQTT requests received by the responder.")
-		fmt.Fprintf(&b, "recipesd_requests_total %d\n", st.Requests)
-		metric("recipesd_requests_dropped_total", "counter", "Requests not answered, by reason.")
-		for _, r := range slices.Sorted(maps.Keys(st.Dropped)) {
-			fmt.Fprintf(&b, "recipesd_requests_dropped_total{reason=%q} %d\n", r, st.Dropped[r])
+// metricsHandler serves the registry in the Prometheus exposition format
+// (text, or OpenMetrics when the scraper asks for it).
+func (s *Server) metricsHandler() echo.HandlerFunc {
+	if s.opts.Metrics == nil {
+		return func(c echo.Context) error {
+			return echo.NewHTTPError(http.StatusNotFound, "This server exports no metrics.")
 		}
-		metric("recipesd_replies_total", "counter", "Replies sent to appliances, by status.")
-		for _, code := range slices.Sorted(maps.Keys(st.Replies)) {
-			fmt.Fprintf(&b, "recipesd_replies_total{status=\"%d\"} %d\n", code, st.Replies[code])
-		}
-		metric("recipesd_reply_latency_seconds", "histogram", "Time from request to reply.")
-		histogram(&b, "recipesd_reply_latency_seconds", st.Latency, st.LatencySum)
-		metric("recipesd_connected_appliances", "gauge", "Appliances connected now.")
-		fmt.Fprintf(&b, "recipesd_connected_appliances %d\n", st.Connected)
-		metric("recipesd_rpc_calls_total", "counter", "Commands to appliances, by outcome.")
-		for _, o := range slices.Sorted(maps.Keys(st.Calls)) {
-			fmt.Fprintf(&b, "recipesd_rpc_calls_total{outcome=%q} %d\n", o, st.Calls[o])
-		}
-		metric("recipesd_rpc_calls_pending", "gauge", "Commands waiting for the appliance's answer.")
-		fmt.Fprintf(&b, "recipesd_rpc_calls_pending %d\n", st.CallsPending)
-		metric("recipesd_rpc_answers_dropped_total", "counter", "Late, duplicated or forged answers to commands.")
-		fmt.Fprintf(&b, "recipesd_rpc_answers_dropped_total %d\n", st.AnswersDropped)
-		metric("recipesd_rpc_call_latency_seconds", "histogram", "Time from command to answer.")
-		histogram(&b, "recipesd_rpc_call_latency_seconds", st.CallLatency, st.CallLatencySum)
 	}
-	metric("recipesd_catalog_up", "gauge", "Whether the catalog store answers (1) or not (0).")
-	up := 1
-	if err := s.store.Ping(c.Request().Context()); err != nil {
-		up = 0
-	}
-	fmt.Fprintf(&b, "recipesd_catalog_up %d\n", up)
-	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
-}
-
-// histogram writes the buckets, sum and count of a Prometheus histogram.
-func histogram(b *strings.Builder, name string, buckets []LatencyBucket, sum time.Duration) {
-	var cum int64
-	for _, bk := range buckets {
-		cum += bk.Count
-		le := "+Inf"
-		if bk.Le > 0 {
-			le = strconv.FormatFloat(bk.Le.Seconds(), 'g', -1, 64)
-		}
-		fmt.Fprintf(b, "%s_bucket{le=%q} %d\n", name, le, cum)
-	}
-	if n := len(buckets); n == 0 || buckets[n-1].Le != 0 {
-		fmt.Fprintf(b, "%s_bucket{le=\"+Inf\"} %d\n", name, cum)
-	}
-	fmt.Fprintf(b, "%s_sum %g\n", name, sum.Seconds())
-	fmt.Fprintf(b, "%s_count %d\n", name, cum)
+	h := promhttp.HandlerFor(s.opts.Metrics, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// A failing collector must not hide all the others.
+		ErrorHandling:     promhttp.ContinueOnError,
+		EnableOpenMetrics: true,
+	})
+	return echo.WrapHandler(h)
 }

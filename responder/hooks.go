@@ -234,9 +234,9 @@ func underDevice(topic, id string) bool {
 
 func (r *Responder) newDevice(id string) *device {
 	return &device{
-		id:    id,
-		limit: r.opts.OutboxLimit,
-		limiter:  newTokenBucket(r.opts.RequestRate, r.opts.RequestBurst),
-		strikes:  newTokenBucket(r.opts.RequestRate/10, max(r.opts.AbuseStrikes, 1)),
+		id:      id,
+		limit:   r.opts.OutboxLimit,
+		limiter: newTokenBucket(r.opts.RequestRate, r.opts.RequestBurst),
+		strikes: newTokenBucket(r.opts.RequestRate/10, max(r.opts.AbuseStrikes, 1)),
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"net"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/responder"
@@ -41,6 +44,7 @@ type Main struct {
 	Store     *catalog.Store
 	Responder *responder.Responder
 	Admin     *admin.Server
+	Metrics   *prometheus.Registry // served on /metrics, read by the dashboard
 
 	// SecretsFile is the file that holds the secrets this start generated;
 	// empty if it generated none.
@@ -133,6 +137,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	m.Metrics = prometheus.NewRegistry()
+	m.Metrics.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.Responder.Collector(),
+		store.Collector(),
+	)
+
 	if err := m.ensureAdmin(ctx); err != nil {
 		return err
 	}
@@ -146,7 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:        log,
 		SessionIdle:   c.SessionIdle,
 		SecureCookies: c.SecureCookies,
-		Stats:         m.adminStats,
+		Metrics:       m.Metrics,
 		TLSConfig:     tlsConfig,
 		Appliances:    &appliances{store: store, responder: m.Responder, anonymous: c.AllowAnonymous},
 	})

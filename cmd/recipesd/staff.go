@@ -14,7 +14,6 @@ import (
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/recipes"
-	"github.com/recipesd/recipesd/responder"
 )
 
 const userUsage = `Usage:
@@ -248,43 +247,6 @@ func (m *Main) ensureAdmin(ctx context.Context) error {
 		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", admin.FirstAdmin)
 	}
 	return nil
-}
-
-// adminStats adapts the responder's counters to what the admin dashboard
-// shows.
-func (m *Main) adminStats() admin.Stats {
-	st := m.Responder.Stats()
-	out := admin.Stats{
-		Requests:   st.Requests,
-		Replies:    st.Replies,
-		P50:        st.Quantile(0.5),
-		P99:        st.Quantile(0.99),
-		LatencySum: st.LatencyTotal,
-		Connected:  st.Connected,
-		Dropped: map[string]int64{
-			"no_response_topic": st.NoResponseTopic,
-			"refused":           st.Refused,
-			"expired":           st.Expired,
-			"undeliverable":     st.Undeliverable,
-		},
-	}
-	for i, n := range st.Latency {
-		var le time.Duration // the last bucket: longer than all bounds
-		if i < len(responder.LatencyBuckets) {
-			le = responder.LatencyBuckets[i]
-		}
-		out.Latency = append(out.Latency, admin.LatencyBucket{Le: le, Count: n})
-	}
-	out.Calls, out.CallsPending, out.AnswersDropped = st.Calls, st.CallsPending, st.AnswersDropped
-	out.CallLatencySum = st.CallLatencyTotal
-	for i, n := range st.CallLatency {
-		var le time.Duration
-		if i < len(responder.LatencyBuckets) {
-			le = responder.LatencyBuckets[i]
-		}
-		out.CallLatency = append(out.CallLatency, admin.LatencyBucket{Le: le, Count: n})
-	}
-	return out
 }
 
 // admin registers the flags of the admin server.
