@@ -128,17 +128,19 @@ type rawConn struct {
 // dialDevice connects id anonymously and subscribes it to its replies.
 func dialDevice(tb testing.TB, addr, id string) *rawConn {
 	tb.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = nc.Close() })
-	c := &rawConn{Conn: nc, br: bufio.NewReader(nc)}
-	c.write(tb, anonConnect(id))
+	return dialSubscribed(tb, addr, id, nil, 0)
+}
+
+// dialSubscribed connects id anonymously with the CONNECT properties props
+// and subscribes it to devices/<id>/# at qos.
+func dialSubscribed(tb testing.TB, addr, id string, props []byte, qos byte) *rawConn {
+	tb.Helper()
+	c := dialRaw(tb, addr)
+	c.write(tb, frame(0x10, lstr("MQTT"), []byte{5, 0x02, 0, 30}, vbi(len(props)), props, lstr(id)))
 	if h, body := c.mustRead(tb); h != 0x20 || body[1] != 0 {
 		tb.Fatalf("CONNACK %02x % x", h, body)
 	}
-	c.write(tb, frame(0x82, []byte{0, 1, 0}, lstr("devices/"+id+"/#"), []byte{0}))
+	c.write(tb, frame(0x82, []byte{0, 1, 0}, lstr("devices/"+id+"/#"), []byte{qos}))
 	if h, _ := c.mustRead(tb); h != 0x90 {
 		tb.Fatalf("want SUBACK, got %02x", h)
 	}

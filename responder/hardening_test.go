@@ -158,16 +158,7 @@ func (c *rawConn) next(tb testing.TB) serverPacket {
 // subscribes it to its replies at QoS 1.
 func dialQoS1(tb testing.TB, addr, id string, props []byte) *rawConn {
 	tb.Helper()
-	c := dialRaw(tb, addr)
-	c.write(tb, frame(0x10, lstr("MQTT"), []byte{5, 0x02, 0, 30}, vbi(len(props)), props, lstr(id)))
-	if h, body := c.mustRead(tb); h != 0x20 || body[1] != 0 {
-		tb.Fatalf("CONNACK %02x % x", h, body)
-	}
-	c.write(tb, frame(0x82, []byte{0, 1, 0}, lstr("devices/"+id+"/#"), []byte{1}))
-	if h, _ := c.mustRead(tb); h != 0x90 {
-		tb.Fatalf("want SUBACK, got %02x", h)
-	}
-	return c
+	return dialSubscribed(tb, addr, id, props, 1)
 }
 
 // TestRefusalsAreAcknowledgedByQoS: a refused QoS 1 publish gets PUBACK
