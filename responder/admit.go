@@ -25,9 +25,9 @@ import (
 // outbox makes no progress for the write timeout, the device takes none
 // of its replies and is disconnected (0x97 quota exceeded).
 func (r *Responder) admit(cl *mqtt.Client, dc *deviceConn, pk packets.Packet) error {
-	d := r.devices.get(cl.ID)
+	d := r.devices.Get(cl.ID)
 	if d != nil {
-		if full, stalled := d.congested(time.Now().Add(-r.opts.WriteTimeout)); full {
+		if full, stalled := d.Congested(time.Now().Add(-r.opts.WriteTimeout)); full {
 			if stalled {
 				r.endSession(d, packets.ErrQuotaExceeded)
 			}
@@ -36,7 +36,7 @@ func (r *Responder) admit(cl *mqtt.Client, dc *deviceConn, pk packets.Packet) er
 	}
 	r.gate.RLock()
 	closing := r.closing
-	if !closing && (d == nil || !d.ending.Load()) {
+	if !closing && (d == nil || !d.Ending()) {
 		dc.admitted = true
 		r.unhandled.Add(1)
 		r.gate.RUnlock()
@@ -93,7 +93,7 @@ func (r *Responder) refused(id, topic, why string, attrs ...any) {
 	} else {
 		r.suppressed.Add(1)
 	}
-	if d := r.devices.get(id); d != nil {
+	if d := r.devices.Get(id); d != nil {
 		r.strike(d, time.Now(), packets.ErrNotAuthorized)
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"maps"
 	"net"
-	"sync"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -33,28 +31,29 @@ type Devices interface {
 // that client ID, so a connection that fails here can never take over or
 // disturb the session of the device it claims to be. It returns the reason
 // code for the CONNACK. A source that failed too often is refused 0x9F
-// before anything else (throttle.go); a failure it causes is counted
+// before anything else (edge.Throttle); a failure it causes is counted
 // against it.
 func (r *Responder) authenticate(dc *deviceConn, cl *mqtt.Client, pk packets.Packet) packets.Code {
-	if r.throttle.throttled(dc.RemoteAddr()) {
+	if r.throttle.Blocked(dc.RemoteAddr()) {
 		return packets.ErrConnectionRateExceeded
 	}
 	code := r.checkConnect(dc, cl, pk)
 	switch code {
 	case packets.CodeSuccess:
-		r.throttle.admitted(socketOf(dc))
+		r.throttle.Admitted(socketOf(dc))
 	case packets.ErrClientIdentifierNotValid, packets.ErrBadUsernameOrPassword, packets.ErrBadAuthenticationMethod:
-		r.throttle.failed(dc.RemoteAddr())
+		r.throttle.Failed(dc.RemoteAddr())
 	}
 	return code
 }
 
 // socketOf is the socket under dc, as the listener accepted it.
 func socketOf(dc *deviceConn) net.Conn {
-	if tc, ok := dc.Conn.(*tls.Conn); ok {
+	raw := dc.Conn.Conn
+	if tc, ok := raw.(*tls.Conn); ok {
 		return tc.NetConn()
 	}
-	return dc.Conn
+	return raw
 }
 
 // checkConnect is authenticate's decision on the CONNECT itself.
@@ -95,63 +94,13 @@ func (r *Responder) checkConnect(dc *deviceConn, cl *mqtt.Client, pk packets.Pac
 	return packets.CodeSuccess
 }
 
-// connOf returns the deviceConn under a mochi client, or nil for the inline
-// client.
-func connOf(cl *mqtt.Client) *deviceConn {
-	dc, _ := cl.Net.Conn.(*deviceConn)
-	return dc
-}
-
-// seenLog batches last-seen times so that a reconnect storm costs the
-// registry one write per interval, not one per connection.
-type seenLog struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func (s *seenLog) add(id string, t time.Time) {
-	s.mu.Lock()
-	if s.seen == nil {
-		s.seen = map[string]time.Time{}
-	}
-	s.seen[id] = t
-	s.mu.Unlock()
-}
-
-func (s *seenLog) take() map[string]time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.seen
-	s.seen = nil
-	return out
-}
-
-// putBack returns a batch that could not be written, keeping newer times.
-func (s *seenLog) putBack(batch map[string]time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.seen == nil {
-		s.seen = batch
-		return
-	}
-	for id, t := range batch {
-		if cur, ok := s.seen[id]; !ok || cur.Before(t) {
-			s.seen[id] = t
-		}
-	}
-}
-
 // flushSeen writes the batch of last-seen times.
 func (r *Responder) flushSeen(ctx context.Context) {
-	batch := r.seen.take()
-	if len(batch) == 0 || r.opts.Devices == nil {
+	if r.opts.Devices == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := r.opts.Devices.TouchDevices(ctx, batch); err != nil {
-		r.log.Warn("cannot record when devices were last seen; will retry", "devices", len(batch), "error", err)
-		r.seen.putBack(maps.Clone(batch))
+	if n, err := r.seen.Flush(ctx, r.opts.Devices.TouchDevices); err != nil {
+		r.log.Warn("cannot record when devices were last seen; will retry", "devices", n, "error", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder/edge"
 )
 
 // acceptAll admits every device as a CM-100.
@@ -27,7 +28,7 @@ func TestConnectForgetsTheSecret(t *testing.T) {
 	r := mustStart(t, Options{Devices: acceptAll{}})
 	server, peer := net.Pipe()
 	t.Cleanup(func() { _ = server.Close(); _ = peer.Close() })
-	cl := r.server.NewClient(newDeviceConn(server, &connConfig{}), "test", "", false)
+	cl := r.server.NewClient(newDeviceConn(server, &edge.Config{}, nil), "test", "", false)
 
 	buf := []byte("oven-1" + "the-secret-of-oven-1")
 	pk := packets.Packet{ProtocolVersion: 5, Connect: packets.ConnectParams{

@@ -8,6 +8,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // BenchmarkRequestPath measures what a cache hit costs the responder on the
@@ -18,8 +19,8 @@ func BenchmarkRequestPath(b *testing.B) {
 	recipe, _ := json.Marshal(map[string]any{"id": "tomato-soup", "title": "Tomato soup", "steps": make([]int, 40)})
 	cat := benchCatalog{"tomato-soup": {ETag: "0123456789abcdef", Data: recipe}}
 	r := New(cat, Options{RequestRate: 1e12, RequestBurst: 1 << 30})
-	d := r.devices.session("oven-1", func() *device { return r.newDevice("oven-1") })
-	d.subscribe(subscription{filter: "devices/oven-1/#", qos: 1})
+	d := r.devices.Session("oven-1", func() *session.Device { return session.NewDevice("oven-1", &r.sessions) })
+	d.Subscribe(session.Subscription{Filter: "devices/oven-1/#", QoS: 1})
 	pk := packets.Packet{
 		FixedHeader: packets.FixedHeader{Type: packets.Publish},
 		TopicName:   "recipes/soups/tomato-soup",

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mochi-mqtt/server/v2/packets"
 	"go.uber.org/goleak"
 
 	"github.com/recipesd/recipesd/recipes"
@@ -241,7 +240,7 @@ func TestRecoverAfterMochiPanic(t *testing.T) {
 	if _, ok := r.server.Clients.Get("victim"); ok {
 		t.Fatal("the panicked client is still in mochi's client list")
 	}
-	if r.devices.get("victim") != nil {
+	if r.devices.Get("victim") != nil {
 		t.Fatal("the panicked client's session is still in the device registry")
 	}
 	if got := atomic.LoadInt64(&r.server.Info.ClientsConnected); got != 1 {
@@ -320,122 +319,4 @@ func TestAnonymousModeWarns(t *testing.T) {
 	if !logs.contains("level=WARN") || !logs.contains("ANONYMOUS DEVICES ALLOWED") {
 		t.Fatalf("no warning at start:\n%s", logs.String())
 	}
-}
-
-// FuzzConnection feeds arbitrary bytes to the server's read path after a
-// valid CONNECT, over TCP, and requires that no connection goroutine ever
-// panics (the packet checks refuse what mochi cannot decode) and that
-// another device keeps being answered.
-//
-//	go test -run '^$' -fuzz FuzzConnection -fuzztime 30s ./responder/
-func FuzzConnection(f *testing.F) {
-	for _, seed := range [][]byte{
-		{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'},
-		requestPacket("fuzz"),
-		frame(0x82, []byte{0, 1, 0}, lstr("devices/fuzz/#"), []byte{1}),
-		frame(0xa2, []byte{0, 1, 0}, lstr("devices/fuzz/#")),
-		frame(0x32, lstr("recipes/soups"), []byte{0, 9}, []byte{7, 0x08}, lstr("devices/fuzz")),
-		{0x40, 0x02, 0x00, 0x01},
-		{0xc0, 0x00},
-		{0xe0, 0x00},
-		frame(0x62, []byte{0, 1}),
-	} {
-		f.Add(seed)
-	}
-	r := mustStart(f, Options{FirstPacketTimeout: time.Second, RequestRate: 1e6, RequestBurst: 1e6})
-	by := dialDevice(f, r.Addr(), "bystander")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		nc, err := net.Dial("tcp", r.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		c := &rawConn{Conn: nc, br: bufio.NewReader(nc)}
-		c.write(t, anonConnect("fuzz"))
-		if h, _ := c.mustRead(t); h != 0x20 {
-			t.Fatalf("want CONNACK, got %02x", h)
-		}
-		_, _ = nc.Write(data)
-		_ = nc.(*net.TCPConn).CloseWrite()
-		for {
-			if _, _, err := c.read(); err != nil {
-				break
-			}
-		}
-		if n := r.Stats().Recovered; n > 0 {
-			t.Fatalf("a connection goroutine panicked on % x", data)
-		}
-		by.answered(t, "bystander")
-	})
-}
-
-// FuzzPacketCheck: whatever passes the packet checks, mochi decodes
-// without panicking.
-//
-//	go test -run '^$' -fuzz FuzzPacketCheck -fuzztime 30s ./responder/
-func FuzzPacketCheck(f *testing.F) {
-	f.Add(anonConnect("oven"))
-	f.Add([]byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'})
-	f.Add(requestPacket("oven"))
-	f.Add(frame(0x82, []byte{0, 1, 2, 0x0b, 5}, lstr("devices/oven/#"), []byte{0x15}))
-	f.Add(frame(0xe0, []byte{0x04, 0x05, 0x11, 0, 0, 0, 5}))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 2 {
-			return
-		}
-		h := data[0]
-		var fh packets.FixedHeader
-		if fh.Decode(h) != nil {
-			return
-		}
-		i, remaining, mult := 1, 0, 1
-		for {
-			if i >= len(data) || i > 4 {
-				return
-			}
-			b := data[i]
-			remaining += int(b&0x7f) * mult
-			i++
-			if b&0x80 == 0 {
-				break
-			}
-			mult *= 128
-		}
-		if len(data)-i < remaining {
-			return
-		}
-		body := data[i : i+remaining]
-		connected := h>>4 != typeConnect
-		if checkHeader(h, remaining, connected) != nil || checkPacket(h, body) != nil {
-			return
-		}
-		fh.Remaining = remaining
-		pk := packets.Packet{FixedHeader: fh, ProtocolVersion: 5}
-		defer func() {
-			if v := recover(); v != nil {
-				t.Fatalf("mochi panicked on a checked packet % x: %v", data, v)
-			}
-		}()
-		buf := append([]byte(nil), body...)
-		switch h >> 4 {
-		case typeConnect:
-			_ = pk.ConnectDecode(buf)
-		case typePublish:
-			_ = pk.PublishDecode(buf)
-		case typePuback:
-			_ = pk.PubackDecode(buf)
-		case typePubrec:
-			_ = pk.PubrecDecode(buf)
-		case typePubrel:
-			_ = pk.PubrelDecode(buf)
-		case typePubcomp:
-			_ = pk.PubcompDecode(buf)
-		case typeSubscribe:
-			_ = pk.SubscribeDecode(buf)
-		case typeUnsubscribe:
-			_ = pk.UnsubscribeDecode(buf)
-		case typeDisconnect:
-			_ = pk.DisconnectDecode(buf)
-		}
-	})
 }

@@ -7,6 +7,8 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // deviceHook is the responder's mochi hook: client ID checks and device
@@ -127,16 +129,16 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 		return
 	}
 	created := false
-	d := h.r.devices.session(cl.ID, func() *device {
+	d := h.r.devices.Session(cl.ID, func() *session.Device {
 		created = true
-		return h.r.newDevice(cl.ID)
+		return session.NewDevice(cl.ID, &h.r.sessions)
 	})
-	d.setModel(dc.model) // from the registry, never from the request
-	d.attach(cl, pk.Connect.Clean || created)
+	d.SetModel(dc.model) // from the registry, never from the request
+	d.Attach(cl, pk.Connect.Clean || created)
 	dc.established = true
 	h.r.stats.connected.Add(1)
 	if !dc.anonymous {
-		h.r.seen.add(cl.ID, time.Now())
+		h.r.seen.Add(cl.ID, time.Now())
 		if h.r.revoked.since(cl.ID, dc.revokedSeq) {
 			// Revoked while it was being admitted on an older answer.
 			h.r.log.Info("device session ended: revoked while connecting", "device", cl.ID)
@@ -161,26 +163,26 @@ func (r *Responder) sessionEnded(cl *mqtt.Client, dc *deviceConn, expire bool) {
 	dc.established = false
 	r.stats.connected.Add(-1)
 	if !dc.anonymous {
-		r.seen.add(cl.ID, time.Now())
+		r.seen.Add(cl.ID, time.Now())
 	}
-	d := r.devices.get(cl.ID)
+	d := r.devices.Get(cl.ID)
 	if d == nil {
 		return
 	}
-	d.detach(cl)
+	d.Detach(cl)
 	// A device that reconnects gets its unacked commands again, but the
 	// callers learn now that the answer may never come.
-	if d.client() == nil {
+	if d.Client() == nil {
 		r.calls.failDevice(cl.ID, ErrDeviceGone)
 	}
 	if expire && !cl.IsTakenOver() {
-		r.devices.remove(cl.ID, d)
+		r.devices.Remove(cl.ID, d)
 	}
 }
 
 func (h *deviceHook) OnClientExpired(cl *mqtt.Client) {
-	if d := h.r.devices.get(cl.ID); d != nil {
-		h.r.devices.remove(cl.ID, d)
+	if d := h.r.devices.Get(cl.ID); d != nil {
+		h.r.devices.Remove(cl.ID, d)
 	}
 }
 
@@ -191,8 +193,8 @@ func (h *deviceHook) OnClientExpired(cl *mqtt.Client) {
 func (h *deviceHook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	switch pk.FixedHeader.Type {
 	case packets.Puback:
-		if d := h.r.devices.get(cl.ID); d != nil {
-			d.acked(pk.PacketID, time.Now())
+		if d := h.r.devices.Get(cl.ID); d != nil {
+			d.Acked(pk.PacketID, time.Now())
 		}
 	case packets.Publish:
 		if strings.HasPrefix(pk.TopicName, "$") && !cl.Net.Inline && !mqtt.IsValidFilter(pk.TopicName, true) {
@@ -230,13 +232,4 @@ func (h *deviceHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 func underDevice(topic, id string) bool {
 	rest, ok := strings.CutPrefix(topic, devicePrefix)
 	return ok && len(rest) > len(id) && rest[len(id)] == '/' && rest[:len(id)] == id
-}
-
-func (r *Responder) newDevice(id string) *device {
-	return &device{
-		id:      id,
-		limit:   r.opts.OutboxLimit,
-		limiter: newTokenBucket(r.opts.RequestRate, r.opts.RequestBurst),
-		strikes: newTokenBucket(r.opts.RequestRate/10, max(r.opts.AbuseStrikes, 1)),
-	}
 }

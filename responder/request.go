@@ -15,6 +15,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // MaxCorrelationData is the longest Correlation Data a request may carry.
@@ -34,8 +35,8 @@ type request struct {
 	expires  time.Time // zero: the request does not expire
 	answerBy time.Time // when a store lookup gives up and answers 503
 
-	dev        *device // the asking device's session; nil for none
-	retryAfter int     // seconds, on a 429
+	dev        *session.Device // the asking device's session; nil for none
+	retryAfter int             // seconds, on a 429
 }
 
 func (q *request) expired(now time.Time) bool {
@@ -89,19 +90,19 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 	if !ok {
 		return
 	}
-	d := r.devices.get(req.deviceID)
+	d := r.devices.Get(req.deviceID)
 	req.dev = d
 	if len(req.correlation) > MaxCorrelationData {
 		r.answerStatus(req, StatusBadRequest, fmt.Sprintf("correlation data is %d bytes; the limit is %d", len(req.correlation), MaxCorrelationData), true)
 		return
 	}
 	if d != nil {
-		ok, full := d.limiter.take(now)
+		ok, full := d.TakeRequest(now)
 		if !ok {
 			r.tooManyRequests(req, d, now)
 			return
 		}
-		d.withinRate(now, full)
+		d.WithinRate(now, full)
 	}
 	q, err := parseRequestTopic(pk.TopicName)
 	if err == nil {
@@ -115,7 +116,7 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 		return
 	}
 	if d != nil {
-		q.Model = d.modelName()
+		q.Model = d.Model()
 	}
 	req.query = q
 
@@ -141,7 +142,7 @@ func (r *Responder) enqueue(req *request) bool {
 	}
 	r.pending.Add(1)
 	if req.dev != nil {
-		req.dev.lookups.Add(1)
+		req.dev.LookupStarted()
 	}
 	select {
 	case r.jobs <- req:
@@ -154,7 +155,7 @@ func (r *Responder) enqueue(req *request) bool {
 
 func (r *Responder) lookupDone(req *request) {
 	if req.dev != nil {
-		req.dev.lookups.Add(-1)
+		req.dev.LookupDone()
 	}
 	r.pending.Add(-1)
 }
@@ -236,14 +237,14 @@ func (r *Responder) send(req *request, status int, body []byte, inline bool) {
 	}
 	d := req.dev
 	if d == nil {
-		d = r.devices.get(req.deviceID)
+		d = r.devices.Get(req.deviceID)
 	}
 	if d == nil {
 		r.stats.undeliverable.Add(1)
 		return
 	}
 	pk := r.replyPacket(req, status, body, now.Unix())
-	if max := d.maxPacketSize(); max > 0 && packetSize(pk) > int(max) {
+	if max := d.MaxPacketSize(); max > 0 && packetSize(pk) > int(max) {
 		status = StatusTooLarge
 		pk = r.replyPacket(req, status, encodeError(status,
 			fmt.Sprintf("reply of %d bytes exceeds your Maximum Packet Size of %d; ask with a smaller limit", len(body), max)), now.Unix())
@@ -252,7 +253,7 @@ func (r *Responder) send(req *request, status int, body []byte, inline bool) {
 			return
 		}
 	}
-	if !d.deliver(pk, inline, false) {
+	if !d.Deliver(pk, inline, false) {
 		r.stats.undeliverable.Add(1)
 		return
 	}

@@ -9,27 +9,33 @@
 // Replies do not travel through mochi's routing: mochi v2.7.9 can deadlock a
 // client that receives a QoS 1 message from another goroutine and leaks the
 // send quota of clients with a small Receive Maximum. Each device therefore
-// has its own outbox (outbox.go) with its own packet identifiers, flow
-// control and subscriptions (subscribe.go), and replies are written
-// straight to the device's connection.
+// has its own outbox with its own packet identifiers, flow control and
+// subscriptions, and replies are written straight to the device's
+// connection.
+//
+// The package is the top of three layers: package edge guards the network
+// edge (framing, packet checks, the listener and its recover, per-source
+// throttling, mochi's log), package session holds the device sessions
+// (outboxes, subscriptions, request budgets, last-seen times), and this
+// package wires them to mochi's hooks and answers requests and makes
+// calls on top of them.
 package responder
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/packets"
 	"golang.org/x/time/rate"
 
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder/edge"
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // Catalog is what the responder needs from the recipe store. Appliances only
@@ -52,14 +58,15 @@ type Responder struct {
 	log     *slog.Logger
 
 	server      *mqtt.Server
-	listener    *listener
-	tlsListener *listener // nil without TLS
-	devices     *registry
+	listener    *edge.Listener
+	tlsListener *edge.Listener // nil without TLS
+	devices     *session.Registry
+	sessions    session.Config // what every device session shares
 	stats       stats
 	calls       calls // commands waiting for the device's answer (rpc.go)
-	seen        seenLog
+	seen        session.SeenLog
 	revoked     revocations
-	throttle    *connThrottle // per-source limits before authentication
+	throttle    *edge.Throttle // per-source limits before authentication
 	stopSeen    chan struct{}
 
 	jobs    chan *request
@@ -93,10 +100,22 @@ func New(catalog Catalog, opts Options) *Responder {
 		catalog:  catalog,
 		opts:     o,
 		log:      o.Logger.With("component", "responder"),
-		devices:  newRegistry(),
+		devices:  session.NewRegistry(),
 		refusals: rate.NewLimiter(1, 10),
+		sessions: session.Config{
+			OutboxLimit:  o.OutboxLimit,
+			RequestRate:  o.RequestRate,
+			RequestBurst: o.RequestBurst,
+			Strikes:      o.AbuseStrikes,
+			IsWarning:    isTooManyRequests,
+		},
 	}
-	r.throttle = newConnThrottle(o, r.log, &r.stats)
+	r.throttle = edge.NewThrottle(edge.ThrottleOptions{
+		Failures:       o.ConnectFailures,
+		Window:         o.ConnectFailureWindow,
+		MaxUnauth:      o.MaxUnauthenticated,
+		ExemptLoopback: o.ThrottleExemptLoopback,
+	}, r.log)
 	return r
 }
 
@@ -108,7 +127,7 @@ func (r *Responder) Start(ctx context.Context) error {
 	}
 	if r.opts.TLS != nil {
 		if r.tlsListener, err = r.newListener(ctx, "mqtt-tls", r.opts.TLSListener, r.opts.TLSAddr, r.opts.TLS); err != nil {
-			r.listener.stopAccepting()
+			r.listener.StopAccepting()
 			return err
 		}
 	}
@@ -120,7 +139,7 @@ func (r *Responder) Start(ctx context.Context) error {
 	if err := r.server.AddHook(&deviceHook{r: r}, nil); err != nil {
 		return fmt.Errorf("responder: add hook: %w", err)
 	}
-	for _, l := range []*listener{r.listener, r.tlsListener} {
+	for _, l := range []*edge.Listener{r.listener, r.tlsListener} {
 		if l == nil {
 			continue
 		}
@@ -156,96 +175,6 @@ func (r *Responder) Start(ctx context.Context) error {
 	return nil
 }
 
-// newListener opens (unless given ln) and sets up one MQTT listener.
-// disconnectListener tells every session of one listener that the server
-// is shutting down. It reads mochi's client map with a single lock
-// (Clients.GetAll), unlike mochi's own Clients.GetByListener.
-//
-// The DISCONNECTs go out in parallel: one to a device whose connection is
-// full waits for the write timeout, and must not hold up the others.
-func (r *Responder) disconnectListener(id string) {
-	var wg sync.WaitGroup
-	for _, cl := range r.server.Clients.GetAll() {
-		if cl.Net.Listener == id && !cl.Net.Inline && !cl.Closed() {
-			wg.Go(func() { _ = r.server.DisconnectClient(cl, packets.ErrServerShuttingDown) })
-		}
-	}
-	wg.Wait()
-}
-
-func (r *Responder) newListener(ctx context.Context, id string, ln net.Listener, addr string, tc *tls.Config) (*listener, error) {
-	if ln == nil {
-		var err error
-		ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("responder: listen on %s: %w", addr, err)
-		}
-	}
-	cfg := &connConfig{
-		limits: frameLimits{
-			maxPacket: int(r.opts.MaxPacketSize),
-			// Until it has authenticated, a peer gets little: a CONNECT
-			// holds a client ID, credentials and at most a small will.
-			maxConnect: min(int(r.opts.MaxPacketSize), maxConnectSize),
-			noCheck:    r.opts.noPacketChecks,
-		},
-		onBad:        r.badPacket,
-		subscribe:    r.subscribe,
-		writeTimeout: r.opts.WriteTimeout,
-		linger:       closeLinger,
-		writeFailed:  func() { r.stats.writeFailures.Add(1) },
-	}
-	return &listener{
-		id:          id,
-		ln:          ln,
-		tls:         tc,
-		firstPacket: r.opts.FirstPacketTimeout,
-		wrap:        func(c net.Conn) *deviceConn { return newDeviceConn(c, cfg) },
-		recovered:   r.recovered,
-		throttle:    r.throttle,
-		log:         r.log,
-		disconnect:  r.disconnectListener,
-	}, nil
-}
-
-// maxConnectSize bounds a CONNECT packet.
-const maxConnectSize = 8 << 10
-
-// closeLinger is how long a closed connection drains what its peer still
-// sends, so that it ends with a FIN rather than a reset (deviceConn.Close).
-const closeLinger = time.Second
-
-func (r *Responder) mochiOptions() *mqtt.Options {
-	caps := mqtt.NewDefaultServerCapabilities()
-	caps.Compatibilities.NoInheritedPropertiesOnAck = true
-	caps.MaximumPacketSize = r.opts.MaxPacketSize
-	caps.MaximumClients = int64(r.opts.MaxClients)
-	caps.ReceiveMaximum = r.opts.ReceiveMaximum
-	// Devices speak MQTT 5 (PROTOCOL.md §1); deviceConn refuses older
-	// CONNECTs before mochi sees them.
-	caps.MinimumProtocolVersion = 5
-	caps.MaximumSessionExpiryInterval = uint32(r.opts.MaxSessionExpiry / time.Second)
-	// Nothing reaches a device through mochi's routing (see the package
-	// comment and subscribe.go), so its per-client write queue stays
-	// empty; the default (8192 pointers) costs 64 KiB per connection.
-	caps.MaximumClientWritesPending = 1
-	// Topic aliases would hide the request topic from the ACL check, which
-	// mochi runs before it resolves aliases.
-	caps.TopicAliasMaximum = 0
-	// A retained request would sit in the broker for ever.
-	caps.RetainAvailable = 0
-	return &mqtt.Options{
-		Capabilities: caps,
-		// deviceConn hands mochi whole packets from memory, so mochi's own
-		// read buffer (2 KiB by default, per connection, idle or not) need
-		// not even hold a fixed header: 16 bytes is bufio's minimum.
-		ClientNetReadBufferSize: 16,
-		InlineClient:            true,
-		SysTopicResendInterval:  3600,
-		Logger:                  slog.New(newMochiLog(r.opts.Logger.Handler())).With("component", "mochi"),
-	}
-}
-
 // Addr returns the address the MQTT listener is bound to.
 func (r *Responder) Addr() string {
 	if r.listener == nil {
@@ -274,9 +203,9 @@ func (r *Responder) Close(ctx context.Context) error {
 		r.gate.Lock()
 		r.closing = true
 		r.gate.Unlock()
-		r.listener.stopAccepting()
+		r.listener.StopAccepting()
 		if r.tlsListener != nil {
-			r.tlsListener.stopAccepting()
+			r.tlsListener.StopAccepting()
 		}
 		r.calls.failDevice("", fmt.Errorf("%w: %w", ErrDeviceGone, errShuttingDown))
 
@@ -296,7 +225,7 @@ func (r *Responder) Close(ctx context.Context) error {
 		case <-ctx.Done():
 			r.closeErr = fmt.Errorf("responder: close: requests still pending: %w", ctx.Err())
 		}
-		r.devices.waitFlushed(ctx)
+		r.devices.WaitFlushed(ctx)
 
 		r.gate.Lock()
 		r.jobsClosed = true
@@ -309,9 +238,9 @@ func (r *Responder) Close(ctx context.Context) error {
 		if err := r.server.Close(); err != nil {
 			r.closeErr = errors.Join(r.closeErr, fmt.Errorf("responder: close broker: %w", err))
 		}
-		for _, l := range []*listener{r.listener, r.tlsListener} {
+		for _, l := range []*edge.Listener{r.listener, r.tlsListener} {
 			if l != nil {
-				l.wait(ctx)
+				l.Wait(ctx)
 			}
 		}
 		r.flushSeen(ctx) // the disconnects of the devices just closed
@@ -323,6 +252,7 @@ func (r *Responder) Close(ctx context.Context) error {
 func (r *Responder) Stats() Stats {
 	st := r.stats.snapshot(r.devices)
 	st.CallsPending = r.calls.count()
+	st.ConnectThrottled, st.SocketsRefused = r.throttle.Counts()
 	return st
 }
 

@@ -15,6 +15,8 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // Commands to devices (PROTOCOL.md §4, "RRPC"). A call publishes one QoS 1
@@ -371,7 +373,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	if err != nil {
 		return CallResult{}, outBadAnswer, fmt.Errorf("responder: call %s: encode params: %w", method, err)
 	}
-	d := r.devices.get(deviceID)
+	d := r.devices.Get(deviceID)
 	if d == nil {
 		return CallResult{}, outOffline, ErrDeviceOffline
 	}
@@ -398,15 +400,15 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	// after the check then finds the call in sessionEnded and fails it.
 	c := &pendingCall{device: deviceID, done: make(chan callOutcome, 1)}
 	r.calls.add(string(corr), c)
-	if err := d.commandable(pk.TopicName); err != nil {
+	if err := commandable(d, pk.TopicName); err != nil {
 		r.calls.take(string(corr), "")
 		return CallResult{}, outOffline, err
 	}
-	if max := d.maxPacketSize(); max > 0 && packetSize(pk) > int(max) {
+	if max := d.MaxPacketSize(); max > 0 && packetSize(pk) > int(max) {
 		r.calls.take(string(corr), "")
 		return CallResult{}, outTooLarge, &CommandTooLargeError{Size: packetSize(pk), Limit: int(max)}
 	}
-	if !d.deliver(pk, false, true) {
+	if !d.Deliver(pk, false, true) {
 		if r.calls.take(string(corr), "") != nil {
 			return CallResult{}, outBusy, ErrDeviceBusy
 		}
@@ -440,14 +442,13 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	return CallResult{Status: *ans.Status, Body: o.payload}, outAnswered, nil
 }
 
-// commandable reports why the device cannot take a command on topic now.
-func (d *device) commandable(topic string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cl == nil {
+// commandable reports why device d cannot take a command on topic now.
+func commandable(d *session.Device, topic string) error {
+	online, subscribed := d.Listening(topic)
+	if !online {
 		return ErrDeviceOffline
 	}
-	if _, _, ok := d.match(topic); !ok {
+	if !subscribed {
 		return fmt.Errorf("%w (%s)", ErrNotListening, topic)
 	}
 	return nil
@@ -468,16 +469,16 @@ func (r *Responder) rpcAnswer(cl *mqtt.Client, pk packets.Packet) {
 
 // Connected reports whether device id is connected now.
 func (r *Responder) Connected(id string) bool {
-	d := r.devices.get(id)
-	return d != nil && d.client() != nil
+	d := r.devices.Get(id)
+	return d != nil && d.Client() != nil
 }
 
 // ConnectedDevices returns the IDs of the devices connected now, sorted.
 func (r *Responder) ConnectedDevices() []string {
 	var ids []string
-	for _, d := range r.devices.all() {
-		if d.client() != nil {
-			ids = append(ids, d.id)
+	for _, d := range r.devices.All() {
+		if d.Client() != nil {
+			ids = append(ids, d.ID())
 		}
 	}
 	slices.Sort(ids)

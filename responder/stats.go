@@ -3,6 +3,8 @@ package responder
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // LatencyBuckets are the upper bounds of the reply latency histogram.
@@ -90,12 +92,9 @@ type stats struct {
 	latency         atomic.Int64
 	connected       atomic.Int64
 	authRefused     atomic.Int64
-	// connThrottle's refusals
-	connectThrottled atomic.Int64
-	socketsRefused   atomic.Int64
-	malformed        atomic.Int64
-	rateDisconnects  atomic.Int64
-	recovered        atomic.Int64
+	malformed       atomic.Int64
+	rateDisconnects atomic.Int64
+	recovered       atomic.Int64
 
 	refusalDisconnects atomic.Int64
 	stalledDisconnects atomic.Int64
@@ -138,23 +137,21 @@ func (s *stats) replied(status int, took time.Duration) {
 	s.buckets[i].Add(1)
 }
 
-func (s *stats) snapshot(g *registry) Stats {
+func (s *stats) snapshot(g *session.Registry) Stats {
 	out := Stats{
-		Requests:         s.requests.Load(),
-		NoResponseTopic:  s.noResponseTopic.Load(),
-		Refused:          s.refused.Load(),
-		Expired:          s.expired.Load(),
-		Undeliverable:    s.undeliverable.Load(),
-		LatencyTotal:     time.Duration(s.latency.Load()),
-		Replies:          map[int]int64{},
-		Latency:          make([]int64, len(LatencyBuckets)+1),
-		Connected:        int(s.connected.Load()),
-		AuthRefused:      s.authRefused.Load(),
-		ConnectThrottled: s.connectThrottled.Load(),
-		SocketsRefused:   s.socketsRefused.Load(),
-		Malformed:        s.malformed.Load(),
-		RateDisconnects:  s.rateDisconnects.Load(),
-		Recovered:        s.recovered.Load(),
+		Requests:        s.requests.Load(),
+		NoResponseTopic: s.noResponseTopic.Load(),
+		Refused:         s.refused.Load(),
+		Expired:         s.expired.Load(),
+		Undeliverable:   s.undeliverable.Load(),
+		LatencyTotal:    time.Duration(s.latency.Load()),
+		Replies:         map[int]int64{},
+		Latency:         make([]int64, len(LatencyBuckets)+1),
+		Connected:       int(s.connected.Load()),
+		AuthRefused:     s.authRefused.Load(),
+		Malformed:       s.malformed.Load(),
+		RateDisconnects: s.rateDisconnects.Load(),
+		Recovered:       s.recovered.Load(),
 
 		RefusalDisconnects: s.refusalDisconnects.Load(),
 		StalledDisconnects: s.stalledDisconnects.Load(),
@@ -180,8 +177,6 @@ func (s *stats) snapshot(g *registry) Stats {
 	for i := range out.CallLatency {
 		out.CallLatency[i] = s.callBuckets[i].Load()
 	}
-	g.mu.RLock()
-	out.Devices = len(g.devices)
-	g.mu.RUnlock()
+	out.Devices = g.Len()
 	return out
 }

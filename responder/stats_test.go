@@ -3,6 +3,8 @@ package responder
 import (
 	"testing"
 	"time"
+
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 func TestStatsQuantile(t *testing.T) {
@@ -12,7 +14,7 @@ func TestStatsQuantile(t *testing.T) {
 	}
 	s.replied(200, 3*time.Millisecond)
 	s.replied(200, 10*time.Second)
-	got := s.snapshot(newRegistry())
+	got := s.snapshot(session.NewRegistry())
 	if p50 := got.Quantile(0.5); p50 != 100*time.Microsecond {
 		t.Errorf("p50 = %v, want 100µs", p50)
 	}

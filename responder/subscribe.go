@@ -6,6 +6,8 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // A device's subscriptions live in its outbox (outbox.go) and nowhere
@@ -69,7 +71,7 @@ func (r *Responder) subscribe(dc *deviceConn, pkt []byte) error {
 // returns the SUBACK.
 func (r *Responder) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	code := packetIDCode(cl, pk)
-	d := r.devices.get(cl.ID)
+	d := r.devices.Get(cl.ID)
 	codes := make([]byte, len(pk.Filters))
 	for i, sub := range pk.Filters {
 		switch {
@@ -86,7 +88,7 @@ func (r *Responder) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 			if d != nil {
 				// The outbox sends at QoS 1 at most.
 				// The filter would otherwise keep the whole packet alive.
-				d.subscribe(subscription{filter: strings.Clone(sub.Filter), qos: min(sub.Qos, 1), id: sub.Identifier})
+				d.Subscribe(session.Subscription{Filter: strings.Clone(sub.Filter), QoS: min(sub.Qos, 1), ID: sub.Identifier})
 			}
 		}
 	}
@@ -96,13 +98,13 @@ func (r *Responder) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 // unsuback removes the subscriptions of pk and returns the UNSUBACK.
 func (r *Responder) unsuback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	code := packetIDCode(cl, pk)
-	d := r.devices.get(cl.ID)
+	d := r.devices.Get(cl.ID)
 	codes := make([]byte, len(pk.Filters))
 	for i, sub := range pk.Filters {
 		switch {
 		case code != packets.CodeSuccess:
 			codes[i] = code.Code
-		case d != nil && d.unsubscribe(sub.Filter):
+		case d != nil && d.Unsubscribe(sub.Filter):
 			codes[i] = packets.CodeSuccess.Code
 		default:
 			codes[i] = packets.CodeNoSubscriptionExisted.Code

@@ -80,21 +80,3 @@ func parseRequestTopic(topic string) (recipes.Query, error) {
 	}
 	return recipes.Query{Category: category, RecipeID: id}, nil
 }
-
-// matchFilter reports whether topic matches the MQTT topic filter.
-func matchFilter(filter, topic string) bool {
-	for {
-		fl, frest, fmore := strings.Cut(filter, "/")
-		if fl == "#" {
-			return true
-		}
-		tl, trest, tmore := strings.Cut(topic, "/")
-		if fl != "+" && fl != tl {
-			return false
-		}
-		if !fmore || !tmore {
-			return fmore == tmore || (fmore && frest == "#")
-		}
-		filter, topic = frest, trest
-	}
-}

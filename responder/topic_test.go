@@ -78,28 +78,6 @@ func TestParseRequestTopic(t *testing.T) {
 	}
 }
 
-func TestMatchFilter(t *testing.T) {
-	tests := []struct {
-		filter, topic string
-		want          bool
-	}{
-		{"devices/a/#", "devices/a/replies", true},
-		{"devices/a/#", "devices/a", true},
-		{"devices/a/#", "devices/ab/replies", false},
-		{"devices/a/+", "devices/a/replies", true},
-		{"devices/a/+", "devices/a/replies/x", false},
-		{"devices/a/replies", "devices/a/replies", true},
-		{"devices/a/replies", "devices/a/reply", false},
-		{"devices/+/replies", "devices/a/replies", true},
-		{"#", "anything/at/all", true},
-	}
-	for _, tt := range tests {
-		if got := matchFilter(tt.filter, tt.topic); got != tt.want {
-			t.Errorf("matchFilter(%q, %q) = %v, want %v", tt.filter, tt.topic, got, tt.want)
-		}
-	}
-}
-
 func TestParsePayload(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -133,24 +111,5 @@ func TestParsePayload(t *testing.T) {
 				t.Fatalf("query (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestTokenBucket(t *testing.T) {
-	b := newTokenBucket(10, 3)
-	now := testTime
-	for i := range 3 {
-		if !b.allow(now) {
-			t.Fatalf("request %d of the burst refused", i)
-		}
-	}
-	if b.allow(now) {
-		t.Fatal("request beyond the burst allowed")
-	}
-	if !b.allow(now.Add(110e6)) { // 110 ms at 10/s refills one token
-		t.Fatal("token not refilled after 110ms")
-	}
-	if b.allow(now.Add(110e6)) {
-		t.Fatal("second token appeared from nowhere")
 	}
 }

@@ -1,15 +1,16 @@
-package responder
+package edge
 
 import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// connThrottle limits, per source address, what a peer can make us do
+// A Throttle limits, per source address, what a peer can make us do
 // before it has authenticated:
 //
 //   - failed authentications: each source has a token bucket of failures
@@ -31,14 +32,15 @@ import (
 // Memory is bounded: a failure entry goes once its bucket is full again,
 // and there are at most maxSources of them; a socket count goes with the
 // last such socket.
-type connThrottle struct {
+type Throttle struct {
 	failures       int // failed authentications a source may have per window; 0: no limit
 	window         time.Duration
 	maxUnauth      int // unauthenticated sockets a source may hold; 0: no limit
 	exemptLoopback bool
 	maxSources     int
 	log            *slog.Logger
-	st             *stats
+
+	connectsThrottled, socketsRefused atomic.Int64
 
 	mu        sync.Mutex
 	fails     map[string]*failBucket
@@ -58,15 +60,24 @@ type failBucket struct {
 // maxThrottleSources bounds the sources whose failures are remembered.
 const maxThrottleSources = 100_000
 
-func newConnThrottle(o Options, log *slog.Logger, st *stats) *connThrottle {
-	return &connThrottle{
-		failures:       max(o.ConnectFailures, 0),
-		window:         o.ConnectFailureWindow,
-		maxUnauth:      max(o.MaxUnauthenticated, 0),
-		exemptLoopback: o.ThrottleExemptLoopback,
+// ThrottleOptions set a [Throttle]'s limits; see the Options of package
+// responder, which they come from.
+type ThrottleOptions struct {
+	Failures       int           // failed authentications per Window; 0 or less: no limit
+	Window         time.Duration // must be positive when Failures is
+	MaxUnauth      int           // unauthenticated sockets per source; 0 or less: no limit
+	ExemptLoopback bool
+}
+
+// NewThrottle returns a throttle that logs its refusals to log.
+func NewThrottle(o ThrottleOptions, log *slog.Logger) *Throttle {
+	return &Throttle{
+		failures:       max(o.Failures, 0),
+		window:         o.Window,
+		maxUnauth:      max(o.MaxUnauth, 0),
+		exemptLoopback: o.ExemptLoopback,
 		maxSources:     maxThrottleSources,
 		log:            log,
-		st:             st,
 		fails:          map[string]*failBucket{},
 		unauth:         map[string]int{},
 		pending:        map[net.Conn]string{},
@@ -76,7 +87,7 @@ func newConnThrottle(o Options, log *slog.Logger, st *stats) *connThrottle {
 
 // source returns the throttle's key for addr, and false for addresses it
 // does not throttle (loopback when exempt).
-func (t *connThrottle) source(addr net.Addr) (string, bool) {
+func (t *Throttle) source(addr net.Addr) (string, bool) {
 	ta, ok := addr.(*net.TCPAddr)
 	if !ok {
 		return "", false // net.Pipe in tests: no address to throttle by
@@ -90,10 +101,10 @@ func (t *connThrottle) source(addr net.Addr) (string, bool) {
 	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64", true
 }
 
-// open admits a new socket raw, or says it must be closed: its source
+// Open admits a new socket raw, or says it must be closed: its source
 // holds as many unauthenticated sockets as it may. An admitted socket must
-// be given to closed when it ends.
-func (t *connThrottle) open(raw net.Conn) bool {
+// be given to Closed when it ends.
+func (t *Throttle) Open(raw net.Conn) bool {
 	src, ok := t.source(raw.RemoteAddr())
 	if !ok || t.maxUnauth == 0 {
 		return true
@@ -101,7 +112,7 @@ func (t *connThrottle) open(raw net.Conn) bool {
 	t.mu.Lock()
 	if t.unauth[src] >= t.maxUnauth {
 		t.mu.Unlock()
-		t.st.socketsRefused.Add(1)
+		t.socketsRefused.Add(1)
 		t.refused("too many unauthenticated connections from one source; socket closed", src)
 		return false
 	}
@@ -111,9 +122,9 @@ func (t *connThrottle) open(raw net.Conn) bool {
 	return true
 }
 
-// admitted releases raw's unauthenticated slot: it has authenticated. It
-// may be called more than once, and for sockets open did not count.
-func (t *connThrottle) admitted(raw net.Conn) {
+// Admitted releases raw's unauthenticated slot: it has authenticated. It
+// may be called more than once, and for sockets Open did not count.
+func (t *Throttle) Admitted(raw net.Conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	src, ok := t.pending[raw]
@@ -126,12 +137,12 @@ func (t *connThrottle) admitted(raw net.Conn) {
 	}
 }
 
-// closed is admitted for a socket that ended, authenticated or not.
-func (t *connThrottle) closed(raw net.Conn) { t.admitted(raw) }
+// Closed is Admitted for a socket that ended, authenticated or not.
+func (t *Throttle) Closed(raw net.Conn) { t.Admitted(raw) }
 
-// throttled reports whether a CONNECT from addr must be answered 0x9F
+// Blocked reports whether a CONNECT from addr must be answered 0x9F
 // without asking the registry: its source has used up its failures.
-func (t *connThrottle) throttled(addr net.Addr) bool {
+func (t *Throttle) Blocked(addr net.Addr) bool {
 	src, ok := t.source(addr)
 	if !ok || t.failures == 0 {
 		return false
@@ -141,14 +152,14 @@ func (t *connThrottle) throttled(addr net.Addr) bool {
 	out := b != nil && b.lim.TokensAt(time.Now()) < 1
 	t.mu.Unlock()
 	if out {
-		t.st.connectThrottled.Add(1)
+		t.connectsThrottled.Add(1)
 		t.refused("too many failed authentications from one source; CONNECT refused (0x9F)", src)
 	}
 	return out
 }
 
-// failed records a failed authentication from addr.
-func (t *connThrottle) failed(addr net.Addr) {
+// Failed records a failed authentication from addr.
+func (t *Throttle) Failed(addr net.Addr) {
 	src, ok := t.source(addr)
 	if !ok || t.failures == 0 {
 		return
@@ -170,7 +181,7 @@ func (t *connThrottle) failed(addr net.Addr) {
 // failure for a window) are dropped, at most once a second; if the map is
 // still full, an arbitrary entry goes, which at worst forgets a source's
 // failures early. t.mu is held.
-func (t *connThrottle) makeRoom(now time.Time) {
+func (t *Throttle) makeRoom(now time.Time) {
 	if len(t.fails) < t.maxSources/2 && now.Sub(t.lastSweep) < t.window {
 		return
 	}
@@ -192,7 +203,7 @@ func (t *connThrottle) makeRoom(now time.Time) {
 
 // refused logs a refusal, at a bounded rate: a flood of refused sockets
 // must not become a flood of log lines.
-func (t *connThrottle) refused(msg, src string) {
+func (t *Throttle) refused(msg, src string) {
 	t.mu.Lock()
 	if !t.logLimit.Allow() {
 		t.suppressed++
@@ -203,4 +214,22 @@ func (t *connThrottle) refused(msg, src string) {
 	t.suppressed = 0
 	t.mu.Unlock()
 	t.log.Warn(msg, "source", src, "refusals_not_logged", n)
+}
+
+// Counts returns how many CONNECTs were refused by [Throttle.Blocked] and
+// how many sockets by [Throttle.Open], since the throttle was made.
+func (t *Throttle) Counts() (connectsThrottled, socketsRefused int64) {
+	return t.connectsThrottled.Load(), t.socketsRefused.Load()
+}
+
+// Unauthenticated returns how many open sockets addr's source holds that
+// have not authenticated.
+func (t *Throttle) Unauthenticated(addr net.Addr) int {
+	src, ok := t.source(addr)
+	if !ok {
+		return 0
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.unauth[src]
 }

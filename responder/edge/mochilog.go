@@ -1,4 +1,4 @@
-package responder
+package edge
 
 import (
 	"context"
@@ -20,7 +20,9 @@ type mochiLog struct {
 	suppressed *atomic.Int64
 }
 
-func newMochiLog(next slog.Handler) *mochiLog {
+// NewMochiLog returns the handler for mochi's logger, passing what is left
+// of its lines to next.
+func NewMochiLog(next slog.Handler) slog.Handler {
 	return &mochiLog{next: next, limit: rate.NewLimiter(10, 50), suppressed: new(atomic.Int64)}
 }
 
@@ -71,7 +73,7 @@ func scrubPacket(a slog.Attr) slog.Attr {
 	return slog.Group(a.Key,
 		"type", packetName(pk.FixedHeader.Type),
 		"id", pk.PacketID,
-		"topic", clip(pk.TopicName),
+		"topic", Clip(pk.TopicName),
 		"payload_bytes", len(pk.Payload))
 }
 

@@ -1,0 +1,164 @@
+package session
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// A Device is the server's view of one device session: its connection
+// (nil while offline), its subscriptions, its request budget and its
+// outbox.
+//
+// The outbox replaces mochi's delivery for everything we send: QoS 1 packet
+// identifiers come from here, at most Receive Maximum of them are unacked at
+// once (the device's PUBACKs are seen in the packet-read hook), the rest
+// wait in order, and unacked ones are resent with DUP when the session
+// resumes. mochi's inflight store is never touched from another goroutine,
+// which is what its deadlock and quota-leak defects need.
+type Device struct {
+	id      string
+	cfg     *Config
+	limiter bucket
+	strikes bucket // 429s it may ignore before it is disconnected (strikes.go)
+
+	// lookups counts the device's requests waiting in the worker pool;
+	// ending is set once the device is to be disconnected, after its
+	// accepted requests are answered.
+	lookups atomic.Int32
+	ending  atomic.Bool
+
+	// The 429 episode (strikes.go), in Unix nanoseconds, 0 when unset: the
+	// episode's first 429, its latest, and when the device acknowledged one.
+	warnedAt, lastWarn, seenAt atomic.Int64
+
+	mu         sync.Mutex
+	model      string // the authenticated device's model; "" sees everything
+	cl         *mqtt.Client
+	subs       []Subscription
+	receiveMax int
+	maxPacket  uint32
+	nextID     uint16
+	writing    bool              // a goroutine is draining the queue
+	inflight   []*packets.Packet // unacked QoS 1, oldest first
+	queue      []*packets.Packet // waiting for the connection or for quota
+	progress   time.Time         // when the device last acknowledged a packet, or its session began
+}
+
+// Config is what the sessions of one server share.
+type Config struct {
+	OutboxLimit int // replies and commands queued for one device
+
+	// RequestRate and RequestBurst are each device's request budget
+	// (requests per second); Strikes is how many 429s it may ignore, a
+	// bucket refilled at a tenth of RequestRate (strikes.go).
+	RequestRate  float64
+	RequestBurst int
+	Strikes      int
+
+	// IsWarning reports whether an outbox packet is a 429 reply: a device
+	// that acknowledges one has seen it.
+	IsWarning func(*packets.Packet) bool
+}
+
+// NewDevice returns the session of device id, offline, with a full
+// request budget.
+func NewDevice(id string, cfg *Config) *Device {
+	d := &Device{id: id, cfg: cfg}
+	d.limiter.init(cfg.RequestRate, cfg.RequestBurst)
+	d.strikes.init(cfg.RequestRate/10, max(cfg.Strikes, 1))
+	return d
+}
+
+// ID returns the device's ID.
+func (d *Device) ID() string { return d.id }
+
+// Attach binds a (re)connected client. A clean start drops what the old
+// session had; a resumed one keeps subscriptions and resends unacked
+// replies with DUP set, as MQTT requires.
+func (d *Device) Attach(cl *mqtt.Client, clean bool) {
+	d.ending.Store(false)
+	d.mu.Lock()
+	d.cl = cl
+	d.progress = time.Now()
+	d.warnedAt.Store(0)
+	d.lastWarn.Store(0)
+	d.seenAt.Store(0)
+	d.receiveMax = int(cl.Properties.Props.ReceiveMaximum)
+	if d.receiveMax == 0 {
+		d.receiveMax = 65535
+	}
+	d.maxPacket = cl.Properties.Props.MaximumPacketSize
+	if clean {
+		d.subs, d.inflight, d.queue = nil, nil, nil
+	}
+	resend := make([]packets.Packet, len(d.inflight))
+	for i, pk := range d.inflight {
+		pk.FixedHeader.Dup = true
+		resend[i] = *pk
+	}
+	start := !d.writing
+	d.writing = true
+	d.mu.Unlock()
+
+	for _, pk := range resend {
+		if cl.WritePacket(pk) != nil {
+			break
+		}
+	}
+	if start {
+		d.drain()
+	}
+}
+
+// SetModel and Model are the authenticated device's model, which decides
+// what it sees; "" sees everything.
+func (d *Device) SetModel(m string) {
+	d.mu.Lock()
+	d.model = m
+	d.mu.Unlock()
+}
+
+func (d *Device) Model() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.model
+}
+
+// Client returns the device's connection, nil while it is offline.
+func (d *Device) Client() *mqtt.Client {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cl
+}
+
+// Detach forgets cl if it is still the device's connection.
+func (d *Device) Detach(cl *mqtt.Client) {
+	d.mu.Lock()
+	if d.cl == cl {
+		d.cl = nil
+	}
+	d.mu.Unlock()
+}
+
+// MaxPacketSize returns the Maximum Packet Size the device declared, 0
+// for none.
+func (d *Device) MaxPacketSize() uint32 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.maxPacket
+}
+
+// LookupStarted and LookupDone count the device's requests waiting in
+// the worker pool; Lookups returns how many are.
+func (d *Device) LookupStarted() { d.lookups.Add(1) }
+func (d *Device) LookupDone()    { d.lookups.Add(-1) }
+func (d *Device) Lookups() int32 { return d.lookups.Load() }
+
+// End marks the device as to be disconnected, and reports whether it was
+// not already; Ending reports whether it is. A new session clears it.
+func (d *Device) End() bool    { return d.ending.CompareAndSwap(false, true) }
+func (d *Device) Ending() bool { return d.ending.Load() }
