@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 type dashboardPage struct {
@@ -69,7 +71,7 @@ func (s *Server) handleDashboard(c echo.Context) error {
 			}
 		}
 		p.CallsPending, p.AnswersDropped = st.CallsPending, st.AnswersDropped
-		p.CallP50, p.CallP99 = duration(quantile(st.CallLatency, 0.5)), duration(quantile(st.CallLatency, 0.99))
+		p.CallP50, p.CallP99 = duration(recipes.Quantile(st.CallLatency, 0.5)), duration(recipes.Quantile(st.CallLatency, 0.99))
 	}
 	return c.Render(http.StatusOK, "dashboard.html", p)
 }
@@ -164,8 +166,8 @@ func (s *Server) charts(samples []sample, now time.Time) []chart {
 		client = append(client, point{b.At, r[2]})
 		server = append(server, point{b.At, r[3]})
 		d := delta(a.Latency, b.Latency)
-		p50 = append(p50, point{b.At, ms(quantile(d, 0.5))})
-		p99 = append(p99, point{b.At, ms(quantile(d, 0.99))})
+		p50 = append(p50, point{b.At, ms(recipes.Quantile(d, 0.5))})
+		p99 = append(p99, point{b.At, ms(recipes.Quantile(d, 0.99))})
 		conn = append(conn, point{b.At, float64(b.Connected)})
 	}
 	draw := func(title, unit string, named ...any) chart {

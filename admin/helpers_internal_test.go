@@ -63,29 +63,6 @@ func TestAccountKey(t *testing.T) {
 	}
 }
 
-func TestQuantile(t *testing.T) {
-	b := []LatencyBucket{{Le: time.Millisecond, Count: 90}, {Le: 10 * time.Millisecond, Count: 9}, {Le: 0, Count: 1}}
-	tests := []struct {
-		name string
-		q    float64
-		want time.Duration
-	}{
-		{"p50", 0.5, time.Millisecond},
-		{"p95", 0.95, 10 * time.Millisecond},
-		{"p100", 1, 20 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := quantile(b, tt.q); got != tt.want {
-				t.Errorf("quantile(%g) = %v, want %v", tt.q, got, tt.want)
-			}
-		})
-	}
-	if got := quantile(nil, 0.5); got != 0 {
-		t.Errorf("empty: %v", got)
-	}
-}
-
 func TestSlugify(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Soups & Stews", "soups-stews"},

@@ -50,12 +50,9 @@ const (
 	metricCallLatency    = "recipesd_rpc_call_latency_seconds"
 )
 
-// LatencyBucket counts the replies that took at most Le and more than the
-// previous bucket's Le. Le 0 marks the last bucket: longer than all others.
-type LatencyBucket struct {
-	Le    time.Duration
-	Count int64
-}
+// LatencyBucket is one bucket of a latency histogram; [recipes.Quantile]
+// reads them.
+type LatencyBucket = recipes.LatencyBucket
 
 // readStats gathers the registry and picks the dashboard's numbers out of
 // it. A collector that fails is logged; the others still count.
@@ -96,7 +93,7 @@ func statsOf(families []*dto.MetricFamily) stats {
 			}
 		}
 	}
-	st.P50, st.P99 = quantile(st.Latency, 0.5), quantile(st.Latency, 0.99)
+	st.P50, st.P99 = recipes.Quantile(st.Latency, 0.5), recipes.Quantile(st.Latency, 0.99)
 	return st
 }
 
@@ -172,31 +169,6 @@ func (s *Server) sample() {
 			s.hist.add(sample{At: now, stats: s.readStats()})
 		}
 	}
-}
-
-// quantile estimates the q-quantile of the replies counted in buckets as
-// the upper bound of the bucket it falls in; the open last bucket counts
-// as twice the largest bound.
-func quantile(buckets []LatencyBucket, q float64) time.Duration {
-	var total int64
-	for _, b := range buckets {
-		total += b.Count
-	}
-	if total == 0 {
-		return 0
-	}
-	rank := max(int64(q*float64(total)+0.5), 1)
-	var seen int64
-	for i, b := range buckets {
-		seen += b.Count
-		if seen >= rank {
-			if b.Le == 0 && i > 0 {
-				return 2 * buckets[i-1].Le
-			}
-			return b.Le
-		}
-	}
-	return 0
 }
 
 // delta returns the histogram of the replies between a and b.

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder/session"
 )
 
@@ -60,27 +61,17 @@ type Stats struct {
 }
 
 // Quantile estimates the q-quantile (0..1) of reply latency from the
-// histogram, as the upper bound of the bucket it falls in.
+// histogram by the one rule of [recipes.Quantile]: the upper bound of the
+// bucket it falls in, twice the largest bound above all bounds.
 func (s Stats) Quantile(q float64) time.Duration {
-	var total int64
-	for _, n := range s.Latency {
-		total += n
-	}
-	if total == 0 {
-		return 0
-	}
-	rank := int64(q*float64(total) + 0.5)
-	var seen int64
+	buckets := make([]recipes.LatencyBucket, len(s.Latency))
 	for i, n := range s.Latency {
-		seen += n
-		if seen >= rank && n > 0 {
-			if i < len(LatencyBuckets) {
-				return LatencyBuckets[i]
-			}
-			break
+		buckets[i].Count = n
+		if i < len(LatencyBuckets) {
+			buckets[i].Le = LatencyBuckets[i]
 		}
 	}
-	return LatencyBuckets[len(LatencyBuckets)-1]
+	return recipes.Quantile(buckets, q)
 }
 
 type stats struct {

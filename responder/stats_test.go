@@ -21,6 +21,9 @@ func TestStatsQuantile(t *testing.T) {
 	if p99 := got.Quantile(0.99); p99 != 5*time.Millisecond {
 		t.Errorf("p99 = %v, want 5ms", p99)
 	}
+	if p100 := got.Quantile(1); p100 != 10*time.Second {
+		t.Errorf("p100 = %v, want 10s: twice the largest bound, as the dashboard reads it", p100)
+	}
 	if got.Replies[200] != 100 || got.Latency[len(got.Latency)-1] != 1 {
 		t.Errorf("replies %v latency %v", got.Replies, got.Latency)
 	}
