@@ -7,6 +7,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder/edge"
 )
 
 // Admission. mochi acknowledges a QoS 1 request (PUBACK) before it hands
@@ -88,7 +89,7 @@ func (r *Responder) refusePublish(cl *mqtt.Client, pk packets.Packet, why string
 // refused publish.
 func (r *Responder) refused(id, topic, why string, attrs ...any) {
 	if r.refusals.Allow() {
-		r.log.Info("publish refused", append([]any{"device", id, "topic", clip(topic), "reason", why,
+		r.log.Info("publish refused", append([]any{"device", id, "topic", edge.Clip(topic), "reason", why,
 			"suppressed", r.suppressed.Swap(0)}, attrs...)...)
 	} else {
 		r.suppressed.Add(1)
@@ -96,13 +97,4 @@ func (r *Responder) refused(id, topic, why string, attrs ...any) {
 	if d := r.devices.Get(id); d != nil {
 		r.strike(d, time.Now(), packets.ErrNotAuthorized)
 	}
-}
-
-// clip shortens a device-supplied string for the log.
-func clip(s string) string {
-	const max = 128
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }
