@@ -7,6 +7,8 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // deviceHook is the responder's mochi hook: client ID checks and device
@@ -171,7 +173,7 @@ func (r *Responder) sessionEnded(cl *mqtt.Client, dc *deviceConn, expire bool) {
 	// A device that reconnects gets its unacked commands again, but the
 	// callers learn now that the answer may never come.
 	if d.client() == nil {
-		r.calls.failDevice(cl.ID, ErrDeviceGone)
+		r.calls.failDevice(cl.ID, recipes.ErrCallGone)
 	}
 	if expire && !cl.IsTakenOver() {
 		r.devices.remove(cl.ID, d)

@@ -152,15 +152,16 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Admin = admin.New(store, admin.Options{
-		Addr:          c.HTTPAddr,
-		Listener:      m.HTTPListener,
-		MQTTAddr:      m.Responder.Addr(),
-		Logger:        log,
-		SessionIdle:   c.SessionIdle,
-		SecureCookies: c.SecureCookies,
-		Metrics:       m.Metrics,
-		TLSConfig:     tlsConfig,
-		Appliances:    &appliances{store: store, responder: m.Responder, anonymous: c.AllowAnonymous},
+		Addr:             c.HTTPAddr,
+		Listener:         m.HTTPListener,
+		MQTTAddr:         m.Responder.Addr(),
+		Logger:           log,
+		SessionIdle:      c.SessionIdle,
+		SecureCookies:    c.SecureCookies,
+		Metrics:          m.Metrics,
+		TLSConfig:        tlsConfig,
+		Appliances:       appliances{m.Responder},
+		AnonymousDevices: c.AllowAnonymous,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
 		return err
