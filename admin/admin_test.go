@@ -21,8 +21,9 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// Tests of the admin package over a fake store. Handler tests against the
-// real catalog live in cmd/recipesd (admin may not import catalog).
+// Tests of the admin package over a fake store, for what the real one
+// cannot be made to do. Handler tests against the real catalog start with
+// MustStartServer (server_test.go); only admin's tests import catalog.
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
