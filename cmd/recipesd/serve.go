@@ -291,6 +291,6 @@ func tryCommand(addr string, anonymous bool, secretsFile string) string {
 	case !anonymous:
 		creds = " -u " + demoDeviceID + " -P '<its secret>'"
 	}
-	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i %s%s -q 1 -t recipes/categories -e devices/%s/replies -m '' -W 5",
-		host, port, demoDeviceID, creds, demoDeviceID)
+	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i %s%s -q 1 -t %s -e %sreplies -m '' -W 5",
+		host, port, demoDeviceID, creds, responder.CategoriesTopic, responder.DeviceTopicPrefix(demoDeviceID))
 }
