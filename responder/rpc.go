@@ -51,7 +51,9 @@ func (r *Responder) CommandTopic(id string) string { return rpcRequestTopic(id) 
 func (r *Responder) IdempotencyWindow() time.Duration { return idempotencyTTL }
 
 // Call outcomes, as counted in [Stats.Calls].
-var callOutcomes = [...]string{"answered", "offline", "timeout", "disconnected", "canceled", "bad_answer", "busy", "too_large"}
+// A failed call is counted under its [recipes.CallError] code.
+var callOutcomes = [...]string{"answered", recipes.CallOffline, recipes.CallTimeout, recipes.CallGone, "canceled",
+	recipes.CallBadAnswer, recipes.CallBusy, recipes.CallTooLarge}
 
 const (
 	outAnswered = iota
