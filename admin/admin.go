@@ -191,6 +191,9 @@ type Options struct {
 	// Appliances, when set, lets the API command connected appliances
 	// (POST /api/devices/:id/rpc).
 	Appliances Appliances
+	// AnonymousDevices: devices may connect without being registered, so
+	// a connected device may be commanded though the registry lacks it.
+	AnonymousDevices bool
 }
 
 func (o *Options) ensureDefaults() {

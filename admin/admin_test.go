@@ -21,8 +21,9 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// Tests of the admin package over a fake store. Handler tests against the
-// real catalog live in cmd/recipesd (admin may not import catalog).
+// Tests of the admin package over a fake store, for what the real one
+// cannot be made to do. Handler tests against the real catalog start with
+// MustStartServer (server_test.go); only admin's tests import catalog.
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
@@ -44,6 +45,7 @@ type fakeStore struct {
 	DeleteSessionFn    func(ctx context.Context, hash string) error
 	CreateSessionFn    func(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error
 	APITokenByHashFn   func(ctx context.Context, hash string) (recipes.APIToken, error)
+	DeviceFn           func(ctx context.Context, id string) (recipes.Device, error)
 }
 
 var _ admin.Store = (*fakeStore)(nil)
@@ -172,8 +174,11 @@ func (f *fakeStore) DeviceIDs(context.Context) ([]string, error) { return nil, f
 func (f *fakeStore) DevicesByID(context.Context, []string) ([]recipes.Device, error) {
 	return nil, f.missing("DevicesByID")
 }
-func (f *fakeStore) Device(context.Context, string) (recipes.Device, error) {
-	return recipes.Device{}, f.missing("Device")
+func (f *fakeStore) Device(ctx context.Context, id string) (recipes.Device, error) {
+	if f.DeviceFn == nil {
+		return recipes.Device{}, f.missing("Device")
+	}
+	return f.DeviceFn(ctx, id)
 }
 func (f *fakeStore) AddDevice(context.Context, string, string) (string, error) {
 	return "", f.missing("AddDevice")

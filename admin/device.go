@@ -78,7 +78,7 @@ func (s *Server) connected() map[string]bool {
 	if s.opts.Appliances == nil {
 		return nil
 	}
-	ids := s.opts.Appliances.Connected()
+	ids := s.opts.Appliances.ConnectedDevices()
 	m := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		m[id] = true

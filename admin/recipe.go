@@ -95,7 +95,7 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 	}
 	p.Status, p.UpdatedAt = status, r.UpdatedAt
 	if s.opts.Appliances != nil {
-		p.CanSend, p.Appliances = true, s.opts.Appliances.Connected()
+		p.CanSend, p.Appliances = true, s.opts.Appliances.ConnectedDevices()
 	}
 	return c.Render(http.StatusOK, "recipe_form.html", p)
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,13 +20,21 @@ import (
 // Appliances sends commands to connected appliances and waits for their
 // answers (PROTOCOL.md §4).
 type Appliances interface {
-	// Call sends c to its device and returns the device's answer. It
-	// returns ENOTFOUND for an unknown device, or one of the ErrAppliance
-	// errors.
+	// Call sends c to its device and returns the device's answer, or a
+	// *recipes.CallError when it got none.
 	Call(ctx context.Context, c ApplianceCall) (ApplianceAnswer, error)
 
-	// Connected returns the IDs of the devices connected now, sorted.
-	Connected() []string
+	// Connected reports whether device id is connected now.
+	Connected(id string) bool
+	// ConnectedDevices returns the IDs of the devices connected now, sorted.
+	ConnectedDevices() []string
+
+	// CommandTopic returns the topic device id must subscribe to for
+	// commands, which staff are told when it has not.
+	CommandTopic(id string) string
+	// IdempotencyWindow returns how long the outcome of a call with an
+	// IdempotencyKey is remembered.
+	IdempotencyWindow() time.Duration
 }
 
 // ApplianceCall is one command to one device.
@@ -53,72 +62,20 @@ type ApplianceAnswer struct {
 	Replayed bool
 }
 
-// Errors an [Appliances] returns for calls that got no answer.
-var (
-	// ErrApplianceOffline means the device is not connected, or not
-	// subscribed to its command topic; nothing was sent.
-	ErrApplianceOffline = errors.New("appliance offline")
-	// ErrApplianceTimeout means the device did not answer in time.
-	ErrApplianceTimeout = errors.New("appliance did not answer in time")
-	// ErrApplianceGone means the device disconnected before answering.
-	ErrApplianceGone = errors.New("appliance disconnected before answering")
-	// ErrApplianceBusy means the device has too many messages queued.
-	ErrApplianceBusy = errors.New("appliance busy")
-	// ErrApplianceBadAnswer means the device answered with something that
-	// is not a protocol answer.
-	ErrApplianceBadAnswer = errors.New("appliance sent a malformed answer")
-	// ErrCommandTooLarge means the command is larger than the device's
-	// Maximum Packet Size; nothing was sent.
-	ErrCommandTooLarge = errors.New("command larger than the appliance accepts")
-	// ErrIdempotencyKeyReused means the Idempotency-Key was used for a
-	// different command to the same device; nothing was sent.
-	ErrIdempotencyKeyReused = errors.New("idempotency key reused for a different command")
-	// ErrTooManyIdempotencyKeys means the server remembers as many call
-	// outcomes as it may, in all or for this caller; nothing was sent.
-	ErrTooManyIdempotencyKeys = errors.New("too many idempotency keys remembered")
-)
-
-// ApplianceTimeoutError is [ErrApplianceTimeout] with the timeout of the
-// call that got no answer: for a replayed outcome, the original call's.
-type ApplianceTimeoutError struct {
-	Timeout time.Duration
-}
-
-func (e *ApplianceTimeoutError) Error() string {
-	return fmt.Sprintf("%v (%d ms)", ErrApplianceTimeout, e.Timeout.Milliseconds())
-}
-
-// Is makes errors.Is(err, ErrApplianceTimeout) true.
-func (e *ApplianceTimeoutError) Is(target error) bool { return target == ErrApplianceTimeout }
-
-// IdempotencyKeysError is [ErrTooManyIdempotencyKeys] with the bound
-// reached.
-type IdempotencyKeysError struct {
-	Limit  int
-	Caller bool // the caller's own share is full, not the server's memory
-}
-
-func (e *IdempotencyKeysError) Error() string {
-	return fmt.Sprintf("%v (%d)", ErrTooManyIdempotencyKeys, e.Limit)
-}
-
-// Is makes errors.Is(err, ErrTooManyIdempotencyKeys) true.
-func (e *IdempotencyKeysError) Is(target error) bool { return target == ErrTooManyIdempotencyKeys }
-
-// callStatuses maps call failures to HTTP statuses and error codes.
-var callStatuses = []struct {
-	err    error
+// callStatuses maps the outcomes of calls that got no answer to HTTP
+// statuses and error codes.
+var callStatuses = map[string]struct {
 	status int
 	code   string
 }{
-	{ErrApplianceOffline, http.StatusConflict, "offline"},
-	{ErrApplianceTimeout, http.StatusGatewayTimeout, "timeout"},
-	{ErrApplianceGone, http.StatusGatewayTimeout, "disconnected"},
-	{ErrApplianceBusy, http.StatusServiceUnavailable, "busy"},
-	{ErrApplianceBadAnswer, http.StatusBadGateway, "bad_answer"},
-	{ErrCommandTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
-	{ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
-	{ErrTooManyIdempotencyKeys, http.StatusServiceUnavailable, "busy"},
+	recipes.CallOffline:     {http.StatusConflict, "offline"},
+	recipes.CallTimeout:     {http.StatusGatewayTimeout, "timeout"},
+	recipes.CallGone:        {http.StatusGatewayTimeout, "disconnected"},
+	recipes.CallBusy:        {http.StatusServiceUnavailable, "busy"},
+	recipes.CallBadAnswer:   {http.StatusBadGateway, "bad_answer"},
+	recipes.CallTooLarge:    {http.StatusRequestEntityTooLarge, "too_large"},
+	recipes.CallKeyReused:   {http.StatusUnprocessableEntity, "idempotency_key_reused"},
+	recipes.CallTooManyKeys: {http.StatusServiceUnavailable, "busy"},
 }
 
 // Limits of an API call's timeout_ms.
@@ -130,55 +87,81 @@ const (
 
 // callDevice runs c and returns the device's answer, or the error to
 // report: an *echo.HTTPError for failures that are not domain errors.
+// Only registered devices are called, and, when the server admits
+// anonymous devices, connected ones.
 func (s *Server) callDevice(ctx context.Context, c ApplianceCall) (ApplianceAnswer, error) {
-	if s.opts.Appliances == nil {
+	apps := s.opts.Appliances
+	if apps == nil {
 		return ApplianceAnswer{}, echo.NewHTTPError(http.StatusServiceUnavailable, "This server cannot command appliances.")
 	}
 	if !recipes.ValidDeviceID(c.Device) {
 		return ApplianceAnswer{}, recipes.Errorf(recipes.ENOTFOUND, "Device %q not found.", c.Device)
 	}
-	ans, err := s.opts.Appliances.Call(ctx, c)
+	if _, err := s.store.Device(ctx, c.Device); err != nil {
+		if recipes.ErrorCode(err) != recipes.ENOTFOUND || !s.opts.AnonymousDevices || !apps.Connected(c.Device) {
+			return ApplianceAnswer{}, err
+		}
+	}
+	ans, err := apps.Call(ctx, c)
 	if err == nil {
 		return ans, nil
 	}
-	return ans, callError(c, err, ans.Replayed)
+	return ans, s.callError(c, err, ans.Replayed)
 }
 
 // callError turns a failed call into the precise error the caller sees.
 // Its messages are the server's own: they never quote what a device sent.
 // A replayed outcome is described as the original call's.
-func callError(c ApplianceCall, err error, replayed bool) error {
-	for _, cs := range callStatuses {
-		if !errors.Is(err, cs.err) {
-			continue
-		}
-		msg := fmt.Sprintf("Appliance %s: %s.", c.Device, cs.err)
-		switch cs.err {
-		case ErrApplianceOffline:
-			msg = fmt.Sprintf("Appliance %s is offline (not connected, or not subscribed to devices/%s/rpc/request); nothing was sent.", c.Device, c.Device)
-		case ErrApplianceTimeout:
-			timeout := c.Timeout
-			if te := (*ApplianceTimeoutError)(nil); errors.As(err, &te) {
-				timeout = te.Timeout
-			}
-			msg = fmt.Sprintf("Appliance %s did not answer within %d ms.", c.Device, timeout.Milliseconds())
-		case ErrCommandTooLarge:
-			msg = fmt.Sprintf("Appliance %s: %s; nothing was sent.", c.Device, err) // err carries the sizes
-		case ErrIdempotencyKeyReused:
-			msg = fmt.Sprintf("The Idempotency-Key %q was already used for a different command to %s within the last 10 minutes; nothing was sent. Use a new key for a new command.", c.IdempotencyKey, c.Device)
-		case ErrTooManyIdempotencyKeys:
-			msg = "The server remembers too many idempotency keys right now; nothing was sent. Retry later, or without an Idempotency-Key."
-			if ke := (*IdempotencyKeysError)(nil); errors.As(err, &ke) && ke.Caller {
-				msg = fmt.Sprintf("You already have %d idempotency keys remembered (each for 10 minutes), as many as one caller may; nothing was sent. Retry later, or without an Idempotency-Key.", ke.Limit)
-			}
-		}
-		if replayed {
-			msg += fmt.Sprintf(" This is the remembered outcome of the first call with the Idempotency-Key %q; nothing was sent now.", c.IdempotencyKey)
-		}
-		he := echo.NewHTTPError(cs.status, msg).SetInternal(err)
-		return &callFailure{HTTPError: he, code: cs.code}
+func (s *Server) callError(c ApplianceCall, err error, replayed bool) error {
+	var ce *recipes.CallError
+	if !errors.As(err, &ce) {
+		return err
 	}
-	return err
+	cs, ok := callStatuses[ce.Code]
+	if !ok {
+		return err
+	}
+	var msg string
+	window := s.opts.Appliances.IdempotencyWindow()
+	switch ce.Code {
+	case recipes.CallOffline:
+		msg = fmt.Sprintf("Appliance %s is offline (not connected, or not subscribed to %s); nothing was sent.", c.Device, s.opts.Appliances.CommandTopic(c.Device))
+	case recipes.CallTimeout:
+		// The call's own timeout: for a replayed outcome, the first call's.
+		timeout := cmp.Or(ce.Timeout, c.Timeout)
+		msg = fmt.Sprintf("Appliance %s did not answer within %d ms.", c.Device, timeout.Milliseconds())
+	case recipes.CallGone:
+		msg = fmt.Sprintf("Appliance %s: appliance disconnected before answering.", c.Device)
+	case recipes.CallBusy:
+		msg = fmt.Sprintf("Appliance %s: appliance busy.", c.Device)
+	case recipes.CallBadAnswer:
+		msg = fmt.Sprintf("Appliance %s: appliance sent a malformed answer.", c.Device)
+	case recipes.CallTooLarge:
+		msg = fmt.Sprintf("Appliance %s: command larger than the appliance accepts (%d bytes; it accepts at most %d); nothing was sent.", c.Device, ce.Size, ce.Limit)
+	case recipes.CallKeyReused:
+		msg = fmt.Sprintf("The Idempotency-Key %q was already used for a different command to %s within the last %s; nothing was sent. Use a new key for a new command.", c.IdempotencyKey, c.Device, spell(window))
+	case recipes.CallTooManyKeys:
+		msg = "The server remembers too many idempotency keys right now; nothing was sent. Retry later, or without an Idempotency-Key."
+		if ce.Caller {
+			msg = fmt.Sprintf("You already have %d idempotency keys remembered (each for %s), as many as one caller may; nothing was sent. Retry later, or without an Idempotency-Key.", ce.Limit, spell(window))
+		}
+	}
+	if replayed {
+		msg += fmt.Sprintf(" This is the remembered outcome of the first call with the Idempotency-Key %q; nothing was sent now.", c.IdempotencyKey)
+	}
+	he := echo.NewHTTPError(cs.status, msg).SetInternal(err)
+	return &callFailure{HTTPError: he, code: cs.code}
+}
+
+// spell writes d for people: "10 minutes", "90 seconds".
+func spell(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute", "minutes")
+	case d%time.Second == 0:
+		return plural(int(d/time.Second), "second", "seconds")
+	}
+	return d.String()
 }
 
 // callFailure is a call that got no answer; it is sent without logging.

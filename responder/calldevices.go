@@ -2,12 +2,12 @@ package responder
 
 import (
 	"bytes"
-	"fmt"
 	"slices"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder/session"
 )
 
@@ -17,10 +17,10 @@ import (
 func commandable(d *session.Device, topic string) error {
 	online, subscribed := d.Listening(topic)
 	if !online {
-		return ErrDeviceOffline
+		return recipes.ErrCallOffline
 	}
 	if !subscribed {
-		return fmt.Errorf("%w (%s)", ErrNotListening, topic)
+		return &recipes.CallError{Code: recipes.CallOffline, Reason: "device not subscribed to its rpc request topic " + topic}
 	}
 	return nil
 }

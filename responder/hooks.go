@@ -8,6 +8,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder/session"
 )
 
@@ -173,7 +174,7 @@ func (r *Responder) sessionEnded(cl *mqtt.Client, dc *deviceConn, expire bool) {
 	// A device that reconnects gets its unacked commands again, but the
 	// callers learn now that the answer may never come.
 	if d.Client() == nil {
-		r.calls.failDevice(cl.ID, ErrDeviceGone)
+		r.calls.failDevice(cl.ID, recipes.ErrCallGone)
 	}
 	if expire && !cl.IsTakenOver() {
 		r.devices.Remove(cl.ID, d)

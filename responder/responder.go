@@ -207,7 +207,7 @@ func (r *Responder) Close(ctx context.Context) error {
 		if r.tlsListener != nil {
 			r.tlsListener.StopAccepting()
 		}
-		r.calls.failDevice("", fmt.Errorf("%w: %w", ErrDeviceGone, errShuttingDown))
+		r.calls.failDevice("", &recipes.CallError{Code: recipes.CallGone, Err: errShuttingDown})
 
 		// Every request acknowledged before closing is answered: first
 		// its handler runs (mochi acknowledges before it calls it), then

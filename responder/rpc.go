@@ -12,87 +12,17 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // Commands to devices (PROTOCOL.md §4, "RRPC"). A call publishes one QoS 1
 // request through the device's outbox, the only safe way to send QoS 1 to
 // a device (see the package comment), and waits for the answer the device
 // publishes on devices/<id>/rpc/response with the call's Correlation Data.
-
-// Errors returned by [Responder.Call]. A call that returns ErrDeviceOffline
-// or ErrNotListening published nothing.
-var (
-	// ErrDeviceOffline is returned when the device is not connected.
-	ErrDeviceOffline = errors.New("responder: device offline")
-	// ErrNotListening is returned when the device is connected but not
-	// subscribed to its request topic.
-	ErrNotListening = errors.New("responder: device not subscribed to its rpc request topic")
-	// ErrCallTimeout is returned when the device did not answer in time.
-	ErrCallTimeout = errors.New("responder: no answer in time")
-	// ErrDeviceGone is returned when the device disconnected before it
-	// answered.
-	ErrDeviceGone = errors.New("responder: device disconnected before answering")
-	// ErrDeviceBusy is returned when the device's outbox is full.
-	ErrDeviceBusy = errors.New("responder: device outbox full")
-	// ErrBadAnswer is returned when the device answered with something
-	// that is not a JSON object with a numeric status.
-	ErrBadAnswer = errors.New("responder: malformed answer")
-	// ErrCommandTooLarge is returned, with nothing published, when the
-	// command would exceed the Maximum Packet Size the device declared:
-	// a device must treat such a packet as a protocol error and drop the
-	// connection.
-	ErrCommandTooLarge = errors.New("responder: command larger than the device accepts")
-	// ErrKeyReused is returned by [Responder.CallOnce] when its
-	// idempotency key was used, within the memory, for a different
-	// command to the same device.
-	ErrKeyReused = errors.New("responder: idempotency key already used for a different command")
-	// ErrTooManyKeys is returned, as a [*TooManyKeysError], by
-	// [Responder.CallOnce] when it already remembers as many outcomes as
-	// it may, in all or for the caller; nothing is sent.
-	ErrTooManyKeys = errors.New("responder: too many idempotency keys remembered")
-)
-
-// CallTimeoutError is [ErrCallTimeout] with the call's own timeout, so that
-// a replayed outcome still says how long the original call waited.
-type CallTimeoutError struct {
-	Timeout time.Duration
-}
-
-func (e *CallTimeoutError) Error() string {
-	return fmt.Sprintf("%v (%d ms)", ErrCallTimeout, e.Timeout.Milliseconds())
-}
-
-// Is makes errors.Is(err, ErrCallTimeout) true.
-func (e *CallTimeoutError) Is(target error) bool { return target == ErrCallTimeout }
-
-// TooManyKeysError is [ErrTooManyKeys] with the bound that was reached.
-type TooManyKeysError struct {
-	Limit  int  // outcomes remembered
-	Caller bool // the caller's own share is full; other callers may go on
-}
-
-func (e *TooManyKeysError) Error() string {
-	if e.Caller {
-		return fmt.Sprintf("%v for this caller (%d)", ErrTooManyKeys, e.Limit)
-	}
-	return fmt.Sprintf("%v (%d)", ErrTooManyKeys, e.Limit)
-}
-
-// Is makes errors.Is(err, ErrTooManyKeys) true.
-func (e *TooManyKeysError) Is(target error) bool { return target == ErrTooManyKeys }
-
-// CommandTooLargeError is [ErrCommandTooLarge] with the sizes.
-type CommandTooLargeError struct {
-	Size  int // the command's packet size (an upper bound)
-	Limit int // the device's Maximum Packet Size
-}
-
-func (e *CommandTooLargeError) Error() string {
-	return fmt.Sprintf("%v: %d bytes, it accepts at most %d", ErrCommandTooLarge, e.Size, e.Limit)
-}
-
-// Is makes errors.Is(err, ErrCommandTooLarge) true.
-func (e *CommandTooLargeError) Is(target error) bool { return target == ErrCommandTooLarge }
+// Calls that get no answer return a [*recipes.CallError] (its codes are
+// the outcomes of PROTOCOL.md §4); one that returns [recipes.CallOffline]
+// published nothing.
 
 // CallResult is a device's answer to a call.
 type CallResult struct {
@@ -109,8 +39,18 @@ type CallResult struct {
 func rpcRequestTopic(id string) string  { return devicePrefix + id + "/rpc/request" }
 func rpcResponseTopic(id string) string { return devicePrefix + id + "/rpc/response" }
 
+// CommandTopic returns the topic device id subscribes to for commands:
+// [Responder.Call] sends nothing to a device that has not.
+func (r *Responder) CommandTopic(id string) string { return rpcRequestTopic(id) }
+
+// IdempotencyWindow returns how long [Responder.CallOnce] remembers the
+// outcome of a keyed call.
+func (r *Responder) IdempotencyWindow() time.Duration { return idempotencyTTL }
+
 // Call outcomes, as counted in [Stats.Calls].
-var callOutcomes = [...]string{"answered", "offline", "timeout", "disconnected", "canceled", "bad_answer", "busy", "too_large"}
+// A failed call is counted under its [recipes.CallError] code.
+var callOutcomes = [...]string{"answered", recipes.CallOffline, recipes.CallTimeout, recipes.CallGone, "canceled",
+	recipes.CallBadAnswer, recipes.CallBusy, recipes.CallTooLarge}
 
 const (
 	outAnswered = iota
@@ -129,13 +69,13 @@ func (cs *calls) remember(caller, k string, e *onceEntry, now time.Time) error {
 	if limit := cmp.Or(cs.maxCaller, maxOncePerCaller); len(cs.once[caller]) >= limit {
 		cs.sweep(caller, false, now)
 		if len(cs.once[caller]) >= limit {
-			return &TooManyKeysError{Limit: limit, Caller: true}
+			return &recipes.CallError{Code: recipes.CallTooManyKeys, Limit: limit, Caller: true}
 		}
 	}
 	if limit := cmp.Or(cs.maxOnce, maxOnce); cs.onceLen >= limit {
 		cs.sweep("", true, now)
 		if cs.onceLen >= limit {
-			return &TooManyKeysError{Limit: limit}
+			return &recipes.CallError{Code: recipes.CallTooManyKeys, Limit: limit}
 		}
 	}
 	if cs.once == nil {
@@ -152,11 +92,12 @@ func (cs *calls) remember(caller, k string, e *onceEntry, now time.Time) error {
 }
 
 // Call sends method with params to device deviceID and waits up to timeout
-// for its answer (PROTOCOL.md §4). It returns [ErrDeviceOffline] or
-// [ErrNotListening] at once, without publishing, when the device cannot
-// receive the command; [ErrCallTimeout], [ErrDeviceGone], [ErrDeviceBusy]
-// or [ErrBadAnswer] for the other failures; or ctx's error. Any number of
-// calls to one device may be in flight.
+// for its answer (PROTOCOL.md §4). It returns a [*recipes.CallError]:
+// [recipes.CallOffline] at once, without publishing, when the device
+// cannot receive the command; [recipes.CallTooLarge] or [recipes.CallBusy],
+// also without publishing; [recipes.CallTimeout], [recipes.CallGone] or
+// [recipes.CallBadAnswer] for the other failures; or ctx's error. Any
+// number of calls to one device may be in flight.
 func (r *Responder) Call(ctx context.Context, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
 	start := time.Now()
 	res, out, err := r.call(ctx, deviceID, method, params, timeout)
@@ -173,11 +114,12 @@ func (r *Responder) Call(ctx context.Context, deviceID, method string, params js
 // that tells callers apart): one caller never sees, nor collides with,
 // another's. Calls that published nothing (offline, too large, busy) or
 // were canceled by their caller are not remembered: a retry may succeed.
-// A key reused for a different method or params gets [ErrKeyReused] (the
-// first outcome would answer a question that was not asked). When the
-// caller already has maxOncePerCaller outcomes remembered, or all callers
-// maxOnce, a call with a new key gets a [*TooManyKeysError] rather than
-// losing an outcome that was promised.
+// A key reused for a different method or params gets
+// [recipes.CallKeyReused] (the first outcome would answer a question that
+// was not asked). When the caller already has maxOncePerCaller outcomes
+// remembered, or all callers maxOnce, a call with a new key gets
+// [recipes.CallTooManyKeys] rather than losing an outcome that was
+// promised.
 func (r *Responder) CallOnce(ctx context.Context, caller, key, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
 	if key == "" {
 		return r.Call(ctx, deviceID, method, params, timeout)
@@ -206,7 +148,7 @@ func (r *Responder) CallOnce(ctx context.Context, caller, key, deviceID, method 
 	}
 	cs.mu.Unlock()
 	if ok && e.command != command {
-		return CallResult{}, ErrKeyReused
+		return CallResult{}, recipes.ErrCallKeyReused
 	}
 	if ok {
 		select {
@@ -222,8 +164,7 @@ func (r *Responder) CallOnce(ctx context.Context, caller, key, deviceID, method 
 	res, err := r.Call(ctx, deviceID, method, params, timeout)
 	cs.mu.Lock()
 	e.res, e.err, e.expires = res, err, time.Now().Add(idempotencyTTL)
-	if errors.Is(err, ErrDeviceOffline) || errors.Is(err, ErrNotListening) ||
-		errors.Is(err, ErrCommandTooLarge) || errors.Is(err, ErrDeviceBusy) ||
+	if code := recipes.CallErrorCode(err); code == recipes.CallOffline || code == recipes.CallTooLarge || code == recipes.CallBusy ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		if cs.once[caller][k] == e {
 			cs.forget(caller, k)
@@ -239,7 +180,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	closing := r.closing || r.server == nil
 	r.gate.RUnlock()
 	if closing {
-		return CallResult{}, outOffline, fmt.Errorf("%w: %w", ErrDeviceOffline, errShuttingDown)
+		return CallResult{}, outOffline, &recipes.CallError{Code: recipes.CallOffline, Err: errShuttingDown}
 	}
 	body, err := json.Marshal(struct {
 		Method string          `json:"method"`
@@ -250,7 +191,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	}
 	d := r.devices.Get(deviceID)
 	if d == nil {
-		return CallResult{}, outOffline, ErrDeviceOffline
+		return CallResult{}, outOffline, recipes.ErrCallOffline
 	}
 	corr := make([]byte, 16)
 	_, _ = rand.Read(corr)
@@ -281,11 +222,11 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	}
 	if max := d.MaxPacketSize(); max > 0 && packetSize(pk) > int(max) {
 		r.calls.take(string(corr), "")
-		return CallResult{}, outTooLarge, &CommandTooLargeError{Size: packetSize(pk), Limit: int(max)}
+		return CallResult{}, outTooLarge, &recipes.CallError{Code: recipes.CallTooLarge, Size: packetSize(pk), Limit: int(max)}
 	}
 	if !d.Deliver(pk, false, true) {
 		if r.calls.take(string(corr), "") != nil {
-			return CallResult{}, outBusy, ErrDeviceBusy
+			return CallResult{}, outBusy, recipes.ErrCallBusy
 		}
 	}
 
@@ -296,7 +237,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 	case o = <-c.done:
 	case <-timer.C:
 		if r.calls.take(string(corr), "") != nil {
-			return CallResult{}, outTimeout, &CallTimeoutError{Timeout: timeout}
+			return CallResult{}, outTimeout, &recipes.CallError{Code: recipes.CallTimeout, Timeout: timeout}
 		}
 		o = <-c.done // answered or failed at the same moment
 	case <-ctx.Done():
@@ -312,7 +253,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 		Status *int `json:"status"`
 	}
 	if err := json.Unmarshal(o.payload, &ans); err != nil || ans.Status == nil || bytes.TrimSpace(o.payload)[0] != '{' {
-		return CallResult{}, outBadAnswer, ErrBadAnswer
+		return CallResult{}, outBadAnswer, recipes.ErrCallBadAnswer
 	}
 	return CallResult{Status: *ans.Status, Body: o.payload}, outAnswered, nil
 }

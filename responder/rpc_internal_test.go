@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 func TestCallsTable(t *testing.T) {
@@ -31,8 +33,8 @@ func TestCallsTable(t *testing.T) {
 	if c := cs.take("corr-a", "oven-a"); c != nil {
 		t.Fatal("a duplicate answer was accepted")
 	}
-	cs.failDevice("oven-b", ErrDeviceGone)
-	if o := <-b.done; !errors.Is(o.err, ErrDeviceGone) {
+	cs.failDevice("oven-b", recipes.ErrCallGone)
+	if o := <-b.done; !errors.Is(o.err, recipes.ErrCallGone) {
 		t.Fatalf("outcome %+v", o)
 	}
 	if n := cs.count(); n != 0 {
@@ -58,15 +60,15 @@ func TestCallOnceBounded(t *testing.T) {
 		}
 	}
 	_, err := r.CallOnce(ctx, "token:c", "c", "oven", "lid.lock", nil, time.Second)
-	var tm *TooManyKeysError
-	if !errors.As(err, &tm) || tm.Caller || tm.Limit != 2 {
+	var tm *recipes.CallError
+	if !errors.As(err, &tm) || tm.Code != recipes.CallTooManyKeys || tm.Caller || tm.Limit != 2 {
 		t.Fatalf("a third key: %v, want the global ErrTooManyKeys", err)
 	}
 	if r.calls.onceLen != 2 {
 		t.Fatalf("%d outcomes remembered, want the 2 promised", r.calls.onceLen)
 	}
 	r.calls.once["token:a"]["oven\x00k"].expires = time.Now().Add(-time.Second)
-	if _, err := r.CallOnce(ctx, "token:c", "c", "oven", "lid.lock", nil, time.Second); !errors.Is(err, ErrDeviceOffline) {
+	if _, err := r.CallOnce(ctx, "token:c", "c", "oven", "lid.lock", nil, time.Second); !errors.Is(err, recipes.ErrCallOffline) {
 		t.Fatalf("with an expired outcome to make room: %v, want the call made (offline)", err)
 	}
 	if r.calls.onceLen != 1 || len(r.calls.once) != 1 {
@@ -152,8 +154,8 @@ func TestCallOnceCallers(t *testing.T) {
 	}
 	before := commands()
 	_, err = call("token:a", "k4")
-	var tm *TooManyKeysError
-	if !errors.As(err, &tm) || !tm.Caller || tm.Limit != 3 {
+	var tm *recipes.CallError
+	if !errors.As(err, &tm) || tm.Code != recipes.CallTooManyKeys || !tm.Caller || tm.Limit != 3 {
 		t.Fatalf("a's fourth key: %v, want a's share full", err)
 	}
 	if got := commands(); got != before {
@@ -180,12 +182,12 @@ func TestCallOnceReplaysTimeout(t *testing.T) {
 	commandedDevice(t, r, "oven-1", nil)
 	ctx := context.Background()
 	_, err := r.CallOnce(ctx, "token:a", "k", "oven-1", "lid.lock", nil, 150*time.Millisecond)
-	var te *CallTimeoutError
-	if !errors.As(err, &te) || te.Timeout != 150*time.Millisecond {
+	var te *recipes.CallError
+	if !errors.As(err, &te) || te.Code != recipes.CallTimeout || te.Timeout != 150*time.Millisecond {
 		t.Fatalf("first call: %v, want a 150 ms timeout", err)
 	}
 	res, err := r.CallOnce(ctx, "token:a", "k", "oven-1", "lid.lock", nil, 20*time.Second)
-	if !errors.As(err, &te) || te.Timeout != 150*time.Millisecond || !res.Replayed || !errors.Is(err, ErrCallTimeout) {
+	if !errors.As(err, &te) || te.Timeout != 150*time.Millisecond || !res.Replayed || !errors.Is(err, recipes.ErrCallTimeout) {
 		t.Fatalf("retry: %v (replayed %v), want the first call's 150 ms timeout replayed", err, res.Replayed)
 	}
 }

@@ -14,6 +14,9 @@ const (
 	requestPrefix = "recipes/"
 	devicePrefix  = "devices/"
 	maxTopicBytes = 1024
+
+	// CategoriesTopic is where a device asks for the category list.
+	CategoriesTopic = requestPrefix + "categories"
 )
 
 // DeviceTopicPrefix returns the prefix under which device id owns its

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -205,7 +206,7 @@ func TestAdminDeviceList(t *testing.T) {
 func TestAdminDeviceAPI(t *testing.T) {
 	s := MustRunMain(t)
 	w := s.MustSignIn(t)
-	api := &apiClient{w: s.NewWebClient(t), token: s.MustToken(t, w, "fleet")}
+	api := &webtest.API{W: s.NewWebClient(t), Token: s.MustToken(t, w, "fleet")}
 	top := t // sessions opened in a subtest outlive it
 	type device struct {
 		ID        string    `json:"id"`
@@ -216,8 +217,8 @@ func TestAdminDeviceAPI(t *testing.T) {
 		Secret    string    `json:"secret"`
 	}
 
-	p := api.call("POST", "/api/devices", map[string]string{"id": "hob-1", "model": "CM-300"}).Want(201)
-	created := decodeJSON[device](t, p)
+	p := api.Call("POST", "/api/devices", map[string]string{"id": "hob-1", "model": "CM-300"}).Want(201)
+	created := webtest.DecodeJSON[device](t, p)
 	if created.ID != "hob-1" || created.Model != "CM-300" || !created.Enabled || created.Secret == "" || created.CreatedAt.IsZero() {
 		t.Fatalf("created %+v", created)
 	}
@@ -226,14 +227,14 @@ func TestAdminDeviceAPI(t *testing.T) {
 	}
 	dev := s.MustDial(t, appliance.Options{ID: "hob-1", Password: created.Secret})
 
-	got := decodeJSON[device](t, api.call("GET", "/api/devices/hob-1", nil).Want(200))
+	got := webtest.DecodeJSON[device](t, api.Call("GET", "/api/devices/hob-1", nil).Want(200))
 	if !got.Connected || got.Secret != "" {
 		t.Fatalf("GET %+v: want connected and no secret", got)
 	}
-	list := decodeJSON[struct {
+	list := webtest.DecodeJSON[struct {
 		Items []device `json:"items"`
 		Total int      `json:"total"`
-	}](t, api.call("GET", "/api/devices?connected=true", nil).Want(200))
+	}](t, api.Call("GET", "/api/devices?connected=true", nil).Want(200))
 	if list.Total != 1 || len(list.Items) != 1 || list.Items[0].ID != "hob-1" {
 		t.Fatalf("connected devices %+v", list)
 	}
@@ -260,7 +261,7 @@ func TestAdminDeviceAPI(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				e := decodeJSON[apiErr](t, api.call(tt.method, tt.path, tt.body).Want(tt.status))
+				e := webtest.DecodeJSON[webtest.APIError](t, api.Call(tt.method, tt.path, tt.body).Want(tt.status))
 				if e.Error.Code != tt.code || !strings.Contains(e.Error.Message, tt.message) {
 					t.Errorf("error %+v, want %s containing %q", e.Error, tt.code, tt.message)
 				}
@@ -270,31 +271,31 @@ func TestAdminDeviceAPI(t *testing.T) {
 			})
 		}
 		// Nothing above changed hob-1 or its session.
-		got := decodeJSON[device](t, api.call("GET", "/api/devices/hob-1", nil).Want(200))
+		got := webtest.DecodeJSON[device](t, api.Call("GET", "/api/devices/hob-1", nil).Want(200))
 		if got.Model != "CM-300" || !got.Enabled || !got.Connected {
 			t.Fatalf("after refused requests: %+v", got)
 		}
 	})
 
 	t.Run("Patch", func(t *testing.T) {
-		got := decodeJSON[device](t, api.call("PATCH", "/api/devices/hob-1", map[string]any{"model": "CM-100"}).Want(200))
+		got := webtest.DecodeJSON[device](t, api.Call("PATCH", "/api/devices/hob-1", map[string]any{"model": "CM-100"}).Want(200))
 		if got.Model != "CM-100" || !got.Enabled {
 			t.Fatalf("after PATCH model: %+v", got)
 		}
 		mustBeKicked(t, dev)
-		got = decodeJSON[device](t, api.call("PATCH", "/api/devices/hob-1", map[string]any{"enabled": false}).Want(200))
+		got = webtest.DecodeJSON[device](t, api.Call("PATCH", "/api/devices/hob-1", map[string]any{"enabled": false}).Want(200))
 		if got.Enabled {
 			t.Fatalf("after PATCH enabled=false: %+v", got)
 		}
 		if code := dialResult(t, s, appliance.Options{ID: "hob-1", Password: created.Secret}); code != 0x86 {
 			t.Fatalf("disabled: CONNACK 0x%02x", code)
 		}
-		api.call("PATCH", "/api/devices/hob-1", map[string]any{"enabled": true}).Want(200)
+		api.Call("PATCH", "/api/devices/hob-1", map[string]any{"enabled": true}).Want(200)
 		dev = s.MustDial(top, appliance.Options{ID: "hob-1", Password: created.Secret})
 	})
 
 	t.Run("Rotate", func(t *testing.T) {
-		got := decodeJSON[device](t, api.call("POST", "/api/devices/hob-1/rotate", nil).Want(200))
+		got := webtest.DecodeJSON[device](t, api.Call("POST", "/api/devices/hob-1/rotate", nil).Want(200))
 		if got.Secret == "" || got.Secret == created.Secret {
 			t.Fatalf("rotate returned %+v", got)
 		}
@@ -306,14 +307,14 @@ func TestAdminDeviceAPI(t *testing.T) {
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		api.call("DELETE", "/api/devices/hob-1", nil).Want(204)
+		api.Call("DELETE", "/api/devices/hob-1", nil).Want(204)
 		mustBeKicked(t, dev)
-		api.call("GET", "/api/devices/hob-1", nil).Want(404)
-		api.call("DELETE", "/api/devices/hob-1", nil).Want(404)
+		api.Call("GET", "/api/devices/hob-1", nil).Want(404)
+		api.Call("DELETE", "/api/devices/hob-1", nil).Want(404)
 	})
 
 	t.Run("ErrUnauthorized", func(t *testing.T) {
-		(&apiClient{w: api.w}).call("GET", "/api/devices", nil).Want(401)
-		(&apiClient{w: api.w}).call("POST", "/api/devices", map[string]string{"id": "x", "model": "CM-100"}).Want(401)
+		(&webtest.API{W: api.W}).Call("GET", "/api/devices", nil).Want(401)
+		(&webtest.API{W: api.W}).Call("POST", "/api/devices", map[string]string{"id": "x", "model": "CM-100"}).Want(401)
 	})
 }

@@ -152,15 +152,16 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Admin = admin.New(store, admin.Options{
-		Addr:          c.HTTPAddr,
-		Listener:      m.HTTPListener,
-		MQTTAddr:      m.Responder.Addr(),
-		Logger:        log,
-		SessionIdle:   c.SessionIdle,
-		SecureCookies: c.SecureCookies,
-		Metrics:       m.Metrics,
-		TLSConfig:     tlsConfig,
-		Appliances:    &appliances{store: store, responder: m.Responder, anonymous: c.AllowAnonymous},
+		Addr:             c.HTTPAddr,
+		Listener:         m.HTTPListener,
+		MQTTAddr:         m.Responder.Addr(),
+		Logger:           log,
+		SessionIdle:      c.SessionIdle,
+		SecureCookies:    c.SecureCookies,
+		Metrics:          m.Metrics,
+		TLSConfig:        tlsConfig,
+		Appliances:       appliances{m.Responder},
+		AnonymousDevices: c.AllowAnonymous,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
 		return err
@@ -290,6 +291,6 @@ func tryCommand(addr string, anonymous bool, secretsFile string) string {
 	case !anonymous:
 		creds = " -u " + demoDeviceID + " -P '<its secret>'"
 	}
-	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i %s%s -q 1 -t recipes/categories -e devices/%s/replies -m '' -W 5",
-		host, port, demoDeviceID, creds, demoDeviceID)
+	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i %s%s -q 1 -t %s -e %sreplies -m '' -W 5",
+		host, port, demoDeviceID, creds, responder.CategoriesTopic, responder.DeviceTopicPrefix(demoDeviceID))
 }
