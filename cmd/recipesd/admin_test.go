@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/admin"
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/recipes"
 )
 

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // TestStalledStoreDoesNotBlockTheDevice: mochi runs the responder on the

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // TestConcurrentRequestsMatchedOnce sends 500 requests at once from one

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // The noisy-neighbour measurement: a quiet device asks at 80% of its rate

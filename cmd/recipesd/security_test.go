@@ -7,7 +7,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // TestForeignResponseTopicPublishesNothing: the server must never be usable

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // mustSelfSign writes a self-signed certificate for 127.0.0.1 and its key
