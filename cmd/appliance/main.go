@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
 	"github.com/recipesd/recipesd/cmd/internal/simulator"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 const usage = `Usage:

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
 )

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/admin"
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
 )

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // logBuffer collects a server's log; handlers write it concurrently.

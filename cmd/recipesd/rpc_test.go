@@ -16,8 +16,8 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 	"go.uber.org/goleak"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
 	"github.com/recipesd/recipesd/cmd/internal/simulator"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // rpcClient calls POST /api/devices/:id/rpc. Unlike webClient it may be

@@ -23,15 +23,3 @@ func stallRedis(tb testing.TB, s *testServer, d time.Duration) {
 	})
 	tb.Cleanup(func() { stalled.Store(false) })
 }
-
-// corruptRecipe overwrites the stored JSON of recipe id with garbage.
-func corruptRecipe(tb testing.TB, s *testServer, id string) {
-	tb.Helper()
-	key := "{" + s.Config.KeyPrefix + "}:pub:rcp:" + id
-	if !s.Redis.Exists(key) {
-		tb.Fatalf("key %s does not exist; has the key schema changed?", key)
-	}
-	if err := s.Redis.Set(key, "{not json"); err != nil {
-		tb.Fatal(err)
-	}
-}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // TestConnectThrottleFlags: the per-source limits come from flags over

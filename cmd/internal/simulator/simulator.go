@@ -12,7 +12,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // Options tunes how the machine answers.

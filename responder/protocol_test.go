@@ -1,4 +1,4 @@
-package main
+package responder_test
 
 import (
 	"bytes"
@@ -9,15 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder"
 )
 
 // These tests speak PROTOCOL.md over real TCP with paho.golang as an
 // appliance would, against the whole program with the demo catalog.
 
 func TestReplyProperties(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	corr := []byte{0x00, 0xff, 0x10, 0x80, 'r', 'e', 'q', 0x00}
@@ -60,7 +61,7 @@ func TestReplyProperties(t *testing.T) {
 }
 
 func TestReplyQoSFollowsRequest(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	for _, tt := range []struct{ req, want byte }{{0, 0}, {1, 1}, {2, 1}} {
@@ -76,7 +77,7 @@ func TestReplyQoSFollowsRequest(t *testing.T) {
 }
 
 func TestNoCorrelationDataIsNotInvented(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	ch, _, err := dev.Send(ctx, appliance.Request{Topic: "recipes/categories", NoCorrelation: true})
@@ -96,7 +97,7 @@ func TestNoCorrelationDataIsNotInvented(t *testing.T) {
 // TestStatuses covers the rows of PROTOCOL.md's status table that a
 // request alone can provoke.
 func TestStatuses(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
 	soup := firstRecipe(t, dev, "soups")
@@ -146,7 +147,7 @@ func TestStatuses(t *testing.T) {
 }
 
 func TestNotModified(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	soup := firstRecipe(t, dev, "soups")
@@ -170,7 +171,7 @@ func TestNotModified(t *testing.T) {
 }
 
 func TestTooLargeForDevice(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{MaxPacketSize: 1024})
 	ctx := testContext(t, 5*time.Second)
 	r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups", Payload: []byte(`{"limit":100}`)})
@@ -187,7 +188,7 @@ func TestTooLargeForDevice(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	s := MustRunMain(t, func(c *Config) { c.DeviceRate, c.DeviceBurst = 0.5, 3 })
+	s := mustServe(t, func(o *responder.Options) { o.RequestRate, o.RequestBurst = 0.5, 3 })
 	dev := s.MustDial(t, appliance.Options{})
 	other := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
@@ -208,7 +209,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestInternalErrorIsTraced(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	soup := firstRecipe(t, dev, "soups")
@@ -223,10 +224,10 @@ func TestInternalErrorIsTraced(t *testing.T) {
 }
 
 func TestStoreDownAnswers503Fast(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	all, err := s.Store.RecipesIn(ctx, "soups")
+	all, err := s.Catalog.RecipesIn(ctx, "soups")
 	if err != nil || len(all) < 2 {
 		t.Fatal(all, err)
 	}
@@ -257,7 +258,7 @@ func TestStoreDownAnswers503Fast(t *testing.T) {
 }
 
 func TestStoreStallAnswers503Fast(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
 	stallRedis(t, s, 3*time.Second)
@@ -272,7 +273,7 @@ func TestStoreStallAnswers503Fast(t *testing.T) {
 }
 
 func TestExpiredRequestIsNotAnswered(t *testing.T) {
-	s := MustRunMain(t, func(c *Config) { c.StoreTimeout = 4 * time.Second })
+	s := mustServe(t, func(o *responder.Options) { o.StoreTimeout = 4 * time.Second })
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
 	stallRedis(t, s, 2*time.Second)
@@ -291,7 +292,7 @@ func TestExpiredRequestIsNotAnswered(t *testing.T) {
 }
 
 func TestEditIsVisibleToNextRequest(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	soup := firstRecipe(t, dev, "soups")
@@ -299,12 +300,12 @@ func TestEditIsVisibleToNextRequest(t *testing.T) {
 	if err != nil || before.Status != 200 {
 		t.Fatal(before, err)
 	}
-	rec, err := s.Store.Recipe(ctx, soup)
+	rec, err := s.Catalog.Recipe(ctx, soup)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec.Title = "Edited " + rec.Title
-	if err := s.Store.PutRecipe(ctx, rec); err != nil {
+	if err := s.Catalog.PutRecipe(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
 	after, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups/" + soup, IfNoneMatch: before.ETag})
@@ -320,10 +321,10 @@ func TestEditIsVisibleToNextRequest(t *testing.T) {
 }
 
 func TestPagingVisitsEveryRecipeOnce(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	all, err := s.Store.RecipesIn(ctx, "soups")
+	all, err := s.Catalog.RecipesIn(ctx, "soups")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +365,7 @@ func TestPagingVisitsEveryRecipeOnce(t *testing.T) {
 }
 
 func TestTextFilter(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups", Payload: []byte(`{"q":"TOMATO","limit":100}`)})
@@ -384,7 +385,7 @@ func TestTextFilter(t *testing.T) {
 }
 
 func TestResponseInformation(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{ID: "info-oven", RequestResponseInfo: true})
 	if p := dev.Connack.Properties; p == nil || p.ResponseInfo != "devices/info-oven/" {
 		t.Fatalf("CONNACK response information = %+v, want devices/info-oven/", p)
@@ -392,7 +393,7 @@ func TestResponseInformation(t *testing.T) {
 }
 
 func TestInvalidClientIDRefused(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	for _, id := range []string{"a/b", "a+b", "x#", "$oven"} {
 		ctx := testContext(t, 5*time.Second)
 		c, err := appliance.Dial(ctx, appliance.Options{Addr: s.MQTTAddr, ID: id})

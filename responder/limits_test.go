@@ -1,4 +1,4 @@
-package main
+package responder_test
 
 import (
 	"fmt"
@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/responder"
 )
 
 // heapInUse returns the live heap after a collection.
@@ -28,7 +29,7 @@ func heapInUse() uint64 {
 // declaring the largest allowed PUBLISH and then stalling, must not cost
 // the server 50 MB.
 func TestDeclaredSizeAllocatesNothing(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	bystander := s.MustDial(t, appliance.Options{})
 	const n = 200
 	devices := make([]*rawClient, n)
@@ -43,7 +44,7 @@ func TestDeclaredSizeAllocatesNothing(t *testing.T) {
 		strangers[i] = dialRaw(t, s.MQTTAddr)
 		strangers[i].send(t, []byte{0x10, 0xff, 0xff, 0xff, 0x7f}) // CONNECT of 268,435,455 bytes
 	}
-	maxPublish := s.Config.MaxPacketSize - 4 // remaining length, within the limit
+	maxPublish := int(s.Opts.MaxPacketSize) - 4 // remaining length, within the limit
 	for _, d := range devices {
 		d.send(t, cat([]byte{0x30}, vbi(maxPublish), mstr("recipes/categories"))) // then nothing
 	}
@@ -73,7 +74,7 @@ func TestDeclaredSizeAllocatesNothing(t *testing.T) {
 // real device from connecting at once.
 func TestIdleSocketsAreClosed(t *testing.T) {
 	const timeout = 500 * time.Millisecond
-	s := MustRunMain(t, func(c *Config) { c.ConnectTimeout = timeout })
+	s := mustServe(t, func(o *responder.Options) { o.FirstPacketTimeout = timeout })
 	baseline := goroutines()
 	const n = 1000
 	idle := make([]net.Conn, n)
@@ -126,11 +127,11 @@ func isTimeout(err error) bool {
 
 // TestMaxClients: devices beyond the limit get CONNACK 0x89 (server busy).
 func TestMaxClients(t *testing.T) {
-	s := MustRunMain(t, func(c *Config) { c.MaxClients = 2 })
+	s := mustServe(t, func(o *responder.Options) { o.MaxClients = 2 })
 	s.MustDial(t, appliance.Options{})
 	s.MustDial(t, appliance.Options{})
 	secret := s.MustRegister(t, "third", testModel)
-	if got := dialResult(t, s, appliance.Options{ID: "third", Password: secret}); got != 0x89 {
+	if got := s.dialResult(t, appliance.Options{ID: "third", Password: secret}); got != 0x89 {
 		t.Fatalf("third device: CONNACK 0x%02x, want 0x89", got)
 	}
 }
@@ -138,7 +139,7 @@ func TestMaxClients(t *testing.T) {
 // TestReceiveMaximum: CONNACK advertises it, and a device that has more
 // QoS 2 requests unacknowledged is disconnected with 0x93.
 func TestReceiveMaximum(t *testing.T) {
-	s := MustRunMain(t, func(c *Config) { c.ReceiveMaximum = 3 })
+	s := mustServe(t, func(o *responder.Options) { o.ReceiveMaximum = 3 })
 	dev := s.MustDial(t, appliance.Options{})
 	if p := dev.Connack.Properties; p == nil || p.ReceiveMaximum == nil || *p.ReceiveMaximum != 3 {
 		t.Fatalf("CONNACK properties %+v, want Receive Maximum 3", p)
@@ -155,7 +156,7 @@ func TestReceiveMaximum(t *testing.T) {
 // TestPersistentAbuseIsDisconnected: a device that keeps sending after
 // its 429s is disconnected with 0x96; a quiet one is not affected.
 func TestPersistentAbuseIsDisconnected(t *testing.T) {
-	s := MustRunMain(t, func(c *Config) { c.DeviceRate, c.DeviceBurst, c.AbuseStrikes = 5, 5, 10 })
+	s := mustServe(t, func(o *responder.Options) { o.RequestRate, o.RequestBurst, o.AbuseStrikes = 5, 5, 10 })
 	quiet := s.MustDial(t, appliance.Options{})
 	baseline := goroutines()
 	noisy := s.MustDial(t, appliance.Options{})
@@ -197,7 +198,7 @@ func TestPersistentAbuseIsDisconnected(t *testing.T) {
 // TestServerKeepAlive: a device asking for no keep-alive gets the
 // server's maximum, so a dead connection is noticed eventually.
 func TestServerKeepAlive(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	zero := uint16(0)
 	dev := s.MustDial(t, appliance.Options{KeepAlive: &zero})
 	if p := dev.Connack.Properties; p == nil || p.ServerKeepAlive == nil || *p.ServerKeepAlive != 600 {

@@ -1,11 +1,11 @@
-package main
+package responder_test
 
 import (
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // Properties for hand-built packets.
@@ -33,7 +33,7 @@ func publish(h byte, topic string, id int, p []byte, payload string) []byte {
 // connection (with the MQTT 5 reason code in a DISCONNECT), nothing may
 // panic, and another device must keep being answered throughout.
 func TestMalformedPacketsCloseOnlyThatConnection(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	other := s.MustDial(t, appliance.Options{ID: "bystander"})
 	ask := func() {
 		t.Helper()
@@ -149,7 +149,7 @@ func TestMalformedPacketsCloseOnlyThatConnection(t *testing.T) {
 // authenticated: the connection is refused with a CONNACK saying why, or
 // simply closed when it does not even start with CONNECT.
 func TestMalformedConnectRefused(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	secret := s.MustRegister(t, "ok-oven", testModel)
 	valid := func(mod func(flags *byte, p *[]byte)) []byte {
 		flags := byte(0xc2)

@@ -1,4 +1,4 @@
-package main
+package responder_test
 
 import (
 	"bufio"

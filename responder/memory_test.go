@@ -1,4 +1,4 @@
-package main
+package responder_test
 
 import (
 	"bufio"
@@ -34,7 +34,7 @@ import (
 // server, before and after, to dir (go tool pprof -base dir/before-heap.pprof
 // dir/heap.pprof), with every allocation sampled.
 //
-//	go test -run '^$' -bench IdleDeviceMemory -benchtime 1x ./cmd/recipesd
+//	go test -run '^$' -bench IdleDeviceMemory -benchtime 1x ./responder
 func BenchmarkIdleDeviceMemory(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads resident memory from /proc")
@@ -49,7 +49,7 @@ func BenchmarkIdleDeviceMemory(b *testing.B) {
 	if os.Getenv("RECIPESD_IDLE_PROFILE") != "" {
 		runtime.MemProfileRate = 1
 	}
-	s := MustRunMain(b)
+	s := mustServe(b)
 	var list bytes.Buffer
 	for i := range n {
 		id := fmt.Sprintf("idle-%05d", i)

@@ -1,17 +1,17 @@
-package main
+package responder_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // TestStalledStoreDoesNotBlockTheDevice: mochi runs the responder on the
 // publishing device's goroutine, so a request that has to wait on a stalled
 // store must not hold up that device's next request, which memory answers.
 func TestStalledStoreDoesNotBlockTheDevice(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
 	if r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {

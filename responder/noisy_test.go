@@ -1,4 +1,4 @@
-package main
+package responder_test
 
 import (
 	"bufio"
@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/responder"
 )
 
 // The noisy-neighbour measurement: a quiet device asks at 80% of its rate
@@ -49,7 +50,8 @@ type noisyResult struct {
 // window, perWindow samples each, alternating which comes first.
 func noisyNeighbour(tb testing.TB, rounds, perWindow int) noisyResult {
 	tb.Helper()
-	s := MustRunMain(tb, func(c *Config) { c.DeviceRate, c.DeviceBurst, c.AbuseStrikes = noisyRate, noisyRate, 0 })
+	// AbuseStrikes -1: the noisy device is never disconnected, only throttled.
+	s := mustServe(tb, func(o *responder.Options) { o.RequestRate, o.RequestBurst, o.AbuseStrikes = noisyRate, noisyRate, -1 })
 	quiet := s.MustDial(tb, appliance.Options{})
 	noisy := startNoisyDevice(tb, s, 10*noisyRate)
 	ctx := testContext(tb, 10*time.Minute)
@@ -153,7 +155,7 @@ func TestNoisyDeviceIsThrottledAlone(t *testing.T) {
 // the CPU (% of one core) of the noisy process while it sends and of the
 // server's process (with the quiet device) alone and beside it.
 //
-//	go test -run '^$' -bench NoisyNeighbour -benchtime 1x -count 5 ./cmd/recipesd
+//	go test -run '^$' -bench NoisyNeighbour -benchtime 1x -count 5 ./responder
 func BenchmarkNoisyNeighbour(b *testing.B) {
 	var res noisyResult
 	for b.Loop() {

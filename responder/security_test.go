@@ -1,4 +1,4 @@
-package main
+package responder_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
 )
 
 // TestForeignResponseTopicPublishesNothing: the server must never be usable
 // to write into another device's topics, nor to publish to a wildcard.
 func TestForeignResponseTopicPublishesNothing(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	attacker := s.MustDial(t, appliance.Options{ID: "attacker"})
 	victim := s.MustDial(t, appliance.Options{ID: "victim"})
 	if _, err := victim.Subscribe(testContext(t, 5*time.Second), "devices/victim/#", 1); err != nil {
@@ -57,7 +57,7 @@ func TestForeignResponseTopicPublishesNothing(t *testing.T) {
 }
 
 func TestMissingResponseTopicIsDroppedAndCounted(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 5*time.Second)
 	pr, err := rawPublish(ctx, dev, "recipes/categories", nil)
@@ -76,7 +76,7 @@ func TestMissingResponseTopicIsDroppedAndCounted(t *testing.T) {
 }
 
 func TestACL(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{ID: "acl-oven"})
 	ctx := testContext(t, 5*time.Second)
 	for filter, want := range map[string]byte{

@@ -1,4 +1,4 @@
-package main
+package responder_test
 
 import (
 	"context"
@@ -9,14 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/responder"
 )
 
 // TestConcurrentRequestsMatchedOnce sends 500 requests at once from one
 // device, each with random binary correlation data, and expects each to
 // come back exactly once with its own bytes.
 func TestConcurrentRequestsMatchedOnce(t *testing.T) {
-	s := MustRunMain(t)
+	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 20*time.Second)
 	const n = 500
@@ -63,7 +64,7 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 	// A generous store timeout: this test is about delivery, and under
 	// -race with other packages' tests on the same two cores a store lookup
 	// can take longer than the production 800 ms. A 503 is still an answer.
-	s := MustRunMain(t, func(c *Config) { c.StoreTimeout = 5 * time.Second })
+	s := mustServe(t, func(o *responder.Options) { o.StoreTimeout = 5 * time.Second })
 	const devices, inFlight = 100, 8
 	ctx := testContext(t, duration+60*time.Second)
 
@@ -128,7 +129,7 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 // invalidated and requests keep going to the store.
 func churnCatalog(t *testing.T, s *testServer, stop <-chan struct{}) {
 	ctx := context.Background()
-	cat, err := s.Store.Category(ctx, "soups")
+	cat, err := s.Catalog.Category(ctx, "soups")
 	if err != nil {
 		t.Error(err)
 		return
@@ -140,41 +141,9 @@ func churnCatalog(t *testing.T, s *testServer, stop <-chan struct{}) {
 		case <-time.After(50 * time.Millisecond):
 		}
 		cat.Description = fmt.Sprintf("Soups, revision %d.", i)
-		if err := s.Store.PutCategory(ctx, cat); err != nil {
+		if err := s.Catalog.PutCategory(ctx, cat); err != nil {
 			t.Error(err)
 			return
-		}
-	}
-}
-
-// TestShutdownAnswersInFlight: a graceful stop answers every request it has
-// accepted before it closes the connections.
-func TestShutdownAnswersInFlight(t *testing.T) {
-	s := MustRunMain(t)
-	dev := s.MustDial(t, appliance.Options{})
-	ctx := testContext(t, 10*time.Second)
-	stallRedis(t, s, 30*time.Millisecond)
-	topics := []string{"recipes/soups", "recipes/breads", "recipes/sauces", "recipes/desserts"}
-	var chans []<-chan *appliance.Reply
-	for _, topic := range topics {
-		ch, _, err := dev.Send(ctx, appliance.Request{Topic: topic})
-		if err != nil {
-			t.Fatal(err)
-		}
-		chans = append(chans, ch)
-	}
-	time.Sleep(50 * time.Millisecond) // let the requests reach the pool
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for i, ch := range chans {
-		select {
-		case r := <-ch:
-			if r.Status != 200 {
-				t.Errorf("%s: %s", topics[i], r)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: no reply across shutdown", topics[i])
 		}
 	}
 }

@@ -1,26 +1,29 @@
-package main
+package responder_test
 
 import (
 	"bufio"
 	"crypto/tls"
 	"testing"
 	"time"
+
+	"github.com/recipesd/recipesd/responder"
 )
 
-// TestConnectDeadlineEndsWithConnect: --connect-timeout bounds how long a
-// peer may take to send its CONNECT, not how long the store takes to
-// authenticate it. With every store command slower than the whole
-// deadline, devices still get their CONNACK, and an accepted one a working
-// connection, over TCP and over TLS (a write past the deadline loses the
-// CONNACK, and over TLS breaks the connection); a peer that sends all of
-// its CONNECT but the last byte is still closed at the deadline.
+// TestConnectDeadlineEndsWithConnect: FirstPacketTimeout (recipesd's
+// -connect-timeout) bounds how long a peer may take to send its CONNECT,
+// not how long the store takes to authenticate it. With every store
+// command slower than the whole deadline, devices still get their CONNACK,
+// and an accepted one a working connection, over TCP and over TLS (a
+// write past the deadline loses the CONNACK, and over TLS breaks the
+// connection); a peer that sends all of its CONNECT but the last byte is
+// still closed at the deadline.
 func TestConnectDeadlineEndsWithConnect(t *testing.T) {
 	const deadline = 500 * time.Millisecond // room for a TLS handshake under -race
-	certFile, keyFile, pool := mustSelfSign(t, t.TempDir())
-	s := MustRunMain(t, func(c *Config) {
-		c.TLSCert, c.TLSKey, c.MQTTTLSAddr = certFile, keyFile, "127.0.0.1:0"
-		c.ConnectTimeout = deadline
-		c.StoreTimeout = 5 * time.Second
+	serverTLS, pool := selfSigned(t)
+	s := mustServe(t, func(o *responder.Options) {
+		o.TLS, o.TLSAddr = serverTLS, "127.0.0.1:0"
+		o.FirstPacketTimeout = deadline
+		o.StoreTimeout = 5 * time.Second
 	})
 	secret := s.MustRegister(t, "slow-oven", testModel)
 	stallRedis(t, s, 2*deadline)
