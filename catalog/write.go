@@ -113,8 +113,8 @@ func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []strin
 				continue
 			}
 			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
-		case errors.As(err, new(*journalError)):
-			// The embedded store undid it (see embedded.logged): known not
+		case errors.As(err, new(unsaved)):
+			// The embedded store undid it (see embedded.Store.logged): known not
 			// to have happened, but a reader may have cached it meanwhile.
 			s.invalidate(-1)
 			return storeErr(op, err)
