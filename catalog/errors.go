@@ -77,6 +77,10 @@ func recipeNotFound(id, slug string) error {
 	return recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found in category %q", id, slug)
 }
 
+func unknownCategory(id, slug string) error {
+	return recipes.Errorf(recipes.EINVALID, "recipe %q: category %q does not exist", id, slug)
+}
+
 func badCursor() error {
 	return recipes.Errorf(recipes.EINVALID, "cursor is not one this server issued")
 }

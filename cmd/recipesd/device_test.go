@@ -170,7 +170,7 @@ func TestTakeoverWithWrongSecretLeavesVictimConnected(t *testing.T) {
 func TestModelFromRegistryFiltersRecipes(t *testing.T) {
 	s := MustRunMain(t)
 	const onlyBig = "french-onion-soup" // CM-300X only in the demo catalog
-	if r, err := s.Store.Recipe(context.Background(), onlyBig); err != nil || !equalStrings(r.Models, []string{"CM-300X"}) {
+	if r, _, err := s.Store.EditorRecipe(context.Background(), onlyBig); err != nil || !equalStrings(r.Models, []string{"CM-300X"}) {
 		t.Fatalf("demo recipe %s: models %v, %v; the test needs a CM-300X-only recipe", onlyBig, r.Models, err)
 	}
 	small := s.MustDial(t, appliance.Options{ID: "small-oven", Password: s.MustRegister(t, "small-oven", "CM-100")})

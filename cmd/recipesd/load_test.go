@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // TestConcurrentRequestsMatchedOnce sends 500 requests at once from one
@@ -128,19 +129,18 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 // invalidated and requests keep going to the store.
 func churnCatalog(t *testing.T, s *testServer, stop <-chan struct{}) {
 	ctx := context.Background()
-	cat, err := s.Store.Category(ctx, "soups")
-	if err != nil {
-		t.Error(err)
-		return
-	}
 	for i := 0; ; i++ {
 		select {
 		case <-stop:
 			return
 		case <-time.After(50 * time.Millisecond):
 		}
-		cat.Description = fmt.Sprintf("Soups, revision %d.", i)
-		if err := s.Store.PutCategory(ctx, cat); err != nil {
+		desc := fmt.Sprintf("Soups, revision %d.", i)
+		if _, err := s.Store.UpdateCategory(ctx, "soups", recipes.CategoryUpdate{Description: &desc}); err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := s.Store.PublishCategory(ctx, "soups"); err != nil {
 			t.Error(err)
 			return
 		}

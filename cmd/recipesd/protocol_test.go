@@ -226,11 +226,11 @@ func TestStoreDownAnswers503Fast(t *testing.T) {
 	s := MustRunMain(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	all, err := s.Store.RecipesIn(ctx, "soups")
-	if err != nil || len(all) < 2 {
+	all, err := s.Store.EditorRecipes(ctx, "soups", recipes.RecipeFilter{Limit: recipes.MaxLimit})
+	if err != nil || len(all.Items) < 2 {
 		t.Fatal(all, err)
 	}
-	soup := all[1].ID // never asked for, so not in memory
+	soup := all.Items[1].ID // never asked for, so not in memory
 	s.Redis.Close()
 	start := time.Now()
 	r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups/" + soup})
@@ -299,12 +299,15 @@ func TestEditIsVisibleToNextRequest(t *testing.T) {
 	if err != nil || before.Status != 200 {
 		t.Fatal(before, err)
 	}
-	rec, err := s.Store.Recipe(ctx, soup)
+	rec, _, err := s.Store.EditorRecipe(ctx, soup)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec.Title = "Edited " + rec.Title
-	if err := s.Store.PutRecipe(ctx, rec); err != nil {
+	if _, err := s.Store.SaveRecipe(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Store.PublishRecipe(ctx, soup); err != nil {
 		t.Fatal(err)
 	}
 	after, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups/" + soup, IfNoneMatch: before.ETag})
@@ -323,7 +326,7 @@ func TestPagingVisitsEveryRecipeOnce(t *testing.T) {
 	s := MustRunMain(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	all, err := s.Store.RecipesIn(ctx, "soups")
+	all, err := s.Store.EditorRecipes(ctx, "soups", recipes.RecipeFilter{Limit: recipes.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,8 +356,8 @@ func TestPagingVisitsEveryRecipeOnce(t *testing.T) {
 		}
 		cursor = page.Next
 	}
-	if len(seen) != len(all) {
-		t.Fatalf("paging saw %d recipes, the category has %d", len(seen), len(all))
+	if len(seen) != all.Total {
+		t.Fatalf("paging saw %d recipes, the category has %d", len(seen), all.Total)
 	}
 	for id, n := range seen {
 		if n != 1 {

@@ -43,7 +43,7 @@ type Main struct {
 	MQTTTLSListener net.Listener // used only with a TLS certificate
 	HTTPListener    net.Listener
 
-	Redis     redis.UniversalClient // what Store and the other Redis-backed rooms share
+	RDB       redis.UniversalClient // what Store and the other Redis-backed rooms share
 	Store     *catalog.Store
 	Responder *responder.Responder
 	Admin     *admin.Server
@@ -88,11 +88,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Redis, m.closeRedis, err = openRedis(ctx, c.StoreConfig, c.StoreTimeout, log)
+	m.RDB, m.closeRedis, err = openRedis(ctx, c.StoreConfig, c.StoreTimeout, log)
 	if err != nil {
 		return err
 	}
-	store, err := catalog.Open(ctx, m.Redis, catalog.Options{
+	store, err := catalog.Open(ctx, m.RDB, catalog.Options{
 		KeyPrefix: c.KeyPrefix,
 		Timeout:   c.StoreTimeout,
 		Logger:    log,
