@@ -84,3 +84,10 @@ func unknownCategory(id, slug string) error {
 func badCursor() error {
 	return recipes.Errorf(recipes.EINVALID, "cursor is not one this server issued")
 }
+
+// fieldError is a *recipes.ValidationError about one field.
+func fieldError(kind, id, field, format string, args ...any) error {
+	return &recipes.ValidationError{Kind: kind, ID: id, Fields: []recipes.FieldError{{
+		Field: field, Message: fmt.Sprintf(format, args...),
+	}}}
+}

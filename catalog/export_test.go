@@ -55,12 +55,7 @@ func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
 				return nil, recipes.Errorf(recipes.ECONFLICT,
 					"category %q still holds %d recipes; move or delete them first", slug, n)
 			}
-			return func(ctx context.Context, p redis.Pipeliner) {
-				p.HDel(ctx, s.keys.cats, slug)
-				p.ZRem(ctx, s.keys.catorder, slug)
-				p.Del(ctx, s.keys.sums(slug), s.keys.idx(slug))
-				p.Incr(ctx, s.keys.catGen(slug))
-			}, nil
+			return func(ctx context.Context, p redis.Pipeliner) { s.queueCategoryRemoval(ctx, p, slug) }, nil
 		})
 }
 
@@ -113,14 +108,7 @@ func (s *Store) DeleteRecipe(ctx context.Context, id string) error {
 			if old.category == "" {
 				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
 			}
-			return func(ctx context.Context, p redis.Pipeliner) {
-				p.Del(ctx, s.keys.rcp(id))
-				p.HDel(ctx, s.keys.rcpcat, id)
-				p.HDel(ctx, s.keys.sums(old.category), id)
-				if old.member != "" {
-					p.ZRem(ctx, s.keys.idx(old.category), old.member)
-				}
-			}, nil
+			return func(ctx context.Context, p redis.Pipeliner) { s.queueRecipeRemoval(ctx, p, id, old) }, nil
 		})
 }
 

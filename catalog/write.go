@@ -2,11 +2,9 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -145,81 +143,57 @@ func (s *Store) committed(ctx context.Context, v int64) {
 	}
 }
 
-func (s *Store) queueCategory(ctx context.Context, p redis.Pipeliner, slug string, pos int, b []byte) {
-	p.HSet(ctx, s.keys.cats, slug, b)
-	p.ZAdd(ctx, s.keys.catorder, redis.Z{Score: float64(pos), Member: slug})
-}
+// errNoChange ends a write whose prepare found nothing to do.
+var errNoChange = errors.New("catalog: nothing to change")
 
-// encodedRecipe is a recipe ready to store.
-type encodedRecipe struct {
-	id, category, member string
-	recipe, summary      []byte
-}
-
-func encodeRecipe(r *recipes.Recipe) (encodedRecipe, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return encodedRecipe{}, fmt.Errorf("catalog: encode recipe %s: %w", r.ID, err)
-	}
-	sb, err := json.Marshal(r.ToSummary())
-	if err != nil {
-		return encodedRecipe{}, fmt.Errorf("catalog: encode summary %s: %w", r.ID, err)
-	}
-	return encodedRecipe{id: r.ID, category: r.Category, member: idxMember(r.Title, r.ID), recipe: b, summary: sb}, nil
-}
-
-// queueRecipe stores e and removes what is left of its old placement.
-func (s *Store) queueRecipe(ctx context.Context, p redis.Pipeliner, e encodedRecipe, old placement) {
-	p.Set(ctx, s.keys.rcp(e.id), e.recipe, 0)
-	p.HSet(ctx, s.keys.rcpcat, e.id, e.category)
-	if old.category != "" && old.member != "" && (old.category != e.category || old.member != e.member) {
-		p.ZRem(ctx, s.keys.idx(old.category), old.member)
-	}
-	if old.category != "" && old.category != e.category {
-		p.HDel(ctx, s.keys.sums(old.category), e.id)
-	}
-	p.HSet(ctx, s.keys.sums(e.category), e.id, e.summary)
-	p.ZAdd(ctx, s.keys.idx(e.category), redis.Z{Score: 0, Member: e.member})
-}
-
-// placement is where a stored recipe is listed; the zero value means it is
-// not stored.
-type placement struct {
-	category, member string
-	stored           recipes.Recipe // decoded, if it could be
-}
-
-// placementOf works out where the recipe stored as raw (nil: none) is
-// listed. If raw cannot be decoded it falls back to the id->category hash
-// and a scan of that category's index, so that a damaged recipe can still
-// be overwritten or deleted.
-func (s *Store) placementOf(ctx context.Context, tx *redis.Tx, id string, raw []byte) (placement, error) {
-	var pl placement
-	if raw == nil {
-		return pl, nil
-	}
-	if err := json.Unmarshal(raw, &pl.stored); err == nil && pl.stored.Category != "" {
-		pl.category, pl.member = pl.stored.Category, idxMember(pl.stored.Title, id)
-		return pl, nil
-	}
-	pl.stored = recipes.Recipe{}
-	cat, err := tx.HGet(ctx, s.keys.rcpcat, id).Result()
-	if errors.Is(err, redis.Nil) {
-		return pl, nil
-	}
-	if err != nil {
-		return pl, storeErr("find recipe "+id, err)
-	}
-	members, err := tx.ZRange(ctx, s.keys.idx(cat), 0, -1).Result()
-	if err != nil {
-		return pl, storeErr("find recipe "+id, err)
-	}
-	pl.category = cat
-	for _, m := range members {
-		if strings.HasSuffix(m, "\x00"+id) {
-			pl.member = m
+// update runs prepare under WATCH of keys and executes what it queues in
+// one MULTI/EXEC, retrying when a watched key changed. It is [Store.write]
+// without the version bump, for drafts and staff data, which appliances
+// never see.
+func (s *Store) update(ctx context.Context, op string, keys []string,
+	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
+) error {
+	ctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+	defer cancel()
+	for attempt := range maxAttempts {
+		var perr error
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var queue queueFunc
+			if queue, perr = prepare(ctx, tx); perr != nil {
+				return perr
+			}
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				queue(ctx, p)
+				return nil
+			})
+			return err
+		}, keys...)
+		switch {
+		case errors.Is(perr, errNoChange):
+			return nil
+		case perr != nil:
+			return perr
+		case errors.Is(err, redis.TxFailedErr):
+			if s.conflicted(ctx, attempt) {
+				continue
+			}
+			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
+		case err != nil:
+			return storeErr(op, err)
 		}
+		return nil
 	}
-	s.log.Warn("stored recipe is damaged; using its index entry", "id", id, "category", cat)
-	return pl, nil
+	return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
+}
+
+// publishing is [Store.write] for changes appliances see; a prepare that
+// returns errNoChange makes it a successful no-op.
+func (s *Store) publishing(ctx context.Context, op string, rounds int, keys []string,
+	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
+) error {
+	err := s.write(ctx, op, rounds, keys, prepare)
+	if errors.Is(err, errNoChange) {
+		return nil
+	}
+	return err
 }
