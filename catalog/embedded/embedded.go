@@ -149,9 +149,9 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 // cannot do. [Store.Close] closes it.
 func (e *Store) Client() redis.UniversalClient { return e.rdb }
 
-// Err returns the [*JournalError] for which the store refuses writes, or
-// nil. It does not wait for a write or a compaction in progress.
-func (e *Store) Err() error {
+// failure returns the [*JournalError] for which the store refuses writes,
+// or nil. It does not wait for e.mu, which a compaction holds for a while.
+func (e *Store) failure() error {
 	if f := e.failed.Load(); f != nil {
 		return f
 	}

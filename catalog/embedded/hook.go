@@ -47,7 +47,7 @@ func (h journalHook) DialHook(next redis.DialHook) redis.DialHook { return next 
 func (h journalHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if cmd.Name() == "ping" {
-			if err := h.e.Err(); err != nil {
+			if err := h.e.failure(); err != nil {
 				return refuse([]redis.Cmder{cmd}, err)
 			}
 		}
