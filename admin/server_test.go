@@ -15,6 +15,7 @@ import (
 
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
@@ -27,7 +28,7 @@ import (
 
 func TestMain(m *testing.M) {
 	// go-redis prints every failed dial to stderr.
-	catalog.RouteDriverLogs(slog.New(slog.DiscardHandler))
+	redisconn.RouteDriverLogs(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
 
@@ -70,7 +71,12 @@ func MustStartServer(tb testing.TB, change ...func(*admin.Options)) *testServer 
 	tb.Helper()
 	ctx := context.Background()
 	mr := miniredis.RunT(tb)
-	cat, err := catalog.Open(ctx, catalog.Options{RedisURL: "redis://" + mr.Addr()})
+	rdb, err := redisconn.New("redis://"+mr.Addr(), 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = rdb.Close() })
+	cat, err := catalog.Open(ctx, rdb, catalog.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func TestFind_OtherInstanceInvalidates(t *testing.T) {
 
 func TestFind_SmallCache(t *testing.T) {
 	env := newEnv(t)
-	s := mustOpen(t, catalog.Options{RedisURL: env.URL, KeyPrefix: env.Prefix, CacheSize: 3})
+	s := mustOpen(t, env.URL, catalog.Options{KeyPrefix: env.Prefix, CacheSize: 3})
 	mustPutCategory(t, s, category("soups", 0))
 	for i := range 10 {
 		mustPutRecipe(t, s, recipe(fmt.Sprintf("r%d", i), "soups", fmt.Sprintf("R %d", i), withServings(i+1)))

@@ -4,10 +4,8 @@
 // Every Redis detail lives here: the key schema (see keys.go), atomic writes
 // (WATCH + MULTI/EXEC, never Lua), the catalog version and its pub/sub
 // change channel, content-derived ETags and the cache that answers
-// appliances without a round trip. With an empty [Options.RedisURL], [Open]
-// runs an embedded miniredis whose every write is journaled and fsynced
-// under [Options.DataDir] before it returns, so the one-command setup is as
-// durable as a real Redis with an append-only file.
+// appliances without a round trip. It works on the go-redis client it is
+// given: a real Redis, or the embedded store (package catalog/embedded).
 package catalog
 
 import (
@@ -23,16 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Options configures a [Store]. The zero value runs an embedded store, which
-// then needs DataDir.
+// Options configures a [Store]; the zero value works.
 type Options struct {
-	// RedisURL selects the Redis to use: redis://, rediss:// or unix:// for
-	// one server, a master_name query parameter for Sentinel, and the
-	// redis+cluster:// or rediss+cluster:// scheme for Cluster. Empty starts
-	// an embedded miniredis persisted under DataDir.
-	RedisURL string
-	DataDir  string // embedded mode only, and required then
-
 	// KeyPrefix namespaces every key as "{"+KeyPrefix+"}:...". The braces
 	// make it a hash tag, so all keys share one Cluster slot and
 	// MULTI/EXEC works everywhere. Default "recipesd".
@@ -71,8 +61,7 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	keys keys
-	rdb  redis.UniversalClient
-	emb  *embedded // nil when RedisURL is set
+	rdb  redis.UniversalClient // the caller's: it closes it
 
 	cache     atomic.Pointer[generation]
 	conflicts atomic.Int64 // EXECs aborted by a concurrent write (see write.go)
@@ -81,14 +70,12 @@ type Store struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
-	closeErr  error
 }
 
-// Open connects to the Redis named by opts (or starts the embedded one),
-// checks that it answers and starts the goroutine that keeps the cache
-// coherent with writes from other processes. Embedded mode returns a
-// [*LockedError] if another process uses DataDir.
-func Open(ctx context.Context, opts Options) (*Store, error) {
+// Open opens the catalog on rdb: it checks that Redis answers and starts
+// the goroutine that keeps the cache coherent with writes from other
+// processes. rdb stays the caller's to close, after [Store.Close].
+func Open(ctx context.Context, rdb redis.UniversalClient, opts Options) (*Store, error) {
 	opts.ensureDefaults()
 	if strings.ContainsAny(opts.KeyPrefix, "{}") {
 		return nil, fmt.Errorf("catalog: key prefix %q must not contain braces", opts.KeyPrefix)
@@ -97,21 +84,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		opts: opts,
 		log:  opts.Logger.With("component", "catalog"),
 		keys: newKeys(opts.KeyPrefix),
+		rdb:  rdb,
 		done: make(chan struct{}),
-	}
-	if opts.RedisURL == "" {
-		emb, err := openEmbedded(ctx, opts, s.log)
-		if err != nil {
-			return nil, err
-		}
-		s.emb = emb
-		s.rdb = emb.client(opts)
-	} else {
-		rdb, err := newClient(opts)
-		if err != nil {
-			return nil, err
-		}
-		s.rdb = rdb
 	}
 	// Subscribe before anything is cached, so that no change made after a
 	// fill can go unannounced.
@@ -119,7 +93,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	v, err := s.subscribed(ctx)
 	if err != nil {
 		_ = s.ps.Close()
-		_ = s.closeClient()
 		return nil, fmt.Errorf("catalog: open: %w", err)
 	}
 	s.invalidate(v)
@@ -127,42 +100,26 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	go s.watch(wctx, s.ps)
-	s.log.Info("catalog opened", "embedded", s.emb != nil, "prefix", opts.KeyPrefix)
+	s.log.Info("catalog opened", "prefix", opts.KeyPrefix)
 	return s, nil
 }
 
-// Close stops the background goroutine and closes the Redis client. In
-// embedded mode it also compacts the journal into a snapshot and releases
-// DataDir. It is safe to call more than once.
+// Close stops the background goroutine and its change subscription; the
+// Redis client stays open for its owner to close. It is safe to call more
+// than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		_ = s.ps.Close() // unblocks the receive in watch
 		<-s.done
-		s.closeErr = s.closeClient()
 	})
-	return s.closeErr
-}
-
-func (s *Store) closeClient() error {
-	err := s.rdb.Close()
-	if s.emb != nil {
-		err = errors.Join(err, s.emb.close())
-	}
-	if err != nil {
-		return fmt.Errorf("catalog: close: %w", err)
-	}
 	return nil
 }
 
-// Ping checks that Redis answers and, in embedded mode, that the journal
-// takes writes. It returns EUNAVAILABLE if not.
+// Ping checks that Redis answers and, on the embedded store, that its
+// journal takes writes (its PING fails when not). It returns EUNAVAILABLE
+// if not.
 func (s *Store) Ping(ctx context.Context) error {
-	if s.emb != nil {
-		if err := s.emb.failure(); err != nil {
-			return readOnly("ping", err)
-		}
-	}
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
 	return storeErr("ping", s.rdb.Ping(ctx).Err())

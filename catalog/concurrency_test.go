@@ -20,14 +20,19 @@ func concurrentStores(t *testing.T) map[string]*catalog.Store {
 	env := newEnv(t)
 	// Generous round trips: the race detector on a shared machine is slow,
 	// and these tests are about conflicts, not timeouts.
-	opts := catalog.Options{RedisURL: env.URL, KeyPrefix: env.Prefix, Timeout: 5 * time.Second}
+	opts := catalog.Options{KeyPrefix: env.Prefix, Timeout: 5 * time.Second}
+	emb, err := openEmbedded(t, t.TempDir(), catalog.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emb.Close() })
 	backend := "miniredis"
 	if env.MR == nil {
 		backend = "redis"
 	}
 	return map[string]*catalog.Store{
-		backend:    mustOpen(t, opts),
-		"embedded": mustOpen(t, catalog.Options{DataDir: t.TempDir(), Timeout: 5 * time.Second}),
+		backend:    mustOpen(t, env.URL, opts),
+		"embedded": emb.Store,
 	}
 }
 

@@ -260,7 +260,7 @@ func TestDeviceWritesKeepETags(t *testing.T) {
 
 func TestDevicesEmbeddedSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	s, err := catalog.Open(context.Background(), catalog.Options{DataDir: dir})
+	s, err := openEmbedded(t, dir, catalog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,14 @@ func unavailable(op string, cause error) error {
 		recipes.Errorf(recipes.EUNAVAILABLE, "catalog store unavailable"), op, cause)
 }
 
+// unsaved is the error of a store that refused or undid a write because
+// it cannot make it durable: the embedded store's *embedded.JournalError.
+// Undone reports whether the store goes on taking writes.
+type unsaved interface {
+	error
+	Undone() bool
+}
+
 // readOnly is the EUNAVAILABLE error of a write the embedded store refused
 // (or undid) because its journal cannot be written.
 func readOnly(op string, cause error) error {
@@ -35,8 +43,8 @@ func storeErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var jerr *journalError
-	if errors.As(err, &jerr) && !jerr.undone {
+	var jerr unsaved
+	if errors.As(err, &jerr) && !jerr.Undone() {
 		return readOnly(op, err)
 	}
 	var rerr redis.Error
@@ -69,6 +77,17 @@ func recipeNotFound(id, slug string) error {
 	return recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found in category %q", id, slug)
 }
 
+func unknownCategory(id, slug string) error {
+	return recipes.Errorf(recipes.EINVALID, "recipe %q: category %q does not exist", id, slug)
+}
+
 func badCursor() error {
 	return recipes.Errorf(recipes.EINVALID, "cursor is not one this server issued")
+}
+
+// fieldError is a *recipes.ValidationError about one field.
+func fieldError(kind, id, field, format string, args ...any) error {
+	return &recipes.ValidationError{Kind: kind, ID: id, Fields: []recipes.FieldError{{
+		Field: field, Message: fmt.Sprintf(format, args...),
+	}}}
 }

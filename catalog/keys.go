@@ -27,7 +27,7 @@ import (
 //	                                 write WATCHes it instead of the
 //	                                 catalog-wide category hashes (see write.go)
 //
-//	Editors' drafts (see draft.go), never read by Find:
+//	Editors' drafts (see queue_draft.go), never read by Find:
 //	{p}:draft:cats           HASH    slug -> category JSON, for categories
 //	                                 that are new or changed since publishing
 //	{p}:draft:rcp:<id>       STRING  recipe JSON, for recipes that are new
@@ -50,7 +50,7 @@ import (
 // A list cursor is the base64url (unpadded) idx member of the last item
 // returned; the next page starts after it.
 type keys struct {
-	prefix   string // "{"+KeyPrefix+"}:", for the keys of draft.go and staff.go
+	prefix   string // "{"+KeyPrefix+"}:", for the draft and staff keys
 	version  string
 	changes  string
 	cats     string
@@ -77,6 +77,10 @@ func newKeys(prefix string) keys {
 }
 
 func (k keys) rcp(id string) string      { return k.rcpPfx + id }
+func (k keys) draftCats() string         { return k.prefix + "draft:cats" }
+func (k keys) draftRcps() string         { return k.prefix + "draft:rcps" }
+func (k keys) draftRcp(id string) string { return k.prefix + "draft:rcp:" + id }
+
 func (k keys) catGen(slug string) string { return k.prefix + "catgen:" + slug }
 func (k keys) sums(slug string) string   { return k.sumsPfx + slug }
 func (k keys) idx(slug string) string    { return k.idxPfx + slug }

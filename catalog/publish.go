@@ -79,7 +79,7 @@ func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publicati
 			return func(ctx context.Context, p redis.Pipeliner) {
 				if cat != nil {
 					s.queueCategory(ctx, p, pr.enc.category, pos, cat)
-					p.HDel(ctx, s.keys.draftCats(), pr.enc.category)
+					s.queueDraftCategoryRemoval(ctx, p, pr.enc.category)
 				}
 				s.queuePublish(ctx, p, pr)
 			}, nil
@@ -113,8 +113,7 @@ func (s *Store) preparePublish(ctx context.Context, tx *redis.Tx, id string, dra
 
 func (s *Store) queuePublish(ctx context.Context, p redis.Pipeliner, pr recipePublish) {
 	s.queueRecipe(ctx, p, pr.enc, pr.old)
-	p.Del(ctx, s.keys.draftRcp(pr.enc.id))
-	p.HDel(ctx, s.keys.draftRcps(), pr.enc.id)
+	s.queueDraftRecipeRemoval(ctx, p, pr.enc.id)
 }
 
 func categoryPosition(raw []byte) (int, error) {
@@ -180,7 +179,7 @@ func (s *Store) PublishCategory(ctx context.Context, slug string) (recipes.Publi
 			return func(ctx context.Context, p redis.Pipeliner) {
 				if draft != nil {
 					s.queueCategory(ctx, p, slug, pos, draft)
-					p.HDel(ctx, s.keys.draftCats(), slug)
+					s.queueDraftCategoryRemoval(ctx, p, slug)
 				}
 				for _, pr := range prs {
 					s.queuePublish(ctx, p, pr)

@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/embedded"
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -67,13 +70,26 @@ func (env *testEnv) Key(suffix string) string { return "{" + env.Prefix + "}:" +
 // Open opens a store on env and closes it when the test ends.
 func (env *testEnv) Open(tb testing.TB) *catalog.Store {
 	tb.Helper()
-	return mustOpen(tb, catalog.Options{RedisURL: env.URL, KeyPrefix: env.Prefix})
+	return mustOpen(tb, env.URL, catalog.Options{KeyPrefix: env.Prefix})
 }
 
-func mustOpen(tb testing.TB, opts catalog.Options) *catalog.Store {
+// mustOpen opens a store on a client of the Redis at url, as the server
+// does, and closes both when the test ends.
+func mustOpen(tb testing.TB, url string, opts catalog.Options) *catalog.Store {
+	tb.Helper()
+	rdb, err := redisconn.New(url, opts.Timeout)
+	if err != nil {
+		tb.Fatalf("redisconn.New: %v", err)
+	}
+	tb.Cleanup(func() { _ = rdb.Close() })
+	return mustOpenOn(tb, rdb, opts)
+}
+
+// mustOpenOn opens a store on rdb and closes it when the test ends.
+func mustOpenOn(tb testing.TB, rdb redis.UniversalClient, opts catalog.Options) *catalog.Store {
 	tb.Helper()
 	opts.Logger = testLogger()
-	s, err := catalog.Open(context.Background(), opts)
+	s, err := catalog.Open(context.Background(), rdb, opts)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -82,6 +98,42 @@ func mustOpen(tb testing.TB, opts catalog.Options) *catalog.Store {
 			tb.Errorf("Close: %v", err)
 		}
 	})
+	return s
+}
+
+// embeddedStore is a catalog on the embedded store in a directory; Close
+// closes both, as the server does.
+type embeddedStore struct {
+	*catalog.Store
+	emb *embedded.Store
+}
+
+func (s embeddedStore) Close() error { return errors.Join(s.Store.Close(), s.emb.Close()) }
+
+// openEmbedded opens a catalog on the embedded store in dir; close it
+// yourself.
+func openEmbedded(tb testing.TB, dir string, opts catalog.Options) (embeddedStore, error) {
+	tb.Helper()
+	ctx := context.Background()
+	emb, err := embedded.Open(ctx, embedded.Options{Dir: dir, Timeout: opts.Timeout, Logger: testLogger()})
+	if err != nil {
+		return embeddedStore{}, err
+	}
+	opts.Logger = testLogger()
+	s, err := catalog.Open(ctx, emb.Client(), opts)
+	if err != nil {
+		_ = emb.Close()
+		return embeddedStore{}, err
+	}
+	return embeddedStore{s, emb}, nil
+}
+
+func mustOpenEmbedded(tb testing.TB, dir string) embeddedStore {
+	tb.Helper()
+	s, err := openEmbedded(tb, dir, catalog.Options{})
+	if err != nil {
+		tb.Fatalf("open embedded store in %s: %v", dir, err)
+	}
 	return s
 }
 

@@ -57,7 +57,7 @@ func BenchmarkSync(b *testing.B) {
 				b.StopTimer()
 				env := newEnv(b)
 				// One big transaction is one round trip.
-				s := mustOpen(b, catalog.Options{RedisURL: env.URL, KeyPrefix: env.Prefix, Timeout: time.Minute})
+				s := mustOpen(b, env.URL, catalog.Options{KeyPrefix: env.Prefix, Timeout: time.Minute})
 				if step.name != "Fresh" {
 					if _, err := s.Sync(ctx, cats, recs, false); err != nil {
 						b.Fatal(err)

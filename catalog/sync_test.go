@@ -363,8 +363,8 @@ func TestSync_AtomicForReaders(t *testing.T) {
 	}
 	ctx := context.Background()
 	env := newEnv(t)
-	writer := mustOpen(t, catalog.Options{RedisURL: env.URL, KeyPrefix: env.Prefix, Timeout: 30 * time.Second})
-	reader := mustOpen(t, catalog.Options{RedisURL: env.URL, KeyPrefix: env.Prefix, Timeout: 5 * time.Second})
+	writer := mustOpen(t, env.URL, catalog.Options{KeyPrefix: env.Prefix, Timeout: 30 * time.Second})
+	reader := mustOpen(t, env.URL, catalog.Options{KeyPrefix: env.Prefix, Timeout: 5 * time.Second})
 	cats := []recipes.Category{category("soups", 1), category("salads", 2), category("bakes", 3)}
 	version := func(tag string) []recipes.Recipe {
 		recs := make([]recipes.Recipe, n)

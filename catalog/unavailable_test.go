@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -131,7 +132,7 @@ func proxied(tb testing.TB) (*testEnv, *proxy, *catalog.Store) {
 	if strings.Contains(env.URL, "@") || strings.Count(env.URL, "/") > 3 {
 		tb.Skip("proxy tests need a redis://host:port[/0] URL")
 	}
-	s := mustOpen(tb, catalog.Options{RedisURL: "redis://" + p.addr + "/0", KeyPrefix: env.Prefix})
+	s := mustOpen(tb, "redis://"+p.addr+"/0", catalog.Options{KeyPrefix: env.Prefix})
 	seedSoups(tb, s)
 	return env, p, s
 }
@@ -209,11 +210,23 @@ func TestUnavailable_MiniredisRestart(t *testing.T) {
 	})
 }
 
+// TestUnavailable_Closed: a store used after shutdown, which closes the
+// catalog and then its client, answers EUNAVAILABLE.
 func TestUnavailable_Closed(t *testing.T) {
 	env := newEnv(t)
-	s := env.Open(t)
+	rdb, err := redisconn.New(env.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := catalog.Open(context.Background(), rdb, catalog.Options{KeyPrefix: env.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
 	seedSoups(t, s)
 	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Close(); err != nil {
 		t.Fatal(err)
 	}
 	assertUnavailable(t, s, recipes.Query{Category: "soups", Limit: 20})
@@ -222,14 +235,21 @@ func TestUnavailable_Closed(t *testing.T) {
 
 func TestOpen_BadOptions(t *testing.T) {
 	env := newEnv(t)
-	for name, opts := range map[string]catalog.Options{
-		"BraceInPrefix": {RedisURL: env.URL, KeyPrefix: "a}b"},
-		"BadURL":        {RedisURL: "redis://127.0.0.1:6379/0?nonsense=1"},
-		"NoRedis":       {RedisURL: "redis://127.0.0.1:1/0"},
+	for name, tt := range map[string]struct {
+		url  string
+		opts catalog.Options
+	}{
+		"BraceInPrefix": {env.URL, catalog.Options{KeyPrefix: "a}b"}},
+		"NoRedis":       {"redis://127.0.0.1:1/0", catalog.Options{}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			rdb, err := redisconn.New(tt.url, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rdb.Close()
 			start := time.Now()
-			if s, err := catalog.Open(context.Background(), opts); err == nil {
+			if s, err := catalog.Open(context.Background(), rdb, tt.opts); err == nil {
 				s.Close()
 				t.Fatal("Open succeeded")
 			}

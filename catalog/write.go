@@ -2,11 +2,9 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -113,8 +111,8 @@ func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []strin
 				continue
 			}
 			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
-		case errors.As(err, new(*journalError)):
-			// The embedded store undid it (see embedded.logged): known not
+		case errors.As(err, new(unsaved)):
+			// The embedded store undid it (see embedded.Store.logged): known not
 			// to have happened, but a reader may have cached it meanwhile.
 			s.invalidate(-1)
 			return storeErr(op, err)
@@ -145,190 +143,57 @@ func (s *Store) committed(ctx context.Context, v int64) {
 	}
 }
 
-// PutCategory creates or replaces a category. It returns the
-// *recipes.ValidationError if c is invalid.
-func (s *Store) PutCategory(ctx context.Context, c recipes.Category) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	c.UpdatedAt = time.Now().UTC()
-	b, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("catalog: encode category %s: %w", c.Slug, err)
-	}
-	return s.write(ctx, "put category", 3, nil, func(context.Context, *redis.Tx) (queueFunc, error) {
-		return func(ctx context.Context, p redis.Pipeliner) { s.queueCategory(ctx, p, c.Slug, c.Position, b) }, nil
-	})
-}
+// errNoChange ends a write whose prepare found nothing to do.
+var errNoChange = errors.New("catalog: nothing to change")
 
-func (s *Store) queueCategory(ctx context.Context, p redis.Pipeliner, slug string, pos int, b []byte) {
-	p.HSet(ctx, s.keys.cats, slug, b)
-	p.ZAdd(ctx, s.keys.catorder, redis.Z{Score: float64(pos), Member: slug})
-}
-
-// DeleteCategory deletes an empty category. It returns ENOTFOUND if there
-// is no such category and ECONFLICT while it still holds recipes.
-func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
-	return s.write(ctx, "delete category", 5, []string{s.keys.cats, s.keys.idx(slug)},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			exists, err := tx.HExists(ctx, s.keys.cats, slug).Result()
-			if err != nil {
-				return nil, storeErr("delete category "+slug, err)
+// update runs prepare under WATCH of keys and executes what it queues in
+// one MULTI/EXEC, retrying when a watched key changed. It is [Store.write]
+// without the version bump, for drafts and staff data, which appliances
+// never see.
+func (s *Store) update(ctx context.Context, op string, keys []string,
+	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
+) error {
+	ctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
+	defer cancel()
+	for attempt := range maxAttempts {
+		var perr error
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var queue queueFunc
+			if queue, perr = prepare(ctx, tx); perr != nil {
+				return perr
 			}
-			if !exists {
-				return nil, categoryNotFound(slug)
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				queue(ctx, p)
+				return nil
+			})
+			return err
+		}, keys...)
+		switch {
+		case errors.Is(perr, errNoChange):
+			return nil
+		case perr != nil:
+			return perr
+		case errors.Is(err, redis.TxFailedErr):
+			if s.conflicted(ctx, attempt) {
+				continue
 			}
-			n, err := tx.ZCard(ctx, s.keys.idx(slug)).Result()
-			if err != nil {
-				return nil, storeErr("delete category "+slug, err)
-			}
-			if n > 0 {
-				return nil, recipes.Errorf(recipes.ECONFLICT,
-					"category %q still holds %d recipes; move or delete them first", slug, n)
-			}
-			return func(ctx context.Context, p redis.Pipeliner) {
-				p.HDel(ctx, s.keys.cats, slug)
-				p.ZRem(ctx, s.keys.catorder, slug)
-				p.Del(ctx, s.keys.sums(slug), s.keys.idx(slug))
-				p.Incr(ctx, s.keys.catGen(slug))
-			}, nil
-		})
-}
-
-// PutRecipe creates or replaces a recipe. It returns the
-// *recipes.ValidationError if r is invalid, and EINVALID naming the
-// category if r.Category does not exist. Moving a recipe to another
-// category updates both categories' lists.
-func (s *Store) PutRecipe(ctx context.Context, r recipes.Recipe) error {
-	if err := r.Validate(); err != nil {
-		return err
-	}
-	r.UpdatedAt = time.Now().UTC()
-	enc, err := encodeRecipe(&r)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, "put recipe", 6, []string{s.keys.rcp(r.ID), s.keys.catGen(r.Category)},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			exists, err := tx.HExists(ctx, s.keys.cats, r.Category).Result()
-			if err != nil {
-				return nil, storeErr("put recipe "+r.ID, err)
-			}
-			if !exists {
-				return nil, unknownCategory(r.ID, r.Category)
-			}
-			raw, err := tx.Get(ctx, s.keys.rcp(r.ID)).Bytes()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				return nil, storeErr("put recipe "+r.ID, err)
-			}
-			old, err := s.placementOf(ctx, tx, r.ID, raw)
-			if err != nil {
-				return nil, err
-			}
-			return func(ctx context.Context, p redis.Pipeliner) { s.queueRecipe(ctx, p, enc, old) }, nil
-		})
-}
-
-func unknownCategory(id, slug string) error {
-	return recipes.Errorf(recipes.EINVALID, "recipe %q: category %q does not exist", id, slug)
-}
-
-// DeleteRecipe deletes a recipe. It returns ENOTFOUND if there is none.
-func (s *Store) DeleteRecipe(ctx context.Context, id string) error {
-	return s.write(ctx, "delete recipe", 6, []string{s.keys.rcp(id)},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			raw, err := tx.Get(ctx, s.keys.rcp(id)).Bytes()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				return nil, storeErr("delete recipe "+id, err)
-			}
-			old, err := s.placementOf(ctx, tx, id, raw)
-			if err != nil {
-				return nil, err
-			}
-			if old.category == "" {
-				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
-			}
-			return func(ctx context.Context, p redis.Pipeliner) {
-				p.Del(ctx, s.keys.rcp(id))
-				p.HDel(ctx, s.keys.rcpcat, id)
-				p.HDel(ctx, s.keys.sums(old.category), id)
-				if old.member != "" {
-					p.ZRem(ctx, s.keys.idx(old.category), old.member)
-				}
-			}, nil
-		})
-}
-
-// encodedRecipe is a recipe ready to store.
-type encodedRecipe struct {
-	id, category, member string
-	recipe, summary      []byte
-}
-
-func encodeRecipe(r *recipes.Recipe) (encodedRecipe, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return encodedRecipe{}, fmt.Errorf("catalog: encode recipe %s: %w", r.ID, err)
-	}
-	sb, err := json.Marshal(r.ToSummary())
-	if err != nil {
-		return encodedRecipe{}, fmt.Errorf("catalog: encode summary %s: %w", r.ID, err)
-	}
-	return encodedRecipe{id: r.ID, category: r.Category, member: idxMember(r.Title, r.ID), recipe: b, summary: sb}, nil
-}
-
-// queueRecipe stores e and removes what is left of its old placement.
-func (s *Store) queueRecipe(ctx context.Context, p redis.Pipeliner, e encodedRecipe, old placement) {
-	p.Set(ctx, s.keys.rcp(e.id), e.recipe, 0)
-	p.HSet(ctx, s.keys.rcpcat, e.id, e.category)
-	if old.category != "" && old.member != "" && (old.category != e.category || old.member != e.member) {
-		p.ZRem(ctx, s.keys.idx(old.category), old.member)
-	}
-	if old.category != "" && old.category != e.category {
-		p.HDel(ctx, s.keys.sums(old.category), e.id)
-	}
-	p.HSet(ctx, s.keys.sums(e.category), e.id, e.summary)
-	p.ZAdd(ctx, s.keys.idx(e.category), redis.Z{Score: 0, Member: e.member})
-}
-
-// placement is where a stored recipe is listed; the zero value means it is
-// not stored.
-type placement struct {
-	category, member string
-	stored           recipes.Recipe // decoded, if it could be
-}
-
-// placementOf works out where the recipe stored as raw (nil: none) is
-// listed. If raw cannot be decoded it falls back to the id->category hash
-// and a scan of that category's index, so that a damaged recipe can still
-// be overwritten or deleted.
-func (s *Store) placementOf(ctx context.Context, tx *redis.Tx, id string, raw []byte) (placement, error) {
-	var pl placement
-	if raw == nil {
-		return pl, nil
-	}
-	if err := json.Unmarshal(raw, &pl.stored); err == nil && pl.stored.Category != "" {
-		pl.category, pl.member = pl.stored.Category, idxMember(pl.stored.Title, id)
-		return pl, nil
-	}
-	pl.stored = recipes.Recipe{}
-	cat, err := tx.HGet(ctx, s.keys.rcpcat, id).Result()
-	if errors.Is(err, redis.Nil) {
-		return pl, nil
-	}
-	if err != nil {
-		return pl, storeErr("find recipe "+id, err)
-	}
-	members, err := tx.ZRange(ctx, s.keys.idx(cat), 0, -1).Result()
-	if err != nil {
-		return pl, storeErr("find recipe "+id, err)
-	}
-	pl.category = cat
-	for _, m := range members {
-		if strings.HasSuffix(m, "\x00"+id) {
-			pl.member = m
+			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
+		case err != nil:
+			return storeErr(op, err)
 		}
+		return nil
 	}
-	s.log.Warn("stored recipe is damaged; using its index entry", "id", id, "category", cat)
-	return pl, nil
+	return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
+}
+
+// publishing is [Store.write] for changes appliances see; a prepare that
+// returns errNoChange makes it a successful no-op.
+func (s *Store) publishing(ctx context.Context, op string, rounds int, keys []string,
+	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
+) error {
+	err := s.write(ctx, op, rounds, keys, prepare)
+	if errors.Is(err, errNoChange) {
+		return nil
+	}
+	return err
 }

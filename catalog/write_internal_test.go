@@ -5,11 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog/embedded"
 	"github.com/recipesd/recipesd/recipes"
 )
+
+// openOnEmbedded opens a store on an embedded store of its own, whose
+// writes queue for the journal as the server's do.
+func openOnEmbedded(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	emb, err := embedded.Open(ctx, embedded.Options{Dir: t.TempDir(), Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emb.Close() })
+	s, err := Open(ctx, emb.Client(), Options{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
 
 // TestWriteLoopTrueConflict: a write whose WATCHed key another writer
 // changes before every one of its EXECs gives up with ECONFLICT, after
@@ -25,7 +45,7 @@ func TestWriteLoopTrueConflict(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := openDirStore(t, t.TempDir())
+			s := openOnEmbedded(t)
 			tries := 0
 			err := loop(s, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 				tries++

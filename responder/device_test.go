@@ -123,7 +123,7 @@ func TestTakeoverWithWrongSecretLeavesVictimConnected(t *testing.T) {
 func TestModelFromRegistryFiltersRecipes(t *testing.T) {
 	s := mustServe(t)
 	const onlyBig = "french-onion-soup" // CM-300X only in the demo catalog
-	if r, err := s.Catalog.Recipe(context.Background(), onlyBig); err != nil || !equalStrings(r.Models, []string{"CM-300X"}) {
+	if r, _, err := s.Catalog.EditorRecipe(context.Background(), onlyBig); err != nil || !equalStrings(r.Models, []string{"CM-300X"}) {
 		t.Fatalf("demo recipe %s: models %v, %v; the test needs a CM-300X-only recipe", onlyBig, r.Models, err)
 	}
 	small := s.MustDial(t, appliance.Options{ID: "small-oven", Password: s.MustRegister(t, "small-oven", "CM-100")})

@@ -14,6 +14,7 @@ import (
 	"github.com/alicebob/miniredis/v2/server"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/responder"
 	"github.com/recipesd/recipesd/seed"
@@ -43,9 +44,14 @@ var (
 func openStores(tb testing.TB, mr *miniredis.Miniredis, timeout time.Duration) (*catalog.Store, *registry) {
 	tb.Helper()
 	// go-redis prints every failed dial of the outage tests to stderr.
-	quietDriver.Do(func() { catalog.RouteDriverLogs(slog.New(slog.DiscardHandler)) })
+	quietDriver.Do(func() { redisconn.RouteDriverLogs(slog.New(slog.DiscardHandler)) })
 	ctx := context.Background()
-	store, err := catalog.Open(ctx, catalog.Options{RedisURL: "redis://" + mr.Addr(), Timeout: timeout})
+	rdb, err := redisconn.New("redis://"+mr.Addr(), timeout)
+	if err != nil {
+		tb.Fatalf("connect to miniredis: %v", err)
+	}
+	tb.Cleanup(func() { _ = rdb.Close() })
+	store, err := catalog.Open(ctx, rdb, catalog.Options{Timeout: timeout})
 	if err != nil {
 		tb.Fatalf("open catalog: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder"
 )
 
@@ -129,19 +130,18 @@ func TestQoS1DeliveryUnderLoad(t *testing.T) {
 // invalidated and requests keep going to the store.
 func churnCatalog(t *testing.T, s *testServer, stop <-chan struct{}) {
 	ctx := context.Background()
-	cat, err := s.Catalog.Category(ctx, "soups")
-	if err != nil {
-		t.Error(err)
-		return
-	}
 	for i := 0; ; i++ {
 		select {
 		case <-stop:
 			return
 		case <-time.After(50 * time.Millisecond):
 		}
-		cat.Description = fmt.Sprintf("Soups, revision %d.", i)
-		if err := s.Catalog.PutCategory(ctx, cat); err != nil {
+		desc := fmt.Sprintf("Soups, revision %d.", i)
+		if _, err := s.Catalog.UpdateCategory(ctx, "soups", recipes.CategoryUpdate{Description: &desc}); err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := s.Catalog.PublishCategory(ctx, "soups"); err != nil {
 			t.Error(err)
 			return
 		}

@@ -227,11 +227,11 @@ func TestStoreDownAnswers503Fast(t *testing.T) {
 	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	all, err := s.Catalog.RecipesIn(ctx, "soups")
-	if err != nil || len(all) < 2 {
+	all, err := s.Catalog.EditorRecipes(ctx, "soups", recipes.RecipeFilter{Limit: recipes.MaxLimit})
+	if err != nil || len(all.Items) < 2 {
 		t.Fatal(all, err)
 	}
-	soup := all[1].ID // never asked for, so not in memory
+	soup := all.Items[1].ID // never asked for, so not in memory
 	s.Redis.Close()
 	start := time.Now()
 	r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups/" + soup})
@@ -300,12 +300,15 @@ func TestEditIsVisibleToNextRequest(t *testing.T) {
 	if err != nil || before.Status != 200 {
 		t.Fatal(before, err)
 	}
-	rec, err := s.Catalog.Recipe(ctx, soup)
+	rec, _, err := s.Catalog.EditorRecipe(ctx, soup)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec.Title = "Edited " + rec.Title
-	if err := s.Catalog.PutRecipe(ctx, rec); err != nil {
+	if _, err := s.Catalog.SaveRecipe(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Catalog.PublishRecipe(ctx, soup); err != nil {
 		t.Fatal(err)
 	}
 	after, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups/" + soup, IfNoneMatch: before.ETag})
@@ -324,7 +327,7 @@ func TestPagingVisitsEveryRecipeOnce(t *testing.T) {
 	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	all, err := s.Catalog.RecipesIn(ctx, "soups")
+	all, err := s.Catalog.EditorRecipes(ctx, "soups", recipes.RecipeFilter{Limit: recipes.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,8 +357,8 @@ func TestPagingVisitsEveryRecipeOnce(t *testing.T) {
 		}
 		cursor = page.Next
 	}
-	if len(seen) != len(all) {
-		t.Fatalf("paging saw %d recipes, the category has %d", len(seen), len(all))
+	if len(seen) != all.Total {
+		t.Fatalf("paging saw %d recipes, the category has %d", len(seen), all.Total)
 	}
 	for id, n := range seen {
 		if n != 1 {

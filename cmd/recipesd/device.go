@@ -87,7 +87,7 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer store.Close()
-	err = runDeviceAction(ctx, store, action, ids, model, asJSON, stdout, stderr)
+	err = runDeviceAction(ctx, store.Store, action, ids, model, asJSON, stdout, stderr)
 	if recipes.ErrorCode(err) == recipes.EINVALID {
 		return &usageError{fmt.Errorf("device %s: %w", action, err)}
 	}

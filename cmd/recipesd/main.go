@@ -12,7 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/embedded"
 )
 
 func main() {
@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = usagef("unknown command %q (try \"recipesd help\")", name)
 	}
 	var ue *usageError
-	var le *catalog.LockedError
+	var le *embedded.LockedError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK

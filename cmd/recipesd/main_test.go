@@ -16,7 +16,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/internal/appliance"
 )
 
@@ -35,7 +35,7 @@ var deviceSeq atomic.Int64
 
 func TestMain(m *testing.M) {
 	// go-redis prints every failed dial of the outage tests to stderr.
-	catalog.RouteDriverLogs(slog.New(slog.DiscardHandler))
+	redisconn.RouteDriverLogs(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
 

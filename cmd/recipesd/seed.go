@@ -199,7 +199,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	prog := newProgress(stderr, c.Progress)
 	defer prog.end()
 
-	cat, err := readSeed(ctx, c, store, prog)
+	cat, err := readSeed(ctx, c, store.Store, prog)
 	if err != nil {
 		return err
 	}
@@ -336,7 +336,7 @@ func (sf *secretsFile) finish(err error, stderr io.Writer) error {
 // closeStore closes store and reports its error in *err unless there is
 // one already. (What the embedded store wrote is safe in its journal; the
 // error would be compacting it.)
-func closeStore(store *catalog.Store, err *error) {
+func closeStore(store io.Closer, err *error) {
 	if cerr := store.Close(); cerr != nil && *err == nil {
 		*err = cerr
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/embedded"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -317,7 +318,7 @@ func TestSeedCommand_Embedded(t *testing.T) {
 	before := mustRun(t, exitOK, "export", "-data-dir", dataDir).stdout
 
 	// A running server holds the directory.
-	store, err := catalog.Open(context.Background(), catalog.Options{DataDir: dataDir})
+	store, err := embedded.Open(context.Background(), embedded.Options{Dir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +476,7 @@ func TestSeedCommand_Draft(t *testing.T) {
 		t.Error("seeding drafts changed the published catalog")
 	}
 
-	store, err := catalog.Open(ctx, catalog.Options{DataDir: dataDir})
+	store, err := openStore(ctx, StoreConfig{DataDir: dataDir}, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,12 +516,12 @@ func secretHash(secret string) string {
 // openStore opens the catalog store st's commands use.
 func (st *testRedis) openStore(tb testing.TB) *catalog.Store {
 	tb.Helper()
-	s, err := catalog.Open(context.Background(), catalog.Options{RedisURL: st.env["RECIPESD_REDIS_URL"], KeyPrefix: st.prefix})
+	s, err := openStore(context.Background(), StoreConfig{RedisURL: st.env["RECIPESD_REDIS_URL"], KeyPrefix: st.prefix}, 0, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return s.Store
 }
 
 func writeText(tb testing.TB, path, text string) {

@@ -12,9 +12,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/responder"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -41,6 +43,7 @@ type Main struct {
 	MQTTTLSListener net.Listener // used only with a TLS certificate
 	HTTPListener    net.Listener
 
+	RDB       redis.UniversalClient // what Store and the other Redis-backed rooms share
 	Store     *catalog.Store
 	Responder *responder.Responder
 	Admin     *admin.Server
@@ -53,7 +56,8 @@ type Main struct {
 	demoSecret    string // the demo device's secret, on the start that created it
 	adminPassword string // the first admin's generated password, likewise
 
-	stopRevocations func() // ends the revocation watch and waits for it
+	stopRevocations func()       // ends the revocation watch and waits for it
+	closeRedis      func() error // closes Redis, after everything built on it
 }
 
 // serve runs "recipesd serve" until ctx ends.
@@ -63,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	m := &Main{Config: cfg, Logger: newLogger(cfg, stderr)}
-	catalog.RouteDriverLogs(m.Logger.With("component", "catalog"))
+	redisconn.RouteDriverLogs(m.Logger.With("component", "catalog"))
 	if err := m.Run(ctx); err != nil {
 		_ = m.Close()
 		return err
@@ -84,9 +88,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := catalog.Open(ctx, catalog.Options{
-		RedisURL:  c.RedisURL,
-		DataDir:   c.DataDir,
+	m.RDB, m.closeRedis, err = openRedis(ctx, c.StoreConfig, c.StoreTimeout, log)
+	if err != nil {
+		return err
+	}
+	store, err := catalog.Open(ctx, m.RDB, catalog.Options{
 		KeyPrefix: c.KeyPrefix,
 		Timeout:   c.StoreTimeout,
 		Logger:    log,
@@ -270,6 +276,10 @@ func (m *Main) Close() error {
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
+	}
+	if m.closeRedis != nil {
+		errs = append(errs, m.closeRedis())
+		m.closeRedis = nil
 	}
 	return errors.Join(errs...)
 }

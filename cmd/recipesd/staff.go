@@ -104,7 +104,7 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 		return err
 	}
 	defer store.Close()
-	err = do(ctx, store, action, name, password, asJSON)
+	err = do(ctx, store.Store, action, name, password, asJSON)
 	switch recipes.ErrorCode(err) {
 	case "":
 		return nil

@@ -1,4 +1,4 @@
-package catalog
+package embedded
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 )
 
-// The journal (DataDir/journal) holds every write since the last snapshot,
+// The journal (<dir>/journal) holds every write since the last snapshot,
 // one record per line, appended and fsynced before the write returns:
 //
 //	<CRC-32C of the JSON, 8 hex digits> <JSON>\n

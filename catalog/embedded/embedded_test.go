@@ -1,4 +1,4 @@
-package catalog_test
+package embedded_test
 
 import (
 	"context"
@@ -12,68 +12,32 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/recipesd/recipesd/catalog"
-	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/catalog/embedded"
 )
 
-// openEmbedded opens an embedded store on dir; close it yourself.
-func openEmbedded(tb testing.TB, dir string) (*catalog.Store, error) {
-	tb.Helper()
-	return catalog.Open(context.Background(), catalog.Options{DataDir: dir, Logger: testLogger()})
-}
-
-func mustOpenEmbedded(tb testing.TB, dir string) *catalog.Store {
-	tb.Helper()
-	s, err := openEmbedded(tb, dir)
-	if err != nil {
-		tb.Fatalf("Open(%s): %v", dir, err)
-	}
-	return s
-}
-
-// state is everything the admin reads see, for comparing across restarts.
-type state struct {
-	Version    int64
-	Categories []recipes.Category
-	Lists      map[string][]recipes.Summary
-	Recipes    map[string]recipes.Recipe
-}
-
-func readState(tb testing.TB, s *catalog.Store) state {
+// editAfterSeeding makes the kinds of write seeding does not: a move, a
+// saved draft and a removal.
+func editAfterSeeding(tb testing.TB, s catalogStore) {
 	tb.Helper()
 	ctx := context.Background()
-	st := state{Lists: map[string][]recipes.Summary{}, Recipes: map[string]recipes.Recipe{}}
-	var err error
-	if st.Version, err = s.Version(ctx); err != nil {
+	if err := s.MoveRecipe(ctx, "bean-stew", "salads"); err != nil {
 		tb.Fatal(err)
 	}
-	if st.Categories, err = s.Categories(ctx); err != nil {
+	r := recipe("bean-stew", "salads", "Bean Salad")
+	if _, err := s.SaveRecipe(ctx, r); err != nil {
 		tb.Fatal(err)
 	}
-	for _, c := range st.Categories {
-		if st.Lists[c.Slug], err = s.RecipesIn(ctx, c.Slug); err != nil {
-			tb.Fatal(err)
-		}
-		for _, sum := range st.Lists[c.Slug] {
-			if st.Recipes[sum.ID], err = s.Recipe(ctx, sum.ID); err != nil {
-				tb.Fatal(err)
-			}
-		}
+	if err := s.RemoveRecipe(ctx, "apple-soup"); err != nil {
+		tb.Fatal(err)
 	}
-	return st
 }
 
 func TestEmbedded_Reopen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	s := mustOpenEmbedded(t, dir)
+	s := mustOpenCatalog(t, dir)
 	seedSoups(t, s)
-	ctx := context.Background()
-	mustPutRecipe(t, s, recipe("bean-stew", "salads", "Bean Salad"))
-	if err := s.DeleteRecipe(ctx, "apple-soup"); err != nil {
-		t.Fatal(err)
-	}
+	editAfterSeeding(t, s)
 	want := readState(t, s)
-	wantDoc := mustFind(t, s, recipes.Query{Category: "soups", Limit: 20})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +49,9 @@ func TestEmbedded_Reopen(t *testing.T) {
 	}
 
 	for round := range 2 {
-		s = mustOpenEmbedded(t, dir)
+		s = mustOpenCatalog(t, dir)
 		if diff := cmp.Diff(want, readState(t, s)); diff != "" {
 			t.Fatalf("round %d: state after reopen (-want +got):\n%s", round, diff)
-		}
-		if doc := mustFind(t, s, recipes.Query{Category: "soups", Limit: 20}); doc.ETag != wantDoc.ETag {
-			t.Fatalf("round %d: ETag %s after reopen, want %s", round, doc.ETag, wantDoc.ETag)
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
@@ -100,11 +61,11 @@ func TestEmbedded_Reopen(t *testing.T) {
 
 func TestEmbedded_Locked(t *testing.T) {
 	dir := t.TempDir()
-	s := mustOpenEmbedded(t, dir)
-	mustPutCategory(t, s, category("soups", 0))
+	s := mustOpenCatalog(t, dir)
+	mustPublishCategory(t, s, "soups")
 
-	_, err := openEmbedded(t, dir)
-	var lerr *catalog.LockedError
+	_, err := openCatalog(dir)
+	var lerr *embedded.LockedError
 	if !errors.As(err, &lerr) {
 		t.Fatalf("second Open err = %v, want a *LockedError", err)
 	}
@@ -115,22 +76,22 @@ func TestEmbedded_Locked(t *testing.T) {
 		t.Fatalf("message %q does not contain %q", err, want)
 	}
 	// The refused Open left the store alone.
-	if _, err := s.Category(context.Background(), "soups"); err != nil {
+	if _, err := s.EditorCategory(context.Background(), "soups"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = mustOpenEmbedded(t, dir)
+	s = mustOpenCatalog(t, dir)
 	defer s.Close()
-	if _, err := s.Category(context.Background(), "soups"); err != nil {
+	if _, err := s.EditorCategory(context.Background(), "soups"); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestEmbedded_NeedsDataDir(t *testing.T) {
-	if _, err := catalog.Open(context.Background(), catalog.Options{}); err == nil {
-		t.Fatal("Open without RedisURL and DataDir succeeded")
+	if _, err := embedded.Open(context.Background(), embedded.Options{}); err == nil {
+		t.Fatal("Open without a directory succeeded")
 	}
 }
 
@@ -156,10 +117,10 @@ func copyDir(tb testing.TB, from string) string {
 
 func TestEmbedded_Journal(t *testing.T) {
 	dir := t.TempDir()
-	s := mustOpenEmbedded(t, dir)
+	s := mustOpenCatalog(t, dir)
 	defer s.Close()
 	seedSoups(t, s)
-	mustPutRecipe(t, s, recipe("bean-stew", "salads", "Bean Salad"))
+	editAfterSeeding(t, s)
 	want := readState(t, s)
 
 	appendTo := func(t *testing.T, dir, s string) {
@@ -173,7 +134,7 @@ func TestEmbedded_Journal(t *testing.T) {
 		}
 	}
 	t.Run("Crash", func(t *testing.T) {
-		c := mustOpenEmbedded(t, copyDir(t, dir))
+		c := mustOpenCatalog(t, copyDir(t, dir))
 		defer c.Close()
 		if diff := cmp.Diff(want, readState(t, c)); diff != "" {
 			t.Fatalf("(-want +got):\n%s", diff)
@@ -187,17 +148,17 @@ func TestEmbedded_Journal(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			crashed := copyDir(t, dir)
 			appendTo(t, crashed, tail)
-			c := mustOpenEmbedded(t, crashed)
+			c := mustOpenCatalog(t, crashed)
 			if diff := cmp.Diff(want, readState(t, c)); diff != "" {
 				t.Fatalf("(-want +got):\n%s", diff)
 			}
 			// The torn tail is cut off, so later writes replay too.
-			mustPutCategory(t, c, category("late", 9))
+			mustPublishCategory(t, c, "late")
 			copied := copyDir(t, crashed)
 			c.Close()
-			c = mustOpenEmbedded(t, copied)
+			c = mustOpenCatalog(t, copied)
 			defer c.Close()
-			if _, err := c.Category(context.Background(), "late"); err != nil {
+			if _, err := c.EditorCategory(context.Background(), "late"); err != nil {
 				t.Fatalf("write after a torn tail lost: %v", err)
 			}
 		})
@@ -217,7 +178,7 @@ func TestEmbedded_Journal(t *testing.T) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err = openEmbedded(t, crashed)
+		_, err = openCatalog(crashed)
 		if err == nil || !strings.Contains(err.Error(), path+" line 1: checksum mismatch") {
 			t.Fatalf("Open err = %v, want a checksum mismatch naming %s line 1", err, path)
 		}

@@ -1,9 +1,8 @@
-package catalog
+package embedded
 
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -15,15 +14,15 @@ import (
 // These tests cover what the public API does not write yet: every key type,
 // binary values and TTLs through the journal, the snapshot and the clock.
 
-func openTestEmbedded(t *testing.T, dir string) (*embedded, redis.UniversalClient) {
+// openTestEmbedded opens a store on dir; closing the store closes the
+// client too.
+func openTestEmbedded(t *testing.T, dir string) (*Store, redis.UniversalClient) {
 	t.Helper()
-	opts := Options{DataDir: dir}
-	opts.ensureDefaults()
-	e, err := openEmbedded(context.Background(), opts, slog.New(slog.DiscardHandler))
+	e, err := Open(context.Background(), Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, e.client(opts)
+	return e, e.Client()
 }
 
 func TestEmbeddedTypesAndTTLs(t *testing.T) {
@@ -90,8 +89,7 @@ func TestEmbeddedTypesAndTTLs(t *testing.T) {
 	}
 	t.Run("Journal", func(t *testing.T) {
 		e2, c2 := openTestEmbedded(t, crashed)
-		defer e2.close()
-		defer c2.Close()
+		defer e2.Close()
 		check(t, c2, false)
 	})
 
@@ -100,14 +98,12 @@ func TestEmbeddedTypesAndTTLs(t *testing.T) {
 	t.Run("Expired", func(t *testing.T) { check(t, c, true) })
 
 	// Through a snapshot.
-	_ = c.Close()
-	if err := e.close(); err != nil {
+	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("Snapshot", func(t *testing.T) {
 		e3, c3 := openTestEmbedded(t, dir)
-		defer e3.close()
-		defer c3.Close()
+		defer e3.Close()
 		check(t, c3, true)
 	})
 }
@@ -117,14 +113,12 @@ func TestEmbeddedTTLAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	e, c := openTestEmbedded(t, dir)
 	c.Set(ctx, "k", "v", 300*time.Millisecond)
-	_ = c.Close()
-	if err := e.close(); err != nil {
+	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond) // the key expires while the store is down
 	e, c = openTestEmbedded(t, dir)
-	defer e.close()
-	defer c.Close()
+	defer e.Close()
 	if err := c.Get(ctx, "k").Err(); !errors.Is(err, redis.Nil) {
 		t.Fatalf("Get(k) err = %v, want expired", err)
 	}
@@ -181,16 +175,14 @@ func TestEmbeddedCompaction(t *testing.T) {
 		copyFile(t, dir+"/"+name, crashed+"/"+name)
 	}
 	e2, c2 := openTestEmbedded(t, crashed)
-	defer e2.close()
-	defer c2.Close()
+	defer e2.Close()
 	if got := c2.Get(ctx, "n").Val(); got != "100" {
 		t.Fatalf("n = %s after recovery, want 100", got)
 	}
 	if got := c2.HGet(ctx, "h", "f").Val(); got != "90" {
 		t.Fatalf("h.f = %s after recovery, want 90", got)
 	}
-	_ = c.Close()
-	if err := e.close(); err != nil {
+	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

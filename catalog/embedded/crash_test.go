@@ -1,4 +1,4 @@
-package catalog_test
+package embedded_test
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // The kill -9 test runs a child (this test binary again) that writes and
@@ -61,30 +61,37 @@ func TestEmbedded_KillNine(t *testing.T) {
 		t.Logf("round %d: %d writes acknowledged in total", round, len(acked))
 	}
 
-	s := mustOpenEmbedded(t, dir)
+	s := mustOpenCatalog(t, dir)
 	defer s.Close()
 	ctx := context.Background()
 	for id := range acked {
-		if _, err := s.Recipe(ctx, id); err != nil {
+		if _, err := s.Find(ctx, recipes.Query{Category: "soups", RecipeID: id}); err != nil {
 			t.Errorf("acknowledged write %s lost: %v", id, err)
 		}
 	}
 }
 
 func crashChild(dir, round string) {
-	s, err := catalog.Open(context.Background(), catalog.Options{DataDir: dir})
+	s, err := openCatalog(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	if err := s.PutCategory(ctx, category("soups", 0)); err != nil {
-		fmt.Fprintln(os.Stderr, "child write:", err)
-		os.Exit(2)
+	if round == "0" {
+		if _, err := s.CreateCategory(ctx, category("soups")); err != nil {
+			fmt.Fprintln(os.Stderr, "child write:", err)
+			os.Exit(2)
+		}
 	}
 	for i := 0; i < 100000; i++ {
 		id := fmt.Sprintf("r-%s-%d", round, i)
-		if err := s.PutRecipe(ctx, recipe(id, "soups", "Recipe "+id)); err != nil {
+		if _, err := s.CreateRecipe(ctx, recipe(id, "soups", "Recipe "+id)); err != nil {
+			fmt.Fprintln(os.Stderr, "child write:", err)
+			os.Exit(2)
+		}
+		// Publishing also publishes the category, the first time.
+		if _, err := s.PublishRecipe(ctx, id); err != nil {
 			fmt.Fprintln(os.Stderr, "child write:", err)
 			os.Exit(2)
 		}

@@ -1,4 +1,4 @@
-package catalog
+package embedded
 
 import (
 	"context"
@@ -10,26 +10,43 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/recipes"
 )
 
 // These tests make the journal of a real embedded store fail (its file
 // descriptor swapped for a read-only one of the same file, so every
 // append fails in the kernel, as on a full disk) and drive writes through
-// the Store and its go-redis client.
+// the catalog on it and its go-redis client.
 
-func openDirStore(t *testing.T, dir string) *Store {
+// dirStore is a catalog on an embedded store; Close closes both.
+type dirStore struct {
+	*catalog.Store
+	emb *Store
+	rdb redis.UniversalClient
+}
+
+func (s *dirStore) Close() error { return errors.Join(s.Store.Close(), s.emb.Close()) }
+
+func openDirStore(t *testing.T, dir string) *dirStore {
 	t.Helper()
-	s, err := Open(context.Background(), Options{DataDir: dir, Timeout: 2 * time.Second})
+	ctx := context.Background()
+	emb, err := Open(ctx, Options{Dir: dir, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cat, err := catalog.Open(ctx, emb.Client(), catalog.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		_ = emb.Close()
+		t.Fatal(err)
+	}
+	s := &dirStore{Store: cat, emb: emb, rdb: emb.Client()}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
 // breakJournal makes every later append to s's journal fail with EBADF.
-func breakJournal(t *testing.T, s *Store) {
+func breakJournal(t *testing.T, s *dirStore) {
 	t.Helper()
 	e := s.emb
 	e.mu.Lock()
@@ -46,7 +63,7 @@ func breakJournal(t *testing.T, s *Store) {
 }
 
 // repairJournal undoes breakJournal.
-func repairJournal(t *testing.T, s *Store) {
+func repairJournal(t *testing.T, s *dirStore) {
 	t.Helper()
 	e := s.emb
 	e.mu.Lock()
@@ -66,13 +83,13 @@ func wantRefused(t *testing.T, what string, err error) {
 		t.Fatalf("%s succeeded with a broken journal", what)
 	}
 	// Raw go-redis calls get the hook's error; Store calls the domain one.
-	if recipes.ErrorCode(err) != recipes.EUNAVAILABLE && !errors.As(err, new(*journalError)) {
+	if recipes.ErrorCode(err) != recipes.EUNAVAILABLE && !errors.As(err, new(*JournalError)) {
 		t.Fatalf("%s = %v; want EUNAVAILABLE naming the journal", what, err)
 	}
 	if !strings.Contains(err.Error(), "journal") {
 		t.Fatalf("%s = %v; want an error that names the journal", what, err)
 	}
-	if errors.Is(err, ErrOutcomeUnknown) {
+	if errors.Is(err, catalog.ErrOutcomeUnknown) {
 		t.Fatalf("%s = %v; the store undid the write, so its outcome is known", what, err)
 	}
 }
@@ -84,32 +101,32 @@ func TestJournalFailure(t *testing.T) {
 		name string
 		// setup makes acknowledged writes; act is the write that meets the
 		// broken journal; check asserts that only setup's writes are there.
-		setup func(t *testing.T, s *Store) state
-		act   func(s *Store, st state) error
-		check func(t *testing.T, s *Store, st state)
+		setup func(t *testing.T, s *dirStore) state
+		act   func(s *dirStore, st state) error
+		check func(t *testing.T, s *dirStore, st state)
 	}{{
 		name: "plain command",
-		setup: func(t *testing.T, s *Store) state {
+		setup: func(t *testing.T, s *dirStore) state {
 			if err := s.rdb.Set(ctx, "k", "acked", 0).Err(); err != nil {
 				t.Fatal(err)
 			}
 			return state{}
 		},
-		act: func(s *Store, _ state) error { return s.rdb.Set(ctx, "k", "lost", 0).Err() },
-		check: func(t *testing.T, s *Store, _ state) {
+		act: func(s *dirStore, _ state) error { return s.rdb.Set(ctx, "k", "lost", 0).Err() },
+		check: func(t *testing.T, s *dirStore, _ state) {
 			if got, err := s.rdb.Get(ctx, "k").Result(); err != nil || got != "acked" {
 				t.Errorf("k = %q, %v; want acked", got, err)
 			}
 		},
 	}, {
 		name: "MULTI/EXEC",
-		setup: func(t *testing.T, s *Store) state {
+		setup: func(t *testing.T, s *dirStore) state {
 			if err := s.rdb.Set(ctx, "k", "acked", 0).Err(); err != nil {
 				t.Fatal(err)
 			}
 			return state{}
 		},
-		act: func(s *Store, _ state) error {
+		act: func(s *dirStore, _ state) error {
 			_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, "k", "lost", 0)
 				p.HSet(ctx, "h", "f", "lost")
@@ -117,7 +134,7 @@ func TestJournalFailure(t *testing.T) {
 			})
 			return err
 		},
-		check: func(t *testing.T, s *Store, _ state) {
+		check: func(t *testing.T, s *dirStore, _ state) {
 			if got, err := s.rdb.Get(ctx, "k").Result(); err != nil || got != "acked" {
 				t.Errorf("k = %q, %v; want acked", got, err)
 			}
@@ -128,7 +145,7 @@ func TestJournalFailure(t *testing.T) {
 	}, {
 		name:  "device disable (PATCH)",
 		setup: addVictim,
-		act: func(s *Store, _ state) error {
+		act: func(s *dirStore, _ state) error {
 			_, err := s.UpdateDevice(ctx, "victim-1", recipes.DeviceUpdate{Enabled: new(false)})
 			return err
 		},
@@ -136,27 +153,27 @@ func TestJournalFailure(t *testing.T) {
 	}, {
 		name:  "device disable",
 		setup: addVictim,
-		act:   func(s *Store, _ state) error { return s.SetDeviceEnabled(ctx, "victim-1", false) },
+		act:   func(s *dirStore, _ state) error { return s.SetDeviceEnabled(ctx, "victim-1", false) },
 		check: victimEnabled,
 	}, {
 		name:  "secret rotation",
 		setup: addVictim,
-		act: func(s *Store, _ state) error {
+		act: func(s *dirStore, _ state) error {
 			_, err := s.RotateDeviceSecret(ctx, "victim-1")
 			return err
 		},
 		check: victimEnabled,
 	}, {
 		name: "token revocation",
-		setup: func(t *testing.T, s *Store) state {
+		setup: func(t *testing.T, s *dirStore) state {
 			tok := recipes.APIToken{Name: "ci", Hash: "h-ci", CreatedBy: "root", CreatedAt: time.Now().UTC(), Scopes: []string{recipes.ScopeCatalog}}
 			if err := s.AddAPIToken(ctx, tok); err != nil {
 				t.Fatal(err)
 			}
 			return state{}
 		},
-		act: func(s *Store, _ state) error { return s.RevokeAPIToken(ctx, "ci") },
-		check: func(t *testing.T, s *Store, _ state) {
+		act: func(s *dirStore, _ state) error { return s.RevokeAPIToken(ctx, "ci") },
+		check: func(t *testing.T, s *dirStore, _ state) {
 			if tok, err := s.APITokenByHash(ctx, "h-ci"); err != nil || tok.Name != "ci" {
 				t.Errorf("token = %+v, %v; want the unrevoked token ci", tok, err)
 			}
@@ -201,7 +218,7 @@ func TestJournalFailure(t *testing.T) {
 // jfState is what a TestJournalFailure case's setup hands to its checks.
 type jfState struct{ secret string }
 
-func addVictim(t *testing.T, s *Store) jfState {
+func addVictim(t *testing.T, s *dirStore) jfState {
 	t.Helper()
 	secret, err := s.AddDevice(context.Background(), "victim-1", "CM-100")
 	if err != nil {
@@ -210,7 +227,7 @@ func addVictim(t *testing.T, s *Store) jfState {
 	return jfState{secret}
 }
 
-func victimEnabled(t *testing.T, s *Store, st jfState) {
+func victimEnabled(t *testing.T, s *dirStore, st jfState) {
 	t.Helper()
 	d, err := s.AuthenticateDevice(context.Background(), "victim-1", st.secret)
 	if err != nil || !d.Enabled {

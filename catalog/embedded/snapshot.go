@@ -1,4 +1,4 @@
-package catalog
+package embedded
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 const snapshotFormat = "recipesd-catalog-snapshot/1"
 
 // snapshot is every key of the embedded store, by type, with its TTL. It
-// is written as one journal-framed line to DataDir/snapshot, atomically
+// is written as one journal-framed line to <dir>/snapshot, atomically
 // (temporary file, fsync, rename, fsync of the directory).
 type snapshot struct {
 	Format string    `json:"format"`

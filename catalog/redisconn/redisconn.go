@@ -1,4 +1,7 @@
-package catalog
+// Package redisconn builds the go-redis client for a Redis URL with the
+// settings that make a stalled or absent Redis fail fast, and routes the
+// driver's own log lines. The caller that builds a client closes it.
+package redisconn
 
 import (
 	"context"
@@ -12,12 +15,20 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// newClient builds the go-redis client for opts.RedisURL: Cluster for the
-// redis+cluster:// and rediss+cluster:// schemes, Sentinel when the URL
-// has a master_name parameter, a plain client otherwise. Settings given in
-// the URL's query win over the store's defaults.
-func newClient(o Options) (redis.UniversalClient, error) {
-	u, err := url.Parse(o.RedisURL)
+// DefaultTimeout is the timeout [New] uses when given none.
+const DefaultTimeout = 300 * time.Millisecond
+
+// New builds the go-redis client for rawURL: redis://, rediss:// or
+// unix:// for one server, a master_name query parameter for Sentinel, and
+// the redis+cluster:// or rediss+cluster:// scheme for Cluster. timeout
+// (default [DefaultTimeout]) bounds dialing, reading, writing and waiting
+// for a pooled connection; settings given in the URL's query win. It does
+// not connect.
+func New(rawURL string, timeout time.Duration) (redis.UniversalClient, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Error repeats the URL, password included; don't wrap it.
 		return nil, errors.New("catalog: the Redis URL cannot be parsed")
@@ -29,21 +40,21 @@ func newClient(o Options) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: Redis cluster URL: %w", err)
 		}
-		tune(o.Timeout, &co.ContextTimeoutEnabled, &co.DialTimeout, &co.ReadTimeout, &co.WriteTimeout, &co.PoolTimeout, &co.MaxRetries, &co.DialerRetries)
+		tune(timeout, &co.ContextTimeoutEnabled, &co.DialTimeout, &co.ReadTimeout, &co.WriteTimeout, &co.PoolTimeout, &co.MaxRetries, &co.DialerRetries)
 		return redis.NewClusterClient(co), nil
 	case u.Query().Has("master_name"):
-		fo, err := redis.ParseFailoverURL(o.RedisURL)
+		fo, err := redis.ParseFailoverURL(rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: Redis Sentinel URL: %w", err)
 		}
-		tune(o.Timeout, &fo.ContextTimeoutEnabled, &fo.DialTimeout, &fo.ReadTimeout, &fo.WriteTimeout, &fo.PoolTimeout, &fo.MaxRetries, &fo.DialerRetries)
+		tune(timeout, &fo.ContextTimeoutEnabled, &fo.DialTimeout, &fo.ReadTimeout, &fo.WriteTimeout, &fo.PoolTimeout, &fo.MaxRetries, &fo.DialerRetries)
 		return redis.NewFailoverClient(fo), nil
 	}
-	ro, err := redis.ParseURL(o.RedisURL)
+	ro, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: Redis URL: %w", err)
 	}
-	tune(o.Timeout, &ro.ContextTimeoutEnabled, &ro.DialTimeout, &ro.ReadTimeout, &ro.WriteTimeout, &ro.PoolTimeout, &ro.MaxRetries, &ro.DialerRetries)
+	tune(timeout, &ro.ContextTimeoutEnabled, &ro.DialTimeout, &ro.ReadTimeout, &ro.WriteTimeout, &ro.PoolTimeout, &ro.MaxRetries, &ro.DialerRetries)
 	return redis.NewClient(ro), nil
 }
 

@@ -1,0 +1,116 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// The writes below save editors' drafts of recipes; appliances see none
+// of them until a publish (publish.go).
+
+// CreateRecipe saves r as a new, unpublished recipe. It returns the
+// *recipes.ValidationError if r is invalid, its id is taken or its category
+// does not exist.
+func (s *Store) CreateRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error) {
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	// Its own keys (a second create of the id writes them) and its
+	// category's removal counter; see write.go.
+	err := s.update(ctx, "create recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID), s.keys.catGen(r.Category)},
+		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+			op := "create recipe " + r.ID
+			if ok, err := s.categoryExists(ctx, tx, r.Category); err != nil {
+				return nil, err
+			} else if !ok {
+				return nil, fieldError("recipe", r.ID, "category", "%q does not exist", r.Category)
+			}
+			for _, key := range []string{s.keys.rcpcat, s.keys.draftRcps()} {
+				taken, err := tx.HExists(ctx, key, r.ID).Result()
+				if err != nil {
+					return nil, storeErr(op, err)
+				}
+				if taken {
+					return nil, fieldError("recipe", r.ID, "id", "%q is already taken by another recipe", r.ID)
+				}
+			}
+			return s.queueDraft(&r)
+		})
+	return r, err
+}
+
+// SaveRecipe saves the editors' copy of an existing recipe as its draft.
+// Saving a copy equal to the published recipe drops the draft. It returns
+// ENOTFOUND if there is no such recipe and the *recipes.ValidationError if
+// r is invalid or names another category (moving is [Store.MoveRecipe]).
+func (s *Store) SaveRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error) {
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	err := s.update(ctx, "save recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID)},
+		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+			op := "save recipe " + r.ID
+			draft, err := getBytes(ctx, tx, op, s.keys.draftRcp(r.ID))
+			if err != nil {
+				return nil, err
+			}
+			pub, err := getBytes(ctx, tx, op, s.keys.rcp(r.ID))
+			if err != nil {
+				return nil, err
+			}
+			cur := draft
+			if cur == nil {
+				cur = pub
+			}
+			if cur == nil {
+				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", r.ID)
+			}
+			var head struct{ Category string }
+			if err := json.Unmarshal(cur, &head); err != nil {
+				return nil, corrupt(s.keys.rcp(r.ID), err)
+			}
+			if head.Category != r.Category {
+				return nil, fieldError("recipe", r.ID, "category", "cannot change from %q here; move the recipe instead", head.Category)
+			}
+			if sameContent(pub, r, clearRecipeTime) {
+				_ = json.Unmarshal(pub, &r)
+				return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftRecipeRemoval(ctx, p, r.ID) }, nil
+			}
+			if sameContent(draft, r, clearRecipeTime) {
+				_ = json.Unmarshal(draft, &r)
+				return nil, errNoChange
+			}
+			return s.queueDraft(&r)
+		})
+	return r, err
+}
+
+// DiscardRecipe drops the unpublished changes of a published recipe. It
+// returns ENOTFOUND if there is no such recipe and ECONFLICT if it was
+// never published (delete it instead).
+func (s *Store) DiscardRecipe(ctx context.Context, id string) error {
+	return s.update(ctx, "discard recipe", []string{s.keys.draftRcp(id), s.keys.rcp(id)},
+		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+			n, err := tx.Exists(ctx, s.keys.draftRcp(id), s.keys.rcp(id)).Result()
+			if err != nil {
+				return nil, storeErr("discard recipe "+id, err)
+			}
+			pub, err := tx.Exists(ctx, s.keys.rcp(id)).Result()
+			if err != nil {
+				return nil, storeErr("discard recipe "+id, err)
+			}
+			switch {
+			case n == 0:
+				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
+			case pub == 0:
+				return nil, recipes.Errorf(recipes.ECONFLICT, "recipe %q was never published, so there is nothing to go back to; delete it instead", id)
+			case n == 1:
+				return nil, errNoChange
+			}
+			return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftRecipeRemoval(ctx, p, id) }, nil
+		})
+}
