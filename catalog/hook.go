@@ -142,6 +142,10 @@ func (e *journalError) Error() string {
 
 func (e *journalError) Unwrap() error { return e.err }
 
+// WritesRefused reports whether the store now refuses every write: how
+// packages that do not know this type (identity) tell the user why.
+func (e *journalError) WritesRefused() bool { return !e.undone }
+
 // failLocked refuses every later write with cause and rolls memory back
 // to the durable state. The caller holds e.mu.
 func (e *embedded) failLocked(ctx context.Context, cause error) error {

@@ -1,4 +1,4 @@
-package catalog_test
+package identity_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -242,7 +243,9 @@ func TestDevicesListAndDelete(t *testing.T) {
 func TestDeviceWritesKeepETags(t *testing.T) {
 	s := MustOpenStore(t)
 	ctx := context.Background()
-	mustPutCategory(t, s, category("soups", 1))
+	if err := s.PutCategory(ctx, category("soups", 1)); err != nil {
+		t.Fatal(err)
+	}
 	v, err := s.Version(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -260,10 +263,11 @@ func TestDeviceWritesKeepETags(t *testing.T) {
 
 func TestDevicesEmbeddedSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	s, err := catalog.Open(context.Background(), catalog.Options{DataDir: dir})
+	cat, err := catalog.Open(context.Background(), catalog.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := stores{cat, identity.New(cat.Redis(), identity.Options{})}
 	secret, err := s.AddDevice(context.Background(), "oven-1", "CM-100")
 	if err != nil {
 		t.Fatal(err)
