@@ -61,7 +61,7 @@ func TestAPIDeviceCall(t *testing.T) {
 				}
 				return admin.ApplianceAnswer{Status: 200, Body: json.RawMessage(`{"status":200,"result":{"lid":"locked"}}`)}, nil
 			}}
-			store := &fakeStore{APITokenByHashFn: func(context.Context, string) (recipes.APIToken, error) {
+			store := &fakeStore{APITokenFn: func(context.Context, string) (recipes.APIToken, error) {
 				return recipes.APIToken{Name: "robot", Hash: "hash-of-robot", Scopes: []string{recipes.ScopeCommands}}, nil
 			}}
 			h := MustServe(t, store, admin.Options{Appliances: apps})
