@@ -117,7 +117,7 @@ func TestAdminTokens(t *testing.T) {
 			t.Errorf("%s %s: %+v, want forbidden: %s", c.method, c.path, e.Error, want)
 		}
 	}
-	if d, err := s.Store.Device(context.Background(), "demo-oven"); err != nil || !d.Enabled {
+	if d, err := s.Identity.Device(context.Background(), "demo-oven"); err != nil || !d.Enabled {
 		t.Fatalf("a refused request changed the device: %+v %v", d, err)
 	}
 	w.Get("/tokens/importer/revoke").Want(200).Has(t, "Revoke the API token “importer”?")

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/cmd/internal/appliance"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -60,7 +60,7 @@ func (s *testServer) NewWebClient(tb testing.TB) *webClient {
 func (s *testServer) MustSignIn(tb testing.TB) *webClient {
 	tb.Helper()
 	w := s.NewWebClient(tb)
-	w.SignIn(admin.FirstAdmin, testAdminPassword).Want(303)
+	w.SignIn(identity.FirstAdmin, testAdminPassword).Want(303)
 	return w
 }
 
@@ -339,7 +339,7 @@ func TestAdminSignIn(t *testing.T) {
 	})
 	t.Run("PasswordChangeEndsSessions", func(t *testing.T) {
 		w := s.MustSignIn(t)
-		if _, err := admin.SetPassword(context.Background(), s.Store, "admin", testAdminPassword, 4); err != nil {
+		if _, err := s.Identity.SetPassword(context.Background(), "admin", testAdminPassword); err != nil {
 			t.Fatal(err)
 		}
 		w.Get("/categories").Want(303)
@@ -384,7 +384,7 @@ func TestAdminCSRF(t *testing.T) {
 
 func TestAdminLoginRateLimit(t *testing.T) {
 	s := MustRunMain(t)
-	if _, err := admin.AddStaff(context.Background(), s.Store, "bob", "bobs-own-password", 4); err != nil {
+	if _, err := s.Identity.AddStaff(context.Background(), "bob", "bobs-own-password"); err != nil {
 		t.Fatal(err)
 	}
 	w := s.NewWebClient(t)
@@ -480,7 +480,7 @@ func TestAdminHealthAndMetrics(t *testing.T) {
 	scrape := func(t *testing.T, scopes ...string) *webPage {
 		t.Helper()
 		name := randomName("scraper")
-		token, err := admin.CreateToken(ctx, s.Store, name, "test", scopes)
+		token, err := s.Identity.CreateAPIToken(ctx, name, "test", scopes)
 		if err != nil {
 			t.Fatal(err)
 		}

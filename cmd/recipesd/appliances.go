@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/recipesd/recipesd/admin"
-	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder"
 )
@@ -17,7 +17,7 @@ var _ admin.Appliances = (*appliances)(nil)
 // devices exist (the store) and translates the responder's errors into
 // admin's.
 type appliances struct {
-	store     *catalog.Store
+	store     *identity.Store
 	responder *responder.Responder
 	anonymous bool // anonymous devices exist without being registered
 }

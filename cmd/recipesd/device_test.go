@@ -37,11 +37,11 @@ func TestDeviceAuthentication(t *testing.T) {
 	good := s.MustRegister(t, "good-oven", "CM-100")
 	other := s.MustRegister(t, "other-oven", "CM-100")
 	disabled := s.MustRegister(t, "disabled-oven", "CM-100")
-	if err := s.Store.SetDeviceEnabled(ctx, "disabled-oven", false); err != nil {
+	if err := s.Identity.SetDeviceEnabled(ctx, "disabled-oven", false); err != nil {
 		t.Fatal(err)
 	}
 	deleted := s.MustRegister(t, "deleted-oven", "CM-100")
-	if err := s.Store.DeleteDevice(ctx, "deleted-oven"); err != nil {
+	if err := s.Identity.DeleteDevice(ctx, "deleted-oven"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -74,7 +74,7 @@ func TestDeviceAuthentication(t *testing.T) {
 	}
 
 	t.Run("RotatedSecret", func(t *testing.T) {
-		fresh, err := s.Store.RotateDeviceSecret(ctx, "good-oven")
+		fresh, err := s.Identity.RotateDeviceSecret(ctx, "good-oven")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestModelFromRegistryFiltersRecipes(t *testing.T) {
 	}
 
 	// A model change applies from the device's next connection.
-	if err := s.Store.SetDeviceModel(context.Background(), "small-oven", "CM-300X"); err != nil {
+	if err := s.Identity.SetDeviceModel(context.Background(), "small-oven", "CM-300X"); err != nil {
 		t.Fatal(err)
 	}
 	_ = small.Close()
@@ -274,7 +274,7 @@ func TestDemoDevice(t *testing.T) {
 	}
 	dev = s.MustDial(t, appliance.Options{ID: "demo-oven", Password: secret})
 	_ = dev.Close()
-	d, err := s.Store.Device(context.Background(), "demo-oven")
+	d, err := s.Identity.Device(context.Background(), "demo-oven")
 	if err != nil || d.Model != demoDeviceModel {
 		t.Fatalf("demo device after restart: %+v %v", d, err)
 	}
@@ -289,7 +289,7 @@ func TestLastSeen(t *testing.T) {
 	if err := s.Responder.Close(context.Background()); err != nil { // flushes the batch
 		t.Fatal(err)
 	}
-	d, err := s.Store.Device(context.Background(), "seen-oven")
+	d, err := s.Identity.Device(context.Background(), "seen-oven")
 	if err != nil {
 		t.Fatal(err)
 	}

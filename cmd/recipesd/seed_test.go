@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -512,15 +513,16 @@ func secretHash(secret string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// openStore opens the catalog store st's commands use.
-func (st *testRedis) openStore(tb testing.TB) *catalog.Store {
+// openStore opens the catalog store st's commands use, with its identity
+// registry.
+func (st *testRedis) openStore(tb testing.TB) adminStore {
 	tb.Helper()
 	s, err := catalog.Open(context.Background(), catalog.Options{RedisURL: st.env["RECIPESD_REDIS_URL"], KeyPrefix: st.prefix})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return adminStore{s, identity.New(s.Redis(), identity.Options{KeyPrefix: st.prefix})}
 }
 
 func writeText(tb testing.TB, path, text string) {
@@ -873,7 +875,7 @@ func TestSeedCommand_SecretsOutRetry(t *testing.T) {
 	}
 	var staff string
 	calls := 0
-	_, err = seed.Sync(ctx, store, cat, seed.SyncOptions{Secrets: func(secrets map[string]string) error {
+	_, err = seed.Sync(ctx, seedWriter{store.Store, store.registry}, cat, seed.SyncOptions{Secrets: func(secrets map[string]string) error {
 		if err := sf.write(secrets); err != nil {
 			return err
 		}
