@@ -74,32 +74,30 @@ type Catalog interface {
 	PublishRecipe(ctx context.Context, id string) (recipes.Publication, error)
 }
 
-// Accounts stores staff accounts, their sessions and API tokens. Secrets
-// never reach it: only bcrypt hashes of passwords and SHA-256 hashes of
-// session ids and tokens.
+// Accounts keeps staff accounts, their sessions and API tokens, and their
+// rules: it checks passwords, issues session ids and token secrets, and
+// stores only hashes of them.
 type Accounts interface {
-	// Staff returns an account, or ENOTFOUND.
-	Staff(ctx context.Context, name string) (recipes.Staff, error)
-	// AddStaff creates an account; EINVALID or ECONFLICT.
-	AddStaff(ctx context.Context, st recipes.Staff) error
-	// UpdateStaff replaces an account and ends its sessions; ENOTFOUND.
-	UpdateStaff(ctx context.Context, st recipes.Staff) error
-	// CountStaff returns the number of accounts.
-	CountStaff(ctx context.Context) (int, error)
+	// AuthenticateStaff returns the account if password is its password;
+	// ENOTFOUND for no such account, EINVALID for a wrong password, each
+	// as slow as a right one.
+	AuthenticateStaff(ctx context.Context, name, password string) (recipes.Staff, error)
 
-	// CreateSession stores a session that expires after idle unused.
-	CreateSession(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error
-	// Session returns a live session and extends it; ENOTFOUND.
-	Session(ctx context.Context, hash string, idle time.Duration) (recipes.Session, error)
-	// DeleteSession ends a session.
-	DeleteSession(ctx context.Context, hash string) error
+	// CreateSession starts a session that expires after idle unused and
+	// returns its id, the secret for the cookie.
+	CreateSession(ctx context.Context, sess recipes.Session, idle time.Duration) (string, error)
+	// Session returns the live session of id and extends it; ENOTFOUND.
+	Session(ctx context.Context, id string, idle time.Duration) (recipes.Session, error)
+	// DeleteSession ends the session of id.
+	DeleteSession(ctx context.Context, id string) error
 
 	// APITokens lists the tokens.
 	APITokens(ctx context.Context) ([]recipes.APIToken, error)
-	// AddAPIToken stores a token; EINVALID or ECONFLICT.
-	AddAPIToken(ctx context.Context, t recipes.APIToken) error
-	// APITokenByHash returns the token with that hash; ENOTFOUND.
-	APITokenByHash(ctx context.Context, hash string) (recipes.APIToken, error)
+	// CreateAPIToken creates a token and returns its secret, shown once;
+	// EINVALID or ECONFLICT.
+	CreateAPIToken(ctx context.Context, name, createdBy string, scopes []string) (string, error)
+	// APIToken returns the token whose secret is secret; ENOTFOUND.
+	APIToken(ctx context.Context, secret string) (recipes.APIToken, error)
 	// RevokeAPIToken deletes a token; ENOTFOUND.
 	RevokeAPIToken(ctx context.Context, name string) error
 }

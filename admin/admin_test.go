@@ -2,8 +2,6 @@ package admin_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"io"
 	"net/http"
@@ -32,20 +30,20 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 type fakeStore struct {
 	tb testing.TB
 
-	EditorCategoriesFn func(ctx context.Context) ([]recipes.CategoryInfo, error)
-	EditorCategoryFn   func(ctx context.Context, slug string) (recipes.CategoryInfo, error)
-	CreateCategoryFn   func(ctx context.Context, c recipes.Category) (recipes.Category, error)
-	UpdateCategoryFn   func(ctx context.Context, slug string, u recipes.CategoryUpdate) (recipes.Category, error)
-	RemoveCategoryFn   func(ctx context.Context, slug string, how recipes.CategoryRemoval) (int, error)
-	EditorRecipesFn    func(ctx context.Context, slug string, f recipes.RecipeFilter) (recipes.RecipePage, error)
-	EditorRecipeFn     func(ctx context.Context, id string) (recipes.Recipe, recipes.Status, error)
-	CreateRecipeFn     func(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error)
-	APITokensFn        func(ctx context.Context) ([]recipes.APIToken, error)
-	StaffFn            func(ctx context.Context, name string) (recipes.Staff, error)
-	DeleteSessionFn    func(ctx context.Context, hash string) error
-	CreateSessionFn    func(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error
-	APITokenByHashFn   func(ctx context.Context, hash string) (recipes.APIToken, error)
-	DeviceFn           func(ctx context.Context, id string) (recipes.Device, error)
+	EditorCategoriesFn  func(ctx context.Context) ([]recipes.CategoryInfo, error)
+	EditorCategoryFn    func(ctx context.Context, slug string) (recipes.CategoryInfo, error)
+	CreateCategoryFn    func(ctx context.Context, c recipes.Category) (recipes.Category, error)
+	UpdateCategoryFn    func(ctx context.Context, slug string, u recipes.CategoryUpdate) (recipes.Category, error)
+	RemoveCategoryFn    func(ctx context.Context, slug string, how recipes.CategoryRemoval) (int, error)
+	EditorRecipesFn     func(ctx context.Context, slug string, f recipes.RecipeFilter) (recipes.RecipePage, error)
+	EditorRecipeFn      func(ctx context.Context, id string) (recipes.Recipe, recipes.Status, error)
+	CreateRecipeFn      func(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error)
+	APITokensFn         func(ctx context.Context) ([]recipes.APIToken, error)
+	AuthenticateStaffFn func(ctx context.Context, name, password string) (recipes.Staff, error)
+	DeleteSessionFn     func(ctx context.Context, id string) error
+	CreateSessionFn     func(ctx context.Context, sess recipes.Session, idle time.Duration) (string, error)
+	APITokenFn          func(ctx context.Context, secret string) (recipes.APIToken, error)
+	DeviceFn            func(ctx context.Context, id string) (recipes.Device, error)
 }
 
 var _ admin.Store = (*fakeStore)(nil)
@@ -120,37 +118,31 @@ func (f *fakeStore) RemoveRecipe(context.Context, string) error       { return f
 func (f *fakeStore) PublishRecipe(context.Context, string) (recipes.Publication, error) {
 	return recipes.Publication{}, f.missing("PublishRecipe")
 }
-func (f *fakeStore) Staff(ctx context.Context, name string) (recipes.Staff, error) {
-	if f.StaffFn == nil {
-		return recipes.Staff{}, f.missing("Staff")
+func (f *fakeStore) AuthenticateStaff(ctx context.Context, name, password string) (recipes.Staff, error) {
+	if f.AuthenticateStaffFn == nil {
+		return recipes.Staff{}, f.missing("AuthenticateStaff")
 	}
-	return f.StaffFn(ctx, name)
+	return f.AuthenticateStaffFn(ctx, name, password)
 }
-func (f *fakeStore) AddStaff(context.Context, recipes.Staff) error { return f.missing("AddStaff") }
-func (f *fakeStore) UpdateStaff(context.Context, recipes.Staff) error {
-	return f.missing("UpdateStaff")
-}
-func (f *fakeStore) CountStaff(context.Context) (int, error) { return 1, nil }
-func (f *fakeStore) CreateSession(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error {
+func (f *fakeStore) CreateSession(ctx context.Context, sess recipes.Session, idle time.Duration) (string, error) {
 	if f.CreateSessionFn == nil {
-		return f.missing("CreateSession")
+		return "", f.missing("CreateSession")
 	}
-	return f.CreateSessionFn(ctx, hash, sess, idle)
+	return f.CreateSessionFn(ctx, sess, idle)
 }
 
 // Session knows one session: the cookie value testSession.
-func (f *fakeStore) Session(_ context.Context, hash string, _ time.Duration) (recipes.Session, error) {
-	sum := sha256.Sum256([]byte(testSession))
-	if hash != hex.EncodeToString(sum[:]) {
+func (f *fakeStore) Session(_ context.Context, id string, _ time.Duration) (recipes.Session, error) {
+	if id != testSession {
 		return recipes.Session{}, recipes.Errorf(recipes.ENOTFOUND, "session not found")
 	}
 	return recipes.Session{Staff: "editor", CreatedAt: time.Now()}, nil
 }
-func (f *fakeStore) DeleteSession(ctx context.Context, hash string) error {
+func (f *fakeStore) DeleteSession(ctx context.Context, id string) error {
 	if f.DeleteSessionFn == nil {
 		return f.missing("DeleteSession")
 	}
-	return f.DeleteSessionFn(ctx, hash)
+	return f.DeleteSessionFn(ctx, id)
 }
 func (f *fakeStore) APITokens(ctx context.Context) ([]recipes.APIToken, error) {
 	if f.APITokensFn == nil {
@@ -158,12 +150,12 @@ func (f *fakeStore) APITokens(ctx context.Context) ([]recipes.APIToken, error) {
 	}
 	return f.APITokensFn(ctx)
 }
-func (f *fakeStore) AddAPIToken(context.Context, recipes.APIToken) error {
-	return f.missing("AddAPIToken")
+func (f *fakeStore) CreateAPIToken(context.Context, string, string, []string) (string, error) {
+	return "", f.missing("CreateAPIToken")
 }
-func (f *fakeStore) APITokenByHash(ctx context.Context, hash string) (recipes.APIToken, error) {
-	if f.APITokenByHashFn != nil {
-		return f.APITokenByHashFn(ctx, hash)
+func (f *fakeStore) APIToken(ctx context.Context, secret string) (recipes.APIToken, error) {
+	if f.APITokenFn != nil {
+		return f.APITokenFn(ctx, secret)
 	}
 	return recipes.APIToken{}, recipes.Errorf(recipes.ENOTFOUND, "API token not found")
 }

@@ -27,7 +27,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Send an API token: Authorization: Bearer <token>.").SetInternal(errNoToken)
 		}
-		tok, err := s.store.APITokenByHash(c.Request().Context(), hashSecret(strings.TrimSpace(secret)))
+		tok, err := s.store.APIToken(c.Request().Context(), strings.TrimSpace(secret))
 		switch {
 		case recipes.ErrorCode(err) == recipes.ENOTFOUND:
 			return echo.NewHTTPError(http.StatusUnauthorized, "The API token is not valid (revoked, or never issued).").SetInternal(errNoToken)
@@ -39,6 +39,9 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// errNoToken is the answer to an API request without a valid token.
+var errNoToken = errors.New("admin: no valid API token")
 
 // tokenKey holds the request's API token in the echo.Context.
 const tokenKey = "api-token"

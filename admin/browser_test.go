@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
 )
@@ -29,7 +29,7 @@ func TestAdminInBrowser(t *testing.T) {
 		}
 	}()
 
-	b.SignIn(s.HTTPURL, admin.FirstAdmin, testAdminPassword)
+	b.SignIn(s.HTTPURL, identity.FirstAdmin, testAdminPassword)
 
 	// Create a category; the script fills the slug from the name.
 	b.Submit(`a[href="/categories/new"]`)

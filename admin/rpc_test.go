@@ -74,7 +74,7 @@ func TestAPIDeviceCall(t *testing.T) {
 				}
 				return admin.ApplianceAnswer{Status: 200, Body: json.RawMessage(`{"status":200,"result":{"lid":"locked"}}`)}, nil
 			}}
-			store := &fakeStore{APITokenByHashFn: robotToken, DeviceFn: registered("oven-1")}
+			store := &fakeStore{APITokenFn: robotToken, DeviceFn: registered("oven-1")}
 			h := MustServe(t, store, admin.Options{Appliances: apps})
 			req := httptest.NewRequest(http.MethodPost, "/api/devices/oven-1/rpc", strings.NewReader(tt.body))
 			req.Header.Set("Authorization", "Bearer secret")
@@ -144,7 +144,7 @@ func TestAPIDeviceCallRegistry(t *testing.T) {
 				called = true
 				return admin.ApplianceAnswer{Status: 200, Body: json.RawMessage(`{"status":200}`)}, nil
 			}}
-			store := &fakeStore{APITokenByHashFn: robotToken, DeviceFn: registered("oven-1")}
+			store := &fakeStore{APITokenFn: robotToken, DeviceFn: registered("oven-1")}
 			h := MustServe(t, store, admin.Options{Appliances: apps, AnonymousDevices: tt.anonymous})
 			req := httptest.NewRequest(http.MethodPost, "/api/devices/"+tt.device+"/rpc", strings.NewReader(`{"method":"lid.lock"}`))
 			req.Header.Set("Authorization", "Bearer secret")

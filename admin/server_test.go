@@ -16,6 +16,7 @@ import (
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
@@ -35,27 +36,21 @@ func TestMain(m *testing.M) {
 // testAdminPassword is the first admin's password in MustStartServer.
 const testAdminPassword = "correct-horse-battery"
 
-// The identity seam. Devices, staff, sessions and API tokens, and the
-// account rules, live in the catalog store and admin today; the identity
-// package takes them over (issue 11). Only this block names them.
-type identityStore = *catalog.Store
-
-var (
-	ensureAdmin = admin.EnsureAdmin
-	addStaff    = admin.AddStaff
-	setPassword = admin.SetPassword
-)
+// registry names the identity store apart from the catalog's, so that
+// both can be embedded in what admin.New is given.
+type registry = identity.Store
 
 // adminStore is what admin.New is given: the catalog and the identities.
-func adminStore(cat *catalog.Store, _ identityStore) admin.Store { return cat }
-
-func openIdentity(_ testing.TB, cat *catalog.Store) identityStore { return cat }
+type adminStore struct {
+	*catalog.Store
+	*registry
+}
 
 // testServer is the admin server over a real catalog.
 type testServer struct {
 	Admin    *admin.Server
 	Store    *catalog.Store
-	Identity identityStore
+	Identity *identity.Store
 	Redis    *miniredis.Miniredis
 	Options  admin.Options
 	HTTPURL  string
@@ -81,18 +76,18 @@ func MustStartServer(tb testing.TB, change ...func(*admin.Options)) *testServer 
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = cat.Close() })
-	ids := openIdentity(tb, cat)
+	ids := identity.New(rdb, identity.Options{PasswordCost: bcrypt.MinCost})
 	demo, err := seed.Demo()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := seed.Load(ctx, cat, demo); err != nil {
+	if _, err := cat.Sync(ctx, demo.Categories, demo.Recipes, catalog.SyncOptions{}); err != nil {
 		tb.Fatal(err)
 	}
 	if _, err := ids.AddDevice(ctx, demoDevice, "CM-300X"); err != nil {
 		tb.Fatal(err)
 	}
-	if _, _, err := ensureAdmin(ctx, ids, testAdminPassword, bcrypt.MinCost); err != nil {
+	if _, _, err := ids.EnsureAdmin(ctx, testAdminPassword); err != nil {
 		tb.Fatal(err)
 	}
 
@@ -104,7 +99,7 @@ func MustStartServer(tb testing.TB, change ...func(*admin.Options)) *testServer 
 	for _, f := range change {
 		f(&opts)
 	}
-	srv := admin.New(adminStore(cat, ids), opts)
+	srv := admin.New(adminStore{cat, ids}, opts)
 	if err := srv.Start(ctx); err != nil {
 		_ = ln.Close()
 		tb.Fatal(err)
@@ -127,7 +122,7 @@ func (s *testServer) NewWebClient(tb testing.TB) *webtest.Client {
 func (s *testServer) MustSignIn(tb testing.TB) *webtest.Client {
 	tb.Helper()
 	w := s.NewWebClient(tb)
-	w.SignIn(admin.FirstAdmin, testAdminPassword).Want(303)
+	w.SignIn(identity.FirstAdmin, testAdminPassword).Want(303)
 	return w
 }
 

@@ -1,22 +1,17 @@
 package admin
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/recipesd/recipesd/recipes"
 )
@@ -24,16 +19,9 @@ import (
 const (
 	sessionCookie = "recipesd_session"
 	flashCookie   = "recipesd_flash"
-	staffKey      = "staff"       // context: the signed-in staff name
-	sessionKey    = "sessionHash" // context: the hash of the session id
+	staffKey      = "staff"     // context: the signed-in staff name
+	sessionKey    = "sessionID" // context: the session id
 )
-
-// hashSecret is how session ids and API tokens are stored: whoever reads
-// the store cannot sign in with what they find there.
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
 
 type loginPage struct {
 	page
@@ -58,13 +46,6 @@ func (s *Server) renderLogin(c echo.Context, status int, name, next, msg string)
 	return c.Render(status, "login.html", loginPage{page: s.page(c, "Sign in", ""), Name: name, Next: next, Error: msg})
 }
 
-// dummyHash is compared against when the account does not exist, so that
-// a wrong name takes as long as a wrong password.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("recipesd-no-such-account"), bcrypt.DefaultCost)
-	return h
-})
-
 // handleLogin checks a name and password and starts a new session.
 func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -73,18 +54,16 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if limit, wait := s.logins.admit(client, name, now); limit != "" {
 		return s.refuseLogin(c, name, next, limit, wait)
 	}
-	st, err := s.store.Staff(ctx, name)
-	switch {
-	case recipes.ErrorCode(err) == recipes.ENOTFOUND:
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-	case err != nil:
+	st, err := s.store.AuthenticateStaff(ctx, name, password)
+	code := recipes.ErrorCode(err)
+	if err != nil && code != recipes.ENOTFOUND && code != recipes.EINVALID {
 		return err
 	}
-	if err != nil || bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(password)) != nil {
+	if err != nil {
 		s.logins.failed(client, name, now)
 		// People type their password into the name field: a name that is
 		// no account is logged only by its length.
-		if err == nil {
+		if code == recipes.EINVALID {
 			s.log.Info("sign-in failed: wrong password", "name", name, "client", client)
 		} else {
 			s.log.Info("sign-in failed: no such account", "name_len", len(name), "client", client)
@@ -95,11 +74,11 @@ func (s *Server) handleLogin(c echo.Context) error {
 
 	// A fresh id at every sign-in: an id planted before it is worth nothing.
 	if old, err := c.Cookie(sessionCookie); err == nil {
-		_ = s.store.DeleteSession(ctx, hashSecret(old.Value))
+		_ = s.store.DeleteSession(ctx, old.Value)
 	}
-	id := rand.Text() + rand.Text()
 	sess := recipes.Session{Staff: st.Name, CreatedAt: time.Now().UTC()}
-	if err := s.store.CreateSession(ctx, hashSecret(id), sess, s.opts.SessionIdle); err != nil {
+	id, err := s.store.CreateSession(ctx, sess, s.opts.SessionIdle)
+	if err != nil {
 		return err
 	}
 	s.setCookie(c, sessionCookie, id, 0)
@@ -198,22 +177,21 @@ func (s *Server) handleLogout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// session returns the live session of c's cookie and its hash.
+// session returns the live session of c's cookie.
 func (s *Server) session(c echo.Context) (recipes.Session, error) {
 	ck, err := c.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return recipes.Session{}, recipes.Errorf(recipes.ENOTFOUND, "not signed in")
 	}
-	hash := hashSecret(ck.Value)
-	sess, err := s.store.Session(c.Request().Context(), hash, s.opts.SessionIdle)
+	sess, err := s.store.Session(c.Request().Context(), ck.Value, s.opts.SessionIdle)
 	if err != nil {
 		return sess, err
 	}
 	if time.Since(sess.CreatedAt) > s.opts.SessionMaxAge {
-		_ = s.store.DeleteSession(c.Request().Context(), hash)
+		_ = s.store.DeleteSession(c.Request().Context(), ck.Value)
 		return sess, recipes.Errorf(recipes.ENOTFOUND, "session too old")
 	}
-	c.Set(sessionKey, hash)
+	c.Set(sessionKey, ck.Value)
 	return sess, nil
 }
 

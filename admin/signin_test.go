@@ -140,7 +140,7 @@ func TestAdminSignIn(t *testing.T) {
 	})
 	t.Run("PasswordChangeEndsSessions", func(t *testing.T) {
 		w := s.MustSignIn(t)
-		if _, err := setPassword(context.Background(), s.Identity, "admin", testAdminPassword, 4); err != nil {
+		if _, err := s.Identity.SetPassword(context.Background(), "admin", testAdminPassword); err != nil {
 			t.Fatal(err)
 		}
 		w.Get("/categories").Want(303)
@@ -185,7 +185,7 @@ func TestAdminCSRF(t *testing.T) {
 
 func TestAdminLoginRateLimit(t *testing.T) {
 	s := MustStartServer(t)
-	if _, err := addStaff(context.Background(), s.Identity, "bob", "bobs-own-password", 4); err != nil {
+	if _, err := s.Identity.AddStaff(context.Background(), "bob", "bobs-own-password"); err != nil {
 		t.Fatal(err)
 	}
 	w := s.NewWebClient(t)

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/netip"
 	"strings"
 	"sync"
@@ -168,5 +170,6 @@ func accountKey(name string) string {
 	if recipes.ValidName(name) {
 		return name
 	}
-	return "#" + hashSecret(name)[:32]
+	sum := sha256.Sum256([]byte(name))
+	return "#" + hex.EncodeToString(sum[:16])
 }

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/recipes"
 )
@@ -22,19 +20,17 @@ import (
 // throttleStore knows the accounts alice, bob and carol, all with the
 // password "right-password".
 func throttleStore(tb testing.TB) *fakeStore {
-	hash, err := bcrypt.GenerateFromPassword([]byte("right-password"), bcrypt.MinCost)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	return &fakeStore{
-		StaffFn: func(_ context.Context, name string) (recipes.Staff, error) {
-			switch name {
-			case "alice", "bob", "carol":
-				return recipes.Staff{Name: name, PasswordHash: string(hash)}, nil
+		AuthenticateStaffFn: func(_ context.Context, name, password string) (recipes.Staff, error) {
+			switch {
+			case name != "alice" && name != "bob" && name != "carol":
+				return recipes.Staff{}, recipes.Errorf(recipes.ENOTFOUND, "no staff %q", name)
+			case password != "right-password":
+				return recipes.Staff{}, recipes.Errorf(recipes.EINVALID, "wrong name or password")
 			}
-			return recipes.Staff{}, recipes.Errorf(recipes.ENOTFOUND, "no staff %q", name)
+			return recipes.Staff{Name: name}, nil
 		},
-		CreateSessionFn: func(context.Context, string, recipes.Session, time.Duration) error { return nil },
+		CreateSessionFn: func(context.Context, recipes.Session, time.Duration) (string, error) { return "a-session-id", nil },
 	}
 }
 

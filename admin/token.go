@@ -83,7 +83,7 @@ func (s *Server) handleTokenCreate(c echo.Context) error {
 		p.Errors.add("scope", recipes.ErrorMessage(err))
 		return c.Render(http.StatusUnprocessableEntity, "tokens.html", p)
 	}
-	secret, err := CreateToken(ctx, s.store, name, staff, scopes)
+	secret, err := s.store.CreateAPIToken(ctx, name, staff, scopes)
 	if err != nil {
 		p.Errors.add("name", recipes.ErrorMessage(err))
 		if code := recipes.ErrorCode(err); code != recipes.EINVALID && code != recipes.ECONFLICT {

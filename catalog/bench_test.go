@@ -19,7 +19,7 @@ func benchStore(b *testing.B) *catalog.Store {
 		r.Summary = "A warming soup that the appliance cooks in one pot with little attention."
 		recs = append(recs, r)
 	}
-	if err := s.Import(context.Background(), []recipes.Category{category("soups", 0)}, recs); err != nil {
+	if _, err := s.Sync(context.Background(), []recipes.Category{category("soups", 0)}, recs, catalog.SyncOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	return s

@@ -127,7 +127,7 @@ func TestFind_Paging(t *testing.T) {
 		}
 		all = append(all, recipe(fmt.Sprintf("soup-%02d", i), "soups", title, withTags(tags...)))
 	}
-	if err := s.Import(context.Background(), nil, all); err != nil {
+	if _, err := s.Sync(context.Background(), nil, all, catalog.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {

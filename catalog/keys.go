@@ -34,23 +34,13 @@ import (
 //	                                 or changed since publishing
 //	{p}:draft:rcps           HASH    recipe id -> category slug of each draft
 //
-//	Staff (see staff.go, session.go, token.go):
-//	{p}:staff:users          HASH    name -> staff JSON (bcrypt hash inside)
-//	{p}:staff:sess:<hash>    STRING  session JSON, TTL = idle timeout; the
-//	                                 key holds a SHA-256 of the cookie's id
-//	{p}:staff:usess:<name>   SET     session hashes of one staff account
-//	{p}:staff:tokens         HASH    token name -> API token JSON
-//	{p}:staff:tokhash        HASH    SHA-256 of a token's secret -> name
-//
-//	Devices (see device.go):
-//	{p}:dev:<id>             HASH    model, secret hash, enabled, created
-//	{p}:devices              SET     every device id
-//	{p}:devseen              HASH    device id -> last seen (unix ms)
+//	Devices, staff, sessions and API tokens share this hash tag; the
+//	identity package owns their keys (see identity/keys.go).
 //
 // A list cursor is the base64url (unpadded) idx member of the last item
 // returned; the next page starts after it.
 type keys struct {
-	prefix   string // "{"+KeyPrefix+"}:", for the draft and staff keys
+	prefix   string // "{"+KeyPrefix+"}:", for the draft keys
 	version  string
 	changes  string
 	cats     string

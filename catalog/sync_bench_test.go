@@ -59,12 +59,12 @@ func BenchmarkSync(b *testing.B) {
 				// One big transaction is one round trip.
 				s := mustOpen(b, env.URL, catalog.Options{KeyPrefix: env.Prefix, Timeout: time.Minute})
 				if step.name != "Fresh" {
-					if _, err := s.Sync(ctx, cats, recs, false); err != nil {
+					if _, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{}); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.StartTimer()
-				if _, err := s.Sync(ctx, cats, step.recs, false); err != nil {
+				if _, err := s.Sync(ctx, cats, step.recs, catalog.SyncOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

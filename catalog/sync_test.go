@@ -32,7 +32,7 @@ func syncFixture() ([]recipes.Category, []recipes.Recipe) {
 
 func mustSync(tb testing.TB, s *catalog.Store, cats []recipes.Category, recs []recipes.Recipe, prune bool) []recipes.Change {
 	tb.Helper()
-	changes, err := s.Sync(context.Background(), cats, recs, prune)
+	changes, err := s.Sync(context.Background(), cats, recs, catalog.SyncOptions{Prune: prune})
 	if err != nil {
 		tb.Fatalf("Sync: %v", err)
 	}
@@ -219,7 +219,7 @@ func TestSync(t *testing.T) {
 			s := env.Open(t)
 			mustPutCategory(t, s, category("drinks", 3))
 			before := snapshot(t, env)
-			_, err := s.Sync(ctx, tt.cats, tt.recs, tt.prune)
+			_, err := s.Sync(ctx, tt.cats, tt.recs, catalog.SyncOptions{Prune: tt.prune})
 			assertCode(t, err, tt.code, "")
 			if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
 				t.Fatalf("a failed Sync changed the store (-before +after):\n%s", diff)
@@ -239,7 +239,7 @@ func TestPlan(t *testing.T) {
 	recs[0].Title = "Changed"
 	before := snapshot(t, env)
 
-	plan, err := s.Plan(ctx, cats, recs, true)
+	plan, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Prune: true, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +494,7 @@ func TestSync_Canceled(t *testing.T) {
 	before := snapshot(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Sync(ctx, cats, recs, false); err == nil || !errors.Is(err, context.Canceled) && recipes.ErrorCode(err) != recipes.EUNAVAILABLE {
+	if _, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{}); err == nil || !errors.Is(err, context.Canceled) && recipes.ErrorCode(err) != recipes.EUNAVAILABLE {
 		t.Fatalf("Sync on a canceled context = %v", err)
 	}
 	if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {

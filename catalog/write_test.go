@@ -165,7 +165,7 @@ func TestImport(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		s := MustOpenStore(t)
 		v0 := mustVersion(t, s)
-		if err := s.Import(ctx, cats, recs); err != nil {
+		if _, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if v := mustVersion(t, s); v != v0+1 {
@@ -177,7 +177,7 @@ func TestImport(t *testing.T) {
 		}
 		// Importing the same catalog again changes no content, so no ETag.
 		before := mustFind(t, s, recipes.Query{Category: "soups", Limit: 100})
-		if err := s.Import(ctx, cats, recs); err != nil {
+		if _, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if after := mustFind(t, s, recipes.Query{Category: "soups", Limit: 100}); after.ETag != before.ETag {
@@ -185,7 +185,7 @@ func TestImport(t *testing.T) {
 		}
 		// A changed item gets a new UpdatedAt, and moves between categories.
 		moved := recipe("r-00", "salads", "Recipe 00")
-		if err := s.Import(ctx, nil, []recipes.Recipe{moved}); err != nil {
+		if _, err := s.Sync(ctx, nil, []recipes.Recipe{moved}, catalog.SyncOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		assertList(t, s, "salads", "r-00", "r-01", "r-03", "r-05", "r-07", "r-09", "r-11", "r-13", "r-15", "r-17", "r-19", "r-21", "r-23", "r-25", "r-27", "r-29")
@@ -205,7 +205,8 @@ func TestImport(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := MustOpenStore(t)
 			v0 := mustVersion(t, s)
-			assertCode(t, s.Import(ctx, tt.cats, tt.recs), tt.code, "")
+			_, err := s.Sync(ctx, tt.cats, tt.recs, catalog.SyncOptions{})
+			assertCode(t, err, tt.code, "")
 			if v := mustVersion(t, s); v != v0 {
 				t.Fatalf("version %d -> %d after a failed import", v0, v)
 			}

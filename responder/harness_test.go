@@ -15,6 +15,7 @@ import (
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/responder"
 	"github.com/recipesd/recipesd/seed"
@@ -28,9 +29,7 @@ import (
 // cmd/recipesd.
 
 // registry is the device registry the responder authenticates against.
-// Devices move from catalog to a package of their own (issue 11); this
-// type and openStores are the only places that know where they live.
-type registry = catalog.Store
+type registry = identity.Store
 
 var (
 	_ responder.Catalog = (*catalog.Store)(nil)
@@ -64,10 +63,10 @@ func openStores(tb testing.TB, mr *miniredis.Miniredis, timeout time.Duration) (
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := seed.Load(ctx, store, demo); err != nil {
+	if _, err := store.Sync(ctx, demo.Categories, demo.Recipes, catalog.SyncOptions{}); err != nil {
 		tb.Fatalf("load demo catalog: %v", err)
 	}
-	return store, store
+	return store, identity.New(rdb, identity.Options{Timeout: timeout})
 }
 
 var quietDriver sync.Once

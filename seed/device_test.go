@@ -312,24 +312,6 @@ func itoa(i int) string {
 	}
 }
 
-// fakeDeviceStore is a [seed.DeviceStore] (and a [seed.Store]) whose
-// methods run its function fields.
-type fakeDeviceStore struct {
-	fakeStore
-	SyncWithDevicesFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error)
-	PlanWithDevicesFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune, issue bool) ([]recipes.Change, []recipes.DeviceChange, error)
-}
-
-var _ seed.DeviceStore = (*fakeDeviceStore)(nil)
-
-func (s *fakeDeviceStore) SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
-	return s.SyncWithDevicesFn(ctx, cats, recs, imp, prune, issue)
-}
-
-func (s *fakeDeviceStore) PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune, issue bool) ([]recipes.Change, []recipes.DeviceChange, error) {
-	return s.PlanWithDevicesFn(ctx, cats, recs, imp, prune, issue)
-}
-
 func TestSync_Devices(t *testing.T) {
 	ctx := context.Background()
 	withDevices := func(t *testing.T, devs ...string) seed.Catalog {
@@ -344,28 +326,16 @@ func TestSync_Devices(t *testing.T) {
 		{ID: "oven-1", Op: recipes.ItemAdded},
 		{ID: "oven-2", Op: recipes.ItemChanged, FromModel: "CM-100", Model: "CM-300"},
 	}
-	refuseDevices := func(t *testing.T) *fakeDeviceStore {
-		return &fakeDeviceStore{
-			fakeStore: fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")},
-			SyncWithDevicesFn: func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, bool, func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
-				t.Error("SyncWithDevices called")
-				return nil, nil, nil
-			},
-			PlanWithDevicesFn: func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, bool, bool) ([]recipes.Change, []recipes.DeviceChange, error) {
-				t.Error("PlanWithDevices called")
-				return nil, nil, nil
-			},
-		}
-	}
+	refuseDevices := func(t *testing.T) *fakeStore { return &fakeStore{SyncFn: refuse(t, "Sync")} }
 
 	t.Run("OK", func(t *testing.T) {
 		st := refuseDevices(t)
 		var gotIssue bool
-		st.SyncWithDevicesFn = func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
-			if len(cats) != 1 || len(recs) != 1 || len(imp.Devices) != 2 || prune || imp.Update {
-				t.Errorf("SyncWithDevices(%d categories, %d recipes, %d devices, update %v, prune %v)", len(cats), len(recs), len(imp.Devices), imp.Update, prune)
+		st.SyncFn = func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+			if len(cats) != 1 || len(recs) != 1 || len(imp.Devices) != 2 || opts.Prune || opts.DryRun || imp.Update {
+				t.Errorf("Sync(%d categories, %d recipes, %d devices, update %v, %+v)", len(cats), len(recs), len(imp.Devices), imp.Update, opts)
 			}
-			gotIssue = issue != nil && issue(map[string]string{"oven-1": "x"}) == nil
+			gotIssue = opts.Secrets != nil && opts.Secrets(map[string]string{"oven-1": "x"}) == nil
 			return changes, devChanges, nil
 		}
 		var issued map[string]string
@@ -399,9 +369,9 @@ func TestSync_Devices(t *testing.T) {
 
 	t.Run("OKDryRun", func(t *testing.T) {
 		st := refuseDevices(t)
-		st.PlanWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _, issue bool) ([]recipes.Change, []recipes.DeviceChange, error) {
-			if !issue || len(imp.Devices) != 1 {
-				t.Errorf("PlanWithDevices(%d devices, issue %v), want 1 and true", len(imp.Devices), issue)
+		st.SyncFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+			if !opts.DryRun || opts.Secrets == nil || len(imp.Devices) != 1 {
+				t.Errorf("Sync(%d devices, dry run %v, issuing %v), want 1, true and true", len(imp.Devices), opts.DryRun, opts.Secrets != nil)
 			}
 			return nil, devChanges[:1], nil
 		}
@@ -419,9 +389,9 @@ func TestSync_Devices(t *testing.T) {
 	t.Run("OKUpdateDevices", func(t *testing.T) {
 		yes, no := true, false
 		st := refuseDevices(t)
-		st.SyncWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _ bool, _ func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
+		st.SyncFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _ seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
 			if !imp.Update {
-				t.Error("SyncWithDevices without Update")
+				t.Error("Sync without Update")
 			}
 			return nil, []recipes.DeviceChange{
 				{ID: "oven-1", Op: recipes.ItemChanged, NewSecret: true},
@@ -454,13 +424,10 @@ func TestSync_Devices(t *testing.T) {
 		}
 		for _, dryRun := range []bool{false, true} {
 			st := refuseDevices(t)
-			st.SyncWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _ bool, _ func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
+			st.SyncFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, imp recipes.DeviceImport, _ seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
 				if imp.Update {
-					t.Error("SyncWithDevices with Update")
+					t.Error("Sync with Update")
 				}
-				return nil, kept, nil
-			}
-			st.PlanWithDevicesFn = func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, bool, bool) ([]recipes.Change, []recipes.DeviceChange, error) {
 				return nil, kept, nil
 			}
 			rep, err := seed.Sync(ctx, st, withDevices(t, device("oven-1"), device("oven-2"), device("oven-3")), seed.SyncOptions{DryRun: dryRun})
@@ -516,8 +483,8 @@ func TestSync_Devices(t *testing.T) {
 	// device's line, naming the flag that issues secrets.
 	t.Run("ErrMissingHash", func(t *testing.T) {
 		st := refuseDevices(t)
-		st.SyncWithDevicesFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, _ recipes.DeviceImport, _ bool, issue func(map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error) {
-			if issue != nil {
+		st.SyncFn = func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, _ recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+			if opts.Secrets != nil {
 				t.Error("secrets would be issued")
 			}
 			return nil, nil, &recipes.ValidationError{Kind: "device", ID: "oven-2", Fields: []recipes.FieldError{{Field: "secret_hash", Message: "is required"}}}
@@ -527,13 +494,6 @@ func TestSync_Devices(t *testing.T) {
 		if len(ps) != 1 || ps[0].Line != 10 || ps[0].ID != "oven-2" || ps[0].Field != "secret_hash" || !strings.Contains(ps[0].Message, "-secrets-out FILE") ||
 			!strings.Contains(ps[0].Message, "sha256sum") {
 			t.Errorf("problems %v", ps)
-		}
-	})
-
-	t.Run("ErrStoreWithoutDevices", func(t *testing.T) {
-		st := &fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")}
-		if _, err := seed.Sync(ctx, st, withDevices(t, device("oven-1")), seed.SyncOptions{}); err == nil || !strings.Contains(err.Error(), "cannot register devices") {
-			t.Errorf("Sync = %v", err)
 		}
 	})
 

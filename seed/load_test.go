@@ -11,36 +11,28 @@ import (
 	"github.com/recipesd/recipesd/seed"
 )
 
-// fakeWriter is a [seed.Writer] whose Import runs ImportFn.
-type fakeWriter struct {
-	ImportFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) error
-}
-
-var _ seed.Writer = (*fakeWriter)(nil)
-
-func (w *fakeWriter) Import(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) error {
-	return w.ImportFn(ctx, cats, recs)
-}
-
 func TestLoad(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		demo := MustDemo(t)
 		calls := 0
-		w := &fakeWriter{ImportFn: func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe) error {
+		w := &fakeStore{SyncFn: func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe, devs recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
 			calls++
+			if len(devs.Devices) != 0 || opts.Prune || opts.Draft || opts.DryRun || opts.Secrets != nil {
+				t.Errorf("Sync(%d devices, %+v); want a plain upsert", len(devs.Devices), opts)
+			}
 			if diff := cmp.Diff(demo.Categories, cats); diff != "" {
 				t.Errorf("categories (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(demo.Recipes, recs); diff != "" {
 				t.Errorf("recipes (-want +got):\n%s", diff)
 			}
-			return nil
+			return nil, nil, nil
 		}}
 		if err := seed.Load(context.Background(), w, demo); err != nil {
 			t.Fatalf("Load: %v", err)
 		}
 		if calls != 1 {
-			t.Errorf("Import called %d times, want 1", calls)
+			t.Errorf("Sync called %d times, want 1", calls)
 		}
 	})
 
@@ -51,10 +43,7 @@ func TestLoad(t *testing.T) {
 		bad.Steps = append([]recipes.Step(nil), bad.Steps...)
 		bad.Steps[0].Speed = new(11)
 		c.Recipes[len(c.Recipes)-1] = bad
-		w := &fakeWriter{ImportFn: func(context.Context, []recipes.Category, []recipes.Recipe) error {
-			t.Error("Import called for an invalid catalog")
-			return nil
-		}}
+		w := &fakeStore{SyncFn: refuse(t, "Sync for an invalid catalog")}
 
 		err := seed.Load(context.Background(), w, c)
 
@@ -66,7 +55,9 @@ func TestLoad(t *testing.T) {
 
 	t.Run("ErrImport", func(t *testing.T) {
 		errDown := errors.New("store is down")
-		w := &fakeWriter{ImportFn: func(context.Context, []recipes.Category, []recipes.Recipe) error { return errDown }}
+		w := &fakeStore{SyncFn: func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+			return nil, nil, errDown
+		}}
 		if err := seed.Load(context.Background(), w, MustDemo(t)); !errors.Is(err, errDown) {
 			t.Errorf("Load: %v, want %v", err, errDown)
 		}

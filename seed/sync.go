@@ -8,55 +8,27 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// Store is what [Sync] needs of the catalog store.
-type Store interface {
-	// Sync upserts cats and recs and, with prune, deletes every category
-	// and recipe not among them, in one atomic write that changes the
-	// catalog version once, or not at all if nothing changes. It returns
-	// the changes made. A recipe's category must be among cats or, without
-	// prune, already stored: otherwise it returns EINVALID and writes
-	// nothing.
-	Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error)
-
-	// Plan returns the changes Sync would make now, writing nothing.
-	Plan(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error)
-}
-
-// DraftStore is what [Sync] needs of the store to seed drafts.
-type DraftStore interface {
-	// SyncDrafts saves cats and recs as editors' drafts in one atomic
-	// write, leaving published content and the catalog version alone, and
-	// returns the changes to the editors' copies.
-	SyncDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) ([]recipes.Change, error)
-
-	// PlanDrafts returns the changes SyncDrafts would make now, writing
-	// nothing.
-	PlanDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) ([]recipes.Change, error)
-}
-
-// DeviceStore is what [Sync] needs of the store to seed devices too.
-type DeviceStore interface {
-	// SyncWithDevices is Store.Sync that also registers imp.Devices, in the
-	// same atomic write, without changing the catalog version for them: it
-	// adds each device that is not stored and sets the model of each one
-	// that is and, only with imp.Update, its enabled flag and secret hash
-	// if given. It never removes a device, prune or not. Each device new
-	// to the store without a secret hash gets a fresh secret: unless issue
-	// is nil, it is called before anything is written with the secrets
-	// about to be stored, by id (none, possibly), again if the write is
-	// retried, the last call holding exactly the secrets stored; nothing
-	// is written if it fails. With issue nil such a device is a
-	// *recipes.ValidationError on its "secret_hash" and nothing is
-	// written. It returns the content changes, then, in the order given,
-	// the devices added or changed and those left as registered despite
-	// a different secret hash or enabled flag given.
-	SyncWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune bool,
-		issue func(secrets map[string]string) error) ([]recipes.Change, []recipes.DeviceChange, error)
-
-	// PlanWithDevices returns the changes SyncWithDevices would make now,
-	// writing nothing; issue says whether new devices without a secret
-	// hash would have secrets issued or be refused.
-	PlanWithDevices(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, imp recipes.DeviceImport, prune, issue bool) ([]recipes.Change, []recipes.DeviceChange, error)
+// Writer is what seeding needs of the store: one atomic write.
+type Writer interface {
+	// Sync writes cats and recs, and registers devs.Devices, in one atomic
+	// step: all of it or, on error, none. Without opts.Draft it publishes:
+	// it upserts the content and, with opts.Prune, deletes every category
+	// and recipe not given, changing the catalog version once, or not at
+	// all if no content changes (devices alone leave it). With opts.Draft
+	// the content becomes editors' drafts and the version stays. A recipe's
+	// category must be among cats or, without prune, already stored:
+	// otherwise it returns EINVALID. With opts.DryRun it writes nothing and
+	// returns the changes it would make.
+	//
+	// It adds each device that is not stored and sets the model of each
+	// one that is and, only with devs.Update, its enabled flag and secret
+	// hash if given; it never removes a device. A device new to the store
+	// without a secret hash gets a fresh secret through opts.Secrets (see
+	// [SyncOptions]); without Secrets it is a *recipes.ValidationError on
+	// its "secret_hash". It returns the content changes, then, in the
+	// order given, the devices added or changed and those left as
+	// registered despite a different secret hash or enabled flag given.
+	Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs recipes.DeviceImport, opts SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error)
 }
 
 // SyncOptions says how [Sync] seeds.
@@ -67,8 +39,7 @@ type SyncOptions struct {
 	// DryRun works out the changes and writes nothing.
 	DryRun bool
 	// Draft saves the catalog as drafts for editors to review instead of
-	// publishing it; the store must be a [DraftStore]. It cannot prune,
-	// and the catalog cannot hold devices.
+	// publishing it. It cannot prune, and the catalog cannot hold devices.
 	Draft bool
 	// Secrets, if set, lets the store issue a secret to each device that is
 	// new to it and has no secret_hash: it is called with those secrets, by
@@ -96,7 +67,7 @@ type SyncOptions struct {
 // twice and, with Prune, recipes whose category is not in c) and leaves
 // validating each record again to the store, whose problems it reports
 // with the file and line each record came from.
-func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, error) {
+func Sync(ctx context.Context, st Writer, c Catalog, opts SyncOptions) (Report, error) {
 	rep := Report{Categories: len(c.Categories), Recipes: len(c.Recipes), Devices: len(c.Devices), DryRun: opts.DryRun, Draft: opts.Draft}
 	if err := c.checkDevices(opts); err != nil {
 		return rep, err
@@ -104,53 +75,28 @@ func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, e
 	if err := c.checkWhole(opts.Prune); err != nil {
 		return rep, err
 	}
-	write := func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, []recipes.DeviceChange, error) {
-		if opts.DryRun {
-			return noDevices(st.Plan(ctx, cats, recs, prune))
-		}
-		return noDevices(st.Sync(ctx, cats, recs, prune))
+	if opts.Draft && opts.Prune {
+		return rep, errors.New("seed: drafts cannot prune: removing published content is not a draft")
 	}
 	var hashless map[string]bool // devices without a secret hash, if none may be issued
-	if devs := c.Devices; len(devs) > 0 {
-		ds, ok := st.(DeviceStore)
-		if !ok {
-			return rep, errors.New("seed: the store cannot register devices")
-		}
-		if opts.Secrets == nil {
-			hashless = make(map[string]bool)
-			for _, d := range devs {
-				if d.SecretHash == "" {
-					hashless[d.ID] = true
+	if opts.Secrets == nil {
+		for _, d := range c.Devices {
+			if d.SecretHash == "" {
+				if hashless == nil {
+					hashless = make(map[string]bool)
 				}
+				hashless[d.ID] = true
 			}
-		}
-		imp := recipes.DeviceImport{Devices: devs, Update: opts.UpdateDevices}
-		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, []recipes.DeviceChange, error) {
-			if opts.DryRun {
-				return ds.PlanWithDevices(ctx, cats, recs, imp, prune, opts.Secrets != nil)
-			}
-			return ds.SyncWithDevices(ctx, cats, recs, imp, prune, opts.Secrets)
 		}
 	}
-	if opts.Draft {
-		ds, ok := st.(DraftStore)
-		switch {
-		case opts.Prune:
-			return rep, errors.New("seed: drafts cannot prune: removing published content is not a draft")
-		case !ok:
-			return rep, errors.New("seed: the store cannot save drafts")
-		}
-		write = func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, _ bool) ([]recipes.Change, []recipes.DeviceChange, error) {
-			if opts.DryRun {
-				return noDevices(ds.PlanDrafts(ctx, cats, recs))
-			}
-			return noDevices(ds.SyncDrafts(ctx, cats, recs))
-		}
+	var devs recipes.DeviceImport
+	if len(c.Devices) > 0 {
+		devs = recipes.DeviceImport{Devices: c.Devices, Update: opts.UpdateDevices}
 	}
 	// Nothing here refers to c's records during the write, so that the
 	// store may let go of each once it has encoded it.
 	src := c.src
-	changes, devChanges, err := write(ctx, c.Categories, c.Recipes, opts.Prune)
+	changes, devChanges, err := st.Sync(ctx, c.Categories, c.Recipes, devs, opts)
 	if err != nil {
 		if perr := storeProblems(err, src, hashless); perr != nil {
 			return rep, perr
@@ -159,11 +105,6 @@ func Sync(ctx context.Context, st Store, c Catalog, opts SyncOptions) (Report, e
 	}
 	rep.Changes, rep.DeviceChanges = changes, devChanges
 	return rep, nil
-}
-
-// noDevices returns the result of a write that registers no devices.
-func noDevices(changes []recipes.Change, err error) ([]recipes.Change, []recipes.DeviceChange, error) {
-	return changes, nil, err
 }
 
 // checkDevices reports devices that opts cannot seed: drafts are content

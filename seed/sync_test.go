@@ -12,26 +12,21 @@ import (
 	"github.com/recipesd/recipesd/seed"
 )
 
-// fakeStore is a [seed.Store] whose methods run its function fields.
+// fakeStore is a [seed.Writer] whose Sync runs SyncFn.
 type fakeStore struct {
-	SyncFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error)
-	PlanFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error)
+	SyncFn func(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error)
 }
 
-var _ seed.Store = (*fakeStore)(nil)
+var _ seed.Writer = (*fakeStore)(nil)
 
-func (s *fakeStore) Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
-	return s.SyncFn(ctx, cats, recs, prune)
+func (s *fakeStore) Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+	return s.SyncFn(ctx, cats, recs, devs, opts)
 }
 
-func (s *fakeStore) Plan(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
-	return s.PlanFn(ctx, cats, recs, prune)
-}
-
-func refuse(t *testing.T, what string) func(context.Context, []recipes.Category, []recipes.Recipe, bool) ([]recipes.Change, error) {
-	return func(context.Context, []recipes.Category, []recipes.Recipe, bool) ([]recipes.Change, error) {
+func refuse(t *testing.T, what string) func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+	return func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
 		t.Errorf("%s called", what)
-		return nil, nil
+		return nil, nil, nil
 	}
 }
 
@@ -51,12 +46,12 @@ func TestSync(t *testing.T) {
 
 	t.Run("OK", func(t *testing.T) {
 		calls := 0
-		st := &fakeStore{PlanFn: refuse(t, "Plan"), SyncFn: func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe, prune bool) ([]recipes.Change, error) {
+		st := &fakeStore{SyncFn: func(_ context.Context, cats []recipes.Category, recs []recipes.Recipe, devs recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
 			calls++
-			if len(cats) != 1 || len(recs) != 2 || !prune {
-				t.Errorf("Sync(%d categories, %d recipes, prune %v)", len(cats), len(recs), prune)
+			if len(cats) != 1 || len(recs) != 2 || len(devs.Devices) != 0 || !opts.Prune || opts.DryRun || opts.Draft {
+				t.Errorf("Sync(%d categories, %d recipes, %d devices, %+v)", len(cats), len(recs), len(devs.Devices), opts)
 			}
-			return changes, nil
+			return changes, nil, nil
 		}}
 		rep, err := seed.Sync(ctx, st, parsed, seed.SyncOptions{Prune: true})
 		if err != nil || calls != 1 {
@@ -85,8 +80,11 @@ func TestSync(t *testing.T) {
 	})
 
 	t.Run("OKDryRun", func(t *testing.T) {
-		st := &fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: func(context.Context, []recipes.Category, []recipes.Recipe, bool) ([]recipes.Change, error) {
-			return changes, nil
+		st := &fakeStore{SyncFn: func(_ context.Context, _ []recipes.Category, _ []recipes.Recipe, _ recipes.DeviceImport, opts seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+			if !opts.DryRun {
+				t.Error("a dry run wrote")
+			}
+			return changes, nil, nil
 		}}
 		rep, err := seed.Sync(ctx, st, parsed, seed.SyncOptions{DryRun: true})
 		if err != nil || !rep.DryRun || len(rep.Changes) != len(changes) {
@@ -98,25 +96,22 @@ func TestSync(t *testing.T) {
 	t.Run("ErrDuplicate", func(t *testing.T) {
 		c := parsed
 		c.Recipes = append(c.Recipes[:2:2], c.Recipes[0])
-		_, err := seed.Sync(ctx, &fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")}, c, seed.SyncOptions{})
+		_, err := seed.Sync(ctx, &fakeStore{SyncFn: refuse(t, "Sync")}, c, seed.SyncOptions{})
 		if ps := problems(t, err); len(ps) != 1 || ps[0].Field != "id" {
 			t.Fatalf("problems %v, want one duplicate id", ps)
 		}
 	})
 
 	t.Run("ErrDraft", func(t *testing.T) {
-		st := &fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")}
+		st := &fakeStore{SyncFn: refuse(t, "Sync")}
 		if _, err := seed.Sync(ctx, st, parsed, seed.SyncOptions{Draft: true, Prune: true}); err == nil || !strings.Contains(err.Error(), "cannot prune") {
 			t.Errorf("-draft -prune: %v", err)
-		}
-		if _, err := seed.Sync(ctx, st, parsed, seed.SyncOptions{Draft: true}); err == nil || !strings.Contains(err.Error(), "cannot save drafts") {
-			t.Errorf("-draft on a store without drafts: %v", err)
 		}
 	})
 
 	t.Run("ErrPruneUnknownCategory", func(t *testing.T) {
 		c, _ := seed.Parse("b.json", []byte(file(nil, recipe("tomato-soup"))))
-		_, err := seed.Sync(ctx, &fakeStore{SyncFn: refuse(t, "Sync"), PlanFn: refuse(t, "Plan")}, c, seed.SyncOptions{Prune: true})
+		_, err := seed.Sync(ctx, &fakeStore{SyncFn: refuse(t, "Sync")}, c, seed.SyncOptions{Prune: true})
 		want := []seed.Problem{{File: "b.json", Line: 6, Kind: "recipe", ID: "tomato-soup", Field: "category", Message: `"soups" is not a category of this catalog`}}
 		if diff := cmp.Diff(want, problems(t, err)); diff != "" {
 			t.Fatalf("problems (-want +got):\n%s", diff)
@@ -125,8 +120,8 @@ func TestSync(t *testing.T) {
 
 	// What the store refuses is reported where the records came from.
 	t.Run("ErrStoreValidation", func(t *testing.T) {
-		st := &fakeStore{PlanFn: refuse(t, "Plan"), SyncFn: func(context.Context, []recipes.Category, []recipes.Recipe, bool) ([]recipes.Change, error) {
-			return nil, errors.Join(
+		st := &fakeStore{SyncFn: func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+			return nil, nil, errors.Join(
 				&recipes.ValidationError{Kind: "recipe", ID: "pea-soup", Fields: []recipes.FieldError{{Field: "title", Message: "is required"}}},
 				&recipes.ValidationError{Kind: "category", ID: "soups", Fields: []recipes.FieldError{{Field: "name", Message: "is required"}}},
 			)
@@ -143,8 +138,8 @@ func TestSync(t *testing.T) {
 
 	t.Run("ErrStore", func(t *testing.T) {
 		errDown := recipes.Errorf(recipes.EUNAVAILABLE, "catalog store unavailable")
-		st := &fakeStore{PlanFn: refuse(t, "Plan"), SyncFn: func(context.Context, []recipes.Category, []recipes.Recipe, bool) ([]recipes.Change, error) {
-			return nil, errDown
+		st := &fakeStore{SyncFn: func(context.Context, []recipes.Category, []recipes.Recipe, recipes.DeviceImport, seed.SyncOptions) ([]recipes.Change, []recipes.DeviceChange, error) {
+			return nil, nil, errDown
 		}}
 		if _, err := seed.Sync(ctx, st, parsed, seed.SyncOptions{}); !errors.Is(err, errDown) {
 			t.Fatalf("Sync: %v, want %v", err, errDown)

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -89,6 +90,9 @@ func wantRefused(t *testing.T, what string, err error) {
 	if !strings.Contains(err.Error(), "journal") {
 		t.Fatalf("%s = %v; want an error that names the journal", what, err)
 	}
+	if recipes.ErrorCode(err) == recipes.EUNAVAILABLE && !strings.Contains(recipes.ErrorMessage(err), "journal") {
+		t.Fatalf("%s: message %q; want one that tells the user the journal refuses writes", what, recipes.ErrorMessage(err))
+	}
 	if errors.Is(err, catalog.ErrOutcomeUnknown) {
 		t.Fatalf("%s = %v; the store undid the write, so its outcome is known", what, err)
 	}
@@ -146,35 +150,35 @@ func TestJournalFailure(t *testing.T) {
 		name:  "device disable (PATCH)",
 		setup: addVictim,
 		act: func(s *dirStore, _ state) error {
-			_, err := s.UpdateDevice(ctx, "victim-1", recipes.DeviceUpdate{Enabled: new(false)})
+			_, err := ids(s).UpdateDevice(ctx, "victim-1", recipes.DeviceUpdate{Enabled: new(false)})
 			return err
 		},
 		check: victimEnabled,
 	}, {
 		name:  "device disable",
 		setup: addVictim,
-		act:   func(s *dirStore, _ state) error { return s.SetDeviceEnabled(ctx, "victim-1", false) },
+		act:   func(s *dirStore, _ state) error { return ids(s).SetDeviceEnabled(ctx, "victim-1", false) },
 		check: victimEnabled,
 	}, {
 		name:  "secret rotation",
 		setup: addVictim,
 		act: func(s *dirStore, _ state) error {
-			_, err := s.RotateDeviceSecret(ctx, "victim-1")
+			_, err := ids(s).RotateDeviceSecret(ctx, "victim-1")
 			return err
 		},
 		check: victimEnabled,
 	}, {
 		name: "token revocation",
 		setup: func(t *testing.T, s *dirStore) state {
-			tok := recipes.APIToken{Name: "ci", Hash: "h-ci", CreatedBy: "root", CreatedAt: time.Now().UTC(), Scopes: []string{recipes.ScopeCatalog}}
-			if err := s.AddAPIToken(ctx, tok); err != nil {
+			secret, err := ids(s).CreateAPIToken(ctx, "ci", "root", []string{recipes.ScopeCatalog})
+			if err != nil {
 				t.Fatal(err)
 			}
-			return state{}
+			return state{secret}
 		},
-		act: func(s *dirStore, _ state) error { return s.RevokeAPIToken(ctx, "ci") },
-		check: func(t *testing.T, s *dirStore, _ state) {
-			if tok, err := s.APITokenByHash(ctx, "h-ci"); err != nil || tok.Name != "ci" {
+		act: func(s *dirStore, _ state) error { return ids(s).RevokeAPIToken(ctx, "ci") },
+		check: func(t *testing.T, s *dirStore, st state) {
+			if tok, err := ids(s).APIToken(ctx, st.secret); err != nil || tok.Name != "ci" {
 				t.Errorf("token = %+v, %v; want the unrevoked token ci", tok, err)
 			}
 		},
@@ -215,12 +219,17 @@ func TestJournalFailure(t *testing.T) {
 	}
 }
 
+// ids is the identity registry in s's Redis.
+func ids(s *dirStore) *identity.Store {
+	return identity.New(s.rdb, identity.Options{Timeout: 2 * time.Second})
+}
+
 // jfState is what a TestJournalFailure case's setup hands to its checks.
 type jfState struct{ secret string }
 
 func addVictim(t *testing.T, s *dirStore) jfState {
 	t.Helper()
-	secret, err := s.AddDevice(context.Background(), "victim-1", "CM-100")
+	secret, err := ids(s).AddDevice(context.Background(), "victim-1", "CM-100")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +238,7 @@ func addVictim(t *testing.T, s *dirStore) jfState {
 
 func victimEnabled(t *testing.T, s *dirStore, st jfState) {
 	t.Helper()
-	d, err := s.AuthenticateDevice(context.Background(), "victim-1", st.secret)
+	d, err := ids(s).AuthenticateDevice(context.Background(), "victim-1", st.secret)
 	if err != nil || !d.Enabled {
 		t.Errorf("victim-1 = %+v, %v; want enabled, with its old secret", d, err)
 	}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/webtest"
 )
 
@@ -20,7 +20,7 @@ import (
 func TestAdminDevicesInBrowser(t *testing.T) {
 	b := webtest.MustStartBrowser(t)
 	s := MustRunMain(t)
-	b.SignIn(s.HTTPURL, admin.FirstAdmin, testAdminPassword)
+	b.SignIn(s.HTTPURL, identity.FirstAdmin, testAdminPassword)
 
 	b.Submit(`nav a[href="/devices"]`)
 	b.Do(chromedp.SendKeys(chromedp.ID("id"), "oven/7"), chromedp.SetValue(chromedp.ID("model"), "CM-300"))

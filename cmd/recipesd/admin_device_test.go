@@ -66,7 +66,7 @@ func TestAdminDevices(t *testing.T) {
 	}
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		before, err := s.Store.DeviceIDs(ctx)
+		before, err := s.Identity.DeviceIDs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestAdminDevices(t *testing.T) {
 				}
 			})
 		}
-		after, err := s.Store.DeviceIDs(ctx)
+		after, err := s.Identity.DeviceIDs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestAdminDevices(t *testing.T) {
 		if got := p.FieldError("model"); !strings.Contains(got, `"CM-999" is not a known appliance model`) {
 			t.Errorf("error next to model: %q", got)
 		}
-		if d, _ := s.Store.Device(ctx, "fridge-1"); d.Model != "CM-200" {
+		if d, _ := s.Identity.Device(ctx, "fridge-1"); d.Model != "CM-200" {
 			t.Fatalf("a refused model change changed the model to %q", d.Model)
 		}
 		// Choosing the model it has changes nothing and keeps its session.
@@ -166,7 +166,7 @@ func TestAdminDevices(t *testing.T) {
 
 	t.Run("ErrCSRF", func(t *testing.T) {
 		w.PostRaw("/devices", url.Values{"id": {"sneaky"}, "model": {"CM-100"}}, nil).Want(403)
-		if _, err := s.Store.Device(ctx, "sneaky"); recipes.ErrorCode(err) != recipes.ENOTFOUND {
+		if _, err := s.Identity.Device(ctx, "sneaky"); recipes.ErrorCode(err) != recipes.ENOTFOUND {
 			t.Fatalf("a POST without the CSRF token registered a device: %v", err)
 		}
 	})

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
@@ -34,7 +34,7 @@ func (s *testServer) NewWebClient(tb testing.TB) *webClient {
 func (s *testServer) MustSignIn(tb testing.TB) *webClient {
 	tb.Helper()
 	w := s.NewWebClient(tb)
-	w.SignIn(admin.FirstAdmin, testAdminPassword).Want(303)
+	w.SignIn(identity.FirstAdmin, testAdminPassword).Want(303)
 	return w
 }
 
@@ -76,7 +76,7 @@ func TestAdminHealthAndMetrics(t *testing.T) {
 	scrape := func(t *testing.T, scopes ...string) *webPage {
 		t.Helper()
 		name := randomName("scraper")
-		token, err := admin.CreateToken(ctx, s.Store, name, "test", scopes)
+		token, err := s.Identity.CreateAPIToken(ctx, name, "test", scopes)
 		if err != nil {
 			t.Fatal(err)
 		}

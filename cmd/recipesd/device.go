@@ -12,12 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
-	"github.com/recipesd/recipesd/responder"
 )
-
-var _ responder.Devices = (*catalog.Store)(nil)
 
 const deviceUsage = `Usage:
   recipesd device add ID -model MODEL   register a device; prints its secret once
@@ -87,7 +84,8 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer store.Close()
-	err = runDeviceAction(ctx, store.Store, action, ids, model, asJSON, stdout, stderr)
+	reg := openIdentity(store.rdb, sc, 5*time.Second, 0, slog.New(slog.DiscardHandler))
+	err = runDeviceAction(ctx, reg, action, ids, model, asJSON, stdout, stderr)
 	if recipes.ErrorCode(err) == recipes.EINVALID {
 		return &usageError{fmt.Errorf("device %s: %w", action, err)}
 	}
@@ -96,7 +94,7 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 
 var deviceActions = map[string]bool{"add": true, "list": true, "model": true, "rotate": true, "disable": true, "enable": true, "delete": true}
 
-func runDeviceAction(ctx context.Context, store *catalog.Store, action string, ids []string, model string, asJSON bool, stdout, stderr io.Writer) error {
+func runDeviceAction(ctx context.Context, store *identity.Store, action string, ids []string, model string, asJSON bool, stdout, stderr io.Writer) error {
 	if action == "list" {
 		devs, err := store.Devices(ctx)
 		if err != nil {
@@ -220,7 +218,7 @@ const (
 // secret ("" if it existed), which [Main.saveSecrets] writes to the
 // secrets file; like every secret, it is never logged.
 func (m *Main) addDemoDevice(ctx context.Context) (string, error) {
-	secret, err := m.Store.AddDevice(ctx, demoDeviceID, demoDeviceModel)
+	secret, err := m.Identity.AddDevice(ctx, demoDeviceID, demoDeviceModel)
 	if recipes.ErrorCode(err) == recipes.ECONFLICT {
 		return "", nil
 	}

@@ -91,7 +91,7 @@ func TestDemoDevice(t *testing.T) {
 	}
 	dev = s.MustDial(t, appliance.Options{ID: "demo-oven", Password: secret})
 	_ = dev.Close()
-	d, err := s.Store.Device(context.Background(), "demo-oven")
+	d, err := s.Identity.Device(context.Background(), "demo-oven")
 	if err != nil || d.Model != demoDeviceModel {
 		t.Fatalf("demo device after restart: %+v %v", d, err)
 	}

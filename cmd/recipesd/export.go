@@ -99,7 +99,8 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	if !c.NoDevices {
-		if cat.Devices, err = store.ExportDevices(ctx); err != nil {
+		reg := openIdentity(store.rdb, c.StoreConfig, c.StoreTimeout, 0, log)
+		if cat.Devices, err = reg.ExportDevices(ctx); err != nil {
 			return err
 		}
 	}

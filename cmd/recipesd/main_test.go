@@ -102,7 +102,7 @@ func (w tbWriter) Write(p []byte) (int, error) {
 // and returns its secret.
 func (s *testServer) MustRegister(tb testing.TB, id, model string) string {
 	tb.Helper()
-	secret, err := s.Store.AddDevice(context.Background(), id, model)
+	secret, err := s.Identity.AddDevice(context.Background(), id, model)
 	if err != nil {
 		tb.Fatalf("register device %s: %v", id, err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder"
 )
@@ -69,7 +68,7 @@ func TestMetricsExportEveryCounter(t *testing.T) {
 	s.MustAsk(t, "recipes/no-such-category")
 	eventually(t, "both replies counted", func() bool { return s.Responder.Stats().Replies[404] == 1 })
 
-	token, err := admin.CreateToken(context.Background(), s.Store, randomName("scraper"), "test", []string{recipes.ScopeMetrics})
+	token, err := s.Identity.CreateAPIToken(context.Background(), randomName("scraper"), "test", []string{recipes.ScopeMetrics})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,12 +22,6 @@ import (
 	"github.com/recipesd/recipesd/seed"
 )
 
-var (
-	_ seed.Store       = (*catalog.Store)(nil)
-	_ seed.DraftStore  = (*catalog.Store)(nil)
-	_ seed.DeviceStore = (*catalog.Store)(nil)
-)
-
 // SeedConfig is everything "recipesd seed" can be told.
 type SeedConfig struct {
 	StoreConfig
@@ -224,7 +218,8 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	case c.SecretsOut != "": // a dry run: plan as if issuing
 		opts.Secrets = func(map[string]string) error { return errors.New("a dry run issues no secrets") }
 	}
-	rep, err := seed.Sync(ctx, store, cat, opts)
+	reg := openIdentity(store.rdb, c.StoreConfig, c.StoreTimeout, 0, log)
+	rep, err := seed.Sync(ctx, seedWriter{store.Store, reg}, cat, opts)
 	prog.end()
 	if err != nil {
 		return seedError(err)

@@ -20,8 +20,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -513,15 +513,16 @@ func secretHash(secret string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// openStore opens the catalog store st's commands use.
-func (st *testRedis) openStore(tb testing.TB) *catalog.Store {
+// openStore opens the catalog store st's commands use, with its identity
+// registry.
+func (st *testRedis) openStore(tb testing.TB) adminStore {
 	tb.Helper()
 	s, err := openStore(context.Background(), StoreConfig{RedisURL: st.env["RECIPESD_REDIS_URL"], KeyPrefix: st.prefix}, 0, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
-	return s.Store
+	return adminStore{s.Store, identity.New(s.rdb, identity.Options{KeyPrefix: st.prefix})}
 }
 
 func writeText(tb testing.TB, path, text string) {
@@ -874,7 +875,7 @@ func TestSeedCommand_SecretsOutRetry(t *testing.T) {
 	}
 	var staff string
 	calls := 0
-	_, err = seed.Sync(ctx, store, cat, seed.SyncOptions{Secrets: func(secrets map[string]string) error {
+	_, err = seed.Sync(ctx, seedWriter{store.Store, store.registry}, cat, seed.SyncOptions{Secrets: func(secrets map[string]string) error {
 		if err := sf.write(secrets); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/responder"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -25,8 +26,6 @@ import (
 // that knows both.
 var (
 	_ responder.Catalog = (*catalog.Store)(nil)
-	_ admin.Store       = (*catalog.Store)(nil)
-	_ seed.Writer       = (*catalog.Store)(nil)
 )
 
 // shutdownTimeout bounds a graceful stop.
@@ -45,6 +44,7 @@ type Main struct {
 
 	RDB       redis.UniversalClient // what Store and the other Redis-backed rooms share
 	Store     *catalog.Store
+	Identity  *identity.Store // devices, staff, sessions, API tokens; shares Store's Redis
 	Responder *responder.Responder
 	Admin     *admin.Server
 	Metrics   *prometheus.Registry // served on /metrics, read by the dashboard
@@ -101,6 +101,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store = store
+	m.Identity = openIdentity(m.RDB, c.StoreConfig, c.StoreTimeout, c.PasswordCost, log)
 	if c.Demo {
 		if err := m.loadDemo(ctx); err != nil {
 			return err
@@ -118,7 +119,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxPacketSize: uint32(c.MaxPacketSize),
 		Logger:        log,
 
-		Devices:            store,
+		Devices:            m.Identity,
 		AllowAnonymous:     c.AllowAnonymous,
 		TLS:                tlsConfig,
 		TLSAddr:            c.MQTTTLSAddr,
@@ -157,7 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.saveSecrets(); err != nil {
 		return err
 	}
-	m.Admin = admin.New(store, admin.Options{
+	m.Admin = admin.New(adminStore{store, m.Identity}, admin.Options{
 		Addr:             c.HTTPAddr,
 		Listener:         m.HTTPListener,
 		MQTTAddr:         m.Responder.Addr(),
@@ -190,7 +191,7 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) saveSecrets() error {
 	var kv [][2]string
 	if m.adminPassword != "" {
-		kv = append(kv, [2]string{keyAdminName, admin.FirstAdmin}, [2]string{keyAdminPassword, m.adminPassword})
+		kv = append(kv, [2]string{keyAdminName, identity.FirstAdmin}, [2]string{keyAdminPassword, m.adminPassword})
 	}
 	if m.demoSecret != "" {
 		kv = append(kv, [2]string{keyDemoDevice, demoDeviceID}, [2]string{keyDemoDeviceSecret, m.demoSecret})
@@ -202,12 +203,12 @@ func (m *Main) saveSecrets() error {
 	if err != nil {
 		// What was generated is lost with this start; say how to replace it.
 		return fmt.Errorf("save the generated secrets: %w (issue new ones with \"recipesd user passwd %s\" and \"recipesd device rotate %s\")",
-			err, admin.FirstAdmin, demoDeviceID)
+			err, identity.FirstAdmin, demoDeviceID)
 	}
 	m.SecretsFile = path
 	if m.adminPassword != "" {
 		m.Logger.Warn("created the first admin account; its password is in the secrets file, readable only by this user: "+
-			"sign in, keep it safe, delete the file (change it with: recipesd user passwd admin)", "name", admin.FirstAdmin, "file", path)
+			"sign in, keep it safe, delete the file (change it with: recipesd user passwd admin)", "name", identity.FirstAdmin, "file", path)
 	}
 	if m.demoSecret != "" {
 		m.Logger.Info("registered the demo device; its secret is in the secrets file", "device", demoDeviceID, "file", path)
@@ -222,7 +223,7 @@ func (m *Main) saveSecrets() error {
 func (m *Main) watchRevocations(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	log := m.Logger.With("component", "devices")
-	wait, err := m.Store.WatchRevokedDevices(wctx, func(id string) {
+	wait, err := m.Identity.WatchRevokedDevices(wctx, func(id string) {
 		if m.Responder.Revoke(id) {
 			log.Info("device session ended: its registration changed", "device", id)
 		}
@@ -248,7 +249,7 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo catalog: %w", err)
 	}
-	if err := seed.Load(ctx, m.Store, demo); err != nil {
+	if err := seed.Load(ctx, seedWriter{m.Store, m.Identity}, demo); err != nil {
 		return fmt.Errorf("load demo catalog: %w", err)
 	}
 	m.Logger.Info("loaded the demo catalog into the empty store",

@@ -11,8 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/recipesd/recipesd/admin"
-	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -58,7 +57,7 @@ type staffCommand struct {
 }
 
 func (sc staffCommand) run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer,
-	do func(ctx context.Context, store *catalog.Store, action, name, password string, asJSON bool) error,
+	do func(ctx context.Context, reg *identity.Store, action, name, password string, asJSON bool) error,
 ) error {
 	var (
 		cfg    StoreConfig
@@ -104,7 +103,8 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 		return err
 	}
 	defer store.Close()
-	err = do(ctx, store.Store, action, name, password, asJSON)
+	reg := openIdentity(store.rdb, cfg, 5*time.Second, 0, slog.New(slog.DiscardHandler))
+	err = do(ctx, reg, action, name, password, asJSON)
 	switch recipes.ErrorCode(err) {
 	case "":
 		return nil
@@ -119,16 +119,16 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 // userCmd runs "recipesd user ...".
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := staffCommand{name: "user", usage: userUsage, actions: map[string]bool{"add": true, "passwd": true, "list": false}}
-	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *catalog.Store, action, name, password string, asJSON bool) error {
+	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *identity.Store, action, name, password string, asJSON bool) error {
 		switch action {
 		case "add":
-			generated, err := admin.AddStaff(ctx, store, name, password, 0)
+			generated, err := store.AddStaff(ctx, name, password)
 			if err != nil {
 				return err
 			}
 			printSecret(stdout, stderr, generated, fmt.Sprintf("staff account %q created", name))
 		case "passwd":
-			generated, err := admin.SetPassword(ctx, store, name, password, 0)
+			generated, err := store.SetPassword(ctx, name, password)
 			if err != nil {
 				return err
 			}
@@ -162,7 +162,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&scopes, "scopes", recipes.ScopeCatalog, "what the new token may do, comma-separated: "+strings.Join(recipes.AllScopes, ", "))
 		}}
-	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *catalog.Store, action, name, _ string, asJSON bool) error {
+	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *identity.Store, action, name, _ string, asJSON bool) error {
 		switch action {
 		case "add":
 			var list []string
@@ -171,7 +171,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 					list = append(list, sc)
 				}
 			}
-			secret, err := admin.CreateToken(ctx, store, name, "command line", list)
+			secret, err := store.CreateAPIToken(ctx, name, "command line", list)
 			if err != nil {
 				return err
 			}
@@ -237,14 +237,14 @@ func printList[T any](w io.Writer, items []T, asJSON bool, head string, row func
 // one, which [Main.saveSecrets] then writes to the secrets file: otherwise
 // nobody could sign in.
 func (m *Main) ensureAdmin(ctx context.Context) error {
-	created, generated, err := admin.EnsureAdmin(ctx, m.Store, m.Config.AdminPassword, m.Config.PasswordCost)
+	created, generated, err := m.Identity.EnsureAdmin(ctx, m.Config.AdminPassword)
 	switch {
 	case err != nil:
 		return fmt.Errorf("create the first admin account: %w", err)
 	case created && generated != "":
 		m.adminPassword = generated
 	case created:
-		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", admin.FirstAdmin)
+		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", identity.FirstAdmin)
 	}
 	return nil
 }

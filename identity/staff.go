@@ -1,4 +1,4 @@
-package catalog
+package identity
 
 import (
 	"context"
@@ -13,19 +13,16 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// Staff accounts, their sessions (session.go) and API tokens (token.go)
-// live under {p}:staff:. They are not catalog content: writes to them do
-// not bump the catalog version. Passwords arrive hashed; this package never
-// sees a secret, only hashes of them.
-
-func (k keys) staffUsers() string { return k.prefix + "staff:users" }
+// Staff accounts, their sessions (session.go) and API tokens (token.go).
+// Passwords are stored only as bcrypt hashes (password.go), session ids
+// and token secrets only as [hashSecret] of them.
 
 // Staff returns the staff account name, or ENOTFOUND.
 func (s *Store) Staff(ctx context.Context, name string) (recipes.Staff, error) {
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
 	var st recipes.Staff
-	raw, err := s.rdb.HGet(ctx, s.keys.staffUsers(), name).Bytes()
+	raw, err := s.rdb.HGet(ctx, s.keys.users, name).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return st, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", name)
 	}
@@ -33,14 +30,14 @@ func (s *Store) Staff(ctx context.Context, name string) (recipes.Staff, error) {
 		return st, storeErr("get staff "+name, err)
 	}
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return st, corrupt(s.keys.staffUsers()+" "+name, err)
+		return st, corrupt(s.keys.users+" "+name, err)
 	}
 	return st, nil
 }
 
 // StaffList returns every staff account by name.
 func (s *Store) StaffList(ctx context.Context) ([]recipes.Staff, error) {
-	return listHash(ctx, s, s.keys.staffUsers(), "list staff", func(st *recipes.Staff) string { return st.Name })
+	return listHash(ctx, s, s.keys.users, "list staff", func(st *recipes.Staff) string { return st.Name })
 }
 
 // listHash decodes every JSON value of the hash at key, sorted by name.
@@ -63,19 +60,30 @@ func listHash[T any](ctx context.Context, s *Store, key, op string, name func(*T
 	return out, nil
 }
 
-// AddStaff creates a staff account. It returns EINVALID for a bad name and
-// ECONFLICT if the name is taken.
-func (s *Store) AddStaff(ctx context.Context, st recipes.Staff) error {
+// CountStaff returns how many staff accounts exist.
+func (s *Store) CountStaff(ctx context.Context) (int, error) {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	n, err := s.rdb.HLen(ctx, s.keys.users).Result()
+	if err != nil {
+		return 0, storeErr("count staff", err)
+	}
+	return int(n), nil
+}
+
+// addStaff stores a new staff account. It returns EINVALID for a bad name
+// and ECONFLICT if the name is taken.
+func (s *Store) addStaff(ctx context.Context, st recipes.Staff) error {
 	if err := recipes.CheckName("staff", st.Name); err != nil {
 		return err
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("catalog: encode staff %s: %w", st.Name, err)
+		return fmt.Errorf("identity: encode staff %s: %w", st.Name, err)
 	}
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
-	added, err := s.rdb.HSetNX(ctx, s.keys.staffUsers(), st.Name, b).Result()
+	added, err := s.rdb.HSetNX(ctx, s.keys.users, st.Name, b).Result()
 	if err != nil {
 		return storeErr("add staff "+st.Name, err)
 	}
@@ -85,18 +93,18 @@ func (s *Store) AddStaff(ctx context.Context, st recipes.Staff) error {
 	return nil
 }
 
-// UpdateStaff replaces an existing staff account, typically with a new
+// updateStaff replaces an existing staff account, typically with a new
 // password hash, and ends all its sessions. It returns ENOTFOUND if there
 // is no such account.
-func (s *Store) UpdateStaff(ctx context.Context, st recipes.Staff) error {
+func (s *Store) updateStaff(ctx context.Context, st recipes.Staff) error {
 	b, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("catalog: encode staff %s: %w", st.Name, err)
+		return fmt.Errorf("identity: encode staff %s: %w", st.Name, err)
 	}
 	sessions := s.keys.staffSessions(st.Name)
-	return s.update(ctx, "update staff", []string{s.keys.staffUsers(), sessions},
+	return s.update(ctx, "update staff", 4, []string{s.keys.users, sessions},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			ok, err := tx.HExists(ctx, s.keys.staffUsers(), st.Name).Result()
+			ok, err := tx.HExists(ctx, s.keys.users, st.Name).Result()
 			if err != nil {
 				return nil, storeErr("update staff "+st.Name, err)
 			}
@@ -108,22 +116,11 @@ func (s *Store) UpdateStaff(ctx context.Context, st recipes.Staff) error {
 				return nil, storeErr("update staff "+st.Name, err)
 			}
 			return func(ctx context.Context, p redis.Pipeliner) {
-				p.HSet(ctx, s.keys.staffUsers(), st.Name, b)
+				p.HSet(ctx, s.keys.users, st.Name, b)
 				for _, h := range hashes {
 					p.Del(ctx, s.keys.session(h))
 				}
 				p.Del(ctx, sessions)
 			}, nil
 		})
-}
-
-// CountStaff returns how many staff accounts exist.
-func (s *Store) CountStaff(ctx context.Context) (int, error) {
-	ctx, cancel := s.rt(ctx)
-	defer cancel()
-	n, err := s.rdb.HLen(ctx, s.keys.staffUsers()).Result()
-	if err != nil {
-		return 0, storeErr("count staff", err)
-	}
-	return int(n), nil
 }

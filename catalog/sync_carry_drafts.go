@@ -21,15 +21,15 @@ import (
 //   - a recipe the sync prunes keeps its draft, which becomes a new,
 //     unpublished recipe for editors to publish or delete.
 
-// syncDrafts is what a sync must do to drafts.
-type syncDrafts struct {
+// carriedDrafts is what a sync must do to drafts.
+type carriedDrafts struct {
 	moves map[string][]byte // recipe id -> its draft, filed under the new category
 	keep  map[string]string // pruned category slug -> JSON to keep as its draft
 }
 
-// planDrafts works out plan's changes to drafts under WATCH.
-func (s *Store) planDrafts(ctx context.Context, tx *redis.Tx, plan *syncPlan) (syncDrafts, error) {
-	var d syncDrafts
+// planCarriedDrafts works out plan's changes to drafts under WATCH.
+func (s *Store) planCarriedDrafts(ctx context.Context, tx *redis.Tx, plan *syncPlan) (carriedDrafts, error) {
+	var d carriedDrafts
 	filed, err := tx.HGetAll(ctx, s.keys.draftRcps()).Result() // recipe id -> category
 	if err != nil {
 		return d, storeErr("sync", err)
@@ -99,7 +99,7 @@ func (s *Store) planDrafts(ctx context.Context, tx *redis.Tx, plan *syncPlan) (s
 	return d, nil
 }
 
-func (s *Store) queueDrafts(ctx context.Context, p redis.Pipeliner, d syncDrafts, plan *syncPlan) {
+func (s *Store) queueCarriedDrafts(ctx context.Context, p redis.Pipeliner, d carriedDrafts, plan *syncPlan) {
 	for _, ch := range plan.changes {
 		if b, ok := d.moves[ch.ID]; ok && ch.Kind == "recipe" {
 			p.Set(ctx, s.keys.draftRcp(ch.ID), b, 0)

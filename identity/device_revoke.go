@@ -1,7 +1,9 @@
-package catalog
+package identity
 
 import (
 	"context"
+	"errors"
+	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,11 +20,12 @@ import (
 // seed) — can end that device's session at once instead of at its next
 // CONNECT.
 
-func revokedChannel(prefix string) string { return "{" + prefix + "}:devrevoked" }
+// receiveEvery is how long a receive waits before it looks at ctx again.
+const receiveEvery = 2 * time.Second
 
 // queueRevoked announces that device id's sessions must end.
 func (s *Store) queueRevoked(ctx context.Context, p redis.Pipeliner, id string) {
-	p.Publish(ctx, revokedChannel(s.opts.KeyPrefix), id)
+	p.Publish(ctx, s.keys.revoked, id)
 }
 
 // WatchRevokedDevices calls revoked with the id of every device whose
@@ -37,7 +40,7 @@ func (s *Store) queueRevoked(ctx context.Context, p redis.Pipeliner, id string) 
 // restarting) are lost; the sessions concerned end at their next CONNECT,
 // which is when the change takes effect without this watch.
 func (s *Store) WatchRevokedDevices(ctx context.Context, revoked func(id string)) (wait func(), err error) {
-	ps := s.rdb.Subscribe(ctx, revokedChannel(s.opts.KeyPrefix))
+	ps := s.rdb.Subscribe(ctx, s.keys.revoked)
 	rctx, cancel := s.rt(ctx)
 	_, err = ps.Receive(rctx) // the subscription's confirmation
 	cancel()
@@ -52,9 +55,9 @@ func (s *Store) WatchRevokedDevices(ctx context.Context, revoked func(id string)
 		// A receive does not end with ctx; closing ps ends it.
 		stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 		defer stop()
-		var backoff time.Duration
+		var pause time.Duration
 		for ctx.Err() == nil {
-			msg, err := ps.ReceiveTimeout(ctx, pollEvery)
+			msg, err := ps.ReceiveTimeout(ctx, receiveEvery)
 			if m, ok := msg.(*redis.Message); ok {
 				revoked(m.Payload)
 			}
@@ -62,12 +65,26 @@ func (s *Store) WatchRevokedDevices(ctx context.Context, revoked func(id string)
 			case ctx.Err() != nil:
 			case err != nil && !isTimeout(err):
 				s.log.Debug("device revocation subscription interrupted", "error", err)
-				backoff = min(max(2*backoff, 50*time.Millisecond), time.Second)
-				sleep(ctx, backoff)
+				pause = min(max(2*pause, 50*time.Millisecond), time.Second)
+				sleep(ctx, pause)
 			default:
-				backoff = 0
+				pause = 0
 			}
 		}
 	}()
 	return func() { <-done }, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

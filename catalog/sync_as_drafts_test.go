@@ -3,8 +3,10 @@ package catalog_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/recipes"
@@ -39,14 +41,14 @@ func TestSyncDrafts(t *testing.T) {
 	}
 
 	before := snapshot(t, env)
-	plan, err := s.PlanDrafts(ctx, cats, recs)
+	plan, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Drafts: true, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
 		t.Fatalf("PlanDrafts changed the store (-before +after):\n%s", diff)
 	}
-	changes, err := s.SyncDrafts(ctx, cats, recs)
+	changes, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Drafts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestSyncDrafts(t *testing.T) {
 
 	// Seeding the same drafts again changes nothing.
 	again := snapshot(t, env)
-	if changes, err := s.SyncDrafts(ctx, cats, recs); err != nil || len(changes) != 0 {
+	if changes, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Drafts: true}); err != nil || len(changes) != 0 {
 		t.Errorf("second SyncDrafts = %v, %v; want no changes", changes, err)
 	}
 	if diff := cmp.Diff(again, snapshot(t, env)); diff != "" {
@@ -128,11 +130,15 @@ func TestSyncDrafts_Refused(t *testing.T) {
 	for name, tc := range map[string]struct {
 		cats []recipes.Category
 		recs []recipes.Recipe
+		opts catalog.SyncOptions
 	}{
-		"unknown category": {nil, []recipes.Recipe{recipe("x", "nowhere", "X")}},
-		"moved":            {nil, []recipes.Recipe{recipe("r-00", "salads", "Recipe 00")}},
+		"unknown category": {nil, []recipes.Recipe{recipe("x", "nowhere", "X")}, catalog.SyncOptions{}},
+		"moved":            {nil, []recipes.Recipe{recipe("r-00", "salads", "Recipe 00")}, catalog.SyncOptions{}},
+		"prune":            {cats[:1], recs[:2], catalog.SyncOptions{Prune: true}},
+		"devices":          {cats, recs, catalog.SyncOptions{Devices: noDevices{t}}},
 	} {
-		_, err := s.SyncDrafts(ctx, tc.cats, tc.recs)
+		tc.opts.Drafts = true
+		_, err := s.Sync(ctx, tc.cats, tc.recs, tc.opts)
 		if recipes.ErrorCode(err) != recipes.EINVALID {
 			t.Errorf("%s: %v, want invalid", name, err)
 		}
@@ -142,6 +148,13 @@ func TestSyncDrafts_Refused(t *testing.T) {
 	}
 }
 
-var _ interface {
-	SyncDrafts(context.Context, []recipes.Category, []recipes.Recipe) ([]recipes.Change, error)
-} = (*catalog.Store)(nil)
+// noDevices is a [catalog.SyncDevices] that must not be used.
+type noDevices struct{ tb testing.TB }
+
+func (d noDevices) Validate() error { d.tb.Error("Validate called"); return nil }
+func (d noDevices) Size() int       { return 0 }
+func (d noDevices) Plan(context.Context, *redis.Tx, bool) (bool, error) {
+	d.tb.Error("Plan called")
+	return false, nil
+}
+func (d noDevices) Queue(context.Context, redis.Pipeliner, time.Time) { d.tb.Error("Queue called") }

@@ -1,4 +1,4 @@
-package catalog_test
+package identity_test
 
 import (
 	"context"

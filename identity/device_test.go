@@ -1,4 +1,4 @@
-package catalog_test
+package identity_test
 
 import (
 	"context"
@@ -242,7 +242,9 @@ func TestDevicesListAndDelete(t *testing.T) {
 func TestDeviceWritesKeepETags(t *testing.T) {
 	s := MustOpenStore(t)
 	ctx := context.Background()
-	mustPutCategory(t, s, category("soups", 1))
+	if _, err := s.Sync(ctx, []recipes.Category{category("soups", 1)}, nil, catalog.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	v, err := s.Version(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -260,10 +262,7 @@ func TestDeviceWritesKeepETags(t *testing.T) {
 
 func TestDevicesEmbeddedSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	s, err := openEmbedded(t, dir, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpenEmbedded(t, dir)
 	secret, err := s.AddDevice(context.Background(), "oven-1", "CM-100")
 	if err != nil {
 		t.Fatal(err)

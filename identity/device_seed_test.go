@@ -1,4 +1,4 @@
-package catalog_test
+package identity_test
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func countDevices(changes []recipes.DeviceChange, op recipes.ChangeOp) int {
 	return n
 }
 
-func mustAuthenticate(tb testing.TB, s *catalog.Store, id, secret string) recipes.Device {
+func mustAuthenticate(tb testing.TB, s stores, id, secret string) recipes.Device {
 	tb.Helper()
 	d, err := s.AuthenticateDevice(context.Background(), id, secret)
 	if err != nil {
@@ -52,7 +52,7 @@ func mustAuthenticate(tb testing.TB, s *catalog.Store, id, secret string) recipe
 	return d
 }
 
-func assertRefused(tb testing.TB, s *catalog.Store, id, secret string) {
+func assertRefused(tb testing.TB, s stores, id, secret string) {
 	tb.Helper()
 	if _, err := s.AuthenticateDevice(context.Background(), id, secret); !errors.Is(err, recipes.ErrBadDeviceCredentials) {
 		tb.Fatalf("AuthenticateDevice(%s) = %v, want ErrBadDeviceCredentials", id, err)

@@ -10,31 +10,10 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// SyncDrafts saves cats and recs as editors' drafts, as "recipesd seed
-// -draft" does: every category and recipe that differs from its published
-// copy (or has none) becomes a draft, in one MULTI/EXEC, all or nothing.
-// It never touches published content and does not bump the catalog
-// version, so appliances see nothing change until editors publish. An item
-// equal to its published copy makes no draft and drops the draft it had,
-// as saving it in the editor would; an item equal to its draft is left as
-// it is.
-//
-// It returns the changes to the editors' copies: added (neither published
-// nor drafted before) or changed, categories first, then recipes. A recipe's category must be in cats or exist, published
-// or as a draft; a published recipe cannot change category as a draft (it
-// must be moved). Either is EINVALID and nothing is written. It returns
-// ECONFLICT if the catalog kept changing while it tried.
-func (s *Store) SyncDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) ([]recipes.Change, error) {
-	return s.syncDrafts(ctx, cats, recs, false)
-}
-
-// PlanDrafts returns the changes [Store.SyncDrafts] would make now,
-// writing nothing.
-func (s *Store) PlanDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe) ([]recipes.Change, error) {
-	return s.syncDrafts(ctx, cats, recs, true)
-}
-
-func (s *Store) syncDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, dryRun bool) ([]recipes.Change, error) {
+// syncAsDrafts is [Store.Sync] with Drafts: cats and recs become editors'
+// drafts, in one MULTI/EXEC that leaves published content and the version
+// alone.
+func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, dryRun bool) ([]recipes.Change, error) {
 	if err := validateImport(cats, recs); err != nil {
 		return nil, err
 	}

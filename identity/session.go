@@ -1,7 +1,8 @@
-package catalog
+package identity
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,27 +13,30 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-func (k keys) session(hash string) string       { return k.prefix + "staff:sess:" + hash }
-func (k keys) staffSessions(name string) string { return k.prefix + "staff:usess:" + name }
+// Staff sessions. The id handed to the browser is a secret of 260 random
+// bits; the store keeps only [hashSecret] of it, so that whoever reads
+// the store cannot sign in with what they find there.
 
 // touchEvery is how stale a session's expiry may get before a read extends
 // it: extending it on every request would journal (and, embedded, fsync)
 // a write per page view.
 const touchEvery = time.Minute
 
-// CreateSession stores sess under hash, a hash of the session's secret id,
-// to expire after idle without use.
-func (s *Store) CreateSession(ctx context.Context, hash string, sess recipes.Session, idle time.Duration) error {
+// CreateSession starts sess, to expire after idle without use, and returns
+// its id, the secret that finds it again.
+func (s *Store) CreateSession(ctx context.Context, sess recipes.Session, idle time.Duration) (string, error) {
 	b, err := json.Marshal(sess)
 	if err != nil {
-		return fmt.Errorf("catalog: encode session: %w", err)
+		return "", fmt.Errorf("identity: encode session: %w", err)
 	}
+	id := rand.Text() + rand.Text()
+	hash := hashSecret(id)
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
 	// Forget sessions of this account that have expired since.
 	others, err := s.rdb.SMembers(ctx, s.keys.staffSessions(sess.Staff)).Result()
 	if err != nil {
-		return storeErr("create session", err)
+		return "", storeErr("create session", err)
 	}
 	live := make([]*redis.IntCmd, len(others))
 	if len(others) > 0 {
@@ -43,7 +47,7 @@ func (s *Store) CreateSession(ctx context.Context, hash string, sess recipes.Ses
 			return nil
 		})
 		if err != nil {
-			return storeErr("create session", err)
+			return "", storeErr("create session", err)
 		}
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -56,20 +60,24 @@ func (s *Store) CreateSession(ctx context.Context, hash string, sess recipes.Ses
 		}
 		return nil
 	})
-	return storeErr("create session", err)
+	if err != nil {
+		return "", storeErr("create session", err)
+	}
+	return id, nil
 }
 
-// Session returns the session stored under hash and extends its life to
-// idle. It returns ENOTFOUND if there is none, or it expired.
-func (s *Store) Session(ctx context.Context, hash string, idle time.Duration) (recipes.Session, error) {
+// Session returns the session id finds and extends its life to idle. It
+// returns ENOTFOUND if there is none, or it expired.
+func (s *Store) Session(ctx context.Context, id string, idle time.Duration) (recipes.Session, error) {
+	key := s.keys.session(hashSecret(id))
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
 	var sess recipes.Session
 	var get *redis.StringCmd
 	var ttl *redis.DurationCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		get = p.Get(ctx, s.keys.session(hash))
-		ttl = p.PTTL(ctx, s.keys.session(hash))
+		get = p.Get(ctx, key)
+		ttl = p.PTTL(ctx, key)
 		return nil
 	})
 	if errors.Is(err, redis.Nil) {
@@ -79,19 +87,20 @@ func (s *Store) Session(ctx context.Context, hash string, idle time.Duration) (r
 		return sess, storeErr("get session", err)
 	}
 	if err := json.Unmarshal([]byte(get.Val()), &sess); err != nil {
-		return sess, corrupt(s.keys.session(hash), err)
+		return sess, corrupt(key, err)
 	}
 	if left := ttl.Val(); left > 0 && left < idle-min(touchEvery, idle/2) {
-		if err := s.rdb.PExpire(ctx, s.keys.session(hash), idle).Err(); err != nil {
+		if err := s.rdb.PExpire(ctx, key, idle).Err(); err != nil {
 			return sess, storeErr("extend session", err)
 		}
 	}
 	return sess, nil
 }
 
-// DeleteSession ends the session stored under hash; ending one that does
-// not exist is not an error.
-func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+// DeleteSession ends the session id finds; ending one that does not exist
+// is not an error.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	hash := hashSecret(id)
 	ctx, cancel := s.rt(ctx)
 	defer cancel()
 	raw, err := s.rdb.Get(ctx, s.keys.session(hash)).Bytes()

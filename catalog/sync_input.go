@@ -1,0 +1,54 @@
+package catalog
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// syncInput is the catalog to sync, encoded. Each JSON value is encoded
+// without UpdatedAt ("bare") and with room to stamp it in place.
+type syncInput struct {
+	cats     []syncCategory
+	recs     []encodedRecipe
+	catIndex map[string]int // slug -> index in cats
+}
+
+type syncCategory struct {
+	slug string
+	pos  int
+	json []byte
+}
+
+func encodeSyncInput(cats []recipes.Category, recs []recipes.Recipe) (*syncInput, error) {
+	in := &syncInput{
+		cats:     make([]syncCategory, len(cats)),
+		recs:     make([]encodedRecipe, len(recs)),
+		catIndex: make(map[string]int, len(cats)),
+	}
+	var enc roomyEncoder
+	for i, c := range cats {
+		c.UpdatedAt = time.Time{}
+		b, err := enc.encode(c)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: encode category %s: %w", c.Slug, err)
+		}
+		in.cats[i] = syncCategory{slug: c.Slug, pos: c.Position, json: b}
+		in.catIndex[c.Slug] = i
+	}
+	for i := range recs {
+		r := recs[i]
+		r.UpdatedAt = time.Time{}
+		e := encodedRecipe{id: r.ID, category: r.Category, member: idxMember(r.Title, r.ID)}
+		var err error
+		if e.summary, err = enc.encode(r.ToSummary()); err == nil {
+			e.recipe, err = enc.encode(&r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("catalog: encode recipe %s: %w", r.ID, err)
+		}
+		in.recs[i] = e
+	}
+	return in, nil
+}

@@ -1,0 +1,121 @@
+package identity
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// Device writes. They do not bump the catalog version: they change nothing
+// an appliance can read, so they must not throw away every cached ETag.
+// Whatever changes the secret, model or enabled flag a device's session
+// was admitted with, or deletes the device, revokes that session
+// (device_revoke.go) in the same MULTI/EXEC.
+
+// AddDevice registers a device of the given model and returns its secret,
+// which is not stored and cannot be shown again. It returns the
+// *recipes.ValidationError for a bad id or model and ECONFLICT if the id
+// is taken.
+func (s *Store) AddDevice(ctx context.Context, id, model string) (string, error) {
+	d := recipes.Device{ID: id, Model: model, Enabled: true}
+	if err := d.Validate(); err != nil {
+		return "", err
+	}
+	secret, err := newDeviceSecret()
+	if err != nil {
+		return "", err
+	}
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	err = s.devWrite(ctx, "add device", id, func(exists bool) (queueFunc, error) {
+		if exists {
+			return nil, recipes.Errorf(recipes.ECONFLICT, "device %q already exists", id)
+		}
+		return func(ctx context.Context, p redis.Pipeliner) {
+			p.HSet(ctx, s.keys.dev(id), "model", model, "secret", deviceHash(secret), "enabled", "1", "created", now)
+			p.SAdd(ctx, s.keys.devices, id)
+			p.HDel(ctx, s.keys.seen, id) // a former device of that id
+		}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// RotateDeviceSecret gives a device a new secret and returns it; the old
+// one stops working at once, and the session it admitted is revoked (see
+// [Store.WatchRevokedDevices]). It returns ENOTFOUND for an unknown device.
+func (s *Store) RotateDeviceSecret(ctx context.Context, id string) (string, error) {
+	secret, err := newDeviceSecret()
+	if err != nil {
+		return "", err
+	}
+	err = s.devWrite(ctx, "rotate device secret", id, func(exists bool) (queueFunc, error) {
+		if !exists {
+			return nil, deviceNotFound(id)
+		}
+		return func(ctx context.Context, p redis.Pipeliner) {
+			p.HSet(ctx, s.keys.dev(id), "secret", deviceHash(secret))
+			s.queueRevoked(ctx, p, id)
+		}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// SetDeviceEnabled enables or disables a device: [Store.UpdateDevice]
+// with that alone.
+func (s *Store) SetDeviceEnabled(ctx context.Context, id string, enabled bool) error {
+	_, err := s.UpdateDevice(ctx, id, recipes.DeviceUpdate{Enabled: &enabled})
+	return err
+}
+
+// SetDeviceModel changes a device's appliance model: [Store.UpdateDevice]
+// with that alone.
+func (s *Store) SetDeviceModel(ctx context.Context, id, model string) error {
+	_, err := s.UpdateDevice(ctx, id, recipes.DeviceUpdate{Model: &model})
+	return err
+}
+
+// DeleteDevice removes a device and its secret. It returns ENOTFOUND for an
+// unknown device.
+func (s *Store) DeleteDevice(ctx context.Context, id string) error {
+	ctx, cancel := s.rt(ctx)
+	defer cancel()
+	var del *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		del = p.Del(ctx, s.keys.dev(id))
+		p.SRem(ctx, s.keys.devices, id)
+		p.HDel(ctx, s.keys.seen, id)
+		s.queueRevoked(ctx, p, id)
+		return nil
+	})
+	if err != nil {
+		return storeErr("delete device "+id, err)
+	}
+	if del.Val() == 0 {
+		return deviceNotFound(id)
+	}
+	return nil
+}
+
+// devWrite WATCHes the device's hash, lets decide choose the commands from
+// whether it exists, and runs them in one MULTI/EXEC, retrying when a
+// concurrent write changed the hash in between: a field write never
+// resurrects a deleted device as a partial hash.
+func (s *Store) devWrite(ctx context.Context, op, id string, decide func(exists bool) (queueFunc, error)) error {
+	key := s.keys.dev(id)
+	return s.update(ctx, op+" "+id, 3, []string{key}, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+		n, err := tx.Exists(ctx, key).Result()
+		if err != nil {
+			return nil, storeErr(op+" "+id, err)
+		}
+		return decide(n == 1)
+	})
+}

@@ -1,0 +1,64 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/recipes"
+)
+
+// UpdateDevice applies u to a device in one MULTI/EXEC and returns the
+// device. Only what differs is written. A new model or disabling revokes
+// the device's session (its session was admitted as the old model, or
+// must not outlive the change); re-enabling or an unchanged value does
+// not. It returns the *recipes.ValidationError for an unknown model,
+// validated before anything is written, and ENOTFOUND for an unknown
+// device.
+func (s *Store) UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpdate) (recipes.Device, error) {
+	if u.Model != nil {
+		d := recipes.Device{ID: id, Model: *u.Model}
+		if err := d.Validate(); err != nil {
+			return recipes.Device{}, err
+		}
+	}
+	key := s.keys.dev(id)
+	var out recipes.Device
+	err := s.update(ctx, "update device "+id, 3, []string{key}, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+		h, err := tx.HGetAll(ctx, key).Result()
+		if err != nil {
+			return nil, storeErr("update device "+id, err)
+		}
+		if len(h) == 0 {
+			return nil, deviceNotFound(id)
+		}
+		if out, err = decodeDevice(id, h); err != nil {
+			return nil, corrupt(key, err)
+		}
+		var fields []any
+		revoke := false
+		if u.Model != nil && *u.Model != out.Model {
+			fields, revoke, out.Model = append(fields, "model", *u.Model), true, *u.Model
+		}
+		if u.Enabled != nil && *u.Enabled != out.Enabled {
+			v := "0"
+			if *u.Enabled {
+				v = "1"
+			}
+			fields, revoke, out.Enabled = append(fields, "enabled", v), revoke || !*u.Enabled, *u.Enabled
+		}
+		if len(fields) == 0 {
+			return nil, errNoChange
+		}
+		return func(ctx context.Context, p redis.Pipeliner) {
+			p.HSet(ctx, key, fields...)
+			if revoke {
+				s.queueRevoked(ctx, p, id)
+			}
+		}, nil
+	})
+	if err != nil {
+		return recipes.Device{}, err
+	}
+	return out, nil
+}

@@ -1,0 +1,75 @@
+// Package identity keeps who may talk to recipesd: the devices allowed to
+// connect, the staff who sign in to the admin UI, their sessions and the
+// API tokens of programs, all in Redis, and the rules shared by the admin
+// UI and the command line: how device secrets are issued and stored, the
+// password policy, how session ids and API tokens look and are hashed.
+//
+// Its keys live in the same hash tag as the catalog's ("{"+KeyPrefix+"}:",
+// see keys.go), so that a seed can register devices in the catalog's
+// MULTI/EXEC ([DeviceSeed]). None of its writes bump the catalog version:
+// appliances read nothing of them.
+package identity
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options configures a [Store]. The zero value works.
+type Options struct {
+	// KeyPrefix namespaces every key as "{"+KeyPrefix+"}:..."; it must be
+	// the catalog's, whose hash tag the keys share. Default "recipesd".
+	KeyPrefix string
+	// Timeout bounds one Redis round trip; default 300ms.
+	Timeout time.Duration
+	// PasswordCost is the bcrypt cost of new passwords; 0 is bcrypt's
+	// default (tests lower it).
+	PasswordCost int
+	Logger       *slog.Logger // nil discards logs
+}
+
+// Defaults for [Options].
+const (
+	DefaultKeyPrefix = "recipesd"
+	DefaultTimeout   = 300 * time.Millisecond
+)
+
+func (o *Options) ensureDefaults() {
+	if o.KeyPrefix == "" {
+		o.KeyPrefix = DefaultKeyPrefix
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Store is the identity registry. It is safe for concurrent use. It does
+// not own its Redis client: whoever made the client closes it.
+type Store struct {
+	opts Options
+	log  *slog.Logger
+	keys keys
+	rdb  redis.UniversalClient
+}
+
+// New returns the registry kept in rdb. It does no I/O.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	opts.ensureDefaults()
+	return &Store{
+		opts: opts,
+		log:  opts.Logger.With("component", "identity"),
+		keys: newKeys(opts.KeyPrefix),
+		rdb:  rdb,
+	}
+}
+
+// rt bounds one Redis round trip.
+func (s *Store) rt(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.Timeout)
+}
