@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/identity"
+	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/internal/webtest"
 )
 
