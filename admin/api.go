@@ -108,16 +108,22 @@ func jsonProblem(err error) string {
 	return "it cannot be decoded"
 }
 
+// okJSON answers v with 200 OK, or returns err, when there is one, for
+// the error handler.
+func okJSON(c echo.Context, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
 type list[T any] struct {
 	Items []T `json:"items"`
 }
 
 func (s *Server) apiCategoryIndex(c echo.Context) error {
 	cats, err := s.store.EditorCategories(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, list[recipes.CategoryInfo]{Items: cats})
+	return okJSON(c, list[recipes.CategoryInfo]{Items: cats}, err)
 }
 
 func (s *Server) apiCategoryCreate(c echo.Context) error {
@@ -140,10 +146,7 @@ func (s *Server) apiCategoryCreate(c echo.Context) error {
 
 func (s *Server) apiCategoryView(c echo.Context) error {
 	cat, err := s.store.EditorCategory(c.Request().Context(), param(c, "slug"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, cat)
+	return okJSON(c, cat, err)
 }
 
 func (s *Server) apiCategoryUpdate(c echo.Context) error {
@@ -195,10 +198,7 @@ func (s *Server) apiCategoryOrder(c echo.Context) error {
 
 func (s *Server) apiCategoryPublish(c echo.Context) error {
 	pubd, err := s.store.PublishCategory(c.Request().Context(), param(c, "slug"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, normalize(pubd))
+	return okJSON(c, normalize(pubd), err)
 }
 
 func (s *Server) apiRecipeIndex(c echo.Context) error {
@@ -309,10 +309,7 @@ func (s *Server) apiRecipeMove(c echo.Context) error {
 
 func (s *Server) apiRecipePublish(c echo.Context) error {
 	pubd, err := s.store.PublishRecipe(c.Request().Context(), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, normalize(pubd))
+	return okJSON(c, normalize(pubd), err)
 }
 
 func (s *Server) apiRecipeDiscard(c echo.Context) error {
