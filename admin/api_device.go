@@ -93,10 +93,3 @@ func (s *Server) apiDeviceDelete(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
-
-// bindStrictJSON is [bindJSON] that also refuses unknown fields and
-// trailing data: for requests where a misspelt field ("enable" for
-// "enabled") would otherwise be silently ignored.
-func bindStrictJSON(c echo.Context, v any) error {
-	return decodeJSON(c, v, true)
-}

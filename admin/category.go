@@ -226,17 +226,6 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// flashError shows a domain error the user can act on as a flash message
-// on the page at back, and returns any other error.
-func (s *Server) flashError(c echo.Context, err error, back string) error {
-	switch recipes.ErrorCode(err) {
-	case recipes.EINVALID, recipes.ECONFLICT:
-		s.flash(c, warnPrefix+recipes.ErrorMessage(err))
-		return c.Redirect(http.StatusSeeOther, back)
-	}
-	return err
-}
-
 type categoryDeletePage struct {
 	page
 	Category recipes.CategoryInfo
@@ -314,38 +303,4 @@ func (s *Server) handleCategoryDelete(c echo.Context) error {
 	}
 	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/categories")
-}
-
-// slugify derives a slug from a name: "Soups & Stews" is "soups-stews".
-func slugify(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ReplaceAll(strings.ToLower(name), "ß", "ss") {
-		if a, ok := folded[r]; ok {
-			r = a
-		}
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-		default:
-			dash = true
-		}
-	}
-	s := b.String()
-	if len(s) > recipes.MaxSlugLength {
-		s = strings.TrimRight(s[:recipes.MaxSlugLength], "-")
-	}
-	return s
-}
-
-// folded maps the accented letters of common European recipe names to
-// their base letter.
-var folded = map[rune]rune{
-	'à': 'a', 'á': 'a', 'â': 'a', 'ä': 'a', 'ã': 'a', 'å': 'a', 'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e', 'ë': 'e',
-	'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n', 'ò': 'o', 'ó': 'o', 'ô': 'o', 'ö': 'o', 'õ': 'o', 'ø': 'o',
-	'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y',
 }

@@ -199,16 +199,6 @@ func (s *Server) handleRecipeMove(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, recipeURL(id))
 }
 
-// confirmPage asks before a destructive action.
-type confirmPage struct {
-	page
-	Heading string
-	Message string
-	Action  string // where the form posts
-	Button  string
-	Cancel  string // where "Cancel" goes
-}
-
 func (s *Server) handleRecipeDeleteForm(c echo.Context) error {
 	r, status, err := s.store.EditorRecipe(c.Request().Context(), param(c, "id"))
 	if err != nil {
