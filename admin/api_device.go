@@ -2,7 +2,6 @@ package admin
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -54,25 +53,17 @@ func (s *Server) apiDeviceCreate(c echo.Context) error {
 	if err := bindStrictJSON(c, &in); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	secret, err := s.store.AddDevice(ctx, in.ID, in.Model)
+	d, secret, err := s.registerDevice(c, in.ID, in.Model)
 	if err != nil {
 		return err
 	}
-	s.log.Info("device registered", "device", in.ID, "model", in.Model, "by", c.Get(staffKey))
-	// Made from what was stored, not read back: a failed read must not
-	// lose a secret that exists nowhere else.
-	d := deviceRow{Device: recipes.Device{ID: in.ID, Model: in.Model, Enabled: true, CreatedAt: time.Now().UTC()}}
 	c.Response().Header().Set(echo.HeaderLocation, "/api"+deviceURL(in.ID))
 	return c.JSON(http.StatusCreated, apiDevice{deviceRow: d, Secret: secret})
 }
 
 func (s *Server) apiDeviceView(c echo.Context) error {
 	d, err := s.deviceRow(c.Request().Context(), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
+	return okJSON(c, d, err)
 }
 
 // apiDeviceUpdate changes a device's model and/or enabled flag, both in
@@ -93,24 +84,12 @@ func (s *Server) apiDeviceUpdate(c echo.Context) error {
 
 func (s *Server) apiDeviceRotate(c echo.Context) error {
 	d, secret, err := s.rotateDevice(c, param(c, "id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, apiDevice{deviceRow: d, Secret: secret})
+	return okJSON(c, apiDevice{deviceRow: d, Secret: secret}, err)
 }
 
 func (s *Server) apiDeviceDelete(c echo.Context) error {
-	id := param(c, "id")
-	if err := s.store.DeleteDevice(c.Request().Context(), id); err != nil {
+	if err := s.deleteDevice(c, param(c, "id")); err != nil {
 		return err
 	}
-	s.log.Info("device deleted", "device", id, "by", c.Get(staffKey))
 	return c.NoContent(http.StatusNoContent)
-}
-
-// bindStrictJSON is [bindJSON] that also refuses unknown fields and
-// trailing data: for requests where a misspelt field ("enable" for
-// "enabled") would otherwise be silently ignored.
-func bindStrictJSON(c echo.Context, v any) error {
-	return decodeJSON(c, v, true)
 }

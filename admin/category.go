@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -190,11 +191,17 @@ func (s *Server) handleCategoryMove(c echo.Context) error {
 func (s *Server) handleCategoryPublish(c echo.Context) error {
 	slug := param(c, "slug")
 	pubd, err := s.store.PublishCategory(c.Request().Context(), slug)
+	return s.flashPublished(c, categoryURL(slug), pubd, err)
+}
+
+// flashPublished reports, on the page at back, what a publish made
+// visible, or the problem that stopped it.
+func (s *Server) flashPublished(c echo.Context, back string, p recipes.Publication, err error) error {
 	if err != nil {
-		return s.flashError(c, err, categoryURL(slug))
+		return s.flashError(c, err, back)
 	}
-	s.flash(c, publishedMessage(pubd))
-	return c.Redirect(http.StatusSeeOther, categoryURL(slug))
+	s.flash(c, publishedMessage(p))
+	return c.Redirect(http.StatusSeeOther, back)
 }
 
 // publishedMessage says what a publish made visible.
@@ -219,17 +226,6 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// flashError shows a domain error the user can act on as a flash message
-// on the page at back, and returns any other error.
-func (s *Server) flashError(c echo.Context, err error, back string) error {
-	switch recipes.ErrorCode(err) {
-	case recipes.EINVALID, recipes.ECONFLICT:
-		s.flash(c, warnPrefix+recipes.ErrorMessage(err))
-		return c.Redirect(http.StatusSeeOther, back)
-	}
-	return err
-}
-
 type categoryDeletePage struct {
 	page
 	Category recipes.CategoryInfo
@@ -240,24 +236,27 @@ type categoryDeletePage struct {
 }
 
 func (s *Server) categoryDeletePage(c echo.Context, slug string) (categoryDeletePage, error) {
-	cats, err := s.store.EditorCategories(c.Request().Context())
+	cat, others, err := s.categoryAndOthers(c.Request().Context(), slug)
 	if err != nil {
 		return categoryDeletePage{}, err
 	}
-	p := categoryDeletePage{Choice: "move"}
-	found := false
-	for _, cat := range cats {
-		if cat.Slug == slug {
-			p.Category, found = cat, true
-		} else {
-			p.Others = append(p.Others, cat)
-		}
+	return categoryDeletePage{page: s.page(c, "Delete "+cat.Name, "categories"), Category: cat, Others: others, Choice: "move"}, nil
+}
+
+// categoryAndOthers returns category slug and all the others, in order:
+// what a page offers as places to move its recipes to. ENOTFOUND if there
+// is no category slug.
+func (s *Server) categoryAndOthers(ctx context.Context, slug string) (recipes.CategoryInfo, []recipes.CategoryInfo, error) {
+	cats, err := s.store.EditorCategories(ctx)
+	if err != nil {
+		return recipes.CategoryInfo{}, nil, err
 	}
-	if !found {
-		return p, recipes.Errorf(recipes.ENOTFOUND, "category %q not found", slug)
+	i := slices.IndexFunc(cats, func(cat recipes.CategoryInfo) bool { return cat.Slug == slug })
+	if i < 0 {
+		return recipes.CategoryInfo{}, nil, recipes.Errorf(recipes.ENOTFOUND, "category %q not found", slug)
 	}
-	p.page = s.page(c, "Delete "+p.Category.Name, "categories")
-	return p, nil
+	cat := cats[i]
+	return cat, slices.Delete(cats, i, i+1), nil
 }
 
 func (s *Server) handleCategoryDeleteForm(c echo.Context) error {
@@ -304,38 +303,4 @@ func (s *Server) handleCategoryDelete(c echo.Context) error {
 	}
 	s.flash(c, msg)
 	return c.Redirect(http.StatusSeeOther, "/categories")
-}
-
-// slugify derives a slug from a name: "Soups & Stews" is "soups-stews".
-func slugify(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ReplaceAll(strings.ToLower(name), "ß", "ss") {
-		if a, ok := folded[r]; ok {
-			r = a
-		}
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-		default:
-			dash = true
-		}
-	}
-	s := b.String()
-	if len(s) > recipes.MaxSlugLength {
-		s = strings.TrimRight(s[:recipes.MaxSlugLength], "-")
-	}
-	return s
-}
-
-// folded maps the accented letters of common European recipe names to
-// their base letter.
-var folded = map[rune]rune{
-	'à': 'a', 'á': 'a', 'â': 'a', 'ä': 'a', 'ã': 'a', 'å': 'a', 'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e', 'ë': 'e',
-	'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n', 'ò': 'o', 'ó': 'o', 'ô': 'o', 'ö': 'o', 'õ': 'o', 'ø': 'o',
-	'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y',
 }

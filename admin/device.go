@@ -1,14 +1,11 @@
 package admin
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,78 +18,6 @@ const (
 	devicesPerPage = 50
 	maxPage        = 1 << 20
 )
-
-// deviceRow is a device and whether it is connected now.
-type deviceRow struct {
-	recipes.Device
-	Connected bool `json:"connected"`
-}
-
-// deviceFilter picks devices from the registry: Text is part of the id
-// (any case), State "online", "offline" or "" for all.
-type deviceFilter struct {
-	Text   string
-	State  string
-	Offset int
-	Limit  int
-}
-
-// findDevices returns one page of the devices matching f and how many
-// match in all. Only the ids are filtered, so a page costs one read of
-// the id set and one of the devices shown, however large the fleet.
-func (s *Server) findDevices(ctx context.Context, f deviceFilter) ([]deviceRow, int, error) {
-	switch f.State {
-	case "", "online", "offline":
-	default:
-		return nil, 0, recipes.Errorf(recipes.EINVALID, "state must be online or offline, not %q", f.State)
-	}
-	ids, err := s.store.DeviceIDs(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	online := s.connected()
-	text := strings.ToLower(f.Text)
-	ids = slices.DeleteFunc(ids, func(id string) bool {
-		if text != "" && !strings.Contains(strings.ToLower(id), text) {
-			return true
-		}
-		return f.State != "" && online[id] != (f.State == "online")
-	})
-	total := len(ids)
-	from := min(max(f.Offset, 0), total)
-	ids = ids[from:min(from+f.Limit, total)]
-	devs, err := s.store.DevicesByID(ctx, ids)
-	if err != nil {
-		return nil, 0, err
-	}
-	rows := make([]deviceRow, len(devs))
-	for i, d := range devs {
-		rows[i] = deviceRow{Device: d, Connected: online[d.ID]}
-	}
-	return rows, total, nil
-}
-
-// connected returns the set of devices connected now; empty when this
-// server commands no appliances.
-func (s *Server) connected() map[string]bool {
-	if s.opts.Appliances == nil {
-		return nil
-	}
-	ids := s.opts.Appliances.ConnectedDevices()
-	m := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		m[id] = true
-	}
-	return m
-}
-
-func (s *Server) deviceRow(ctx context.Context, id string) (deviceRow, error) {
-	d, err := s.store.Device(ctx, id)
-	if err != nil {
-		return deviceRow{}, err
-	}
-	return deviceRow{Device: d, Connected: s.connected()[id]}, nil
-}
 
 func deviceURL(id string) string { return "/devices/" + url.PathEscape(id) }
 
@@ -165,9 +90,8 @@ func (s *Server) deviceIndexPage(c echo.Context) (deviceIndexPage, error) {
 // handleDeviceCreate registers a device and shows its secret once, on the
 // page that answers the POST (never in a URL or a cookie).
 func (s *Server) handleDeviceCreate(c echo.Context) error {
-	ctx := c.Request().Context()
 	f := deviceForm{ID: strings.TrimSpace(c.FormValue("id")), Model: c.FormValue("model")}
-	secret, err := s.store.AddDevice(ctx, f.ID, f.Model)
+	d, secret, err := s.registerDevice(c, f.ID, f.Model)
 	if err != nil {
 		p, perr := s.deviceIndexPage(c)
 		if perr != nil {
@@ -181,10 +105,6 @@ func (s *Server) handleDeviceCreate(c echo.Context) error {
 		}
 		return c.Render(http.StatusUnprocessableEntity, "devices.html", p)
 	}
-	s.log.Info("device registered", "device", f.ID, "model", f.Model, "by", c.Get(staffKey))
-	// The page is made from what was just stored, not read back: a failed
-	// read must not lose a secret that exists nowhere else.
-	d := deviceRow{Device: recipes.Device{ID: f.ID, Model: f.Model, Enabled: true, CreatedAt: time.Now().UTC()}}
 	return s.showDevice(c, http.StatusOK, d, func(p *devicePage) { p.Secret, p.SecretNew = secret, true })
 }
 
@@ -291,24 +211,6 @@ func (s *Server) handleDeviceRotate(c echo.Context) error {
 	return s.showDevice(c, http.StatusOK, d, func(p *devicePage) { p.Secret = secret })
 }
 
-// rotateDevice issues device id a new secret and returns the device and
-// the secret. It reads the device first: once the secret is issued, a
-// failed read must not lose it.
-func (s *Server) rotateDevice(c echo.Context, id string) (deviceRow, string, error) {
-	ctx := c.Request().Context()
-	d, err := s.deviceRow(ctx, id)
-	if err != nil {
-		return deviceRow{}, "", err
-	}
-	secret, err := s.store.RotateDeviceSecret(ctx, d.ID)
-	if err != nil {
-		return deviceRow{}, "", err
-	}
-	s.log.Info("device secret rotated", "device", d.ID, "by", c.Get(staffKey))
-	d.Connected = false // its session ends with the old secret
-	return d, secret, nil
-}
-
 func (s *Server) handleDeviceDeleteForm(c echo.Context) error {
 	return s.confirmDevice(c, "delete", "Delete %s", "Delete the device “%s”?",
 		"It is disconnected and can never connect again with its secret. Registering the same ID later issues a new secret. This cannot be undone.",
@@ -317,10 +219,9 @@ func (s *Server) handleDeviceDeleteForm(c echo.Context) error {
 
 func (s *Server) handleDeviceDelete(c echo.Context) error {
 	id := param(c, "id")
-	if err := s.store.DeleteDevice(c.Request().Context(), id); err != nil {
+	if err := s.deleteDevice(c, id); err != nil {
 		return err
 	}
-	s.log.Info("device deleted", "device", id, "by", c.Get(staffKey))
 	s.flash(c, fmt.Sprintf("Device “%s” deleted.", id))
 	return c.Redirect(http.StatusSeeOther, "/devices")
 }

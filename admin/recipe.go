@@ -36,26 +36,14 @@ func recipeURL(id string) string { return "/recipes/" + url.PathEscape(id) }
 
 // recipePage builds the recipe form page for a recipe in category slug.
 func (s *Server) recipePage(c echo.Context, title, slug string, f recipeForm) (recipeFormPage, error) {
-	cats, err := s.store.EditorCategories(c.Request().Context())
+	cat, others, err := s.categoryAndOthers(c.Request().Context(), slug)
 	if err != nil {
 		return recipeFormPage{}, err
 	}
-	p := recipeFormPage{
-		page: s.page(c, title, "categories"), Form: f,
+	return recipeFormPage{
+		page: s.page(c, title, "categories"), Form: f, Category: cat, Categories: others,
 		Units: recipes.Units, Models: recipes.Models, Difficulties: []recipes.Difficulty{recipes.Easy, recipes.Medium, recipes.Hard},
-	}
-	found := false
-	for _, cat := range cats {
-		if cat.Slug == slug {
-			p.Category, found = cat, true
-		} else {
-			p.Categories = append(p.Categories, cat)
-		}
-	}
-	if !found {
-		return p, recipes.Errorf(recipes.ENOTFOUND, "category %q not found", slug)
-	}
-	return p, nil
+	}, nil
 }
 
 func (s *Server) handleRecipeNew(c echo.Context) error {
@@ -173,11 +161,7 @@ func (s *Server) submitRecipe(c echo.Context, f recipeForm, isNew bool, save fun
 func (s *Server) handleRecipePublish(c echo.Context) error {
 	id := param(c, "id")
 	pubd, err := s.store.PublishRecipe(c.Request().Context(), id)
-	if err != nil {
-		return s.flashError(c, err, recipeURL(id))
-	}
-	s.flash(c, publishedMessage(pubd))
-	return c.Redirect(http.StatusSeeOther, recipeURL(id))
+	return s.flashPublished(c, recipeURL(id), pubd, err)
 }
 
 func (s *Server) handleRecipeDiscardForm(c echo.Context) error {
@@ -213,16 +197,6 @@ func (s *Server) handleRecipeMove(c echo.Context) error {
 	}
 	s.flash(c, fmt.Sprintf("Moved to “%s”.", cat.Name))
 	return c.Redirect(http.StatusSeeOther, recipeURL(id))
-}
-
-// confirmPage asks before a destructive action.
-type confirmPage struct {
-	page
-	Heading string
-	Message string
-	Action  string // where the form posts
-	Button  string
-	Cancel  string // where "Cancel" goes
 }
 
 func (s *Server) handleRecipeDeleteForm(c echo.Context) error {

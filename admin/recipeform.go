@@ -39,6 +39,24 @@ type stepRow struct {
 func (r ingredientRow) empty() bool { return r == ingredientRow{} }
 func (r stepRow) empty() bool       { return r == stepRow{} }
 
+// fields maps the form's names of a row's fields ("ingredients[0].unit")
+// to where the row keeps them.
+func (r *ingredientRow) fields() map[string]*string {
+	return map[string]*string{"name": &r.Name, "quantity": &r.Quantity, "unit": &r.Unit}
+}
+
+func (r *stepRow) fields() map[string]*string {
+	return map[string]*string{"text": &r.Text, "minutes": &r.Minutes, "temperature_c": &r.TemperatureC, "speed": &r.Speed}
+}
+
+// row returns row i of rows, adding empty rows up to it.
+func row[T any](rows *[]T, i int) *T {
+	for len(*rows) <= i {
+		*rows = append(*rows, *new(T))
+	}
+	return &(*rows)[i]
+}
+
 // HasModel reports whether model is ticked.
 func (f recipeForm) HasModel(model string) bool { return slices.Contains(f.Models, model) }
 
@@ -121,36 +139,15 @@ func parseRecipeForm(v url.Values) recipeForm {
 		if i >= recipes.MaxSteps+recipes.MaxIngredients {
 			continue
 		}
-		val := strings.TrimSpace(vals[0])
+		var fields map[string]*string
 		switch m[1] {
 		case "ingredients":
-			for len(f.Ingredients) <= i {
-				f.Ingredients = append(f.Ingredients, ingredientRow{})
-			}
-			r := &f.Ingredients[i]
-			switch m[3] {
-			case "name":
-				r.Name = val
-			case "quantity":
-				r.Quantity = val
-			case "unit":
-				r.Unit = val
-			}
+			fields = row(&f.Ingredients, i).fields()
 		case "steps":
-			for len(f.Steps) <= i {
-				f.Steps = append(f.Steps, stepRow{})
-			}
-			r := &f.Steps[i]
-			switch m[3] {
-			case "text":
-				r.Text = val
-			case "minutes":
-				r.Minutes = val
-			case "temperature_c":
-				r.TemperatureC = val
-			case "speed":
-				r.Speed = val
-			}
+			fields = row(&f.Steps, i).fields()
+		}
+		if p := fields[m[3]]; p != nil {
+			*p = strings.TrimSpace(vals[0])
 		}
 	}
 	return f

@@ -79,30 +79,38 @@ func (s *Server) routes() {
 
 	e.GET("/api/openapi.json", s.handleOpenAPI)
 	api := e.Group("/api", s.requireToken)
-	catalog := requireScope(recipes.ScopeCatalog)
-	api.GET("/categories", s.apiCategoryIndex, catalog)
-	api.POST("/categories", s.apiCategoryCreate, catalog)
-	api.PUT("/category-order", s.apiCategoryOrder, catalog)
-	api.GET("/categories/:slug", s.apiCategoryView, catalog)
-	api.PATCH("/categories/:slug", s.apiCategoryUpdate, catalog)
-	api.DELETE("/categories/:slug", s.apiCategoryDelete, catalog)
-	api.POST("/categories/:slug/publish", s.apiCategoryPublish, catalog)
-	api.GET("/categories/:slug/recipes", s.apiRecipeIndex, catalog)
-	api.POST("/recipes", s.apiRecipeCreate, catalog)
-	api.GET("/recipes/:id", s.apiRecipeView, catalog)
-	api.PUT("/recipes/:id", s.apiRecipeSave, catalog)
-	api.DELETE("/recipes/:id", s.apiRecipeDelete, catalog)
-	api.POST("/recipes/:id/move", s.apiRecipeMove, catalog)
-	api.POST("/recipes/:id/publish", s.apiRecipePublish, catalog)
-	api.POST("/recipes/:id/discard", s.apiRecipeDiscard, catalog)
-	devices := requireScope(recipes.ScopeDevices)
-	api.GET("/devices", s.apiDeviceIndex, devices)
-	api.POST("/devices", s.apiDeviceCreate, devices)
-	api.GET("/devices/:id", s.apiDeviceView, devices)
-	api.PATCH("/devices/:id", s.apiDeviceUpdate, devices)
-	api.DELETE("/devices/:id", s.apiDeviceDelete, devices)
-	api.POST("/devices/:id/rotate", s.apiDeviceRotate, devices)
-	api.POST("/devices/:id/rpc", s.apiDeviceCall, requireScope(recipes.ScopeCommands))
+	// Each API route names the scope a token needs for it: a row cannot
+	// leave it out, as a forgotten middleware argument could.
+	for _, r := range []struct {
+		method, path string
+		handle       echo.HandlerFunc
+		scope        string
+	}{
+		{http.MethodGet, "/categories", s.apiCategoryIndex, recipes.ScopeCatalog},
+		{http.MethodPost, "/categories", s.apiCategoryCreate, recipes.ScopeCatalog},
+		{http.MethodPut, "/category-order", s.apiCategoryOrder, recipes.ScopeCatalog},
+		{http.MethodGet, "/categories/:slug", s.apiCategoryView, recipes.ScopeCatalog},
+		{http.MethodPatch, "/categories/:slug", s.apiCategoryUpdate, recipes.ScopeCatalog},
+		{http.MethodDelete, "/categories/:slug", s.apiCategoryDelete, recipes.ScopeCatalog},
+		{http.MethodPost, "/categories/:slug/publish", s.apiCategoryPublish, recipes.ScopeCatalog},
+		{http.MethodGet, "/categories/:slug/recipes", s.apiRecipeIndex, recipes.ScopeCatalog},
+		{http.MethodPost, "/recipes", s.apiRecipeCreate, recipes.ScopeCatalog},
+		{http.MethodGet, "/recipes/:id", s.apiRecipeView, recipes.ScopeCatalog},
+		{http.MethodPut, "/recipes/:id", s.apiRecipeSave, recipes.ScopeCatalog},
+		{http.MethodDelete, "/recipes/:id", s.apiRecipeDelete, recipes.ScopeCatalog},
+		{http.MethodPost, "/recipes/:id/move", s.apiRecipeMove, recipes.ScopeCatalog},
+		{http.MethodPost, "/recipes/:id/publish", s.apiRecipePublish, recipes.ScopeCatalog},
+		{http.MethodPost, "/recipes/:id/discard", s.apiRecipeDiscard, recipes.ScopeCatalog},
+		{http.MethodGet, "/devices", s.apiDeviceIndex, recipes.ScopeDevices},
+		{http.MethodPost, "/devices", s.apiDeviceCreate, recipes.ScopeDevices},
+		{http.MethodGet, "/devices/:id", s.apiDeviceView, recipes.ScopeDevices},
+		{http.MethodPatch, "/devices/:id", s.apiDeviceUpdate, recipes.ScopeDevices},
+		{http.MethodDelete, "/devices/:id", s.apiDeviceDelete, recipes.ScopeDevices},
+		{http.MethodPost, "/devices/:id/rotate", s.apiDeviceRotate, recipes.ScopeDevices},
+		{http.MethodPost, "/devices/:id/rpc", s.apiDeviceCall, recipes.ScopeCommands},
+	} {
+		api.Add(r.method, r.path, r.handle, requireScope(r.scope))
+	}
 }
 
 // handleHome sends editors to their main job.

@@ -227,38 +227,3 @@ func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {
 		HttpOnly: true, Secure: s.secure(c), SameSite: http.SameSiteLaxMode,
 	})
 }
-
-// warnPrefix marks flash messages that report a problem.
-const warnPrefix = "!"
-
-// flash leaves a message for the next page shown.
-func (s *Server) flash(c echo.Context, msg string) {
-	s.setCookie(c, flashCookie, url.QueryEscape(msg), 60)
-}
-
-// page is what every page shows around its content.
-type page struct {
-	Title string
-	Staff string // signed-in editor; empty on the sign-in page
-	CSRF  string
-	Flash string
-	Nav   string // the active navigation entry
-
-	FlashWarn bool // the flash message reports a problem
-	Refresh   int  // reload the page every this many seconds; 0: never
-}
-
-// page builds the frame of a page and takes the pending flash message.
-func (s *Server) page(c echo.Context, title, nav string) page {
-	p := page{Title: title, Nav: nav}
-	p.Staff, _ = c.Get(staffKey).(string)
-	p.CSRF, _ = c.Get(csrfField).(string)
-	if ck, err := c.Cookie(flashCookie); err == nil && ck.Value != "" {
-		p.Flash, _ = url.QueryUnescape(ck.Value)
-		if rest, ok := strings.CutPrefix(p.Flash, warnPrefix); ok {
-			p.Flash, p.FlashWarn = rest, true
-		}
-		s.setCookie(c, flashCookie, "", -1)
-	}
-	return p
-}

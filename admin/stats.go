@@ -20,20 +20,18 @@ import (
 // back from the metrics registry (see [Options.Metrics]) so that the
 // dashboard and /metrics never disagree.
 type stats struct {
-	Requests   int64            // requests received
-	Dropped    map[string]int64 // requests not answered, by reason
-	Replies    map[int]int64    // replies sent, by status
-	P50, P99   time.Duration    // reply latency quantiles since start
-	Latency    []LatencyBucket  // reply latency histogram
-	LatencySum time.Duration    // total request-to-reply time of all replies
-	Connected  int              // appliances connected now
+	Requests  int64                   // requests received
+	Dropped   map[string]int64        // requests not answered, by reason
+	Replies   map[int]int64           // replies sent, by status
+	P50, P99  time.Duration           // reply latency quantiles since start
+	Latency   []recipes.LatencyBucket // reply latency histogram
+	Connected int                     // appliances connected now
 
 	// Commands to appliances (POST /api/devices/:id/rpc).
-	Calls          map[string]int64 // calls by outcome
-	CallsPending   int              // calls waiting for an answer now
-	AnswersDropped int64            // late, duplicated or forged answers
-	CallLatency    []LatencyBucket  // answered calls by call-to-answer time
-	CallLatencySum time.Duration
+	Calls          map[string]int64        // calls by outcome
+	CallsPending   int                     // calls waiting for an answer now
+	AnswersDropped int64                   // late, duplicated or forged answers
+	CallLatency    []recipes.LatencyBucket // answered calls by call-to-answer time
 }
 
 // The metric names the dashboard reads; the responder exports them
@@ -49,10 +47,6 @@ const (
 	metricAnswersDropped = "recipesd_rpc_answers_dropped_total"
 	metricCallLatency    = "recipesd_rpc_call_latency_seconds"
 )
-
-// LatencyBucket is one bucket of a latency histogram; [recipes.Quantile]
-// reads them.
-type LatencyBucket = recipes.LatencyBucket
 
 // readStats gathers the registry and picks the dashboard's numbers out of
 // it. A collector that fails is logged; the others still count.
@@ -79,7 +73,7 @@ func statsOf(families []*dto.MetricFamily) stats {
 					st.Replies[code] = int64(m.GetCounter().GetValue())
 				}
 			case metricReplyLatency:
-				st.Latency, st.LatencySum = buckets(m.GetHistogram())
+				st.Latency = buckets(m.GetHistogram())
 			case metricConnected:
 				st.Connected = int(m.GetGauge().GetValue())
 			case metricCalls:
@@ -89,7 +83,7 @@ func statsOf(families []*dto.MetricFamily) stats {
 			case metricAnswersDropped:
 				st.AnswersDropped = int64(m.GetCounter().GetValue())
 			case metricCallLatency:
-				st.CallLatency, st.CallLatencySum = buckets(m.GetHistogram())
+				st.CallLatency = buckets(m.GetHistogram())
 			}
 		}
 	}
@@ -108,21 +102,21 @@ func label(m *dto.Metric, name string) string {
 
 // buckets turns a Prometheus histogram's cumulative buckets back into
 // per-bucket counts, the last one (Le 0) above all bounds.
-func buckets(h *dto.Histogram) ([]LatencyBucket, time.Duration) {
-	var out []LatencyBucket
+func buckets(h *dto.Histogram) []recipes.LatencyBucket {
+	var out []recipes.LatencyBucket
 	var below uint64
 	for _, b := range h.GetBucket() {
 		if math.IsInf(b.GetUpperBound(), +1) {
 			continue
 		}
-		out = append(out, LatencyBucket{
+		out = append(out, recipes.LatencyBucket{
 			Le:    time.Duration(math.Round(b.GetUpperBound() * float64(time.Second))),
 			Count: int64(b.GetCumulativeCount() - below),
 		})
 		below = b.GetCumulativeCount()
 	}
-	out = append(out, LatencyBucket{Count: int64(h.GetSampleCount() - below)})
-	return out, time.Duration(h.GetSampleSum() * float64(time.Second))
+	out = append(out, recipes.LatencyBucket{Count: int64(h.GetSampleCount() - below)})
+	return out
 }
 
 // sample is Stats at one moment.
@@ -172,7 +166,7 @@ func (s *Server) sample() {
 }
 
 // delta returns the histogram of the replies between a and b.
-func delta(a, b []LatencyBucket) []LatencyBucket {
+func delta(a, b []recipes.LatencyBucket) []recipes.LatencyBucket {
 	out := slices.Clone(b)
 	for i := range out {
 		if i < len(a) {
