@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -84,7 +85,7 @@ func share[T any](ctx context.Context, g *generation, key string, fn func() (T, 
 		}
 		return f.val.(T), nil
 	case <-ctx.Done():
-		return zero, unavailable("wait for load", ctx.Err())
+		return zero, redisconn.Unavailable("catalog", "wait for load", ctx.Err())
 	}
 }
 

@@ -97,7 +97,7 @@ func (s *Store) cachedRecipe(ctx context.Context, g *generation, id string) (*re
 		return e, nil
 	}
 	return share(ctx, g, "rcp:"+id, func() (*recipeEntry, error) {
-		rctx, cancel := s.rt(context.WithoutCancel(ctx))
+		rctx, cancel := s.edge.RT(context.WithoutCancel(ctx))
 		defer cancel()
 		raw, err := s.rdb.Get(rctx, s.keys.rcp(id)).Bytes()
 		e := &recipeEntry{id: id}
@@ -133,7 +133,7 @@ type item struct {
 // readCategories returns every category's JSON by position, then slug, in
 // one MULTI/EXEC so the order and the values agree.
 func (s *Store) readCategories(ctx context.Context) ([]item, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var order *redis.StringSliceCmd
 	var all *redis.MapStringStringCmd
@@ -164,7 +164,7 @@ func (s *Store) readCategories(ctx context.Context) ([]item, error) {
 // readList returns a category's summaries in list order and whether the
 // category exists, in one MULTI/EXEC.
 func (s *Store) readList(ctx context.Context, slug string) ([]item, bool, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var exists *redis.BoolCmd
 	var order *redis.StringSliceCmd

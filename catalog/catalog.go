@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/catalog/redisconn"
 )
 
 // Options configures a [Store]; the zero value works.
@@ -28,7 +30,7 @@ type Options struct {
 	// MULTI/EXEC works everywhere. Default "recipesd".
 	KeyPrefix string
 
-	Timeout   time.Duration // per Redis round trip, default 300ms
+	Timeout   time.Duration // per Redis round trip, default [redisconn.DefaultTimeout]
 	CacheSize int           // full recipes kept in memory, default 10000
 	Logger    *slog.Logger  // nil discards logs
 }
@@ -36,16 +38,12 @@ type Options struct {
 // Defaults for [Options].
 const (
 	DefaultKeyPrefix = "recipesd"
-	DefaultTimeout   = 300 * time.Millisecond
 	DefaultCacheSize = 10000
 )
 
 func (o *Options) ensureDefaults() {
 	if o.KeyPrefix == "" {
 		o.KeyPrefix = DefaultKeyPrefix
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = DefaultCacheSize
@@ -62,11 +60,10 @@ type Store struct {
 	log  *slog.Logger
 	keys keys
 	rdb  redis.UniversalClient // the caller's: it closes it
+	edge *redisconn.Edge       // rdb with our timeout, errors, writes and watch
 
-	cache     atomic.Pointer[generation]
-	conflicts atomic.Int64 // EXECs aborted by a concurrent write (see write.go)
+	cache atomic.Pointer[generation]
 
-	ps        *redis.PubSub
 	cancel    context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
@@ -85,21 +82,26 @@ func Open(ctx context.Context, rdb redis.UniversalClient, opts Options) (*Store,
 		log:  opts.Logger.With("component", "catalog"),
 		keys: newKeys(opts.KeyPrefix),
 		rdb:  rdb,
+		edge: redisconn.NewEdge(rdb, "catalog", "catalog", opts.Timeout),
 		done: make(chan struct{}),
 	}
 	// Subscribe before anything is cached, so that no change made after a
-	// fill can go unannounced.
-	s.ps = s.rdb.Subscribe(ctx, s.keys.changes)
-	v, err := s.subscribed(ctx)
+	// fill can go unannounced. The confirmation also proves that Redis
+	// answers.
+	ps, err := s.edge.Subscribe(ctx, "subscribe to changes", s.keys.changes)
 	if err != nil {
-		_ = s.ps.Close()
+		return nil, fmt.Errorf("catalog: open: %w", err)
+	}
+	v, err := s.Version(ctx)
+	if err != nil {
+		_ = ps.Close()
 		return nil, fmt.Errorf("catalog: open: %w", err)
 	}
 	s.invalidate(v)
 
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	go s.watch(wctx, s.ps)
+	go s.watch(wctx, ps)
 	s.log.Info("catalog opened", "prefix", opts.KeyPrefix)
 	return s, nil
 }
@@ -109,8 +111,7 @@ func Open(ctx context.Context, rdb redis.UniversalClient, opts Options) (*Store,
 // than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.cancel()
-		_ = s.ps.Close() // unblocks the receive in watch
+		s.cancel() // also ends the receive in watch
 		<-s.done
 	})
 	return nil
@@ -120,14 +121,14 @@ func (s *Store) Close() error {
 // journal takes writes (its PING fails when not). It returns EUNAVAILABLE
 // if not.
 func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	return storeErr("ping", s.rdb.Ping(ctx).Err())
 }
 
 // Version returns the catalog version, which every write increments.
 func (s *Store) Version(ctx context.Context) (int64, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	v, err := s.rdb.Get(ctx, s.keys.version).Int64()
 	if errors.Is(err, redis.Nil) {
@@ -137,20 +138,4 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 		return 0, storeErr("get version", err)
 	}
 	return v, nil
-}
-
-// subscribed waits for the change subscription to be confirmed, which
-// also proves that Redis answers, and returns the version then.
-func (s *Store) subscribed(ctx context.Context) (int64, error) {
-	rctx, cancel := s.rt(ctx)
-	defer cancel()
-	if _, err := s.ps.Receive(rctx); err != nil {
-		return 0, storeErr("subscribe to changes", err)
-	}
-	return s.Version(ctx)
-}
-
-// rt bounds one Redis round trip.
-func (s *Store) rt(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.opts.Timeout)
 }

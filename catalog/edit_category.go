@@ -45,15 +45,23 @@ func (s *Store) CreateCategory(ctx context.Context, c recipes.Category) (recipes
 	return c, err
 }
 
+// categoryJSON reads both copies of every category in tx: the published
+// and the draft JSON, by slug.
+func (s *Store) categoryJSON(ctx context.Context, tx *redis.Tx, op string) (pub, drafts map[string]string, err error) {
+	if pub, err = tx.HGetAll(ctx, s.keys.cats).Result(); err != nil {
+		return nil, nil, storeErr(op, err)
+	}
+	if drafts, err = tx.HGetAll(ctx, s.keys.draftCats()).Result(); err != nil {
+		return nil, nil, storeErr(op, err)
+	}
+	return pub, drafts, nil
+}
+
 // allCategories returns the editors' copy of every category, by slug.
 func (s *Store) allCategories(ctx context.Context, tx *redis.Tx) (map[string]recipes.Category, error) {
-	pub, err := tx.HGetAll(ctx, s.keys.cats).Result()
+	pub, drafts, err := s.categoryJSON(ctx, tx, "read categories")
 	if err != nil {
-		return nil, storeErr("read categories", err)
-	}
-	drafts, err := tx.HGetAll(ctx, s.keys.draftCats()).Result()
-	if err != nil {
-		return nil, storeErr("read categories", err)
+		return nil, err
 	}
 	all := make(map[string]recipes.Category, len(pub)+len(drafts))
 	for key, m := range map[string]map[string]string{s.keys.cats: pub, s.keys.draftCats(): drafts} {
@@ -79,11 +87,11 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, u recipes.Categ
 	err := s.update(ctx, "update category", []string{s.keys.cats, s.keys.draftCats()},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			op := "update category " + slug
-			pub, err := hgetBytes(ctx, tx, op, s.keys.cats, slug)
+			pub, err := s.edge.Bytes(op, tx.HGet(ctx, s.keys.cats, slug))
 			if err != nil {
 				return nil, err
 			}
-			draft, err := hgetBytes(ctx, tx, op, s.keys.draftCats(), slug)
+			draft, err := s.edge.Bytes(op, tx.HGet(ctx, s.keys.draftCats(), slug))
 			if err != nil {
 				return nil, err
 			}

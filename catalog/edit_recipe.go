@@ -54,11 +54,11 @@ func (s *Store) SaveRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recip
 	err := s.update(ctx, "save recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			op := "save recipe " + r.ID
-			draft, err := getBytes(ctx, tx, op, s.keys.draftRcp(r.ID))
+			draft, err := s.edge.Bytes(op, tx.Get(ctx, s.keys.draftRcp(r.ID)))
 			if err != nil {
 				return nil, err
 			}
-			pub, err := getBytes(ctx, tx, op, s.keys.rcp(r.ID))
+			pub, err := s.edge.Bytes(op, tx.Get(ctx, s.keys.rcp(r.ID)))
 			if err != nil {
 				return nil, err
 			}

@@ -36,7 +36,7 @@ func (v *editorView) sorted() []recipes.CategoryInfo {
 // readEditorView reads every category, published or draft, with its
 // recipe counts, in two round trips.
 func (s *Store) readEditorView(ctx context.Context) (*editorView, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var pub, drafts, rcps *redis.MapStringStringCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -16,7 +16,7 @@ import (
 // not, that f selects, in list order (case-folded title, then id). It
 // returns ENOTFOUND if the category does not exist.
 func (s *Store) EditorRecipes(ctx context.Context, slug string, f recipes.RecipeFilter) (recipes.RecipePage, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var pubCat, draftCat *redis.BoolCmd
 	var sums, rcps *redis.MapStringStringCmd
@@ -109,7 +109,7 @@ func matchesText(s recipes.Summary, lowered string) bool {
 // EditorRecipe returns the editors' copy of a recipe (its draft if it has
 // one) and its status, or ENOTFOUND.
 func (s *Store) EditorRecipe(ctx context.Context, id string) (recipes.Recipe, recipes.Status, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var draft, pub *redis.StringCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -17,7 +18,7 @@ import (
 // is either wholly in the result or not at all. It returns ECONFLICT if the
 // catalog kept changing.
 func (s *Store) Export(ctx context.Context) ([]recipes.Category, []recipes.Recipe, error) {
-	for range maxAttempts {
+	for range redisconn.MaxAttempts {
 		before, err := s.Version(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -43,7 +44,7 @@ func (s *Store) export(ctx context.Context) ([]recipes.Category, []recipes.Recip
 		return nil, nil, err
 	}
 	lists := make([]*redis.StringSliceCmd, len(cats))
-	rctx, cancel := s.rt(ctx)
+	rctx, cancel := s.edge.RT(ctx)
 	_, err = s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
 		for i, c := range cats {
 			lists[i] = p.ZRange(rctx, s.keys.idx(c.Slug), 0, -1)
@@ -65,7 +66,7 @@ func (s *Store) export(ctx context.Context) ([]recipes.Category, []recipes.Recip
 	recs := make([]recipes.Recipe, 0, len(keys))
 	for start := 0; start < len(keys); start += bulkChunk {
 		chunk := keys[start:min(start+bulkChunk, len(keys))]
-		rctx, cancel := s.rt(ctx)
+		rctx, cancel := s.edge.RT(ctx)
 		vals, err := s.rdb.MGet(rctx, chunk...).Result()
 		cancel()
 		if err != nil {

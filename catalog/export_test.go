@@ -13,7 +13,7 @@ import (
 )
 
 // Conflicts returns how many of s's EXECs a concurrent write aborted.
-func Conflicts(s *Store) int64 { return s.conflicts.Load() }
+func Conflicts(s *Store) int64 { return s.edge.Conflicts() }
 
 // The methods below exist for the catalog's own tests, which set up and
 // inspect published content directly, without the editors' draft and
@@ -30,7 +30,7 @@ func (s *Store) PutCategory(ctx context.Context, c recipes.Category) error {
 	if err != nil {
 		return fmt.Errorf("catalog: encode category %s: %w", c.Slug, err)
 	}
-	return s.write(ctx, "put category", 3, nil, func(context.Context, *redis.Tx) (queueFunc, error) {
+	return s.publishing(ctx, "put category", 3, nil, func(context.Context, *redis.Tx) (queueFunc, error) {
 		return func(ctx context.Context, p redis.Pipeliner) { s.queueCategory(ctx, p, c.Slug, c.Position, b) }, nil
 	})
 }
@@ -38,7 +38,7 @@ func (s *Store) PutCategory(ctx context.Context, c recipes.Category) error {
 // DeleteCategory deletes an empty category. It returns ENOTFOUND if there
 // is no such category and ECONFLICT while it still holds recipes.
 func (s *Store) DeleteCategory(ctx context.Context, slug string) error {
-	return s.write(ctx, "delete category", 5, []string{s.keys.cats, s.keys.idx(slug)},
+	return s.publishing(ctx, "delete category", 5, []string{s.keys.cats, s.keys.idx(slug)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			exists, err := tx.HExists(ctx, s.keys.cats, slug).Result()
 			if err != nil {
@@ -72,7 +72,7 @@ func (s *Store) PutRecipe(ctx context.Context, r recipes.Recipe) error {
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, "put recipe", 6, []string{s.keys.rcp(r.ID), s.keys.catGen(r.Category)},
+	return s.publishing(ctx, "put recipe", 6, []string{s.keys.rcp(r.ID), s.keys.catGen(r.Category)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			exists, err := tx.HExists(ctx, s.keys.cats, r.Category).Result()
 			if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) PutRecipe(ctx context.Context, r recipes.Recipe) error {
 
 // DeleteRecipe deletes a recipe. It returns ENOTFOUND if there is none.
 func (s *Store) DeleteRecipe(ctx context.Context, id string) error {
-	return s.write(ctx, "delete recipe", 6, []string{s.keys.rcp(id)},
+	return s.publishing(ctx, "delete recipe", 6, []string{s.keys.rcp(id)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			raw, err := tx.Get(ctx, s.keys.rcp(id)).Bytes()
 			if err != nil && !errors.Is(err, redis.Nil) {
@@ -114,7 +114,7 @@ func (s *Store) DeleteRecipe(ctx context.Context, id string) error {
 
 // Category returns the category with the given slug, or ENOTFOUND.
 func (s *Store) Category(ctx context.Context, slug string) (recipes.Category, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var c recipes.Category
 	raw, err := s.rdb.HGet(ctx, s.keys.cats, slug).Bytes()
@@ -132,7 +132,7 @@ func (s *Store) Category(ctx context.Context, slug string) (recipes.Category, er
 
 // Recipe returns the recipe with the given id, or ENOTFOUND.
 func (s *Store) Recipe(ctx context.Context, id string) (recipes.Recipe, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var r recipes.Recipe
 	raw, err := s.rdb.Get(ctx, s.keys.rcp(id)).Bytes()

@@ -43,5 +43,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		up = 0
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, up)
-	ch <- prometheus.MustNewConstMetric(c.conflicts, prometheus.CounterValue, float64(c.s.conflicts.Load()))
+	ch <- prometheus.MustNewConstMetric(c.conflicts, prometheus.CounterValue, float64(c.s.edge.Conflicts()))
 }

@@ -23,12 +23,9 @@ func (s *Store) MoveRecipe(ctx context.Context, id, to string) error {
 	return s.publishing(ctx, "move recipe", 6,
 		[]string{s.keys.draftRcp(id), s.keys.rcp(id), s.keys.catGen(to)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			drafts, pubs, err := s.watchRecipes(ctx, tx, "move recipe "+id, []string{id})
+			drafts, pubs, err := s.watchRecipe(ctx, tx, "move recipe", id)
 			if err != nil {
 				return nil, err
-			}
-			if drafts[0] == nil && pubs[0] == nil {
-				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
 			}
 			return s.prepareMoves(ctx, tx, "", to, []string{id}, drafts, pubs)
 		})

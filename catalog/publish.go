@@ -25,11 +25,11 @@ func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publicati
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			pubd = recipes.Publication{}
 			op := "publish recipe " + id
-			draft, err := getBytes(ctx, tx, op, s.keys.draftRcp(id))
+			draft, err := s.edge.Bytes(op, tx.Get(ctx, s.keys.draftRcp(id)))
 			if err != nil {
 				return nil, err
 			}
-			pub, err := getBytes(ctx, tx, op, s.keys.rcp(id))
+			pub, err := s.edge.Bytes(op, tx.Get(ctx, s.keys.rcp(id)))
 			if err != nil {
 				return nil, err
 			}
@@ -63,7 +63,7 @@ func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publicati
 				return nil, storeErr(op, err)
 			}
 			if !published {
-				if cat, err = hgetBytes(ctx, tx, op, s.keys.draftCats(), slug); err != nil {
+				if cat, err = s.edge.Bytes(op, tx.HGet(ctx, s.keys.draftCats(), slug)); err != nil {
 					return nil, err
 				}
 				if cat == nil {
@@ -135,7 +135,7 @@ func (s *Store) PublishCategory(ctx context.Context, slug string) (recipes.Publi
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			pubd = recipes.Publication{}
 			op := "publish category " + slug
-			draft, err := hgetBytes(ctx, tx, op, s.keys.draftCats(), slug)
+			draft, err := s.edge.Bytes(op, tx.HGet(ctx, s.keys.draftCats(), slug))
 			if err != nil {
 				return nil, err
 			}
@@ -235,5 +235,15 @@ func (s *Store) watchRecipes(ctx context.Context, tx *redis.Tx, op string, ids [
 		return nil, nil, err
 	}
 	pubs, err = get(pk)
+	return drafts, pubs, err
+}
+
+// watchRecipe is [Store.watchRecipes] of the one recipe id, which must
+// exist: ENOTFOUND if it has neither a draft nor a published copy.
+func (s *Store) watchRecipe(ctx context.Context, tx *redis.Tx, op, id string) (drafts, pubs [][]byte, err error) {
+	drafts, pubs, err = s.watchRecipes(ctx, tx, op+" "+id, []string{id})
+	if err == nil && drafts[0] == nil && pubs[0] == nil {
+		err = recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
+	}
 	return drafts, pubs, err
 }

@@ -18,12 +18,9 @@ import (
 func (s *Store) RemoveRecipe(ctx context.Context, id string) error {
 	return s.publishing(ctx, "delete recipe", 6, []string{s.keys.draftRcp(id), s.keys.rcp(id)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			drafts, pubs, err := s.watchRecipes(ctx, tx, "delete recipe "+id, []string{id})
+			drafts, pubs, err := s.watchRecipe(ctx, tx, "delete recipe", id)
 			if err != nil {
 				return nil, err
-			}
-			if drafts[0] == nil && pubs[0] == nil {
-				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
 			}
 			return s.prepareDeletes(ctx, tx, []string{id}, drafts, pubs)
 		})

@@ -17,13 +17,9 @@ import (
 func (s *Store) ReorderCategories(ctx context.Context, slugs []string) error {
 	return s.publishing(ctx, "reorder categories", 5, []string{s.keys.cats, s.keys.draftCats()},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			pub, err := tx.HGetAll(ctx, s.keys.cats).Result()
+			pub, drafts, err := s.categoryJSON(ctx, tx, "reorder categories")
 			if err != nil {
-				return nil, storeErr("reorder categories", err)
-			}
-			drafts, err := tx.HGetAll(ctx, s.keys.draftCats()).Result()
-			if err != nil {
-				return nil, storeErr("reorder categories", err)
+				return nil, err
 			}
 			seen := map[string]bool{}
 			for _, slug := range slugs {

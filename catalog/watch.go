@@ -2,12 +2,12 @@ package catalog
 
 import (
 	"context"
-	"errors"
-	"net"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/catalog/redisconn"
 )
 
 // pollEvery is how often the version is compared even when the change
@@ -18,15 +18,13 @@ const pollEvery = 2 * time.Second
 // watch keeps the cache coherent with writes made by other processes. It
 // listens on the change channel, invalidates everything whenever the
 // subscription is re-established, since announcements may have been lost
-// meanwhile, and polls the version every pollEvery. It returns when ctx is
-// cancelled and ps closed.
+// meanwhile, and polls the version every pollEvery. It returns, having
+// closed ps, when ctx is cancelled.
 func (s *Store) watch(ctx context.Context, ps *redis.PubSub) {
 	defer close(s.done)
 	lastPoll := time.Now()
-	var backoff time.Duration
 	healthy := true
-	for ctx.Err() == nil {
-		msg, err := ps.ReceiveTimeout(ctx, pollEvery)
+	redisconn.Listen(ctx, ps, pollEvery, func(msg any, err error) {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -40,21 +38,12 @@ func (s *Store) watch(ctx context.Context, ps *redis.PubSub) {
 			}
 		}
 		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil && !isTimeout(err):
-			if healthy {
-				s.log.Warn("catalog change subscription lost; retrying", "error", err)
-				healthy = false
-			}
-			backoff = min(max(2*backoff, 50*time.Millisecond), time.Second)
-			sleep(ctx, backoff)
-		case err == nil:
-			backoff = 0
-			if !healthy {
-				s.log.Info("catalog change subscription restored")
-				healthy = true
-			}
+		case err != nil && healthy:
+			s.log.Warn("catalog change subscription lost; retrying", "error", err)
+			healthy = false
+		case err == nil && !healthy:
+			s.log.Info("catalog change subscription restored")
+			healthy = true
 		}
 		if time.Since(lastPoll) >= pollEvery {
 			if v, err := s.Version(ctx); err == nil {
@@ -62,7 +51,7 @@ func (s *Store) watch(ctx context.Context, ps *redis.PubSub) {
 			}
 			lastPoll = time.Now()
 		}
-	}
+	})
 }
 
 // resync drops the whole cache after the subscription was re-made.
@@ -73,18 +62,4 @@ func (s *Store) resync(ctx context.Context) {
 	}
 	s.log.Debug("catalog change subscription ready; cache dropped", "version", v)
 	s.invalidate(v)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
-
-// maxAttempts bounds how often a write retries after a concurrent write
-// changed a key it had WATCHed.
-const maxAttempts = 8
 
 // What a write WATCHes. A write WATCHes only the keys its decision depends
 // on, so that writers of different recipes never abort each other:
@@ -35,38 +30,24 @@ const maxAttempts = 8
 //     INCR'd inside the MULTI, which needs no read.
 //
 // When a WATCHed key did change, the write retries after a jittered,
-// growing pause, so that writers that collided do not collide again.
-
-// backoff waits before retry attempt (1, 2, ...): a random time up to
-// 2^attempt ms, at most 100ms, or until ctx ends.
-func backoff(ctx context.Context, attempt int) error {
-	limit := min(time.Millisecond<<attempt, 100*time.Millisecond)
-	t := time.NewTimer(rand.N(limit) + time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// conflicted counts an EXEC that a concurrent write aborted and waits
-// before the next attempt; false means ctx ended first.
-func (s *Store) conflicted(ctx context.Context, attempt int) bool {
-	s.conflicts.Add(1)
-	return attempt+1 < maxAttempts && backoff(ctx, attempt+1) == nil
-}
+// growing pause, so that writers that collided do not collide again (see
+// [redisconn.Edge.Update]); every such conflict is counted in
+// [MetricConflicts].
 
 // queueFunc adds a write's commands to its MULTI/EXEC.
-type queueFunc func(ctx context.Context, p redis.Pipeliner)
+type queueFunc = redisconn.Queue
 
-// write runs prepare, which reads under WATCH of keys and returns the
+// errNoChange ends a write whose prepare found nothing to do: the write
+// succeeds without writing.
+var errNoChange = redisconn.ErrNoChange
+
+// publishing runs prepare, which reads under WATCH of keys and returns the
 // commands to queue, then executes them with INCR version in one
-// MULTI/EXEC. It retries from prepare when a watched key changed, and on
-// success invalidates the local cache and announces the new version. The
-// whole attempt is bounded by rounds times the store's timeout.
-func (s *Store) write(ctx context.Context, op string, rounds int, keys []string,
+// MULTI/EXEC, for changes appliances see. It retries from prepare when a
+// watched key changed, and on success invalidates the local cache and
+// announces the new version. The whole attempt is bounded by rounds times
+// the store's timeout.
+func (s *Store) publishing(ctx context.Context, op string, rounds int, keys []string,
 	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
 ) error {
 	return s.writeTx(ctx, op, rounds, keys, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
@@ -75,60 +56,47 @@ func (s *Store) write(ctx context.Context, op string, rounds int, keys []string,
 	})
 }
 
-// writeTx is [Store.write] whose prepare also says whether the write
+// writeTx is [Store.publishing] whose prepare also says whether the write
 // changes published content: only then is the version bumped and the
 // change announced (devices alone are written without). A failure after
 // EXEC was sent wraps [ErrOutcomeUnknown].
 func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []string,
 	prepare func(ctx context.Context, tx *redis.Tx) (q queueFunc, content bool, err error),
 ) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(rounds)*s.opts.Timeout)
-	defer cancel()
-	for attempt := range maxAttempts {
-		var perr error
-		var version *redis.IntCmd
-		sent := false
-		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			queue, content, err := prepare(ctx, tx)
-			if perr = err; err != nil {
-				return err
-			}
-			sent = true
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				queue(ctx, p)
-				if content {
-					version = p.Incr(ctx, s.keys.version)
-				}
-				return nil
-			})
-			return err
-		}, keys...)
-		switch {
-		case perr != nil:
-			return perr
-		case errors.Is(err, redis.TxFailedErr):
-			if s.conflicted(ctx, attempt) {
-				continue
-			}
-			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
-		case errors.As(err, new(unsaved)):
-			// The embedded store undid it (see embedded.Store.logged): known not
-			// to have happened, but a reader may have cached it meanwhile.
-			s.invalidate(-1)
-			return storeErr(op, err)
-		case err != nil && sent:
-			// EXEC may have run (in part); don't trust the cache.
-			s.invalidate(-1)
-			return fmt.Errorf("%w (%w)", storeErr(op, err), ErrOutcomeUnknown)
-		case err != nil:
-			return storeErr(op, err)
+	var version *redis.IntCmd
+	sent := false // by the last attempt
+	err := s.edge.Update(ctx, op, rounds, keys, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+		version, sent = nil, false
+		queue, content, err := prepare(ctx, tx)
+		if err != nil {
+			return nil, err
 		}
+		return func(ctx context.Context, p redis.Pipeliner) {
+			sent = true
+			queue(ctx, p)
+			if content {
+				version = p.Incr(ctx, s.keys.version)
+			}
+		}, nil
+	})
+	switch {
+	case err == nil:
 		if version != nil {
 			s.committed(ctx, version.Val())
 		}
 		return nil
+	case !sent || recipes.ErrorCode(err) == recipes.ECONFLICT:
+		return err
+	case errors.As(err, new(redisconn.Refusal)):
+		// The embedded store undid it (see embedded.Store.logged): known not
+		// to have happened, but a reader may have cached it meanwhile.
+		s.invalidate(-1)
+		return err
+	default:
+		// EXEC may have run (in part); don't trust the cache.
+		s.invalidate(-1)
+		return fmt.Errorf("%w (%w)", err, ErrOutcomeUnknown)
 	}
-	return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
 }
 
 // committed makes a write at version v visible: the local cache at once,
@@ -136,64 +104,17 @@ func (s *Store) writeTx(ctx context.Context, op string, rounds int, keys []strin
 // through their version poll).
 func (s *Store) committed(ctx context.Context, v int64) {
 	s.invalidate(v)
-	ctx, cancel := s.rt(context.WithoutCancel(ctx))
+	ctx, cancel := s.edge.RT(context.WithoutCancel(ctx))
 	defer cancel()
 	if err := s.rdb.Publish(ctx, s.keys.changes, v).Err(); err != nil {
 		s.log.Warn("cannot announce catalog change", "version", v, "error", err)
 	}
 }
 
-// errNoChange ends a write whose prepare found nothing to do.
-var errNoChange = errors.New("catalog: nothing to change")
-
-// update runs prepare under WATCH of keys and executes what it queues in
-// one MULTI/EXEC, retrying when a watched key changed. It is [Store.write]
-// without the version bump, for drafts and staff data, which appliances
-// never see.
+// update is [Store.publishing] without the version bump, for drafts,
+// which appliances never see.
 func (s *Store) update(ctx context.Context, op string, keys []string,
 	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
 ) error {
-	ctx, cancel := context.WithTimeout(ctx, 4*s.opts.Timeout)
-	defer cancel()
-	for attempt := range maxAttempts {
-		var perr error
-		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			var queue queueFunc
-			if queue, perr = prepare(ctx, tx); perr != nil {
-				return perr
-			}
-			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				queue(ctx, p)
-				return nil
-			})
-			return err
-		}, keys...)
-		switch {
-		case errors.Is(perr, errNoChange):
-			return nil
-		case perr != nil:
-			return perr
-		case errors.Is(err, redis.TxFailedErr):
-			if s.conflicted(ctx, attempt) {
-				continue
-			}
-			return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
-		case err != nil:
-			return storeErr(op, err)
-		}
-		return nil
-	}
-	return recipes.Errorf(recipes.ECONFLICT, "the catalog kept changing during %s; try again", op)
-}
-
-// publishing is [Store.write] for changes appliances see; a prepare that
-// returns errNoChange makes it a successful no-op.
-func (s *Store) publishing(ctx context.Context, op string, rounds int, keys []string,
-	prepare func(ctx context.Context, tx *redis.Tx) (queueFunc, error),
-) error {
-	err := s.write(ctx, op, rounds, keys, prepare)
-	if errors.Is(err, errNoChange) {
-		return nil
-	}
-	return err
+	return s.edge.Update(ctx, op, 4, keys, prepare)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog/embedded"
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -33,15 +34,15 @@ func openOnEmbedded(t *testing.T) *Store {
 
 // TestWriteLoopTrueConflict: a write whose WATCHed key another writer
 // changes before every one of its EXECs gives up with ECONFLICT, after
-// maxAttempts tries, having changed nothing.
+// redisconn.MaxAttempts tries, having changed nothing.
 func TestWriteLoopTrueConflict(t *testing.T) {
 	ctx := context.Background()
 	for name, loop := range map[string]func(s *Store, prepare func(context.Context, *redis.Tx) (queueFunc, error)) error{
 		"update": func(s *Store, prepare func(context.Context, *redis.Tx) (queueFunc, error)) error {
 			return s.update(ctx, "save recipe", []string{"draft"}, prepare)
 		},
-		"write": func(s *Store, prepare func(context.Context, *redis.Tx) (queueFunc, error)) error {
-			return s.write(ctx, "publish recipe", 6, []string{"draft"}, prepare)
+		"publishing": func(s *Store, prepare func(context.Context, *redis.Tx) (queueFunc, error)) error {
+			return s.publishing(ctx, "publish recipe", 6, []string{"draft"}, prepare)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -61,10 +62,10 @@ func TestWriteLoopTrueConflict(t *testing.T) {
 			if recipes.ErrorCode(err) != recipes.ECONFLICT {
 				t.Fatalf("write = %v; want ECONFLICT", err)
 			}
-			if tries != maxAttempts || Conflicts(s) != maxAttempts {
-				t.Errorf("tried %d times, %d conflicts; want %d of each", tries, Conflicts(s), maxAttempts)
+			if tries != redisconn.MaxAttempts || Conflicts(s) != redisconn.MaxAttempts {
+				t.Errorf("tried %d times, %d conflicts; want %d of each", tries, Conflicts(s), redisconn.MaxAttempts)
 			}
-			if got := s.rdb.Get(ctx, "draft").Val(); got != fmt.Sprint(maxAttempts) {
+			if got := s.rdb.Get(ctx, "draft").Val(); got != fmt.Sprint(redisconn.MaxAttempts) {
 				t.Errorf("draft = %q; want the other editor's 8", got)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -30,7 +31,7 @@ func (s *Store) AddDevice(ctx context.Context, id, model string) (string, error)
 		return "", err
 	}
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	err = s.devWrite(ctx, "add device", id, func(exists bool) (queueFunc, error) {
+	err = s.devWrite(ctx, "add device", id, func(exists bool) (redisconn.Queue, error) {
 		if exists {
 			return nil, recipes.Errorf(recipes.ECONFLICT, "device %q already exists", id)
 		}
@@ -54,7 +55,7 @@ func (s *Store) RotateDeviceSecret(ctx context.Context, id string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	err = s.devWrite(ctx, "rotate device secret", id, func(exists bool) (queueFunc, error) {
+	err = s.devWrite(ctx, "rotate device secret", id, func(exists bool) (redisconn.Queue, error) {
 		if !exists {
 			return nil, deviceNotFound(id)
 		}
@@ -86,7 +87,7 @@ func (s *Store) SetDeviceModel(ctx context.Context, id, model string) error {
 // DeleteDevice removes a device and its secret. It returns ENOTFOUND for an
 // unknown device.
 func (s *Store) DeleteDevice(ctx context.Context, id string) error {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var del *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -97,7 +98,7 @@ func (s *Store) DeleteDevice(ctx context.Context, id string) error {
 		return nil
 	})
 	if err != nil {
-		return storeErr("delete device "+id, err)
+		return s.edge.Err("delete device "+id, err)
 	}
 	if del.Val() == 0 {
 		return deviceNotFound(id)
@@ -109,12 +110,12 @@ func (s *Store) DeleteDevice(ctx context.Context, id string) error {
 // whether it exists, and runs them in one MULTI/EXEC, retrying when a
 // concurrent write changed the hash in between: a field write never
 // resurrects a deleted device as a partial hash.
-func (s *Store) devWrite(ctx context.Context, op, id string, decide func(exists bool) (queueFunc, error)) error {
+func (s *Store) devWrite(ctx context.Context, op, id string, decide func(exists bool) (redisconn.Queue, error)) error {
 	key := s.keys.dev(id)
-	return s.update(ctx, op+" "+id, 3, []string{key}, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+	return s.edge.Update(ctx, op+" "+id, 3, []string{key}, func(ctx context.Context, tx *redis.Tx) (redisconn.Queue, error) {
 		n, err := tx.Exists(ctx, key).Result()
 		if err != nil {
-			return nil, storeErr(op+" "+id, err)
+			return nil, s.edge.Err(op+" "+id, err)
 		}
 		return decide(n == 1)
 	})

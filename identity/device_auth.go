@@ -19,11 +19,11 @@ func (s *Store) AuthenticateDevice(ctx context.Context, id, secret string) (reci
 	if !recipes.ValidDeviceID(id) {
 		return recipes.Device{}, recipes.ErrBadDeviceCredentials
 	}
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	h, err := s.rdb.HGetAll(ctx, s.keys.dev(id)).Result()
 	if err != nil {
-		return recipes.Device{}, storeErr("authenticate device "+id, err)
+		return recipes.Device{}, s.edge.Err("authenticate device "+id, err)
 	}
 	stored := h["secret"]
 	if !strings.HasPrefix(stored, recipes.SecretHashPrefix) {
@@ -52,7 +52,7 @@ func (s *Store) TouchDevices(ctx context.Context, seen map[string]time.Time) err
 	for id, t := range seen {
 		args = append(args, id, strconv.FormatInt(t.UnixMilli(), 10))
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout*time.Duration(1+len(seen)/5000))
+	ctx, cancel := context.WithTimeout(ctx, s.edge.Timeout()*time.Duration(1+len(seen)/5000))
 	defer cancel()
-	return storeErr("touch devices", s.rdb.HSet(ctx, s.keys.seen, args...).Err())
+	return s.edge.Err("touch devices", s.rdb.HSet(ctx, s.keys.seen, args...).Err())
 }

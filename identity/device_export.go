@@ -16,18 +16,18 @@ const bulkChunk = 1000
 // ExportDevices returns every device as catalog files hold it, with its
 // secret hash and enabled set, ordered by id.
 func (s *Store) ExportDevices(ctx context.Context) ([]recipes.DeviceRecord, error) {
-	rctx, cancel := s.rt(ctx)
+	rctx, cancel := s.edge.RT(ctx)
 	ids, err := s.rdb.SMembers(rctx, s.keys.devices).Result()
 	cancel()
 	if err != nil {
-		return nil, storeErr("export devices", err)
+		return nil, s.edge.Err("export devices", err)
 	}
 	slices.Sort(ids)
 	out := make([]recipes.DeviceRecord, 0, len(ids))
 	for start := 0; start < len(ids); start += bulkChunk {
 		chunk := ids[start:min(start+bulkChunk, len(ids))]
 		fields := make([]*redis.SliceCmd, len(chunk))
-		rctx, cancel := s.rt(ctx)
+		rctx, cancel := s.edge.RT(ctx)
 		_, err := s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
 			for i, id := range chunk {
 				fields[i] = p.HMGet(rctx, s.keys.dev(id), "model", "secret", "enabled")
@@ -36,7 +36,7 @@ func (s *Store) ExportDevices(ctx context.Context) ([]recipes.DeviceRecord, erro
 		})
 		cancel()
 		if err != nil {
-			return nil, storeErr("export devices", err)
+			return nil, s.edge.Err("export devices", err)
 		}
 		for i, id := range chunk {
 			st := storedDevice(fields[i].Val())

@@ -37,11 +37,11 @@ func (s *Store) Devices(ctx context.Context) ([]recipes.Device, error) {
 // read however large the fleet, so that a caller can filter and page the
 // ids and read only the devices it shows ([Store.DevicesByID]).
 func (s *Store) DeviceIDs(ctx context.Context) ([]string, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	ids, err := s.rdb.SMembers(ctx, s.keys.devices).Result()
 	if err != nil {
-		return nil, storeErr("list devices", err)
+		return nil, s.edge.Err("list devices", err)
 	}
 	slices.Sort(ids)
 	return ids, nil
@@ -60,7 +60,7 @@ func (s *Store) readDevices(ctx context.Context, ids []string) ([]recipes.Device
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout*time.Duration(1+len(ids)/1000))
+	ctx, cancel := context.WithTimeout(ctx, s.edge.Timeout()*time.Duration(1+len(ids)/1000))
 	defer cancel()
 	hashes := make([]*redis.MapStringStringCmd, len(ids))
 	var seen *redis.SliceCmd
@@ -72,7 +72,7 @@ func (s *Store) readDevices(ctx context.Context, ids []string) ([]recipes.Device
 		return nil
 	})
 	if err != nil {
-		return nil, storeErr("read devices", err)
+		return nil, s.edge.Err("read devices", err)
 	}
 	out := make([]recipes.Device, 0, len(ids))
 	for i, id := range ids {

@@ -2,11 +2,11 @@ package identity
 
 import (
 	"context"
-	"errors"
-	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/catalog/redisconn"
 )
 
 // Revocations. A device's connection was admitted with the secret, model
@@ -40,51 +40,21 @@ func (s *Store) queueRevoked(ctx context.Context, p redis.Pipeliner, id string) 
 // restarting) are lost; the sessions concerned end at their next CONNECT,
 // which is when the change takes effect without this watch.
 func (s *Store) WatchRevokedDevices(ctx context.Context, revoked func(id string)) (wait func(), err error) {
-	ps := s.rdb.Subscribe(ctx, s.keys.revoked)
-	rctx, cancel := s.rt(ctx)
-	_, err = ps.Receive(rctx) // the subscription's confirmation
-	cancel()
+	ps, err := s.edge.Subscribe(ctx, "subscribe to device revocations", s.keys.revoked)
 	if err != nil {
-		_ = ps.Close()
-		return nil, storeErr("subscribe to device revocations", err)
+		return nil, err
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer ps.Close()
-		// A receive does not end with ctx; closing ps ends it.
-		stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
-		defer stop()
-		var pause time.Duration
-		for ctx.Err() == nil {
-			msg, err := ps.ReceiveTimeout(ctx, receiveEvery)
+		redisconn.Listen(ctx, ps, receiveEvery, func(msg any, err error) {
 			if m, ok := msg.(*redis.Message); ok {
 				revoked(m.Payload)
 			}
-			switch {
-			case ctx.Err() != nil:
-			case err != nil && !isTimeout(err):
+			if err != nil {
 				s.log.Debug("device revocation subscription interrupted", "error", err)
-				pause = min(max(2*pause, 50*time.Millisecond), time.Second)
-				sleep(ctx, pause)
-			default:
-				pause = 0
 			}
-		}
+		})
 	}()
 	return func() { <-done }, nil
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

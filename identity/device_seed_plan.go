@@ -63,7 +63,7 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.Devic
 			keys[i] = s.keys.dev(d.ID)
 		}
 		if err := tx.Watch(ctx, keys...).Err(); err != nil {
-			return nil, storeErr(op, err)
+			return nil, s.edge.Err(op, err)
 		}
 		_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, key := range keys {
@@ -72,7 +72,7 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.Devic
 			return nil
 		})
 		if err != nil {
-			return nil, storeErr(op, err)
+			return nil, s.edge.Err(op, err)
 		}
 	}
 	var refused []error

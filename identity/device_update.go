@@ -5,6 +5,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -24,10 +25,10 @@ func (s *Store) UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpd
 	}
 	key := s.keys.dev(id)
 	var out recipes.Device
-	err := s.update(ctx, "update device "+id, 3, []string{key}, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+	err := s.edge.Update(ctx, "update device "+id, 3, []string{key}, func(ctx context.Context, tx *redis.Tx) (redisconn.Queue, error) {
 		h, err := tx.HGetAll(ctx, key).Result()
 		if err != nil {
-			return nil, storeErr("update device "+id, err)
+			return nil, s.edge.Err("update device "+id, err)
 		}
 		if len(h) == 0 {
 			return nil, deviceNotFound(id)
@@ -48,7 +49,7 @@ func (s *Store) UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpd
 			fields, revoke, out.Enabled = append(fields, "enabled", v), revoke || !*u.Enabled, *u.Enabled
 		}
 		if len(fields) == 0 {
-			return nil, errNoChange
+			return nil, redisconn.ErrNoChange
 		}
 		return func(ctx context.Context, p redis.Pipeliner) {
 			p.HSet(ctx, key, fields...)

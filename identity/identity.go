@@ -11,11 +11,12 @@
 package identity
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/catalog/redisconn"
 )
 
 // Options configures a [Store]. The zero value works.
@@ -23,7 +24,8 @@ type Options struct {
 	// KeyPrefix namespaces every key as "{"+KeyPrefix+"}:..."; it must be
 	// the catalog's, whose hash tag the keys share. Default "recipesd".
 	KeyPrefix string
-	// Timeout bounds one Redis round trip; default 300ms.
+	// Timeout bounds one Redis round trip; default
+	// [redisconn.DefaultTimeout].
 	Timeout time.Duration
 	// PasswordCost is the bcrypt cost of new passwords; 0 is bcrypt's
 	// default (tests lower it).
@@ -34,15 +36,11 @@ type Options struct {
 // Defaults for [Options].
 const (
 	DefaultKeyPrefix = "recipesd"
-	DefaultTimeout   = 300 * time.Millisecond
 )
 
 func (o *Options) ensureDefaults() {
 	if o.KeyPrefix == "" {
 		o.KeyPrefix = DefaultKeyPrefix
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -56,6 +54,7 @@ type Store struct {
 	log  *slog.Logger
 	keys keys
 	rdb  redis.UniversalClient
+	edge *redisconn.Edge // rdb with our timeout, errors and writes
 }
 
 // New returns the registry kept in rdb. It does no I/O.
@@ -66,10 +65,6 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 		log:  opts.Logger.With("component", "identity"),
 		keys: newKeys(opts.KeyPrefix),
 		rdb:  rdb,
+		edge: redisconn.NewEdge(rdb, "identity", "store", opts.Timeout),
 	}
-}
-
-// rt bounds one Redis round trip.
-func (s *Store) rt(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.opts.Timeout)
 }

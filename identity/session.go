@@ -31,12 +31,12 @@ func (s *Store) CreateSession(ctx context.Context, sess recipes.Session, idle ti
 	}
 	id := rand.Text() + rand.Text()
 	hash := hashSecret(id)
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	// Forget sessions of this account that have expired since.
 	others, err := s.rdb.SMembers(ctx, s.keys.staffSessions(sess.Staff)).Result()
 	if err != nil {
-		return "", storeErr("create session", err)
+		return "", s.edge.Err("create session", err)
 	}
 	live := make([]*redis.IntCmd, len(others))
 	if len(others) > 0 {
@@ -47,7 +47,7 @@ func (s *Store) CreateSession(ctx context.Context, sess recipes.Session, idle ti
 			return nil
 		})
 		if err != nil {
-			return "", storeErr("create session", err)
+			return "", s.edge.Err("create session", err)
 		}
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -61,7 +61,7 @@ func (s *Store) CreateSession(ctx context.Context, sess recipes.Session, idle ti
 		return nil
 	})
 	if err != nil {
-		return "", storeErr("create session", err)
+		return "", s.edge.Err("create session", err)
 	}
 	return id, nil
 }
@@ -70,7 +70,7 @@ func (s *Store) CreateSession(ctx context.Context, sess recipes.Session, idle ti
 // returns ENOTFOUND if there is none, or it expired.
 func (s *Store) Session(ctx context.Context, id string, idle time.Duration) (recipes.Session, error) {
 	key := s.keys.session(hashSecret(id))
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var sess recipes.Session
 	var get *redis.StringCmd
@@ -84,14 +84,14 @@ func (s *Store) Session(ctx context.Context, id string, idle time.Duration) (rec
 		return sess, recipes.Errorf(recipes.ENOTFOUND, "session not found")
 	}
 	if err != nil {
-		return sess, storeErr("get session", err)
+		return sess, s.edge.Err("get session", err)
 	}
 	if err := json.Unmarshal([]byte(get.Val()), &sess); err != nil {
 		return sess, corrupt(key, err)
 	}
 	if left := ttl.Val(); left > 0 && left < idle-min(touchEvery, idle/2) {
 		if err := s.rdb.PExpire(ctx, key, idle).Err(); err != nil {
-			return sess, storeErr("extend session", err)
+			return sess, s.edge.Err("extend session", err)
 		}
 	}
 	return sess, nil
@@ -101,14 +101,14 @@ func (s *Store) Session(ctx context.Context, id string, idle time.Duration) (rec
 // is not an error.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	hash := hashSecret(id)
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	raw, err := s.rdb.Get(ctx, s.keys.session(hash)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil
 	}
 	if err != nil {
-		return storeErr("delete session", err)
+		return s.edge.Err("delete session", err)
 	}
 	var sess recipes.Session
 	_ = json.Unmarshal(raw, &sess)
@@ -119,5 +119,5 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		}
 		return nil
 	})
-	return storeErr("delete session", err)
+	return s.edge.Err("delete session", err)
 }

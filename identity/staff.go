@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -19,7 +20,7 @@ import (
 
 // Staff returns the staff account name, or ENOTFOUND.
 func (s *Store) Staff(ctx context.Context, name string) (recipes.Staff, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	var st recipes.Staff
 	raw, err := s.rdb.HGet(ctx, s.keys.users, name).Bytes()
@@ -27,7 +28,7 @@ func (s *Store) Staff(ctx context.Context, name string) (recipes.Staff, error) {
 		return st, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", name)
 	}
 	if err != nil {
-		return st, storeErr("get staff "+name, err)
+		return st, s.edge.Err("get staff "+name, err)
 	}
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return st, corrupt(s.keys.users+" "+name, err)
@@ -42,11 +43,11 @@ func (s *Store) StaffList(ctx context.Context) ([]recipes.Staff, error) {
 
 // listHash decodes every JSON value of the hash at key, sorted by name.
 func listHash[T any](ctx context.Context, s *Store, key, op string, name func(*T) string) ([]T, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	all, err := s.rdb.HGetAll(ctx, key).Result()
 	if err != nil {
-		return nil, storeErr(op, err)
+		return nil, s.edge.Err(op, err)
 	}
 	out := make([]T, 0, len(all))
 	for field, js := range all {
@@ -62,11 +63,11 @@ func listHash[T any](ctx context.Context, s *Store, key, op string, name func(*T
 
 // CountStaff returns how many staff accounts exist.
 func (s *Store) CountStaff(ctx context.Context) (int, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	n, err := s.rdb.HLen(ctx, s.keys.users).Result()
 	if err != nil {
-		return 0, storeErr("count staff", err)
+		return 0, s.edge.Err("count staff", err)
 	}
 	return int(n), nil
 }
@@ -81,11 +82,11 @@ func (s *Store) addStaff(ctx context.Context, st recipes.Staff) error {
 	if err != nil {
 		return fmt.Errorf("identity: encode staff %s: %w", st.Name, err)
 	}
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	added, err := s.rdb.HSetNX(ctx, s.keys.users, st.Name, b).Result()
 	if err != nil {
-		return storeErr("add staff "+st.Name, err)
+		return s.edge.Err("add staff "+st.Name, err)
 	}
 	if !added {
 		return recipes.Errorf(recipes.ECONFLICT, "staff account %q already exists", st.Name)
@@ -102,18 +103,18 @@ func (s *Store) updateStaff(ctx context.Context, st recipes.Staff) error {
 		return fmt.Errorf("identity: encode staff %s: %w", st.Name, err)
 	}
 	sessions := s.keys.staffSessions(st.Name)
-	return s.update(ctx, "update staff", 4, []string{s.keys.users, sessions},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+	return s.edge.Update(ctx, "update staff", 4, []string{s.keys.users, sessions},
+		func(ctx context.Context, tx *redis.Tx) (redisconn.Queue, error) {
 			ok, err := tx.HExists(ctx, s.keys.users, st.Name).Result()
 			if err != nil {
-				return nil, storeErr("update staff "+st.Name, err)
+				return nil, s.edge.Err("update staff "+st.Name, err)
 			}
 			if !ok {
 				return nil, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", st.Name)
 			}
 			hashes, err := tx.SMembers(ctx, sessions).Result()
 			if err != nil {
-				return nil, storeErr("update staff "+st.Name, err)
+				return nil, s.edge.Err("update staff "+st.Name, err)
 			}
 			return func(ctx context.Context, p redis.Pipeliner) {
 				p.HSet(ctx, s.keys.users, st.Name, b)

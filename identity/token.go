@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -42,11 +43,11 @@ func (s *Store) CreateAPIToken(ctx context.Context, name, createdBy string, scop
 	if err != nil {
 		return "", fmt.Errorf("identity: encode token %s: %w", t.Name, err)
 	}
-	err = s.update(ctx, "add token", 4, []string{s.keys.tokens},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+	err = s.edge.Update(ctx, "add token", 4, []string{s.keys.tokens},
+		func(ctx context.Context, tx *redis.Tx) (redisconn.Queue, error) {
 			taken, err := tx.HExists(ctx, s.keys.tokens, t.Name).Result()
 			if err != nil {
-				return nil, storeErr("add token "+t.Name, err)
+				return nil, s.edge.Err("add token "+t.Name, err)
 			}
 			if taken {
 				return nil, recipes.Errorf(recipes.ECONFLICT, "an API token named %q already exists", t.Name)
@@ -65,7 +66,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, name, createdBy string, scop
 // APIToken returns the token whose secret is secret, or ENOTFOUND if there
 // is none (never was, or revoked).
 func (s *Store) APIToken(ctx context.Context, secret string) (recipes.APIToken, error) {
-	ctx, cancel := s.rt(ctx)
+	ctx, cancel := s.edge.RT(ctx)
 	defer cancel()
 	notFound := recipes.Errorf(recipes.ENOTFOUND, "API token not found")
 	name, err := s.rdb.HGet(ctx, s.keys.tokHash, hashSecret(secret)).Result()
@@ -73,14 +74,14 @@ func (s *Store) APIToken(ctx context.Context, secret string) (recipes.APIToken, 
 		return recipes.APIToken{}, notFound
 	}
 	if err != nil {
-		return recipes.APIToken{}, storeErr("find token", err)
+		return recipes.APIToken{}, s.edge.Err("find token", err)
 	}
 	raw, err := s.rdb.HGet(ctx, s.keys.tokens, name).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return recipes.APIToken{}, notFound // revoked in between
 	}
 	if err != nil {
-		return recipes.APIToken{}, storeErr("find token", err)
+		return recipes.APIToken{}, s.edge.Err("find token", err)
 	}
 	var t recipes.APIToken
 	if err := json.Unmarshal(raw, &t); err != nil {
@@ -92,9 +93,9 @@ func (s *Store) APIToken(ctx context.Context, secret string) (recipes.APIToken, 
 // RevokeAPIToken deletes the token name at once. It returns ENOTFOUND if
 // there is no such token.
 func (s *Store) RevokeAPIToken(ctx context.Context, name string) error {
-	return s.update(ctx, "revoke token", 4, []string{s.keys.tokens},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			raw, err := hgetBytes(ctx, tx, "revoke token "+name, s.keys.tokens, name)
+	return s.edge.Update(ctx, "revoke token", 4, []string{s.keys.tokens},
+		func(ctx context.Context, tx *redis.Tx) (redisconn.Queue, error) {
+			raw, err := s.edge.Bytes("revoke token "+name, tx.HGet(ctx, s.keys.tokens, name))
 			if err != nil {
 				return nil, err
 			}

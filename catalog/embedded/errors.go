@@ -1,9 +1,6 @@
 package embedded
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // JournalError is why the store refuses a write: its journal could not be
 // written, so it cannot make the write durable, and it refuses every
@@ -31,15 +28,3 @@ func (e *JournalError) Unwrap() error { return e.err }
 // Undone reports whether the write was undone and the store goes on
 // taking writes; if not, it refuses every write until it is reopened.
 func (e *JournalError) Undone() bool { return e.undone }
-
-// transientReply reports whether a reply error means "not now", which
-// also means a command inside an EXEC did not run.
-func transientReply(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"LOADING ", "MASTERDOWN ", "READONLY ", "CLUSTERDOWN ", "TRYAGAIN ", "BUSY "} {
-		if strings.HasPrefix(msg, p) {
-			return true
-		}
-	}
-	return false
-}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -102,7 +103,7 @@ func (e *Store) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run fun
 	var done [][]bstr
 	switch {
 	case tx && (err == nil || isReplyErr(err) && !errors.Is(err, redis.TxFailedErr) &&
-		!redis.IsExecAbortError(err) && !transientReply(err)):
+		!redis.IsExecAbortError(err) && !redisconn.TransientReply(err)):
 		done = args // EXEC ran; a command failing inside it changed nothing, on replay too
 	case !tx && (err == nil || errors.Is(err, redis.Nil)):
 		done = args

@@ -1,6 +1,13 @@
-// Package redisconn builds the go-redis client for a Redis URL with the
-// settings that make a stalled or absent Redis fail fast, and routes the
-// driver's own log lines. The caller that builds a client closes it.
+// Package redisconn is our go-redis edge, shared by every package that
+// keeps data in Redis (catalog, identity, the embedded store): it builds
+// the client for a Redis URL with the settings that make a stalled or
+// absent Redis fail fast, routes the driver's own log lines, translates its
+// errors into domain errors ([Err]), and runs optimistic WATCH/MULTI writes
+// ([Edge.Update]) and pub/sub subscriptions ([Edge.Subscribe], [Listen]).
+// It is a room of its own because go-redis is an outside dependency that
+// several rooms use the same way, and it stays beside the catalog, which
+// first grew it, where cmd finds the client. The caller that builds a
+// client closes it.
 package redisconn
 
 import (
