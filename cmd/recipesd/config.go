@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/recipesd/recipesd/responder"
 )
 
 // errHelp is returned when -h was asked for; the help has been printed.
@@ -187,6 +189,16 @@ func (e *envFlags) devices(c *Config) {
 	e.Duration(&c.ConnectFailureWindow, "mqtt-connect-failure-window", "RECIPESD_MQTT_CONNECT_FAILURE_WINDOW", time.Minute, "window of -mqtt-connect-failures")
 	e.Int(&c.UnauthPerSource, "mqtt-unauthenticated-per-source", "RECIPESD_MQTT_UNAUTHENTICATED_PER_SOURCE", 100, "MQTT sockets one source address may hold before authenticating; more are closed at once; 0: no limit")
 	e.Bool(&c.ExemptLoopback, "mqtt-exempt-loopback", "RECIPESD_MQTT_EXEMPT_LOOPBACK", false, "exempt loopback addresses from the two limits above (tests and load generators on this machine)")
+}
+
+// limit maps a limit flag (-abuse-strikes, -mqtt-connect-failures,
+// -mqtt-unauthenticated-per-source), where 0 means no limit as users know
+// these flags, to [responder.Options], where 0 takes the default.
+func limit(flag int) int {
+	if flag == 0 {
+		return responder.NoLimit
+	}
+	return flag
 }
 
 // store registers the flags of StoreConfig.

@@ -206,25 +206,3 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = fs.Args()[1:]
 	}
 }
-
-// Demo device: the first start on an empty store registers it next to the
-// demo catalog, so that the logged mosquitto_rr line works at once.
-const (
-	demoDeviceID    = "demo-oven"
-	demoDeviceModel = "CM-300X" // suits every demo recipe
-)
-
-// addDemoDevice registers the demo device unless it exists and returns its
-// secret ("" if it existed), which [Main.saveSecrets] writes to the
-// secrets file; like every secret, it is never logged.
-func (m *Main) addDemoDevice(ctx context.Context) (string, error) {
-	secret, err := m.Identity.AddDevice(ctx, demoDeviceID, demoDeviceModel)
-	if recipes.ErrorCode(err) == recipes.ECONFLICT {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("add demo device: %w", err)
-	}
-	m.Logger.Info("registered the demo device", "device", demoDeviceID, "model", demoDeviceModel)
-	return secret, nil
-}

@@ -232,23 +232,6 @@ func printList[T any](w io.Writer, items []T, asJSON bool, head string, row func
 	return tw.Flush()
 }
 
-// ensureAdmin creates the first admin account on a store without staff
-// accounts, with the password from RECIPESD_ADMIN_PASSWORD or a generated
-// one, which [Main.saveSecrets] then writes to the secrets file: otherwise
-// nobody could sign in.
-func (m *Main) ensureAdmin(ctx context.Context) error {
-	created, generated, err := m.Identity.EnsureAdmin(ctx, m.Config.AdminPassword)
-	switch {
-	case err != nil:
-		return fmt.Errorf("create the first admin account: %w", err)
-	case created && generated != "":
-		m.adminPassword = generated
-	case created:
-		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", identity.FirstAdmin)
-	}
-	return nil
-}
-
 // admin registers the flags of the admin server.
 func (e *envFlags) admin(c *Config) {
 	e.Duration(&c.SessionIdle, "session-idle", "RECIPESD_SESSION_IDLE", 30*time.Minute, "an editor unused this long is signed out")
