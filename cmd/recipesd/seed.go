@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -83,16 +82,9 @@ const seedMemoryLimit = 400 << 20
 // parseSeedFlags parses "recipesd seed" flags over environment defaults.
 func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer) (SeedConfig, error) {
 	var c SeedConfig
-	fs := flag.NewFlagSet("recipesd seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), seedUsage)
-		fs.PrintDefaults()
-	}
-	e := &envFlags{fs: fs, getenv: getenv}
-	e.store(&c.StoreConfig)
-	e.Duration(&c.StoreTimeout, "store-timeout", "RECIPESD_SEED_STORE_TIMEOUT", time.Minute, "longest wait for one store round trip; the write of a big catalog is one")
-	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "warn", "level of the store's log lines on stderr: debug, info, warn or error")
+	e := newEnvFlags("recipesd seed", seedUsage, getenv, stderr)
+	e.batch(&c.StoreConfig, &c.StoreTimeout, &c.LogLevel, "longest wait for one store round trip; the write of a big catalog is one")
+	fs := e.fs
 	// What to do is never taken from the environment: a stray variable must
 	// not turn every seed into a prune.
 	fs.BoolVar(&c.Prune, "prune", false, "also remove the categories and recipes the files do not hold (in the same atomic write), and list them; devices are never removed")
@@ -106,11 +98,8 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 	fs.StringVar(&c.Progress, "progress", progressAuto, "progress display on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or off")
 	// Flags may come after the files too: seed data/ -dry-run.
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return c, errHelp
-			}
-			return c, &usageError{err}
+		if err := e.parse(args); err != nil {
+			return c, err
 		}
 		rest := fs.Args()
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
@@ -122,13 +111,7 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 		}
 		c.Files, args = append(c.Files, rest[0]), rest[1:]
 	}
-	if len(e.errs) == 0 {
-		e.errs = c.validate()
-	}
-	if len(e.errs) > 0 {
-		return c, &usageError{errors.Join(e.errs...)}
-	}
-	return c, nil
+	return c, e.validated(c.validate)
 }
 
 func (c *SeedConfig) validate() []error {
@@ -181,8 +164,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		}
 		defer func() { err = secrets.Finish(err, catalog.ErrOutcomeUnknown, stderr) }()
 	}
-	log := newLogger(Config{LogFormat: "text", LogLevel: c.LogLevel}, stderr)
-	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, log)
+	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, batchLogger(c.LogLevel, stderr))
 	if err != nil {
 		return err
 	}
@@ -220,8 +202,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	case c.SecretsOut != "": // a dry run: plan as if issuing
 		opts.Secrets = func(map[string]string) error { return errors.New("a dry run issues no secrets") }
 	}
-	reg := openIdentity(store.rdb, c.StoreConfig, c.StoreTimeout, 0, log)
-	rep, err := seed.Sync(ctx, seedWriter{store.Store, reg}, cat, opts)
+	rep, err := seed.Sync(ctx, seedWriter{store.Store, store.ids}, cat, opts)
 	prog.end()
 	if err != nil {
 		return seedError(err)

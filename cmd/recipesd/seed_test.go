@@ -22,7 +22,6 @@ import (
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
-	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -523,7 +522,7 @@ func (st *testRedis) openStore(tb testing.TB) adminStore {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
-	return adminStore{s.Store, identity.New(s.rdb, identity.Options{KeyPrefix: st.prefix})}
+	return adminStore{s.Store, s.ids}
 }
 
 func writeText(tb testing.TB, path, text string) {
