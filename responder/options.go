@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// NoLimit, given as [Options.AbuseStrikes], [Options.ConnectFailures] or
+// [Options.MaxUnauthenticated], turns that limit off; 0 takes the default.
+const NoLimit = -1
+
 // Options tunes the responder. The zero value works, and admits nobody:
 // devices need Devices, or AllowAnonymous.
 type Options struct {

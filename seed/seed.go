@@ -119,6 +119,14 @@ func Demo() (Catalog, error) {
 	return ParseFS(dataFS, "data/*.json")
 }
 
+// The demo device: a first start on an empty store registers it next to
+// the demo catalog, so that a newcomer can ask for recipes at once. Its
+// model can cook every demo recipe.
+const (
+	DemoDeviceID    = "demo-oven"
+	DemoDeviceModel = "CM-300X"
+)
+
 // ParseFS parses every file in fsys matching pattern (see [fs.Glob]) and
 // merges them, reporting the problems of all files at once. Problems name
 // files as the pattern matched them.

@@ -59,6 +59,22 @@ func TestDemo(t *testing.T) {
 	t.Logf("%d categories, %d recipes: %v", len(c.Categories), len(c.Recipes), perCategory)
 }
 
+// TestDemoDevice: the demo device is a valid device of a known model that
+// sees every demo recipe, so the first start's try-it line finds them all.
+func TestDemoDevice(t *testing.T) {
+	if !recipes.ValidDeviceID(seed.DemoDeviceID) {
+		t.Errorf("DemoDeviceID %q is not a valid device id", seed.DemoDeviceID)
+	}
+	if !slices.Contains(recipes.Models, seed.DemoDeviceModel) {
+		t.Fatalf("DemoDeviceModel %q is not one of %v", seed.DemoDeviceModel, recipes.Models)
+	}
+	for _, r := range MustDemo(t).Recipes {
+		if len(r.Models) > 0 && !slices.Contains(r.Models, seed.DemoDeviceModel) {
+			t.Errorf("recipe %q is for %v: the demo device, a %s, does not see it", r.ID, r.Models, seed.DemoDeviceModel)
+		}
+	}
+}
+
 // TestDemoRecipes checks what Validate cannot: that each demo recipe makes
 // sense as a whole.
 func TestDemoRecipes(t *testing.T) {

@@ -2,18 +2,13 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strconv"
-	"strings"
 	"time"
-)
 
-// errHelp is returned when -h was asked for; the help has been printed.
-var errHelp = errors.New("help requested")
+	"github.com/recipesd/recipesd/responder"
+)
 
 // StoreConfig says where the catalog store is; every subcommand that
 // opens the store takes these flags.
@@ -64,80 +59,10 @@ type Config struct {
 	LogLevel  string
 }
 
-// envFlags registers flags whose defaults come from environment variables
-// and remembers env values that do not parse, so that a bad variable is
-// reported by name rather than silently ignored.
-type envFlags struct {
-	fs     *flag.FlagSet
-	getenv func(string) string
-	errs   []error
-}
-
-func (e *envFlags) env(name string) string {
-	if v := e.getenv(name); v != "" {
-		return v
-	}
-	// Secrets may come from a file: NAME_FILE=/run/secrets/name.
-	if path := e.getenv(name + "_FILE"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", name, err))
-			return ""
-		}
-		return strings.TrimSpace(string(b))
-	}
-	return ""
-}
-
-func (e *envFlags) String(p *string, name, env, def, usage string) {
-	if v := e.env(env); v != "" {
-		def = v
-	}
-	e.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-// envDefault returns def, or the environment variable env parsed by parse;
-// a value that does not parse is remembered as an error naming env.
-func envDefault[T any](e *envFlags, env string, def T, parse func(string) (T, error), what string) T {
-	v := e.env(env)
-	if v == "" {
-		return def
-	}
-	t, err := parse(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s=%q: not %s", env, v, what))
-		return def
-	}
-	return t
-}
-
-func (e *envFlags) Int(p *int, name, env string, def int, usage string) {
-	def = envDefault(e, env, def, strconv.Atoi, "an integer")
-	e.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (e *envFlags) Float(p *float64, name, env string, def float64, usage string) {
-	parse := func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }
-	def = envDefault(e, env, def, parse, "a number")
-	e.fs.Float64Var(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (e *envFlags) Bool(p *bool, name, env string, def bool, usage string) {
-	def = envDefault(e, env, def, strconv.ParseBool, "a boolean (true or false)")
-	e.fs.BoolVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (e *envFlags) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
-	def = envDefault(e, env, def, time.ParseDuration, "a duration (like 60s or 500ms)")
-	e.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
 // parseServeFlags parses "recipesd serve" flags over environment defaults.
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var c Config
-	fs := flag.NewFlagSet("recipesd serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	e := &envFlags{fs: fs, getenv: getenv}
+	e := newEnvFlags("recipesd serve", "", getenv, stderr)
 	// Loopback unless told otherwise, like mosquitto 2: a first start
 	// with demo data and demo credentials must not be on the network.
 	e.String(&c.MQTTAddr, "mqtt-addr", "RECIPESD_MQTT_ADDR", "127.0.0.1:1883", "MQTT 5 listen address (:1883 for every interface)")
@@ -154,22 +79,13 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	e.admin(&c)
 	e.String(&c.LogFormat, "log-format", "RECIPESD_LOG_FORMAT", "text", "log format: text or json")
 	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, errHelp
-		}
-		return c, &usageError{err}
+	if err := e.parse(args); err != nil {
+		return c, err
 	}
-	if fs.NArg() > 0 {
-		e.errs = append(e.errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	if e.fs.NArg() > 0 {
+		e.errs = append(e.errs, fmt.Errorf("unexpected argument %q", e.fs.Arg(0)))
 	}
-	if len(e.errs) == 0 { // a bad environment value has already been reported
-		e.errs = c.validate()
-	}
-	if len(e.errs) > 0 {
-		return c, &usageError{errors.Join(e.errs...)}
-	}
-	return c, nil
+	return c, e.validated(c.validate)
 }
 
 // devices registers the flags of device admission, TLS and limits.
@@ -189,11 +105,22 @@ func (e *envFlags) devices(c *Config) {
 	e.Bool(&c.ExemptLoopback, "mqtt-exempt-loopback", "RECIPESD_MQTT_EXEMPT_LOOPBACK", false, "exempt loopback addresses from the two limits above (tests and load generators on this machine)")
 }
 
-// store registers the flags of StoreConfig.
-func (e *envFlags) store(c *StoreConfig) {
-	e.String(&c.DataDir, "data-dir", "RECIPESD_DATA_DIR", "./data", "directory of the embedded catalog store")
-	e.String(&c.RedisURL, "redis-url", "RECIPESD_REDIS_URL", "", "Redis URL (redis://host:port/db); empty runs the embedded store in -data-dir")
-	e.String(&c.KeyPrefix, "key-prefix", "RECIPESD_KEY_PREFIX", "recipesd", "prefix of every Redis key")
+// admin registers the flags of the admin server.
+func (e *envFlags) admin(c *Config) {
+	e.Duration(&c.SessionIdle, "session-idle", "RECIPESD_SESSION_IDLE", 30*time.Minute, "an editor unused this long is signed out")
+	e.Bool(&c.SecureCookies, "secure-cookies", "RECIPESD_SECURE_COOKIES", false, "mark cookies Secure on plain HTTP too (behind a TLS-terminating proxy)")
+	// A password is never a flag: flags show in ps.
+	c.AdminPassword = e.env("RECIPESD_ADMIN_PASSWORD")
+}
+
+// limit maps a limit flag (-abuse-strikes, -mqtt-connect-failures,
+// -mqtt-unauthenticated-per-source), where 0 means no limit as users know
+// these flags, to [responder.Options], where 0 takes the default.
+func limit(flag int) int {
+	if flag == 0 {
+		return responder.NoLimit
+	}
+	return flag
 }
 
 func (c *StoreConfig) validate() []error {
@@ -230,6 +157,12 @@ func (c *Config) validate() []error {
 	var lvl slog.Level
 	check(lvl.UnmarshalText([]byte(c.LogLevel)) == nil, "-log-level %q: must be debug, info, warn or error", c.LogLevel)
 	return errs
+}
+
+// batchLogger is the logger of a command that works through the store in
+// one go: text lines at level on w.
+func batchLogger(level string, w io.Writer) *slog.Logger {
+	return newLogger(Config{LogFormat: "text", LogLevel: level}, w)
 }
 
 // newLogger builds the process logger once; packages get it through Options.

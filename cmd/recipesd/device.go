@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/recipesd/recipesd/identity"
@@ -45,23 +41,21 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 		model  string
 		asJSON bool
 	)
-	fs := flag.NewFlagSet("recipesd device", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), deviceUsage)
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nModels: %s\n", strings.Join(recipes.Models, ", "))
+	e := newEnvFlags("recipesd device", deviceUsage, getenv, stderr)
+	usage := e.fs.Usage
+	e.fs.Usage = func() {
+		usage()
+		fmt.Fprintf(e.fs.Output(), "\nModels: %s\n", strings.Join(recipes.Models, ", "))
 	}
-	e := &envFlags{fs: fs, getenv: getenv}
 	e.store(&sc)
-	fs.StringVar(&model, "model", "", "appliance model of the device (add, model)")
-	fs.BoolVar(&asJSON, "json", false, "list as JSON")
-	pos, err := parseStoreCommand(fs, e, &sc, args)
+	e.fs.StringVar(&model, "model", "", "appliance model of the device (add, model)")
+	e.fs.BoolVar(&asJSON, "json", false, "list as JSON")
+	pos, err := parseStoreCommand(e, &sc, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		fs.Usage()
+		e.fs.Usage()
 		return usagef("device: missing action (add, list, model, rotate, disable, enable or delete)")
 	}
 	action, ids := pos[0], pos[1:]
@@ -84,8 +78,7 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer store.Close()
-	reg := openIdentity(store.rdb, sc, 5*time.Second, 0, slog.New(slog.DiscardHandler))
-	err = runDeviceAction(ctx, reg, action, ids, model, asJSON, stdout, stderr)
+	err = runDeviceAction(ctx, store.ids, action, ids, model, asJSON, stdout, stderr)
 	if recipes.ErrorCode(err) == recipes.EINVALID {
 		return &usageError{fmt.Errorf("device %s: %w", action, err)}
 	}
@@ -100,7 +93,13 @@ func runDeviceAction(ctx context.Context, store *identity.Store, action string, 
 		if err != nil {
 			return fmt.Errorf("device list: %w", err)
 		}
-		return printDevices(stdout, devs, asJSON)
+		return newListing(devs, "ID\tMODEL\tENABLED\tCREATED\tLAST SEEN", func(d recipes.Device) string {
+			seen := "never"
+			if !d.LastSeen.IsZero() {
+				seen = d.LastSeen.Local().Format(time.DateTime)
+			}
+			return fmt.Sprintf("%s\t%s\t%t\t%s\t%s", d.ID, d.Model, d.Enabled, d.CreatedAt.Local().Format(time.DateTime), seen)
+		}).print(stdout, asJSON)
 	}
 	id := ids[0]
 	var err error
@@ -137,94 +136,4 @@ func runDeviceAction(ctx context.Context, store *identity.Store, action string, 
 		return &messageError{msg: recipes.ErrorMessage(err), err: err}
 	}
 	return fmt.Errorf("device %s %s: %w", action, id, err)
-}
-
-// messageError shows only a domain error's message, written for the user,
-// while errors.Is and errors.As still see the error.
-type messageError struct {
-	msg string
-	err error
-}
-
-func (e *messageError) Error() string { return e.msg }
-func (e *messageError) Unwrap() error { return e.err }
-
-func printDevices(w io.Writer, devs []recipes.Device, asJSON bool) error {
-	if asJSON {
-		if devs == nil {
-			devs = []recipes.Device{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(devs)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tMODEL\tENABLED\tCREATED\tLAST SEEN")
-	for _, d := range devs {
-		seen := "never"
-		if !d.LastSeen.IsZero() {
-			seen = d.LastSeen.Local().Format(time.DateTime)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%s\n", d.ID, d.Model, d.Enabled, d.CreatedAt.Local().Format(time.DateTime), seen)
-	}
-	return tw.Flush()
-}
-
-// parseInterspersed parses flags that may come before, between or after
-// the positional arguments ("device add oven-1 -model CM-100"), which the
-// flag package alone stops at, and returns the positional ones.
-// parseStoreCommand parses the flags of a subcommand that opens the store
-// (flags may follow its arguments) and reports bad flags, environment values
-// or store settings as a usage error. It returns the positional arguments.
-func parseStoreCommand(fs *flag.FlagSet, e *envFlags, sc *StoreConfig, args []string) ([]string, error) {
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errHelp
-		}
-		return nil, &usageError{err}
-	}
-	if len(e.errs) == 0 {
-		e.errs = sc.validate()
-	}
-	if len(e.errs) > 0 {
-		return nil, &usageError{errors.Join(e.errs...)}
-	}
-	return pos, nil
-}
-
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// Demo device: the first start on an empty store registers it next to the
-// demo catalog, so that the logged mosquitto_rr line works at once.
-const (
-	demoDeviceID    = "demo-oven"
-	demoDeviceModel = "CM-300X" // suits every demo recipe
-)
-
-// addDemoDevice registers the demo device unless it exists and returns its
-// secret ("" if it existed), which [Main.saveSecrets] writes to the
-// secrets file; like every secret, it is never logged.
-func (m *Main) addDemoDevice(ctx context.Context) (string, error) {
-	secret, err := m.Identity.AddDevice(ctx, demoDeviceID, demoDeviceModel)
-	if recipes.ErrorCode(err) == recipes.ECONFLICT {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("add demo device: %w", err)
-	}
-	m.Logger.Info("registered the demo device", "device", demoDeviceID, "model", demoDeviceModel)
-	return secret, nil
 }

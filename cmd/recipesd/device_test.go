@@ -11,6 +11,7 @@ import (
 
 	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/seed"
 )
 
 // dialResult connects with o and returns the CONNACK reason code (0 on
@@ -92,7 +93,7 @@ func TestDemoDevice(t *testing.T) {
 	dev = s.MustDial(t, appliance.Options{ID: "demo-oven", Password: secret})
 	_ = dev.Close()
 	d, err := s.Identity.Device(context.Background(), "demo-oven")
-	if err != nil || d.Model != demoDeviceModel {
+	if err != nil || d.Model != seed.DemoDeviceModel {
 		t.Fatalf("demo device after restart: %+v %v", d, err)
 	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,24 +42,14 @@ Flags:
 
 func parseExportFlags(args []string, getenv func(string) string, stderr io.Writer) (ExportConfig, error) {
 	var c ExportConfig
-	fs := flag.NewFlagSet("recipesd export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), exportUsage)
-		fs.PrintDefaults()
-	}
-	e := &envFlags{fs: fs, getenv: getenv}
-	e.store(&c.StoreConfig)
-	e.Duration(&c.StoreTimeout, "store-timeout", "RECIPESD_SEED_STORE_TIMEOUT", time.Minute, "longest wait for one store round trip")
-	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "warn", "level of the store's log lines on stderr: debug, info, warn or error")
+	e := newEnvFlags("recipesd export", exportUsage, getenv, stderr)
+	e.batch(&c.StoreConfig, &c.StoreTimeout, &c.LogLevel, "longest wait for one store round trip")
+	fs := e.fs
 	fs.StringVar(&c.Output, "o", "", "write to `FILE` instead of stdout")
 	fs.StringVar(&c.Format, "format", "", "json or yaml; default: from the -o file's extension, else json")
 	fs.BoolVar(&c.NoDevices, "no-devices", false, "leave the devices out: export only categories and recipes")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return c, errHelp
-		}
-		return c, &usageError{err}
+	if err := e.parse(args); err != nil {
+		return c, err
 	}
 	if fs.NArg() > 0 {
 		e.errs = append(e.errs, fmt.Errorf("unexpected argument %q (use -o FILE)", fs.Arg(0)))
@@ -76,10 +64,7 @@ func parseExportFlags(args []string, getenv func(string) string, stderr io.Write
 		e.errs = append(e.errs, fmt.Errorf("-format %q: must be json or yaml", c.Format))
 	}
 	e.errs = append(e.errs, c.StoreConfig.validate()...)
-	if len(e.errs) > 0 {
-		return c, &usageError{errors.Join(e.errs...)}
-	}
-	return c, nil
+	return c, e.err()
 }
 
 // exportCommand runs "recipesd export".
@@ -88,8 +73,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	log := newLogger(Config{LogFormat: "text", LogLevel: c.LogLevel}, stderr)
-	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, log)
+	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, batchLogger(c.LogLevel, stderr))
 	if err != nil {
 		return err
 	}
@@ -99,8 +83,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	if !c.NoDevices {
-		reg := openIdentity(store.rdb, c.StoreConfig, c.StoreTimeout, 0, log)
-		if cat.Devices, err = reg.ExportDevices(ctx); err != nil {
+		if cat.Devices, err = store.ids.ExportDevices(ctx); err != nil {
 			return err
 		}
 	}

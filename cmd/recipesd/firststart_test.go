@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/seed"
 )
 
 // logBuffer collects a server's log; handlers write it concurrently.
@@ -81,7 +82,7 @@ func TestFirstStartSecrets(t *testing.T) {
 		t.Errorf("secrets file mode %v, want 0600", fi.Mode().Perm())
 	}
 	kv := readSecrets(t, s.SecretsFile)
-	if kv[keyAdminName] != "admin" || kv[keyDemoDevice] != demoDeviceID {
+	if kv[keyAdminName] != "admin" || kv[keyDemoDevice] != seed.DemoDeviceID {
 		t.Errorf("secrets file %v", kv)
 	}
 
@@ -100,42 +101,10 @@ func TestFirstStartSecrets(t *testing.T) {
 	if string(out) != s.demoSecret {
 		t.Fatalf("the logged command reads %q from the secrets file, want the demo secret", out)
 	}
-	dev := s.MustDial(t, appliance.Options{ID: demoDeviceID, Password: string(out)})
+	dev := s.MustDial(t, appliance.Options{ID: seed.DemoDeviceID, Password: string(out)})
 	if r, err := dev.Ask(testContext(t, 5*time.Second), appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
 		t.Fatal(r, err)
 	}
-}
-
-// TestWriteSecretsFile: a later start's secrets replace the file as a
-// whole, keep what it held under other keys, and leave nothing behind.
-func TestWriteSecretsFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, secretsFileName)
-	if err := os.WriteFile(path, []byte("# old\nadmin_name=admin\nadmin_password=from-the-first-start\ndemo_device_secret=stale\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := writeSecretsFile(dir, [][2]string{{keyDemoDevice, "demo-oven"}, {keyDemoDeviceSecret, "fresh"}}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != path {
-		t.Errorf("path %q, want %q", got, path)
-	}
-	kv := readSecrets(t, path)
-	if kv[keyAdminPassword] != "from-the-first-start" || kv[keyDemoDeviceSecret] != "fresh" || kv[keyDemoDevice] != "demo-oven" {
-		t.Errorf("secrets %v", kv)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, %v; want 0600", fi.Mode().Perm(), err)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("the data directory holds %d files, want only the secrets file", len(entries))
-	}
-	t.Run("ErrUnwritable", func(t *testing.T) {
-		if _, err := writeSecretsFile(filepath.Join(path, "sub"), [][2]string{{"k", "v"}}, time.Now()); err == nil {
-			t.Fatal("no error for a data directory under a file")
-		}
-	})
 }
 
 // TestPlainHTTPWarning: the start warns when staff would sign in over

@@ -2,22 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/recipesd/recipesd/catalog"
-	"github.com/recipesd/recipesd/internal/atomicfile"
+	"github.com/recipesd/recipesd/internal/secretsfile"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -86,16 +82,9 @@ const seedMemoryLimit = 400 << 20
 // parseSeedFlags parses "recipesd seed" flags over environment defaults.
 func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer) (SeedConfig, error) {
 	var c SeedConfig
-	fs := flag.NewFlagSet("recipesd seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), seedUsage)
-		fs.PrintDefaults()
-	}
-	e := &envFlags{fs: fs, getenv: getenv}
-	e.store(&c.StoreConfig)
-	e.Duration(&c.StoreTimeout, "store-timeout", "RECIPESD_SEED_STORE_TIMEOUT", time.Minute, "longest wait for one store round trip; the write of a big catalog is one")
-	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "warn", "level of the store's log lines on stderr: debug, info, warn or error")
+	e := newEnvFlags("recipesd seed", seedUsage, getenv, stderr)
+	e.batch(&c.StoreConfig, &c.StoreTimeout, &c.LogLevel, "longest wait for one store round trip; the write of a big catalog is one")
+	fs := e.fs
 	// What to do is never taken from the environment: a stray variable must
 	// not turn every seed into a prune.
 	fs.BoolVar(&c.Prune, "prune", false, "also remove the categories and recipes the files do not hold (in the same atomic write), and list them; devices are never removed")
@@ -109,11 +98,8 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 	fs.StringVar(&c.Progress, "progress", progressAuto, "progress display on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or off")
 	// Flags may come after the files too: seed data/ -dry-run.
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return c, errHelp
-			}
-			return c, &usageError{err}
+		if err := e.parse(args); err != nil {
+			return c, err
 		}
 		rest := fs.Args()
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
@@ -125,13 +111,7 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 		}
 		c.Files, args = append(c.Files, rest[0]), rest[1:]
 	}
-	if len(e.errs) == 0 {
-		e.errs = c.validate()
-	}
-	if len(e.errs) > 0 {
-		return c, &usageError{errors.Join(e.errs...)}
-	}
-	return c, nil
+	return c, e.validated(c.validate)
 }
 
 func (c *SeedConfig) validate() []error {
@@ -176,16 +156,15 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(seedMemoryLimit))
 	}
 	start := time.Now()
-	var secrets *secretsFile
+	var secrets *secretsfile.Issued
 	if c.SecretsOut != "" && !c.DryRun {
 		// Created first, so that a path in the way stops the seed at once.
-		if secrets, err = createSecretsFile(c.SecretsOut); err != nil {
+		if secrets, err = createSecretsOut(c.SecretsOut); err != nil {
 			return err
 		}
-		defer func() { err = secrets.finish(err, stderr) }()
+		defer func() { err = secrets.Finish(err, catalog.ErrOutcomeUnknown, stderr) }()
 	}
-	log := newLogger(Config{LogFormat: "text", LogLevel: c.LogLevel}, stderr)
-	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, log)
+	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, batchLogger(c.LogLevel, stderr))
 	if err != nil {
 		return err
 	}
@@ -214,12 +193,16 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	opts := seed.SyncOptions{Prune: c.Prune, DryRun: c.DryRun, Draft: c.Draft, UpdateDevices: c.UpdateDevices}
 	switch {
 	case secrets != nil:
-		opts.Secrets = secrets.write
+		opts.Secrets = func(issued map[string]string) error {
+			if err := secrets.Write(issued); err != nil {
+				return fmt.Errorf("-secrets-out: %w", err)
+			}
+			return nil
+		}
 	case c.SecretsOut != "": // a dry run: plan as if issuing
 		opts.Secrets = func(map[string]string) error { return errors.New("a dry run issues no secrets") }
 	}
-	reg := openIdentity(store.rdb, c.StoreConfig, c.StoreTimeout, 0, log)
-	rep, err := seed.Sync(ctx, seedWriter{store.Store, reg}, cat, opts)
+	rep, err := seed.Sync(ctx, seedWriter{store.Store, store.ids}, cat, opts)
 	prog.end()
 	if err != nil {
 		return seedError(err)
@@ -253,79 +236,21 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "seeded %s; catalog version %d -> %d; %s\n", rep, before, after, took)
 	}
 	if secrets != nil {
-		secrets.report(stdout)
+		secrets.Report(stdout)
 	}
 	return nil
 }
 
-// secretsFile is the -secrets-out file. The store hands it the secrets it
-// issues before it stores their hashes, so it is written in full and
-// synced each time, and a secret is never stored that is not in the file.
-// Each write replaces the file atomically: a crash during a retry leaves
-// the secrets of the attempt before it, which may be in use.
-type secretsFile struct {
-	path   string
-	issued int // secrets in the file
-}
-
-// createSecretsFile creates path, which must not exist, readable by its
-// owner only, holding the CSV header.
-func createSecretsFile(path string) (*secretsFile, error) {
-	err := atomicfile.Create(path, 0o600, writeSecrets(nil))
+// createSecretsOut creates the -secrets-out file, which must not exist.
+func createSecretsOut(path string) (*secretsfile.Issued, error) {
+	f, err := secretsfile.Create(path)
 	switch {
 	case errors.Is(err, fs.ErrExist):
 		return nil, usagef("-secrets-out %s: the file exists; secrets are never written over a file, give a new name", path)
 	case err != nil:
 		return nil, fmt.Errorf("-secrets-out: %w", err)
 	}
-	return &secretsFile{path: path}, nil
-}
-
-// write replaces the file's content with secrets, by id.
-func (sf *secretsFile) write(secrets map[string]string) error {
-	if err := atomicfile.Write(sf.path, 0o600, writeSecrets(secrets)); err != nil {
-		return fmt.Errorf("-secrets-out: %w", err)
-	}
-	sf.issued = len(secrets)
-	return nil
-}
-
-// writeSecrets writes secrets, by id, as CSV with a header.
-func writeSecrets(secrets map[string]string) func(io.Writer) error {
-	return func(f io.Writer) error {
-		w := csv.NewWriter(f)
-		_ = w.Write([]string{"id", "secret"})
-		for _, id := range slices.Sorted(maps.Keys(secrets)) {
-			_ = w.Write([]string{id, secrets[id]})
-		}
-		w.Flush()
-		return w.Error()
-	}
-}
-
-// report tells how many secrets the file holds after a seed: those of
-// the store's last attempt to write, which are exactly those it stored.
-func (sf *secretsFile) report(w io.Writer) {
-	if sf.issued == 0 {
-		fmt.Fprintf(w, "no new device needed a secret; %s holds only the CSV header\n", sf.path)
-		return
-	}
-	fmt.Fprintf(w, "secrets issued to new devices: %d, written to %s (mode 0600); provision them, then delete the file\n", sf.issued, sf.path)
-}
-
-// finish settles the file after the seed ended with err. A failed seed
-// stored none of the secrets, so the file goes, unless the store cannot
-// tell whether its write happened: then the secrets may be in use.
-func (sf *secretsFile) finish(err error, stderr io.Writer) error {
-	switch {
-	case err == nil:
-	case errors.Is(err, catalog.ErrOutcomeUnknown) && sf.issued > 0:
-		fmt.Fprintf(stderr, "recipesd: kept %s: the store may have registered the %d new devices whose secrets it holds; "+
-			"check with \"recipesd device list\" before seeding again\n", sf.path, sf.issued)
-	default:
-		_ = os.Remove(sf.path)
-	}
-	return err
+	return f, nil
 }
 
 // closeStore closes store and reports its error in *err unless there is

@@ -20,8 +20,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
-	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -522,7 +522,7 @@ func (st *testRedis) openStore(tb testing.TB) adminStore {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
-	return adminStore{s.Store, identity.New(s.rdb, identity.Options{KeyPrefix: st.prefix})}
+	return adminStore{s.Store, s.ids}
 }
 
 func writeText(tb testing.TB, path, text string) {
@@ -869,14 +869,14 @@ func TestSeedCommand_SecretsOutRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "secrets.csv")
-	sf, err := createSecretsFile(path)
+	sf, err := createSecretsOut(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var staff string
 	calls := 0
 	_, err = seed.Sync(ctx, seedWriter{store.Store, store.registry}, cat, seed.SyncOptions{Secrets: func(secrets map[string]string) error {
-		if err := sf.write(secrets); err != nil {
+		if err := sf.Write(secrets); err != nil {
 			return err
 		}
 		if calls++; calls == 1 {
@@ -890,7 +890,7 @@ func TestSeedCommand_SecretsOutRetry(t *testing.T) {
 		}
 		return nil
 	}})
-	if err := sf.finish(err, io.Discard); err != nil {
+	if err := sf.Finish(err, catalog.ErrOutcomeUnknown, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 2 {
@@ -900,7 +900,7 @@ func TestSeedCommand_SecretsOutRetry(t *testing.T) {
 		t.Errorf("%s holds %q, want only the header", path, got)
 	}
 	var out strings.Builder
-	sf.report(&out)
+	sf.Report(&out)
 	if want := "no new device needed a secret; " + path + " holds only the CSV header\n"; out.String() != want {
 		t.Errorf("report %q, want %q", out.String(), want)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/identity"
+	"github.com/recipesd/recipesd/internal/secretsfile"
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -128,11 +130,11 @@ func (m *Main) Run(ctx context.Context) error {
 		WriteTimeout:       c.WriteTimeout,
 		MaxClients:         c.MaxClients,
 		ReceiveMaximum:     uint16(c.ReceiveMaximum),
-		AbuseStrikes:       cmp.Or(c.AbuseStrikes, -1), // 0 means never
+		AbuseStrikes:       limit(c.AbuseStrikes),
 
-		ConnectFailures:        cmp.Or(c.ConnectFailures, -1), // 0 means no limit
+		ConnectFailures:        limit(c.ConnectFailures),
 		ConnectFailureWindow:   c.ConnectFailureWindow,
-		MaxUnauthenticated:     cmp.Or(c.UnauthPerSource, -1),
+		MaxUnauthenticated:     limit(c.UnauthPerSource),
 		ThrottleExemptLoopback: c.ExemptLoopback,
 	})
 	// Watching before listening: no device can be admitted on a
@@ -186,78 +188,6 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// saveSecrets writes the secrets this start generated to the secrets file
-// and says where they are. Only the path reaches the log.
-func (m *Main) saveSecrets() error {
-	var kv [][2]string
-	if m.adminPassword != "" {
-		kv = append(kv, [2]string{keyAdminName, identity.FirstAdmin}, [2]string{keyAdminPassword, m.adminPassword})
-	}
-	if m.demoSecret != "" {
-		kv = append(kv, [2]string{keyDemoDevice, demoDeviceID}, [2]string{keyDemoDeviceSecret, m.demoSecret})
-	}
-	if len(kv) == 0 {
-		return nil
-	}
-	path, err := writeSecretsFile(cmp.Or(m.Config.DataDir, "."), kv, time.Now())
-	if err != nil {
-		// What was generated is lost with this start; say how to replace it.
-		return fmt.Errorf("save the generated secrets: %w (issue new ones with \"recipesd user passwd %s\" and \"recipesd device rotate %s\")",
-			err, identity.FirstAdmin, demoDeviceID)
-	}
-	m.SecretsFile = path
-	if m.adminPassword != "" {
-		m.Logger.Warn("created the first admin account; its password is in the secrets file, readable only by this user: "+
-			"sign in, keep it safe, delete the file (change it with: recipesd user passwd admin)", "name", identity.FirstAdmin, "file", path)
-	}
-	if m.demoSecret != "" {
-		m.Logger.Info("registered the demo device; its secret is in the secrets file", "device", demoDeviceID, "file", path)
-	}
-	return nil
-}
-
-// watchRevocations ends a device's session as soon as anyone — the admin
-// UI, the API, the CLI, a seed, another server — disables, deletes or
-// re-keys it or changes its model, so that the change takes effect now
-// and not at the device's next CONNECT.
-func (m *Main) watchRevocations(ctx context.Context) error {
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	log := m.Logger.With("component", "devices")
-	wait, err := m.Identity.WatchRevokedDevices(wctx, func(id string) {
-		if m.Responder.Revoke(id) {
-			log.Info("device session ended: its registration changed", "device", id)
-		}
-	})
-	if err != nil {
-		cancel()
-		return fmt.Errorf("watch device revocations: %w", err)
-	}
-	m.stopRevocations = func() { cancel(); wait() }
-	return nil
-}
-
-// loadDemo fills an empty store with the demo catalog.
-func (m *Main) loadDemo(ctx context.Context) error {
-	cats, err := m.Store.Categories(ctx)
-	if err != nil {
-		return fmt.Errorf("check whether the catalog is empty: %w", err)
-	}
-	if len(cats) > 0 {
-		return nil
-	}
-	demo, err := seed.Demo()
-	if err != nil {
-		return fmt.Errorf("demo catalog: %w", err)
-	}
-	if err := seed.Load(ctx, seedWriter{m.Store, m.Identity}, demo); err != nil {
-		return fmt.Errorf("load demo catalog: %w", err)
-	}
-	m.Logger.Info("loaded the demo catalog into the empty store",
-		"categories", len(demo.Categories), "recipes", len(demo.Recipes))
-	m.demoSecret, err = m.addDemoDevice(ctx)
-	return err
-}
-
 // Close stops everything in reverse start order within shutdownTimeout:
 // the HTTP side first, then the responder (which answers the requests it
 // has accepted), then the store. It is safe to call more than once.
@@ -285,23 +215,119 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// tryCommand is the mosquitto_rr line that asks the server for its
-// categories as the demo device, printed at start so a newcomer can try it
-// at once. On the start that created the demo device, secretsFile holds its
-// secret, and the line reads it from there: the log never holds it.
-func tryCommand(addr string, anonymous bool, secretsFile string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" || host == "::" || host == "0.0.0.0" || host == "[::]" {
-		host = "127.0.0.1"
+// loadDemo fills an empty store with the demo catalog.
+func (m *Main) loadDemo(ctx context.Context) error {
+	cats, err := m.Store.Categories(ctx)
+	if err != nil {
+		return fmt.Errorf("check whether the catalog is empty: %w", err)
 	}
-	creds := ""
+	if len(cats) > 0 {
+		return nil
+	}
+	demo, err := seed.Demo()
+	if err != nil {
+		return fmt.Errorf("demo catalog: %w", err)
+	}
+	if err := seed.Load(ctx, seedWriter{m.Store, m.Identity}, demo); err != nil {
+		return fmt.Errorf("load demo catalog: %w", err)
+	}
+	m.Logger.Info("loaded the demo catalog into the empty store",
+		"categories", len(demo.Categories), "recipes", len(demo.Recipes))
+	m.demoSecret, err = m.addDemoDevice(ctx)
+	return err
+}
+
+// addDemoDevice registers the demo device unless it exists and returns its
+// secret ("" if it existed), which [Main.saveSecrets] writes to the
+// secrets file; like every secret, it is never logged.
+func (m *Main) addDemoDevice(ctx context.Context) (string, error) {
+	secret, err := m.Identity.AddDevice(ctx, seed.DemoDeviceID, seed.DemoDeviceModel)
+	if recipes.ErrorCode(err) == recipes.ECONFLICT {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("add demo device: %w", err)
+	}
+	m.Logger.Info("registered the demo device", "device", seed.DemoDeviceID, "model", seed.DemoDeviceModel)
+	return secret, nil
+}
+
+// ensureAdmin creates the first admin account on a store without staff
+// accounts, with the password from RECIPESD_ADMIN_PASSWORD or a generated
+// one, which [Main.saveSecrets] then writes to the secrets file: otherwise
+// nobody could sign in.
+func (m *Main) ensureAdmin(ctx context.Context) error {
+	created, generated, err := m.Identity.EnsureAdmin(ctx, m.Config.AdminPassword)
 	switch {
-	case secretsFile != "":
-		// No quotes a text log would escape: the secret is one word.
-		creds = " -u " + demoDeviceID + " -P $(sed -n s/" + keyDemoDeviceSecret + "=//p " + shellWord(secretsFile) + ")"
-	case !anonymous:
-		creds = " -u " + demoDeviceID + " -P '<its secret>'"
+	case err != nil:
+		return fmt.Errorf("create the first admin account: %w", err)
+	case created && generated != "":
+		m.adminPassword = generated
+	case created:
+		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", identity.FirstAdmin)
 	}
-	return fmt.Sprintf("mosquitto_rr -V 5 -h %s -p %s -i %s%s -q 1 -t %s -e %sreplies -m '' -W 5",
-		host, port, demoDeviceID, creds, responder.CategoriesTopic, responder.DeviceTopicPrefix(demoDeviceID))
+	return nil
+}
+
+// secretsFileName is the file in the data directory where a start leaves
+// the secrets it generated: the first admin's password and the demo
+// device's secret (see [secretsfile]).
+const secretsFileName = "first-start-secrets.txt"
+
+// Keys of the secrets file, one "key=value" a line.
+const (
+	keyAdminName        = "admin_name"
+	keyAdminPassword    = "admin_password"
+	keyDemoDevice       = "demo_device"
+	keyDemoDeviceSecret = "demo_device_secret"
+)
+
+// saveSecrets writes the secrets this start generated to the secrets file
+// and says where they are. Only the path reaches the log.
+func (m *Main) saveSecrets() error {
+	var kv [][2]string
+	if m.adminPassword != "" {
+		kv = append(kv, [2]string{keyAdminName, identity.FirstAdmin}, [2]string{keyAdminPassword, m.adminPassword})
+	}
+	if m.demoSecret != "" {
+		kv = append(kv, [2]string{keyDemoDevice, seed.DemoDeviceID}, [2]string{keyDemoDeviceSecret, m.demoSecret})
+	}
+	if len(kv) == 0 {
+		return nil
+	}
+	path, err := secretsfile.Save(cmp.Or(m.Config.DataDir, "."), secretsFileName, kv, time.Now())
+	if err != nil {
+		// What was generated is lost with this start; say how to replace it.
+		return fmt.Errorf("save the generated secrets: %w (issue new ones with \"recipesd user passwd %s\" and \"recipesd device rotate %s\")",
+			err, identity.FirstAdmin, seed.DemoDeviceID)
+	}
+	m.SecretsFile = path
+	if m.adminPassword != "" {
+		m.Logger.Warn("created the first admin account; its password is in the secrets file, readable only by this user: "+
+			"sign in, keep it safe, delete the file (change it with: recipesd user passwd admin)", "name", identity.FirstAdmin, "file", path)
+	}
+	if m.demoSecret != "" {
+		m.Logger.Info("registered the demo device; its secret is in the secrets file", "device", seed.DemoDeviceID, "file", path)
+	}
+	return nil
+}
+
+// watchRevocations ends a device's session as soon as anyone — the admin
+// UI, the API, the CLI, a seed, another server — disables, deletes or
+// re-keys it or changes its model, so that the change takes effect now
+// and not at the device's next CONNECT.
+func (m *Main) watchRevocations(ctx context.Context) error {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	log := m.Logger.With("component", "devices")
+	wait, err := m.Identity.WatchRevokedDevices(wctx, func(id string) {
+		if m.Responder.Revoke(id) {
+			log.Info("device session ended: its registration changed", "device", id)
+		}
+	})
+	if err != nil {
+		cancel()
+		return fmt.Errorf("watch device revocations: %w", err)
+	}
+	m.stopRevocations = func() { cancel(); wait() }
+	return nil
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/recipesd/recipesd/identity"
@@ -52,36 +50,30 @@ Flags:
 type staffCommand struct {
 	name    string // "user" or "token"
 	usage   string
-	actions map[string]bool        // action -> takes a name
-	flags   func(fs *flag.FlagSet) // adds the command's own flags, if any
+	actions map[string]bool                                                                     // action -> takes a name
+	flags   func(fs *flag.FlagSet)                                                              // adds the command's own flags, if any
+	list    func(ctx context.Context, reg *identity.Store) (listing, error)                     // the list action
+	do      func(ctx context.Context, reg *identity.Store, action, name, password string) error // the others
 }
 
-func (sc staffCommand) run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer,
-	do func(ctx context.Context, reg *identity.Store, action, name, password string, asJSON bool) error,
-) error {
+func (sc staffCommand) run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var (
 		cfg    StoreConfig
 		asJSON bool
 	)
-	fs := flag.NewFlagSet("recipesd "+sc.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), sc.usage)
-		fs.PrintDefaults()
-	}
-	e := &envFlags{fs: fs, getenv: getenv}
+	e := newEnvFlags("recipesd "+sc.name, sc.usage, getenv, stderr)
 	e.store(&cfg)
-	fs.BoolVar(&asJSON, "json", false, "list as JSON")
+	e.fs.BoolVar(&asJSON, "json", false, "list as JSON")
 	if sc.flags != nil {
-		sc.flags(fs)
+		sc.flags(e.fs)
 	}
 	password := e.env("RECIPESD_PASSWORD")
-	pos, err := parseStoreCommand(fs, e, &cfg, args)
+	pos, err := parseStoreCommand(e, &cfg, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		fs.Usage()
+		e.fs.Usage()
 		return usagef("%s: missing action", sc.name)
 	}
 	action, names := pos[0], pos[1:]
@@ -94,17 +86,23 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 	case !takesName && len(names) != 0:
 		return usagef("%s %s: takes no arguments", sc.name, action)
 	}
-	name := ""
-	if takesName {
-		name = names[0]
-	}
 	store, err := openStore(ctx, cfg, 5*time.Second, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	reg := openIdentity(store.rdb, cfg, 5*time.Second, 0, slog.New(slog.DiscardHandler))
-	err = do(ctx, reg, action, name, password, asJSON)
+	if action == "list" {
+		var l listing
+		if l, err = sc.list(ctx, store.ids); err == nil {
+			err = l.print(stdout, asJSON)
+		}
+	} else {
+		name := ""
+		if takesName {
+			name = names[0]
+		}
+		err = sc.do(ctx, store.ids, action, name, password)
+	}
 	switch recipes.ErrorCode(err) {
 	case "":
 		return nil
@@ -119,40 +117,42 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 // userCmd runs "recipesd user ...".
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := staffCommand{name: "user", usage: userUsage, actions: map[string]bool{"add": true, "passwd": true, "list": false}}
-	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *identity.Store, action, name, password string, asJSON bool) error {
+	cmd.list = func(ctx context.Context, store *identity.Store) (listing, error) {
+		staff, err := store.StaffList(ctx)
+		if err != nil {
+			return listing{}, err
+		}
+		type entry struct { // without the password hash
+			Name      string    `json:"name"`
+			CreatedAt time.Time `json:"created_at"`
+			UpdatedAt time.Time `json:"updated_at"`
+		}
+		out := make([]entry, len(staff))
+		for i, st := range staff {
+			out[i] = entry{st.Name, st.CreatedAt, st.UpdatedAt}
+		}
+		return newListing(out, "NAME\tCREATED\tPASSWORD SET", func(e entry) string {
+			return fmt.Sprintf("%s\t%s\t%s", e.Name, e.CreatedAt.Local().Format(time.DateTime), e.UpdatedAt.Local().Format(time.DateTime))
+		}), nil
+	}
+	cmd.do = func(ctx context.Context, store *identity.Store, action, name, password string) error {
+		var generated, what string
+		var err error
 		switch action {
 		case "add":
-			generated, err := store.AddStaff(ctx, name, password)
-			if err != nil {
-				return err
-			}
-			printSecret(stdout, stderr, generated, fmt.Sprintf("staff account %q created", name))
+			generated, err = store.AddStaff(ctx, name, password)
+			what = fmt.Sprintf("staff account %q created", name)
 		case "passwd":
-			generated, err := store.SetPassword(ctx, name, password)
-			if err != nil {
-				return err
-			}
-			printSecret(stdout, stderr, generated, fmt.Sprintf("new password set for %q; its sessions have ended", name))
-		case "list":
-			staff, err := store.StaffList(ctx)
-			if err != nil {
-				return err
-			}
-			type entry struct {
-				Name      string    `json:"name"`
-				CreatedAt time.Time `json:"created_at"`
-				UpdatedAt time.Time `json:"updated_at"`
-			}
-			out := make([]entry, len(staff))
-			for i, st := range staff {
-				out[i] = entry{st.Name, st.CreatedAt, st.UpdatedAt}
-			}
-			return printList(stdout, out, asJSON, "NAME\tCREATED\tPASSWORD SET", func(e entry) string {
-				return fmt.Sprintf("%s\t%s\t%s", e.Name, e.CreatedAt.Local().Format(time.DateTime), e.UpdatedAt.Local().Format(time.DateTime))
-			})
+			generated, err = store.SetPassword(ctx, name, password)
+			what = fmt.Sprintf("new password set for %q; its sessions have ended", name)
 		}
+		if err != nil {
+			return err
+		}
+		printSecret(stdout, stderr, generated, what)
 		return nil
-	})
+	}
+	return cmd.run(ctx, args, getenv, stdout, stderr)
 }
 
 // tokenCmd runs "recipesd token ...".
@@ -162,7 +162,26 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&scopes, "scopes", recipes.ScopeCatalog, "what the new token may do, comma-separated: "+strings.Join(recipes.AllScopes, ", "))
 		}}
-	return cmd.run(ctx, args, getenv, stdout, stderr, func(ctx context.Context, store *identity.Store, action, name, _ string, asJSON bool) error {
+	cmd.list = func(ctx context.Context, store *identity.Store) (listing, error) {
+		ts, err := store.APITokens(ctx)
+		if err != nil {
+			return listing{}, err
+		}
+		type entry struct { // without the token's hash
+			Name      string    `json:"name"`
+			Scopes    []string  `json:"scopes"`
+			CreatedBy string    `json:"created_by"`
+			CreatedAt time.Time `json:"created_at"`
+		}
+		out := make([]entry, len(ts))
+		for i, t := range ts {
+			out[i] = entry{t.Name, t.Allowed(), t.CreatedBy, t.CreatedAt}
+		}
+		return newListing(out, "NAME\tSCOPES\tCREATED BY\tCREATED", func(e entry) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s", e.Name, strings.Join(e.Scopes, ","), e.CreatedBy, e.CreatedAt.Local().Format(time.DateTime))
+		}), nil
+	}
+	cmd.do = func(ctx context.Context, store *identity.Store, action, name, _ string) error {
 		switch action {
 		case "add":
 			var list []string
@@ -181,78 +200,8 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 				return err
 			}
 			fmt.Fprintf(stderr, "API token %q revoked\n", name)
-		case "list":
-			ts, err := store.APITokens(ctx)
-			if err != nil {
-				return err
-			}
-			type entry struct {
-				Name      string    `json:"name"`
-				Scopes    []string  `json:"scopes"`
-				CreatedBy string    `json:"created_by"`
-				CreatedAt time.Time `json:"created_at"`
-			}
-			out := make([]entry, len(ts))
-			for i, t := range ts {
-				out[i] = entry{t.Name, t.Allowed(), t.CreatedBy, t.CreatedAt}
-			}
-			return printList(stdout, out, asJSON, "NAME\tSCOPES\tCREATED BY\tCREATED", func(e entry) string {
-				return fmt.Sprintf("%s\t%s\t%s\t%s", e.Name, strings.Join(e.Scopes, ","), e.CreatedBy, e.CreatedAt.Local().Format(time.DateTime))
-			})
 		}
 		return nil
-	})
-}
-
-// printSecret writes a new secret, if there is one, alone on stdout, and
-// what happened on stderr.
-func printSecret(stdout, stderr io.Writer, secret, what string) {
-	if secret == "" {
-		fmt.Fprintln(stderr, what)
-		return
 	}
-	fmt.Fprintln(stdout, secret)
-	fmt.Fprintf(stderr, "%s; the secret above is shown only this once\n", what)
-}
-
-func printList[T any](w io.Writer, items []T, asJSON bool, head string, row func(T) string) error {
-	if asJSON {
-		if items == nil {
-			items = []T{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(items)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, head)
-	for _, it := range items {
-		fmt.Fprintln(tw, row(it))
-	}
-	return tw.Flush()
-}
-
-// ensureAdmin creates the first admin account on a store without staff
-// accounts, with the password from RECIPESD_ADMIN_PASSWORD or a generated
-// one, which [Main.saveSecrets] then writes to the secrets file: otherwise
-// nobody could sign in.
-func (m *Main) ensureAdmin(ctx context.Context) error {
-	created, generated, err := m.Identity.EnsureAdmin(ctx, m.Config.AdminPassword)
-	switch {
-	case err != nil:
-		return fmt.Errorf("create the first admin account: %w", err)
-	case created && generated != "":
-		m.adminPassword = generated
-	case created:
-		m.Logger.Info("created the first admin account with the password from RECIPESD_ADMIN_PASSWORD", "name", identity.FirstAdmin)
-	}
-	return nil
-}
-
-// admin registers the flags of the admin server.
-func (e *envFlags) admin(c *Config) {
-	e.Duration(&c.SessionIdle, "session-idle", "RECIPESD_SESSION_IDLE", 30*time.Minute, "an editor unused this long is signed out")
-	e.Bool(&c.SecureCookies, "secure-cookies", "RECIPESD_SECURE_COOKIES", false, "mark cookies Secure on plain HTTP too (behind a TLS-terminating proxy)")
-	// A password is never a flag: flags show in ps.
-	c.AdminPassword = e.env("RECIPESD_ADMIN_PASSWORD")
+	return cmd.run(ctx, args, getenv, stdout, stderr)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
 	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/identity"
 )
 
 // openRedis opens the Redis everything is stored in: a client of the one
@@ -32,11 +33,11 @@ func openRedis(ctx context.Context, c StoreConfig, timeout time.Duration, log *s
 	return emb.Client(), emb.Close, nil
 }
 
-// openedStore is the catalog a subcommand works on and the Redis under
-// it, which the other Redis-backed rooms share. Close closes both.
+// openedStore is the catalog a subcommand works on and the identity
+// registry beside it, on the same Redis. Close closes both and the Redis.
 type openedStore struct {
 	*catalog.Store
-	rdb        redis.UniversalClient
+	ids        *identity.Store
 	closeRedis func() error
 }
 
@@ -59,5 +60,6 @@ func openStore(ctx context.Context, c StoreConfig, timeout time.Duration, log *s
 	if err != nil {
 		return nil, errors.Join(err, closeRedis())
 	}
-	return &openedStore{Store: store, rdb: rdb, closeRedis: closeRedis}, nil
+	ids := openIdentity(rdb, c, timeout, 0, log)
+	return &openedStore{Store: store, ids: ids, closeRedis: closeRedis}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/responder"
 )
 
 // TestConnectThrottleFlags: the per-source limits come from flags over
@@ -52,5 +53,34 @@ func TestConnectThrottleFlags(t *testing.T) {
 	}
 	if st := s.Responder.Stats(); st.ConnectThrottled != 2 {
 		t.Fatalf("%d CONNECTs throttled, want 2", st.ConnectThrottled)
+	}
+}
+
+// TestConnectThrottleFlags_ZeroMeansNoLimit: -mqtt-connect-failures 0
+// turns the limit off, as its help says, although 0 in responder.Options
+// means the default (30): past 30 failures a wrong secret is still
+// answered 0x86, never 0x9F.
+func TestConnectThrottleFlags_ZeroMeansNoLimit(t *testing.T) {
+	s := MustRunMain(t, func(c *Config) { c.ExemptLoopback, c.ConnectFailures, c.ConnectFailureWindow = false, 0, time.Hour })
+	s.MustRegister(t, "oven-1", testModel)
+	ctx := testContext(t, 20*time.Second)
+	for i := range 35 {
+		a, err := appliance.Dial(ctx, appliance.Options{Addr: s.MQTTAddr, ID: "oven-1", Password: "wrong"})
+		if err == nil || a == nil || a.Connack == nil {
+			t.Fatalf("attempt %d: no refusing CONNACK: %v", i+1, err)
+		}
+		if got := a.Connack.ReasonCode; got != 0x86 {
+			t.Fatalf("attempt %d with a wrong secret: CONNACK 0x%02x, want 0x86", i+1, got)
+		}
+	}
+}
+
+// TestLimit: the limit flags' 0 (no limit) becomes responder.NoLimit;
+// any other value passes as it is.
+func TestLimit(t *testing.T) {
+	for flag, want := range map[int]int{0: responder.NoLimit, 1: 1, 100: 100} {
+		if got := limit(flag); got != want {
+			t.Errorf("limit(%d) = %d, want %d", flag, got, want)
+		}
 	}
 }
