@@ -134,8 +134,8 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 		created = true
 		return session.NewDevice(cl.ID, &h.r.sessions)
 	})
-	d.SetModel(dc.model) // from the registry, never from the request
-	d.Attach(cl, pk.Connect.Clean || created)
+	// The model comes from the registry, never from the request.
+	d.Attach(cl, pk.Connect.Clean || created, dc.model)
 	dc.established = true
 	h.r.stats.connected.Add(1)
 	if !dc.anonymous {
