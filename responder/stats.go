@@ -59,6 +59,14 @@ type Stats struct {
 	CallLatencyTotal time.Duration // summed call-to-answer time of answered calls
 }
 
+// Stats returns the responder's counters.
+func (r *Responder) Stats() Stats {
+	st := r.stats.snapshot(r.devices)
+	st.CallsPending = r.calls.count()
+	st.ConnectThrottled, st.SocketsRefused = r.throttle.Counts()
+	return st
+}
+
 type stats struct {
 	requests        atomic.Int64
 	noResponseTopic atomic.Int64
