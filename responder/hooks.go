@@ -227,10 +227,3 @@ func (h *deviceHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 	pk.Properties.RetainAvailableFlag = true
 	return pk
 }
-
-// underDevice reports whether topic lies under devices/<id>/, without
-// allocating: it runs for every publish and subscription.
-func underDevice(topic, id string) bool {
-	rest, ok := strings.CutPrefix(topic, devicePrefix)
-	return ok && len(rest) > len(id) && rest[len(id)] == '/' && rest[:len(id)] == id
-}
