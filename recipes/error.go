@@ -35,31 +35,29 @@ func Errorf(code string, format string, args ...any) *Error {
 // ErrorCode returns the code of the first *Error or *ValidationError in err's
 // chain, EINTERNAL for any other error, and "" for nil.
 func ErrorCode(err error) string {
-	var e *Error
-	var v *ValidationError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &e):
-		return e.Code
-	case errors.As(err, &v):
-		return EINVALID
-	}
-	return EINTERNAL
+	code, _ := classify(err)
+	return code
 }
 
 // ErrorMessage returns the user-facing message of err, and a generic one for
 // errors that are not domain errors so that internals never leak.
 func ErrorMessage(err error) string {
+	_, message := classify(err)
+	return message
+}
+
+// classify is the one reading of err that ErrorCode and ErrorMessage share,
+// so that a code and its message always come from the same error.
+func classify(err error) (code, message string) {
 	var e *Error
 	var v *ValidationError
 	switch {
 	case err == nil:
-		return ""
+		return "", ""
 	case errors.As(err, &e):
-		return e.Message
+		return e.Code, e.Message
 	case errors.As(err, &v):
-		return v.Error()
+		return EINVALID, v.Error()
 	}
-	return "Internal error."
+	return EINTERNAL, "Internal error."
 }

@@ -1,13 +1,16 @@
 package responder
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // The calls waiting for a device's answer, and the idempotency memory of
-// [Responder.CallOnce] (calls.remember is in rpc.go).
+// [Responder.CallOnce].
 
 // pendingCall is one call waiting for its answer.
 type pendingCall struct {
@@ -127,4 +130,32 @@ func (cs *calls) count() int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return len(cs.pending)
+}
+
+// remember makes room for, and files, a new outcome of caller under k,
+// or says which bound is reached. cs.mu is held.
+func (cs *calls) remember(caller, k string, e *onceEntry, now time.Time) error {
+	if limit := cmp.Or(cs.maxCaller, maxOncePerCaller); len(cs.once[caller]) >= limit {
+		cs.sweep(caller, false, now)
+		if len(cs.once[caller]) >= limit {
+			return &recipes.CallError{Code: recipes.CallTooManyKeys, Limit: limit, Caller: true}
+		}
+	}
+	if limit := cmp.Or(cs.maxOnce, maxOnce); cs.onceLen >= limit {
+		cs.sweep("", true, now)
+		if cs.onceLen >= limit {
+			return &recipes.CallError{Code: recipes.CallTooManyKeys, Limit: limit}
+		}
+	}
+	if cs.once == nil {
+		cs.once = map[string]callerKeys{}
+	}
+	ck := cs.once[caller]
+	if ck == nil {
+		ck = callerKeys{}
+		cs.once[caller] = ck
+	}
+	ck[k] = e
+	cs.onceLen++
+	return nil
 }

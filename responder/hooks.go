@@ -134,8 +134,8 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 		created = true
 		return session.NewDevice(cl.ID, &h.r.sessions)
 	})
-	d.SetModel(dc.model) // from the registry, never from the request
-	d.Attach(cl, pk.Connect.Clean || created)
+	// The model comes from the registry, never from the request.
+	d.Attach(cl, pk.Connect.Clean || created, dc.model)
 	dc.established = true
 	h.r.stats.connected.Add(1)
 	if !dc.anonymous {
@@ -226,11 +226,4 @@ func (h *deviceHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 	pk.Properties.RetainAvailable = 0
 	pk.Properties.RetainAvailableFlag = true
 	return pk
-}
-
-// underDevice reports whether topic lies under devices/<id>/, without
-// allocating: it runs for every publish and subscription.
-func underDevice(topic, id string) bool {
-	rest, ok := strings.CutPrefix(topic, devicePrefix)
-	return ok && len(rest) > len(id) && rest[len(id)] == '/' && rest[:len(id)] == id
 }

@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"cmp"
 	"crypto/tls"
 	"log/slog"
 	"net"
@@ -121,71 +122,40 @@ type Options struct {
 
 func (o *Options) withDefaults() Options {
 	c := *o
-	if c.Addr == "" {
-		c.Addr = "127.0.0.1:1883"
-	}
-	if c.TLSAddr == "" {
-		c.TLSAddr = "127.0.0.1:8883"
-	}
-	if c.ReplyExpiry <= 0 {
-		c.ReplyExpiry = 60 * time.Second
-	}
-	if c.StoreTimeout <= 0 {
-		c.StoreTimeout = 800 * time.Millisecond
-	}
-	if c.Workers <= 0 {
-		c.Workers = 32
-	}
-	if c.Queue <= 0 {
-		c.Queue = 4096
-	}
-	if c.RequestRate <= 0 {
-		c.RequestRate = 50
-	}
-	if c.RequestBurst <= 0 {
-		c.RequestBurst = 100
-	}
-	if c.AbuseStrikes == 0 {
-		c.AbuseStrikes = 100
-	}
-	if c.OutboxLimit <= 0 {
-		c.OutboxLimit = 1024
-	}
-	if c.MaxPacketSize == 0 {
-		c.MaxPacketSize = 256 << 10
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
-	}
-	if c.FirstPacketTimeout <= 0 {
-		c.FirstPacketTimeout = 5 * time.Second
-	}
-	if c.MaxClients <= 0 {
-		c.MaxClients = 100_000
-	}
-	if c.ReceiveMaximum == 0 {
-		c.ReceiveMaximum = 64
-	}
+	c.Addr = cmp.Or(c.Addr, "127.0.0.1:1883")
+	c.TLSAddr = cmp.Or(c.TLSAddr, "127.0.0.1:8883")
+	c.ReplyExpiry = positiveOr(c.ReplyExpiry, 60*time.Second)
+	c.StoreTimeout = positiveOr(c.StoreTimeout, 800*time.Millisecond)
+	c.Workers = positiveOr(c.Workers, 32)
+	c.Queue = positiveOr(c.Queue, 4096)
+	c.RequestRate = positiveOr(c.RequestRate, 50)
+	c.RequestBurst = positiveOr(c.RequestBurst, 100)
+	c.AbuseStrikes = cmp.Or(c.AbuseStrikes, 100) // negative: never
+	c.OutboxLimit = positiveOr(c.OutboxLimit, 1024)
+	c.MaxPacketSize = cmp.Or(c.MaxPacketSize, 256<<10)
+	c.WriteTimeout = positiveOr(c.WriteTimeout, 10*time.Second)
+	c.FirstPacketTimeout = positiveOr(c.FirstPacketTimeout, 5*time.Second)
+	c.MaxClients = positiveOr(c.MaxClients, 100_000)
+	c.ReceiveMaximum = cmp.Or(c.ReceiveMaximum, 64)
 	if c.MaxKeepalive < time.Second {
 		c.MaxKeepalive = 10 * time.Minute
 	}
-	if c.MaxSessionExpiry <= 0 {
-		c.MaxSessionExpiry = time.Hour
-	}
-	if c.SeenInterval <= 0 {
-		c.SeenInterval = 30 * time.Second
-	}
-	if c.ConnectFailures == 0 {
-		c.ConnectFailures = 30
-	}
-	if c.ConnectFailureWindow <= 0 {
-		c.ConnectFailureWindow = time.Minute
-	}
-	if c.MaxUnauthenticated == 0 {
-		c.MaxUnauthenticated = 100
-	}
+	c.MaxSessionExpiry = positiveOr(c.MaxSessionExpiry, time.Hour)
+	c.SeenInterval = positiveOr(c.SeenInterval, 30*time.Second)
+	c.ConnectFailures = cmp.Or(c.ConnectFailures, 30) // negative: no limit
+	c.ConnectFailureWindow = positiveOr(c.ConnectFailureWindow, time.Minute)
+	c.MaxUnauthenticated = cmp.Or(c.MaxUnauthenticated, 100) // negative: no limit
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// positiveOr is v, or def when v is zero or negative: for the settings
+// where neither means anything but "not set".
+func positiveOr[T int | float64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }

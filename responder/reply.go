@@ -1,8 +1,12 @@
 package responder
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
 
@@ -139,4 +143,80 @@ func packetSize(pk *packets.Packet) int {
 	}
 	remaining := 2 + len(pk.TopicName) + 2 + 4 + props + len(pk.Payload)
 	return 1 + 4 + remaining
+}
+
+// answer turns a catalog result into the reply for req and delivers it.
+func (r *Responder) answer(req *request, doc recipes.Document, err error, inline bool) {
+	if err != nil {
+		status, ok := statusCodes[recipes.ErrorCode(err)]
+		if !ok {
+			status = StatusInternal
+		}
+		msg := recipes.ErrorMessage(err)
+		switch status {
+		case StatusInternal:
+			trace := newTrace()
+			msg = "internal error (trace " + trace + ")"
+			r.log.Error("request failed", "trace", trace, "device", req.deviceID, "topic", req.topic,
+				"correlation", hex.EncodeToString(req.correlation), "error", err)
+		case StatusUnavailable:
+			r.log.Warn("request not answered from the store", "device", req.deviceID, "topic", req.topic, "error", err)
+		}
+		r.answerStatus(req, status, msg, inline)
+		return
+	}
+	if req.ifNoneMatch != "" && req.ifNoneMatch == doc.ETag {
+		r.send(req, StatusNotModified, encodeNotModified(doc.ETag), inline)
+		return
+	}
+	r.send(req, StatusOK, encodeDocument(doc), inline)
+}
+
+func (r *Responder) answerStatus(req *request, status int, msg string, inline bool) {
+	r.send(req, status, encodeError(status, msg), inline)
+}
+
+// sendTooMany answers req 429 with a hint of when to retry.
+func (r *Responder) sendTooMany(req *request, retryAfter int) {
+	req.retryAfter = retryAfter
+	r.send(req, StatusTooManyRequests, tooManyRequestsBody, true)
+}
+
+// send delivers one reply to req's device, shrinking it to a 413 when it
+// would exceed the device's Maximum Packet Size.
+func (r *Responder) send(req *request, status int, body []byte, inline bool) {
+	now := time.Now()
+	if req.expired(now) {
+		r.stats.expired.Add(1)
+		return
+	}
+	d := req.dev
+	if d == nil {
+		d = r.devices.Get(req.deviceID)
+	}
+	if d == nil {
+		r.stats.undeliverable.Add(1)
+		return
+	}
+	pk := r.replyPacket(req, status, body, now.Unix())
+	if max := d.MaxPacketSize(); max > 0 && packetSize(pk) > int(max) {
+		status = StatusTooLarge
+		pk = r.replyPacket(req, status, encodeError(status,
+			fmt.Sprintf("reply of %d bytes exceeds your Maximum Packet Size of %d; ask with a smaller limit", len(body), max)), now.Unix())
+		if packetSize(pk) > int(max) {
+			r.stats.undeliverable.Add(1)
+			return
+		}
+	}
+	if !d.Deliver(pk, inline, false) {
+		r.stats.undeliverable.Add(1)
+		return
+	}
+	r.stats.replied(status, now.Sub(req.received))
+}
+
+func newTrace() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

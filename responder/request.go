@@ -2,9 +2,6 @@ package responder
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,136 +127,6 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 	}
 }
 
-// errBusy answers requests the pool has no room for.
-var errBusy = recipes.Errorf(recipes.EUNAVAILABLE, "server busy; retry shortly")
-
-// enqueue hands req to the pool, unless it is full or closed.
-func (r *Responder) enqueue(req *request) bool {
-	r.gate.RLock()
-	defer r.gate.RUnlock()
-	if r.jobsClosed {
-		return false
-	}
-	r.pending.Add(1)
-	if req.dev != nil {
-		req.dev.LookupStarted()
-	}
-	select {
-	case r.jobs <- req:
-		return true
-	default:
-		r.lookupDone(req)
-		return false
-	}
-}
-
-func (r *Responder) lookupDone(req *request) {
-	if req.dev != nil {
-		req.dev.LookupDone()
-	}
-	r.pending.Add(-1)
-}
-
-// work answers queued requests until the queue is closed.
-func (r *Responder) work() {
-	defer r.workers.Done()
-	for req := range r.jobs {
-		r.lookup(req)
-		r.lookupDone(req)
-	}
-}
-
-// lookup answers req from the store within its answer deadline, so that a
-// down or stalled store yields a 503 in time rather than silence.
-func (r *Responder) lookup(req *request) {
-	deadline := req.answerBy
-	if !req.expires.IsZero() && req.expires.Before(deadline) {
-		deadline = req.expires
-	}
-	var (
-		doc recipes.Document
-		err error
-	)
-	if time.Until(deadline) <= 0 {
-		err = recipes.Errorf(recipes.EUNAVAILABLE, "catalog store did not answer in time")
-	} else {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		doc, err = r.catalog.Find(ctx, req.query)
-		cancel()
-	}
-	r.answer(req, doc, err, false)
-}
-
-// answer turns a catalog result into the reply for req and delivers it.
-func (r *Responder) answer(req *request, doc recipes.Document, err error, inline bool) {
-	if err != nil {
-		status, ok := statusCodes[recipes.ErrorCode(err)]
-		if !ok {
-			status = StatusInternal
-		}
-		msg := recipes.ErrorMessage(err)
-		switch status {
-		case StatusInternal:
-			trace := newTrace()
-			msg = "internal error (trace " + trace + ")"
-			r.log.Error("request failed", "trace", trace, "device", req.deviceID, "topic", req.topic,
-				"correlation", hex.EncodeToString(req.correlation), "error", err)
-		case StatusUnavailable:
-			r.log.Warn("request not answered from the store", "device", req.deviceID, "topic", req.topic, "error", err)
-		}
-		r.answerStatus(req, status, msg, inline)
-		return
-	}
-	if req.ifNoneMatch != "" && req.ifNoneMatch == doc.ETag {
-		r.send(req, StatusNotModified, encodeNotModified(doc.ETag), inline)
-		return
-	}
-	r.send(req, StatusOK, encodeDocument(doc), inline)
-}
-
-func (r *Responder) answerStatus(req *request, status int, msg string, inline bool) {
-	r.send(req, status, encodeError(status, msg), inline)
-}
-
-// sendTooMany answers req 429 with a hint of when to retry.
-func (r *Responder) sendTooMany(req *request, retryAfter int) {
-	req.retryAfter = retryAfter
-	r.send(req, StatusTooManyRequests, tooManyRequestsBody, true)
-}
-
-// send delivers one reply to req's device, shrinking it to a 413 when it
-// would exceed the device's Maximum Packet Size.
-func (r *Responder) send(req *request, status int, body []byte, inline bool) {
-	now := time.Now()
-	if req.expired(now) {
-		r.stats.expired.Add(1)
-		return
-	}
-	d := req.dev
-	if d == nil {
-		d = r.devices.Get(req.deviceID)
-	}
-	if d == nil {
-		r.stats.undeliverable.Add(1)
-		return
-	}
-	pk := r.replyPacket(req, status, body, now.Unix())
-	if max := d.MaxPacketSize(); max > 0 && packetSize(pk) > int(max) {
-		status = StatusTooLarge
-		pk = r.replyPacket(req, status, encodeError(status,
-			fmt.Sprintf("reply of %d bytes exceeds your Maximum Packet Size of %d; ask with a smaller limit", len(body), max)), now.Unix())
-		if packetSize(pk) > int(max) {
-			r.stats.undeliverable.Add(1)
-			return
-		}
-	}
-	if !d.Deliver(pk, inline, false) {
-		r.stats.undeliverable.Add(1)
-		return
-	}
-	r.stats.replied(status, now.Sub(req.received))
-}
-
 // parsePayload reads the optional JSON object of a request into q.
 func parsePayload(contentType string, payload []byte, q *recipes.Query) error {
 	if contentType != "" {
@@ -292,10 +159,4 @@ func parsePayload(contentType string, payload []byte, q *recipes.Query) error {
 		}
 	}
 	return nil
-}
-
-func newTrace() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -63,7 +63,7 @@ type Responder struct {
 	devices     *session.Registry
 	sessions    session.Config // what every device session shares
 	stats       stats
-	calls       calls // commands waiting for the device's answer (rpc.go)
+	calls       calls // commands waiting for the device's answer (calls.go)
 	seen        session.SeenLog
 	revoked     revocations
 	throttle    *edge.Throttle // per-source limits before authentication
@@ -246,14 +246,6 @@ func (r *Responder) Close(ctx context.Context) error {
 		r.flushSeen(ctx) // the disconnects of the devices just closed
 	})
 	return r.closeErr
-}
-
-// Stats returns the responder's counters.
-func (r *Responder) Stats() Stats {
-	st := r.stats.snapshot(r.devices)
-	st.CallsPending = r.calls.count()
-	st.ConnectThrottled, st.SocketsRefused = r.throttle.Counts()
-	return st
 }
 
 // errShuttingDown answers requests that arrive while the server stops.

@@ -2,7 +2,6 @@ package responder
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -62,34 +61,6 @@ const (
 	outBusy
 	outTooLarge
 )
-
-// remember makes room for, and files, a new outcome of caller under k,
-// or says which bound is reached. cs.mu is held.
-func (cs *calls) remember(caller, k string, e *onceEntry, now time.Time) error {
-	if limit := cmp.Or(cs.maxCaller, maxOncePerCaller); len(cs.once[caller]) >= limit {
-		cs.sweep(caller, false, now)
-		if len(cs.once[caller]) >= limit {
-			return &recipes.CallError{Code: recipes.CallTooManyKeys, Limit: limit, Caller: true}
-		}
-	}
-	if limit := cmp.Or(cs.maxOnce, maxOnce); cs.onceLen >= limit {
-		cs.sweep("", true, now)
-		if cs.onceLen >= limit {
-			return &recipes.CallError{Code: recipes.CallTooManyKeys, Limit: limit}
-		}
-	}
-	if cs.once == nil {
-		cs.once = map[string]callerKeys{}
-	}
-	ck := cs.once[caller]
-	if ck == nil {
-		ck = callerKeys{}
-		cs.once[caller] = ck
-	}
-	ck[k] = e
-	cs.onceLen++
-	return nil
-}
 
 // Call sends method with params to device deviceID and waits up to timeout
 // for its answer (PROTOCOL.md §4). It returns a [*recipes.CallError]:

@@ -4,7 +4,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder/session"
 )
 
@@ -60,18 +59,12 @@ type Stats struct {
 	CallLatencyTotal time.Duration // summed call-to-answer time of answered calls
 }
 
-// Quantile estimates the q-quantile (0..1) of reply latency from the
-// histogram by the one rule of [recipes.Quantile]: the upper bound of the
-// bucket it falls in, twice the largest bound above all bounds.
-func (s Stats) Quantile(q float64) time.Duration {
-	buckets := make([]recipes.LatencyBucket, len(s.Latency))
-	for i, n := range s.Latency {
-		buckets[i].Count = n
-		if i < len(LatencyBuckets) {
-			buckets[i].Le = LatencyBuckets[i]
-		}
-	}
-	return recipes.Quantile(buckets, q)
+// Stats returns the responder's counters.
+func (r *Responder) Stats() Stats {
+	st := r.stats.snapshot(r.devices)
+	st.CallsPending = r.calls.count()
+	st.ConnectThrottled, st.SocketsRefused = r.throttle.Counts()
+	return st
 }
 
 type stats struct {
@@ -105,11 +98,7 @@ func (s *stats) called(outcome int, took time.Duration) {
 		return
 	}
 	s.callLatency.Add(int64(took))
-	i := 0
-	for i < len(LatencyBuckets) && took > LatencyBuckets[i] {
-		i++
-	}
-	s.callBuckets[i].Add(1)
+	s.callBuckets[bucketOf(took)].Add(1)
 }
 
 var replyStatuses = [8]int{200, 304, 400, 404, 413, 429, 500, 503}
@@ -121,11 +110,17 @@ func (s *stats) replied(status int, took time.Duration) {
 		}
 	}
 	s.latency.Add(int64(took))
+	s.buckets[bucketOf(took)].Add(1)
+}
+
+// bucketOf is the index of took's latency bucket: the first whose upper
+// bound it does not exceed, len(LatencyBuckets) above all bounds.
+func bucketOf(took time.Duration) int {
 	i := 0
 	for i < len(LatencyBuckets) && took > LatencyBuckets[i] {
 		i++
 	}
-	s.buckets[i].Add(1)
+	return i
 }
 
 func (s *stats) snapshot(g *session.Registry) Stats {

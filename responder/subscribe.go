@@ -34,26 +34,18 @@ func (r *Responder) subscribe(dc *deviceConn, pkt []byte) error {
 	}
 	body = body[1:]
 
-	var ack packets.Packet
-	if pk.FixedHeader.Type == packets.Subscribe {
-		if err := pk.SubscribeDecode(body); err != nil {
-			return err
-		}
-		if code := pk.SubscribeValidate(); code != packets.CodeSuccess {
-			_ = r.server.DisconnectClient(cl, code)
-			return code
-		}
-		ack = r.suback(cl, pk)
-	} else {
-		if err := pk.UnsubscribeDecode(body); err != nil {
-			return err
-		}
-		if code := pk.UnsubscribeValidate(); code != packets.CodeSuccess {
-			_ = r.server.DisconnectClient(cl, code)
-			return code
-		}
-		ack = r.unsuback(cl, pk)
+	decode, validate := pk.SubscribeDecode, pk.SubscribeValidate
+	if pk.FixedHeader.Type == packets.Unsubscribe {
+		decode, validate = pk.UnsubscribeDecode, pk.UnsubscribeValidate
 	}
+	if err := decode(body); err != nil {
+		return err
+	}
+	if code := validate(); code != packets.CodeSuccess {
+		_ = r.server.DisconnectClient(cl, code)
+		return code
+	}
+	ack := r.ack(cl, pk)
 	if err := cl.WritePacket(ack); err != nil {
 		return err
 	}
@@ -67,50 +59,50 @@ func (r *Responder) subscribe(dc *deviceConn, pkt []byte) error {
 	return nil
 }
 
-// suback records the subscriptions of pk that the device may have and
-// returns the SUBACK.
-func (r *Responder) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+// ack applies the filters of pk, a SUBSCRIBE or UNSUBSCRIBE, to the
+// device's subscriptions and returns the SUBACK or UNSUBACK with a reason
+// code for each.
+func (r *Responder) ack(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	code := packetIDCode(cl, pk)
 	d := r.devices.Get(cl.ID)
+	subscribe := pk.FixedHeader.Type == packets.Subscribe
 	codes := make([]byte, len(pk.Filters))
 	for i, sub := range pk.Filters {
 		switch {
 		case code != packets.CodeSuccess:
 			codes[i] = code.Code
-		case !mqtt.IsValidFilter(sub.Filter, false):
-			codes[i] = packets.ErrTopicFilterInvalid.Code
-		case sub.NoLocal && mqtt.IsSharedFilter(sub.Filter):
-			codes[i] = packets.ErrProtocolViolationInvalidSharedNoLocal.Code // [MQTT-3.8.3-4]
-		case !underDevice(sub.Filter, cl.ID): // the ACL of OnACLCheck
-			codes[i] = packets.ErrNotAuthorized.Code
-		default:
-			codes[i] = min(sub.Qos, r.server.Options.Capabilities.MaximumQos) // [MQTT-3.2.2-9]
-			if d != nil {
-				// The outbox sends at QoS 1 at most.
-				// The filter would otherwise keep the whole packet alive.
-				d.Subscribe(session.Subscription{Filter: strings.Clone(sub.Filter), QoS: min(sub.Qos, 1), ID: sub.Identifier})
-			}
-		}
-	}
-	return ackPacket(packets.Suback, pk, code, codes)
-}
-
-// unsuback removes the subscriptions of pk and returns the UNSUBACK.
-func (r *Responder) unsuback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	code := packetIDCode(cl, pk)
-	d := r.devices.Get(cl.ID)
-	codes := make([]byte, len(pk.Filters))
-	for i, sub := range pk.Filters {
-		switch {
-		case code != packets.CodeSuccess:
-			codes[i] = code.Code
+		case subscribe:
+			codes[i] = r.subscribeOne(cl.ID, d, sub)
 		case d != nil && d.Unsubscribe(sub.Filter):
 			codes[i] = packets.CodeSuccess.Code
 		default:
 			codes[i] = packets.CodeNoSubscriptionExisted.Code
 		}
 	}
-	return ackPacket(packets.Unsuback, pk, code, codes)
+	typ := byte(packets.Unsuback)
+	if subscribe {
+		typ = packets.Suback
+	}
+	return ackPacket(typ, pk, code, codes)
+}
+
+// subscribeOne records sub if device id may have it, d being its session
+// (nil if it has none), and returns the reason code for the SUBACK.
+func (r *Responder) subscribeOne(id string, d *session.Device, sub packets.Subscription) byte {
+	switch {
+	case !mqtt.IsValidFilter(sub.Filter, false):
+		return packets.ErrTopicFilterInvalid.Code
+	case sub.NoLocal && mqtt.IsSharedFilter(sub.Filter):
+		return packets.ErrProtocolViolationInvalidSharedNoLocal.Code // [MQTT-3.8.3-4]
+	case !underDevice(sub.Filter, id): // the ACL of OnACLCheck
+		return packets.ErrNotAuthorized.Code
+	}
+	if d != nil {
+		// The outbox sends at QoS 1 at most.
+		// The filter would otherwise keep the whole packet alive.
+		d.Subscribe(session.Subscription{Filter: strings.Clone(sub.Filter), QoS: min(sub.Qos, 1), ID: sub.Identifier})
+	}
+	return min(sub.Qos, r.server.Options.Capabilities.MaximumQos) // [MQTT-3.2.2-9]
 }
 
 // packetIDCode is 0x91 for a packet identifier mochi holds in flight, as

@@ -83,3 +83,10 @@ func parseRequestTopic(topic string) (recipes.Query, error) {
 	}
 	return recipes.Query{Category: category, RecipeID: id}, nil
 }
+
+// underDevice reports whether topic lies under devices/<id>/, without
+// allocating: it runs for every publish and subscription.
+func underDevice(topic, id string) bool {
+	rest, ok := strings.CutPrefix(topic, devicePrefix)
+	return ok && len(rest) > len(id) && rest[len(id)] == '/' && rest[:len(id)] == id
+}

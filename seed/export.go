@@ -70,14 +70,12 @@ func WriteCatalog(w io.Writer, f Format, c Catalog) error {
 
 func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
 	w.WriteString("{\n  \"categories\": [")
-	if err := writeFlat(w, cats, func(c recipes.Category) recipes.Category { c.UpdatedAt = time.Time{}; return c }); err != nil {
+	if err := writeFlat(w, cats, fileCategory); err != nil {
 		return err
 	}
 	w.WriteString(",\n  \"recipes\": [")
 	for i := range recs {
-		r := recs[i]
-		r.UpdatedAt = time.Time{}
-		b, err := compact(r)
+		b, err := compact(fileRecipe(recs[i]))
 		if err != nil {
 			return err
 		}
@@ -92,13 +90,19 @@ func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, 
 	w.WriteString(closeList(len(recs)))
 	if len(devs) > 0 {
 		w.WriteString(",\n  \"devices\": [")
-		if err := writeFlat(w, devs, func(d recipes.DeviceRecord) recipes.DeviceRecord { return d }); err != nil {
+		if err := writeFlat(w, devs, asIs); err != nil {
 			return err
 		}
 	}
 	_, err := w.WriteString("\n}\n")
 	return err
 }
+
+// fileCategory and fileRecipe leave out of a record what the server sets;
+// asIs is for records that have nothing of the kind.
+func fileCategory(c recipes.Category) recipes.Category { c.UpdatedAt = time.Time{}; return c }
+func fileRecipe(r recipes.Recipe) recipes.Recipe       { r.UpdatedAt = time.Time{}; return r }
+func asIs[T any](v T) T                                { return v }
 
 // writeFlat writes the records of a list opened by the caller, one per
 // line (they hold no nested lists worth breaking up), and closes it.
@@ -222,12 +226,7 @@ func spaced(b []byte) []byte {
 
 func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
 	w.WriteString("categories:")
-	err := yamlList(w, len(cats), func(i int) any {
-		c := cats[i]
-		c.UpdatedAt = time.Time{}
-		return c
-	})
-	if err != nil {
+	if err := yamlList(w, cats, fileCategory); err != nil {
 		return err
 	}
 	// A new document every yamlDocument recipes: a reader parses a YAML
@@ -237,20 +236,13 @@ func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, 
 			w.WriteString("---\n")
 		}
 		w.WriteString("recipes:")
-		part := recs[start:min(start+yamlDocument, len(recs))]
-		err := yamlList(w, len(part), func(i int) any {
-			r := part[i]
-			r.UpdatedAt = time.Time{}
-			return r
-		})
-		if err != nil {
+		if err := yamlList(w, recs[start:min(start+yamlDocument, len(recs))], fileRecipe); err != nil {
 			return err
 		}
 	}
 	for start := 0; start < len(devs); start += yamlDocument {
 		w.WriteString("---\ndevices:")
-		part := devs[start:min(start+yamlDocument, len(devs))]
-		if err := yamlList(w, len(part), func(i int) any { return part[i] }); err != nil {
+		if err := yamlList(w, devs[start:min(start+yamlDocument, len(devs))], asIs); err != nil {
 			return err
 		}
 	}
@@ -261,10 +253,11 @@ func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, 
 // most.
 const yamlDocument = 1000
 
-// yamlList writes n records as a block sequence indented under the key
-// just written, encoding a batch at a time so that a big catalog is never
-// one tree in memory.
-func yamlList(w *bufio.Writer, n int, record func(int) any) error {
+// yamlList writes items, each made a record by prep, as a block sequence
+// indented under the key just written, encoding a batch at a time so that a
+// big catalog is never one tree in memory.
+func yamlList[T any](w *bufio.Writer, items []T, prep func(T) T) error {
+	n := len(items)
 	if n == 0 {
 		_, err := w.WriteString(" []\n")
 		return err
@@ -275,7 +268,7 @@ func yamlList(w *bufio.Writer, n int, record func(int) any) error {
 	for start := 0; start < n; start += batch {
 		list := &yaml.Node{Kind: yaml.SequenceNode}
 		for i := start; i < min(start+batch, n); i++ {
-			item, err := yamlRecord(record(i))
+			item, err := yamlRecord(prep(items[i]))
 			if err != nil {
 				return err
 			}

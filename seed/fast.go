@@ -33,18 +33,7 @@ func (f *fastParser) document() bool {
 		return false
 	}
 	seen := map[string]bool{}
-	for first := true; ; first = false {
-		c, ok := s.peek()
-		if !ok {
-			return false
-		}
-		if c == '}' {
-			s.off++
-			break
-		}
-		if !first && (c != ',' || !s.next(',')) {
-			return false
-		}
+	ok := s.members('}', func(int, byte) bool {
 		key, ok := s.key()
 		switch {
 		case !ok || seen[key]:
@@ -53,20 +42,16 @@ func (f *fastParser) document() bool {
 			if c, ok := s.peek(); !ok || c != '"' {
 				return false
 			}
-			if _, ok := s.value(); !ok {
-				return false
-			}
+			_, ok := s.value()
+			return ok
 		case listKind(key) != "":
 			seen[key] = true
-			if !f.array(key) {
-				return false
-			}
-		default:
-			return false
+			return f.array(key)
 		}
-	}
-	if _, more := s.peek(); more || len(seen) == 0 {
-		return false // trailing data, or nothing in the file
+		return false
+	})
+	if _, more := s.peek(); !ok || more || len(seen) == 0 {
+		return false // not JSON, trailing data, or nothing in the file
 	}
 	return true
 }
@@ -79,39 +64,21 @@ func (f *fastParser) array(key string) bool {
 	}
 	pool := newDecodePool(f.file, listKind(key))
 	defer pool.close()
-	for n := 0; ; n++ {
-		c, ok := s.peek()
-		if !ok {
-			return false
-		}
-		if c == ']' {
-			s.off++
-			break
-		}
-		if n > 0 {
-			if c != ',' || !s.next(',') {
-				return false
-			}
-			if c, ok = s.peek(); !ok {
-				return false
-			}
-		}
+	ok := s.members(']', func(n int, c byte) bool {
 		if c != '{' {
 			return false
 		}
 		start := s.off
 		end, ok := s.value()
-		if !ok {
-			return false
-		}
-		if !f.merge(pool.add(s.t.slice(start, end), s.t.line(start))) {
+		if !ok || !f.merge(pool.add(s.t.slice(start, end), s.t.line(start))) {
 			return false
 		}
 		if n%progressEvery == 0 && f.progress != nil {
 			f.progress(end)
 		}
-	}
-	return f.merge(pool.drain())
+		return true
+	})
+	return ok && f.merge(pool.drain())
 }
 
 // merge adds decoded batches to the catalog, in order; it returns false if
@@ -165,6 +132,34 @@ func (s *scanner) next(c byte) bool {
 	}
 	s.off++
 	return true
+}
+
+// members calls each for every member of the object or array whose
+// opening bracket was read, with its index and first byte, past the comma
+// before it; each reads the member. members moves past the closing bracket
+// and returns false as soon as each does or the text is not JSON.
+func (s *scanner) members(closing byte, each func(n int, c byte) bool) bool {
+	for n := 0; ; n++ {
+		c, ok := s.peek()
+		switch {
+		case !ok:
+			return false
+		case c == closing:
+			s.off++
+			return true
+		case n > 0:
+			if c != ',' {
+				return false
+			}
+			s.off++
+			if c, ok = s.peek(); !ok {
+				return false
+			}
+		}
+		if !each(n, c) {
+			return false
+		}
+	}
 }
 
 // key reads an object key and its colon.

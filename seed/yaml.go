@@ -244,28 +244,30 @@ func (j *yamlJSON) scalar(n *yaml.Node) {
 			j.buf.WriteString(strconv.FormatBool(b))
 			return
 		}
-	case "!!int":
-		var i int64
-		if jsonNumber(n.Value) {
-			j.buf.WriteString(n.Value)
-			return
-		}
-		if n.Decode(&i) == nil {
-			j.buf.WriteString(strconv.FormatInt(i, 10))
-			return
-		}
-	case "!!float":
-		var f float64
-		if jsonNumber(n.Value) {
-			j.buf.WriteString(n.Value)
-			return
-		}
-		if n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-			j.buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+	case "!!int", "!!float":
+		if num, ok := numberJSON(n); ok {
+			j.buf.WriteString(num)
 			return
 		}
 	}
 	j.str(n.Value)
+}
+
+// numberJSON returns YAML number n as JSON writes it: as written if JSON
+// reads it so, else by its value (0x1F is 31, .5 is 0.5). It returns false
+// for what JSON has no number for (.inf, .nan) and what does not decode.
+func numberJSON(n *yaml.Node) (string, bool) {
+	if jsonNumber(n.Value) {
+		return n.Value, true
+	}
+	if n.ShortTag() == "!!int" {
+		var i int64
+		err := n.Decode(&i)
+		return strconv.FormatInt(i, 10), err == nil
+	}
+	var f float64
+	err := n.Decode(&f)
+	return strconv.FormatFloat(f, 'g', -1, 64), err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
 }
 
 func (j *yamlJSON) str(s string) {

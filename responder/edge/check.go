@@ -12,10 +12,8 @@ func checkPacket(h byte, body []byte) *FrameError {
 		checkPublish(r, h>>1&3)
 	case typePuback, typePubrec, typePubrel, typePubcomp:
 		checkAck(r)
-	case typeSubscribe:
-		checkSubscribe(r)
-	case typeUnsubscribe:
-		checkUnsubscribe(r)
+	case typeSubscribe, typeUnsubscribe:
+		checkFilters(r, h>>4 == typeSubscribe)
 	case typeDisconnect:
 		if len(body) > 0 {
 			r.u8() // reason code
@@ -49,36 +47,39 @@ func checkAck(r *reader) {
 	}
 }
 
-func checkSubscribe(r *reader) {
+// checkFilters checks a SUBSCRIBE (subscribe) or UNSUBSCRIBE: its packet
+// identifier, its properties, and one or more topic filters, each followed
+// by its subscription options in a SUBSCRIBE.
+func checkFilters(r *reader, subscribe bool) {
+	name, props := "UNSUBSCRIBE", unsubscribeProps
+	if subscribe {
+		name, props = "SUBSCRIBE", subscribeProps
+	}
 	r.packetID()
-	r.props(subscribeProps)
+	r.props(props)
 	if r.err == nil && len(r.b) == 0 {
-		r.fail(protocolError("SUBSCRIBE without a topic filter"))
+		r.fail(protocolError("%s without a topic filter", name))
 	}
 	for r.err == nil && len(r.b) > 0 {
 		filter := r.topicFilter()
-		opts := r.u8()
-		switch {
-		case r.err != nil:
-		case opts&0xc0 != 0:
-			r.fail(malformed("subscription options: reserved bits set"))
-		case opts&0x03 == 3:
-			r.fail(malformed("subscription QoS 3"))
-		case opts>>4&0x03 == 3:
-			r.fail(protocolError("retain handling 3"))
-		case opts&0x04 != 0 && strings.HasPrefix(filter, "$share/"):
-			r.fail(protocolError("no local on a shared subscription"))
+		if subscribe {
+			checkOptions(r, filter)
 		}
 	}
 }
 
-func checkUnsubscribe(r *reader) {
-	r.packetID()
-	r.props(unsubscribeProps)
-	if r.err == nil && len(r.b) == 0 {
-		r.fail(protocolError("UNSUBSCRIBE without a topic filter"))
-	}
-	for r.err == nil && len(r.b) > 0 {
-		r.topicFilter()
+// checkOptions checks the subscription options byte that follows filter.
+func checkOptions(r *reader, filter string) {
+	opts := r.u8()
+	switch {
+	case r.err != nil:
+	case opts&0xc0 != 0:
+		r.fail(malformed("subscription options: reserved bits set"))
+	case opts&0x03 == 3:
+		r.fail(malformed("subscription QoS 3"))
+	case opts>>4&0x03 == 3:
+		r.fail(protocolError("retain handling 3"))
+	case opts&0x04 != 0 && strings.HasPrefix(filter, "$share/"):
+		r.fail(protocolError("no local on a shared subscription"))
 	}
 }

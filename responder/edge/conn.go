@@ -65,10 +65,6 @@ func (c *Conn) Init(raw net.Conn, cfg *Config) {
 	c.Conn, c.cfg = raw, cfg
 }
 
-// Connected reports whether the CONNECT has been read and passed the
-// checks.
-func (c *Conn) Connected() bool { return c.connected }
-
 // Next reads and checks one whole packet. An error ends the connection:
 // io.EOF is a clean end between packets, a [*FrameError] a packet that
 // failed the checks.

@@ -221,15 +221,3 @@ func (t *Throttle) refused(msg, src string) {
 func (t *Throttle) Counts() (connectsThrottled, socketsRefused int64) {
 	return t.connectsThrottled.Load(), t.socketsRefused.Load()
 }
-
-// Unauthenticated returns how many open sockets addr's source holds that
-// have not authenticated.
-func (t *Throttle) Unauthenticated(addr net.Addr) int {
-	src, ok := t.source(addr)
-	if !ok {
-		return 0
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.unauth[src]
-}

@@ -53,3 +53,51 @@ func TestThrottleMemoryBounded(t *testing.T) {
 		t.Fatalf("%d sources remembered a window later, want only the new one", n)
 	}
 }
+
+// fromConn is a socket from ip as the throttle sees one: only its remote
+// address matters.
+type fromConn struct {
+	net.Conn
+	ip string
+}
+
+func (c *fromConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.ParseIP(c.ip), Port: 40000} }
+
+// TestThrottleUnauthenticatedSlots: a source holds at most MaxUnauth
+// sockets until they are admitted or closed, a socket released twice frees
+// one place, other sources are not affected, and a source's count goes
+// with its last socket.
+func TestThrottleUnauthenticatedSlots(t *testing.T) {
+	th := NewThrottle(ThrottleOptions{MaxUnauth: 2}, slog.New(slog.DiscardHandler))
+	a, b, c, d := &fromConn{ip: "192.0.2.1"}, &fromConn{ip: "192.0.2.1"}, &fromConn{ip: "192.0.2.1"}, &fromConn{ip: "192.0.2.1"}
+	other := &fromConn{ip: "192.0.2.2"}
+	open := func(step string, conn *fromConn, want bool) {
+		t.Helper()
+		if got := th.Open(conn); got != want {
+			t.Fatalf("%s: Open = %v, want %v (counts %v)", step, got, want, th.unauth)
+		}
+	}
+	open("first", a, true)
+	open("second", b, true)
+	open("third, beyond the cap", c, false)
+	open("another source", other, true)
+	th.Admitted(a)
+	th.Admitted(a)
+	th.Closed(a)
+	open("after one was admitted", c, true)
+	open("with both places held again", d, false)
+	th.Closed(b)
+	open("after one was closed", d, true)
+	if got := th.unauth["192.0.2.1"]; got != 2 {
+		t.Fatalf("192.0.2.1 holds %d places, want 2", got)
+	}
+	for _, conn := range []*fromConn{c, d, other} {
+		th.Closed(conn)
+	}
+	if len(th.unauth) != 0 || len(th.pending) != 0 {
+		t.Fatalf("after every socket closed: counts %v, pending %d, want none", th.unauth, len(th.pending))
+	}
+	if _, refused := th.Counts(); refused != 2 {
+		t.Fatalf("%d sockets refused, want 2", refused)
+	}
+}

@@ -35,12 +35,16 @@ type Device struct {
 	// episode's first 429, its latest, and when the device acknowledged one.
 	warnedAt, lastWarn, seenAt atomic.Int64
 
+	// Set by Attach, read for every request and reply without the lock:
+	// the authenticated device's model ("" sees everything), and the
+	// Maximum Packet Size it declared (0 for none).
+	model     atomic.Pointer[string]
+	maxPacket atomic.Uint32
+
 	mu         sync.Mutex
-	model      string // the authenticated device's model; "" sees everything
 	cl         *mqtt.Client
 	subs       []Subscription
 	receiveMax int
-	maxPacket  uint32
 	nextID     uint16
 	writing    bool              // a goroutine is draining the queue
 	inflight   []*packets.Packet // unacked QoS 1, oldest first
@@ -76,11 +80,14 @@ func NewDevice(id string, cfg *Config) *Device {
 // ID returns the device's ID.
 func (d *Device) ID() string { return d.id }
 
-// Attach binds a (re)connected client. A clean start drops what the old
-// session had; a resumed one keeps subscriptions and resends unacked
-// replies with DUP set, as MQTT requires.
-func (d *Device) Attach(cl *mqtt.Client, clean bool) {
+// Attach binds a (re)connected client, authenticated as a device of
+// model. A clean start drops what the old session had; a resumed one keeps
+// subscriptions and resends unacked replies with DUP set, as MQTT
+// requires.
+func (d *Device) Attach(cl *mqtt.Client, clean bool, model string) {
 	d.ending.Store(false)
+	d.model.Store(&model)
+	d.maxPacket.Store(cl.Properties.Props.MaximumPacketSize)
 	d.mu.Lock()
 	d.cl = cl
 	d.progress = time.Now()
@@ -91,7 +98,6 @@ func (d *Device) Attach(cl *mqtt.Client, clean bool) {
 	if d.receiveMax == 0 {
 		d.receiveMax = 65535
 	}
-	d.maxPacket = cl.Properties.Props.MaximumPacketSize
 	if clean {
 		d.subs, d.inflight, d.queue = nil, nil, nil
 	}
@@ -114,18 +120,13 @@ func (d *Device) Attach(cl *mqtt.Client, clean bool) {
 	}
 }
 
-// SetModel and Model are the authenticated device's model, which decides
-// what it sees; "" sees everything.
-func (d *Device) SetModel(m string) {
-	d.mu.Lock()
-	d.model = m
-	d.mu.Unlock()
-}
-
+// Model returns the authenticated device's model, which decides what it
+// sees; "" sees everything.
 func (d *Device) Model() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.model
+	if m := d.model.Load(); m != nil {
+		return *m
+	}
+	return ""
 }
 
 // Client returns the device's connection, nil while it is offline.
@@ -146,11 +147,7 @@ func (d *Device) Detach(cl *mqtt.Client) {
 
 // MaxPacketSize returns the Maximum Packet Size the device declared, 0
 // for none.
-func (d *Device) MaxPacketSize() uint32 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.maxPacket
-}
+func (d *Device) MaxPacketSize() uint32 { return d.maxPacket.Load() }
 
 // LookupStarted and LookupDone count the device's requests waiting in
 // the worker pool; Lookups returns how many are.
