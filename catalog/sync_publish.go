@@ -48,7 +48,7 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 		}
 		content := len(plan.changes) > 0
 		if opts.DryRun || !content && !devWrites {
-			return nil, false, errNoWrite
+			return nil, false, errNoChange
 		}
 		var drafts carriedDrafts
 		if content {
@@ -59,15 +59,17 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 		now := time.Now().UTC()
 		return func(ctx context.Context, p redis.Pipeliner) {
 			if content {
-				s.queueSync(ctx, p, in, plan, now)
-				s.queueCarriedDrafts(ctx, p, drafts, plan)
+				b := s.bulk(ctx, p)
+				queueSync(b, in, plan, now)
+				queueCarriedDrafts(b, drafts)
+				b.flush()
 			}
 			if devWrites {
 				opts.Devices.Queue(ctx, p, now)
 			}
 		}, content, nil
 	})
-	if err != nil && !errors.Is(err, errNoWrite) {
+	if err != nil && !errors.Is(err, errNoChange) {
 		return nil, err
 	}
 	return plan.changes, nil
