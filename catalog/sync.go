@@ -92,10 +92,16 @@ func (s *Store) Sync(ctx context.Context, cats []recipes.Category, recs []recipe
 	return s.syncPublished(ctx, cats, recs, opts)
 }
 
-// validateImport checks every item and that none is given twice.
-func validateImport(cats []recipes.Category, recs []recipes.Recipe) error {
+// validateImport checks every item and that none is given twice; more are
+// errors found beside them.
+func validateImport(cats []recipes.Category, recs []recipes.Recipe, more ...error) error {
 	errs := validateEach(nil, "category", cats, func(c *recipes.Category) string { return c.Slug })
 	errs = validateEach(errs, "recipe", recs, func(r *recipes.Recipe) string { return r.ID })
+	for _, err := range more {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) == 1 {
 		return errs[0]
 	}

@@ -13,16 +13,13 @@ import (
 // syncPublished is [Store.Sync] of published content, with the devices of
 // opts in the same MULTI/EXEC.
 func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, opts SyncOptions) ([]recipes.Change, error) {
-	verr := validateImport(cats, recs)
+	var devErr error
 	devs := 0
 	if opts.Devices != nil {
-		verr, devs = errors.Join(verr, opts.Devices.Validate()), opts.Devices.Size()
+		devErr, devs = opts.Devices.Validate(), opts.Devices.Size()
 	}
-	if verr != nil {
-		if j, ok := verr.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) == 1 {
-			verr = j.Unwrap()[0]
-		}
-		return nil, verr
+	if err := validateImport(cats, recs, devErr); err != nil {
+		return nil, err
 	}
 	in, err := encodeSyncInput(cats, recs)
 	if err != nil {
