@@ -17,8 +17,9 @@ import (
 //
 // Grouping changes the order of commands: the items of one bulk batch must
 // not touch the same field, member or key twice. A sync's never do:
-// removals concern ids and categories it does not write, and a moved
-// recipe's old entries lie under other keys than its new ones.
+// removals concern ids and categories it does not write, a moved recipe's
+// old entries lie under other keys than its new ones, and it drops the
+// drafts only of items it does not write as drafts.
 type batch struct {
 	ctx  context.Context
 	p    redis.Pipeliner
