@@ -22,8 +22,33 @@ import (
 // Moving a recipe is not a draft: its draft and its published copy move
 // together, so both are always filed under the same category.
 //
-// The functions below are the one place that queues writes of drafts
-// (except Sync's bulk writer, sync_drafts.go).
+// The batch methods below are the writers of the draft key families, used
+// by edits (one item, the Store methods at the end) and by Sync (many, in
+// sync_as_drafts.go and sync_carry_drafts.go).
+
+// putDraftRecipe stores js as the draft of recipe id, filed under cat.
+func (b *batch) putDraftRecipe(id, cat string, js []byte) {
+	b.add("mset", b.keys.draftRcp(id), js)
+	b.add("hset", b.keys.draftRcps(), id, cat)
+}
+
+// dropDraftRecipe drops the draft of recipe id.
+func (b *batch) dropDraftRecipe(id string) {
+	b.add("del", b.keys.draftRcp(id))
+	b.add("hdel", b.keys.draftRcps(), id)
+}
+
+// putDraftCategory stores js as the draft of category slug.
+func (b *batch) putDraftCategory(slug string, js []byte) {
+	b.add("hset", b.keys.draftCats(), slug, js)
+}
+
+// dropDraftCategory drops the draft of category slug.
+func (b *batch) dropDraftCategory(slug string) {
+	b.add("hdel", b.keys.draftCats(), slug)
+}
+
+// Edits' writes of drafts, one item each.
 
 // queueDraft stamps r and queues storing it as a draft.
 func (s *Store) queueDraft(r *recipes.Recipe) (queueFunc, error) {
@@ -33,27 +58,21 @@ func (s *Store) queueDraft(r *recipes.Recipe) (queueFunc, error) {
 		return nil, fmt.Errorf("catalog: encode recipe %s: %w", r.ID, err)
 	}
 	id, cat := r.ID, r.Category
-	return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftRecipe(ctx, p, id, cat, b) }, nil
+	return func(ctx context.Context, p redis.Pipeliner) { s.queue(ctx, p).putDraftRecipe(id, cat, b) }, nil
 }
 
-// queueDraftRecipe stores b as the draft of recipe id, filed under cat.
-func (s *Store) queueDraftRecipe(ctx context.Context, p redis.Pipeliner, id, cat string, b []byte) {
-	p.Set(ctx, s.keys.draftRcp(id), b, 0)
-	p.HSet(ctx, s.keys.draftRcps(), id, cat)
+func (s *Store) queueDraftRecipe(ctx context.Context, p redis.Pipeliner, id, cat string, js []byte) {
+	s.queue(ctx, p).putDraftRecipe(id, cat, js)
 }
 
-// queueDraftRecipeRemoval drops the draft of recipe id.
 func (s *Store) queueDraftRecipeRemoval(ctx context.Context, p redis.Pipeliner, id string) {
-	p.Del(ctx, s.keys.draftRcp(id))
-	p.HDel(ctx, s.keys.draftRcps(), id)
+	s.queue(ctx, p).dropDraftRecipe(id)
 }
 
-// queueDraftCategory stores b as the draft of category slug.
-func (s *Store) queueDraftCategory(ctx context.Context, p redis.Pipeliner, slug string, b []byte) {
-	p.HSet(ctx, s.keys.draftCats(), slug, b)
+func (s *Store) queueDraftCategory(ctx context.Context, p redis.Pipeliner, slug string, js []byte) {
+	s.queue(ctx, p).putDraftCategory(slug, js)
 }
 
-// queueDraftCategoryRemoval drops the draft of category slug.
 func (s *Store) queueDraftCategoryRemoval(ctx context.Context, p redis.Pipeliner, slug string) {
-	p.HDel(ctx, s.keys.draftCats(), slug)
+	s.queue(ctx, p).dropDraftCategory(slug)
 }

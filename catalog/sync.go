@@ -92,35 +92,37 @@ func (s *Store) Sync(ctx context.Context, cats []recipes.Category, recs []recipe
 	return s.syncPublished(ctx, cats, recs, opts)
 }
 
-// errNoWrite stops a write after prepare: a dry run, or nothing to do.
-var errNoWrite = errors.New("catalog: nothing to write")
-
-// Commands carry at most this many items each, which keeps every command
-// and reply far below Redis' limits.
-const bulkChunk = 1000
-
-// validateImport checks every item and that none is given twice.
-func validateImport(cats []recipes.Category, recs []recipes.Recipe) error {
-	var errs []error
-	seen := make(map[string]bool, len(cats)+len(recs))
-	for _, c := range cats {
-		if err := c.Validate(); err != nil {
+// validateImport checks every item and that none is given twice; more are
+// errors found beside them.
+func validateImport(cats []recipes.Category, recs []recipes.Recipe, more ...error) error {
+	errs := validateEach(nil, "category", cats, func(c *recipes.Category) string { return c.Slug })
+	errs = validateEach(errs, "recipe", recs, func(r *recipes.Recipe) string { return r.ID })
+	for _, err := range more {
+		if err != nil {
 			errs = append(errs, err)
-		} else if seen["c:"+c.Slug] {
-			errs = append(errs, recipes.Errorf(recipes.EINVALID, "category %q appears twice", c.Slug))
 		}
-		seen["c:"+c.Slug] = true
-	}
-	for _, r := range recs {
-		if err := r.Validate(); err != nil {
-			errs = append(errs, err)
-		} else if seen["r:"+r.ID] {
-			errs = append(errs, recipes.Errorf(recipes.EINVALID, "recipe %q appears twice", r.ID))
-		}
-		seen["r:"+r.ID] = true
 	}
 	if len(errs) == 1 {
 		return errs[0]
 	}
 	return errors.Join(errs...)
+}
+
+// validateEach appends to errs the errors of items, of one kind, and one
+// for each key given twice.
+func validateEach[T any, P interface {
+	*T
+	Validate() error
+}](errs []error, kind string, items []T, key func(P) string) []error {
+	seen := make(map[string]bool, len(items))
+	for i := range items {
+		it := P(&items[i])
+		if err := it.Validate(); err != nil {
+			errs = append(errs, err)
+		} else if seen[key(it)] {
+			errs = append(errs, recipes.Errorf(recipes.EINVALID, "%s %q appears twice", kind, key(it)))
+		}
+		seen[key(it)] = true
+	}
+	return errs
 }

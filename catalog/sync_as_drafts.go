@@ -21,151 +21,168 @@ func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs 
 	if err != nil {
 		return nil, err
 	}
-	var changes []recipes.Change
+	var plan *draftPlan
 	// Publishing bumps the version; editors' saves change the draft indexes.
 	watch := []string{s.keys.version, s.keys.cats, s.keys.rcpcat, s.keys.draftCats(), s.keys.draftRcps()}
-	err = s.update(ctx, "seed drafts", watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-		changes = nil
-		const op = "seed drafts"
-		pubCats, err := tx.HGetAll(ctx, s.keys.cats).Result()
-		if err != nil {
-			return nil, storeErr(op, err)
-		}
-		draftCats, err := tx.HGetAll(ctx, s.keys.draftCats()).Result()
-		if err != nil {
-			return nil, storeErr(op, err)
-		}
-		filed, err := tx.HGetAll(ctx, s.keys.draftRcps()).Result() // id -> category
-		if err != nil {
-			return nil, storeErr(op, err)
-		}
-		var setCats, dropCats []int
-		for i, c := range in.cats {
-			pub, isPub := pubCats[c.slug]
-			draft, isDraft := draftCats[c.slug]
-			switch {
-			case isPub && sameJSON(pub, c.json):
-				if isDraft {
-					dropCats = append(dropCats, i)
-				}
-				continue
-			case isDraft && sameJSON(draft, c.json):
-				continue
-			}
-			ch := recipes.Change{Op: recipes.ItemChanged, Kind: "category", ID: c.slug, Category: c.slug}
-			if !isPub && !isDraft {
-				ch.Op = recipes.ItemAdded
-			}
-			changes = append(changes, ch)
-			setCats = append(setCats, i)
-		}
-
-		for i := range in.recs {
-			e := &in.recs[i]
-			_, listed := in.catIndex[e.category]
-			_, isPub := pubCats[e.category]
-			_, isDraft := draftCats[e.category]
-			if !listed && !isPub && !isDraft {
-				return nil, unknownCategory(e.id, e.category)
-			}
-		}
-		n := len(in.recs)
-		pubRaw := make([]*string, n)
-		if err := s.eachStored(ctx, tx, n, func(j int) string { return in.recs[j].id }, func(j int, raw *string) error {
-			pubRaw[j] = raw
-			return nil
-		}); err != nil {
+	err = s.update(ctx, draftsOp, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+		var err error
+		if plan, err = s.planDrafts(ctx, tx, in); err != nil {
 			return nil, err
 		}
-		var setRecs, dropRecs []int
-		var draftIdx []int // recipes with a draft to compare with
-		for i := range in.recs {
-			e := &in.recs[i]
-			if raw := pubRaw[i]; raw != nil {
-				cat, _, ok := recipeHead(*raw)
-				if !ok {
-					var head struct{ Category string }
-					if err := json.Unmarshal([]byte(*raw), &head); err != nil {
-						return nil, corrupt(s.keys.rcp(e.id), err)
-					}
-					cat = head.Category
-				}
-				if cat != e.category {
-					return nil, fieldError("recipe", e.id, "category",
-						"cannot change from %q in a draft; seed without -draft to move the recipe, or move it in the editor", cat)
-				}
-				if sameJSON(*raw, e.recipe) {
-					if _, ok := filed[e.id]; ok {
-						dropRecs = append(dropRecs, i)
-					}
-					continue
-				}
-			}
-			if _, ok := filed[e.id]; ok {
-				draftIdx = append(draftIdx, i)
-				continue
-			}
-			op := recipes.ItemChanged
-			if pubRaw[i] == nil {
-				op = recipes.ItemAdded
-			}
-			changes = append(changes, recipes.Change{Op: op, Kind: "recipe", ID: e.id, Category: e.category})
-			setRecs = append(setRecs, i)
-		}
-		if len(draftIdx) > 0 {
-			keys := make([]string, len(draftIdx))
-			for k, i := range draftIdx {
-				keys[k] = s.keys.draftRcp(in.recs[i].id)
-			}
-			if err := tx.Watch(ctx, keys...).Err(); err != nil {
-				return nil, storeErr(op, err)
-			}
-			for start := 0; start < len(keys); start += bulkChunk {
-				end := min(start+bulkChunk, len(keys))
-				vals, err := tx.MGet(ctx, keys[start:end]...).Result()
-				if err != nil {
-					return nil, storeErr(op, err)
-				}
-				for k, v := range vals {
-					i := draftIdx[start+k]
-					e := &in.recs[i]
-					if raw, ok := v.(string); ok && filed[e.id] == e.category && sameJSON(raw, e.recipe) {
-						continue
-					}
-					changes = append(changes, recipes.Change{Op: recipes.ItemChanged, Kind: "recipe", ID: e.id, Category: e.category})
-					setRecs = append(setRecs, i)
-				}
-			}
-		}
-		if dryRun || len(changes)+len(dropCats)+len(dropRecs) == 0 {
+		if dryRun || len(plan.changes)+len(plan.dropCats)+len(plan.dropRecs) == 0 {
 			return nil, errNoChange
 		}
 		now := time.Now().UTC()
 		return func(ctx context.Context, p redis.Pipeliner) {
-			q := bulkQueue{ctx: ctx, p: p}
-			for _, i := range dropCats {
-				q.add("hdel", s.keys.draftCats(), in.cats[i].slug)
-			}
-			for _, i := range setCats {
-				c := &in.cats[i]
-				c.json = stampJSON(c.json, now)
-				q.add("hset", s.keys.draftCats(), c.slug, c.json)
-			}
-			for _, i := range dropRecs {
-				q.add("del", s.keys.draftRcp(in.recs[i].id))
-				q.add("hdel", s.keys.draftRcps(), in.recs[i].id)
-			}
-			for _, i := range setRecs {
-				e := &in.recs[i]
-				e.recipe = stampJSON(e.recipe, now)
-				q.add("mset", s.keys.draftRcp(e.id), e.recipe)
-				q.add("hset", s.keys.draftRcps(), e.id, e.category)
-			}
-			q.flush()
+			b := s.bulk(ctx, p)
+			queueDrafts(b, in, plan, now)
+			b.flush()
 		}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return changes, nil
+	return plan.changes, nil
+}
+
+const draftsOp = "seed drafts"
+
+// draftPlan is what a sync as drafts changes, worked out under WATCH.
+type draftPlan struct {
+	changes            []recipes.Change
+	setCats, dropCats  []int // indexes into in.cats
+	setRecs, dropRecs  []int // indexes into in.recs
+	pubCats, draftCats map[string]string
+	filed              map[string]string // recipe id -> category of its draft
+}
+
+// planDrafts reads the published and drafted catalog under WATCH and
+// compares it with in.
+func (s *Store) planDrafts(ctx context.Context, tx *redis.Tx, in *syncInput) (*draftPlan, error) {
+	plan := &draftPlan{}
+	var err error
+	if plan.pubCats, err = tx.HGetAll(ctx, s.keys.cats).Result(); err != nil {
+		return nil, storeErr(draftsOp, err)
+	}
+	if plan.draftCats, err = tx.HGetAll(ctx, s.keys.draftCats()).Result(); err != nil {
+		return nil, storeErr(draftsOp, err)
+	}
+	if plan.filed, err = tx.HGetAll(ctx, s.keys.draftRcps()).Result(); err != nil {
+		return nil, storeErr(draftsOp, err)
+	}
+	plan.planCategories(in)
+	for i := range in.recs {
+		e := &in.recs[i]
+		_, listed := in.catIndex[e.category]
+		_, isPub := plan.pubCats[e.category]
+		_, isDraft := plan.draftCats[e.category]
+		if !listed && !isPub && !isDraft {
+			return nil, unknownCategory(e.id, e.category)
+		}
+	}
+	drafted, err := s.planRecipeDrafts(ctx, tx, in, plan)
+	if err != nil {
+		return nil, err
+	}
+	// Recipes with a draft differ from their draft, or not.
+	err = mgetEach(ctx, tx, draftsOp, true, len(drafted), func(k int) string { return s.keys.draftRcp(in.recs[drafted[k]].id) }, func(k int, raw *string) error {
+		i := drafted[k]
+		e := &in.recs[i]
+		if raw == nil || plan.filed[e.id] != e.category || !sameJSON(*raw, e.recipe) {
+			plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemChanged, Kind: "recipe", ID: e.id, Category: e.category})
+			plan.setRecs = append(plan.setRecs, i)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// planCategories compares the categories of in with their published copy
+// and draft.
+func (plan *draftPlan) planCategories(in *syncInput) {
+	for i, c := range in.cats {
+		pub, isPub := plan.pubCats[c.slug]
+		draft, isDraft := plan.draftCats[c.slug]
+		switch {
+		case isPub && sameJSON(pub, c.json):
+			if isDraft {
+				plan.dropCats = append(plan.dropCats, i)
+			}
+			continue
+		case isDraft && sameJSON(draft, c.json):
+			continue
+		}
+		ch := recipes.Change{Op: recipes.ItemChanged, Kind: "category", ID: c.slug, Category: c.slug}
+		if !isPub && !isDraft {
+			ch.Op = recipes.ItemAdded
+		}
+		plan.changes = append(plan.changes, ch)
+		plan.setCats = append(plan.setCats, i)
+	}
+}
+
+// planRecipeDrafts compares the recipes of in with their published copy.
+// It returns the indexes of those that differ from it (or have none) and
+// have a draft, which they must be compared with too.
+func (s *Store) planRecipeDrafts(ctx context.Context, tx *redis.Tx, in *syncInput, plan *draftPlan) (drafted []int, err error) {
+	err = mgetEach(ctx, tx, draftsOp, false, len(in.recs), func(i int) string { return s.keys.rcp(in.recs[i].id) }, func(i int, raw *string) error {
+		e := &in.recs[i]
+		_, hasDraft := plan.filed[e.id]
+		if raw != nil {
+			cat, _, ok := recipeHead(*raw)
+			if !ok {
+				var head struct{ Category string }
+				if err := json.Unmarshal([]byte(*raw), &head); err != nil {
+					return corrupt(s.keys.rcp(e.id), err)
+				}
+				cat = head.Category
+			}
+			if cat != e.category {
+				return fieldError("recipe", e.id, "category",
+					"cannot change from %q in a draft; seed without -draft to move the recipe, or move it in the editor", cat)
+			}
+			if sameJSON(*raw, e.recipe) {
+				if hasDraft {
+					plan.dropRecs = append(plan.dropRecs, i)
+				}
+				return nil
+			}
+		}
+		if hasDraft {
+			drafted = append(drafted, i)
+			return nil
+		}
+		op := recipes.ItemChanged
+		if raw == nil {
+			op = recipes.ItemAdded
+		}
+		plan.changes = append(plan.changes, recipes.Change{Op: op, Kind: "recipe", ID: e.id, Category: e.category})
+		plan.setRecs = append(plan.setRecs, i)
+		return nil
+	})
+	return drafted, err
+}
+
+// queueDrafts queues plan's writes of drafts into the bulk batch b,
+// stamping what it writes with now in place.
+func queueDrafts(b *batch, in *syncInput, plan *draftPlan, now time.Time) {
+	for _, i := range plan.dropCats {
+		b.dropDraftCategory(in.cats[i].slug)
+	}
+	for _, i := range plan.setCats {
+		c := &in.cats[i]
+		c.json = stampJSON(c.json, now)
+		b.putDraftCategory(c.slug, c.json)
+	}
+	for _, i := range plan.dropRecs {
+		b.dropDraftRecipe(in.recs[i].id)
+	}
+	for _, i := range plan.setRecs {
+		e := &in.recs[i]
+		e.recipe = stampJSON(e.recipe, now)
+		b.putDraftRecipe(e.id, e.category, e.recipe)
+	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// A sync publishes; it leaves editors' drafts (see draft.go) alone, but
+// A sync publishes; it leaves editors' drafts (see queue_draft.go) alone, but
 // keeps them filed where editors can find them:
 //
 //   - a recipe the sync files under another category than its draft (it
@@ -23,8 +23,15 @@ import (
 
 // carriedDrafts is what a sync must do to drafts.
 type carriedDrafts struct {
-	moves map[string][]byte // recipe id -> its draft, filed under the new category
+	moves []movedDraft
 	keep  map[string]string // pruned category slug -> JSON to keep as its draft
+}
+
+// movedDraft is the draft of recipe id, filed under the recipe's new
+// category.
+type movedDraft struct {
+	id, category string
+	js           []byte
 }
 
 // planCarriedDrafts works out plan's changes to drafts under WATCH.
@@ -37,45 +44,33 @@ func (s *Store) planCarriedDrafts(ctx context.Context, tx *redis.Tx, plan *syncP
 	if len(filed) == 0 {
 		return d, nil
 	}
-	var moved []string
+	var moved []recipes.Change // recipes filed under another category than their draft
 	for _, ch := range plan.changes {
 		if ch.Kind == "recipe" && ch.Op != recipes.ItemRemoved && filed[ch.ID] != "" && filed[ch.ID] != ch.Category {
-			moved = append(moved, ch.ID)
+			moved = append(moved, ch)
 		}
 	}
 	if len(moved) > 0 {
-		d.moves = make(map[string][]byte, len(moved))
-		keys := make([]string, len(moved))
-		for i, id := range moved {
-			keys[i] = s.keys.draftRcp(id)
-		}
 		// The drafts are rewritten, so a save meanwhile must abort the sync.
-		if err := tx.Watch(ctx, keys...).Err(); err != nil {
-			return d, storeErr("sync", err)
-		}
-		vals, err := tx.MGet(ctx, keys...).Result()
-		if err != nil {
-			return d, storeErr("sync", err)
-		}
-		to := make(map[string]string, len(moved))
-		for _, ch := range plan.changes {
-			to[ch.ID] = ch.Category
-		}
-		for i, id := range moved {
-			raw, ok := vals[i].(string)
-			if !ok {
-				continue
+		err := mgetEach(ctx, tx, "sync", true, len(moved), func(i int) string { return s.keys.draftRcp(moved[i].ID) }, func(i int, raw *string) error {
+			if raw == nil {
+				return nil
 			}
+			key := s.keys.draftRcp(moved[i].ID)
 			var r recipes.Recipe
-			if err := json.Unmarshal([]byte(raw), &r); err != nil {
-				return d, corrupt(keys[i], err)
+			if err := json.Unmarshal([]byte(*raw), &r); err != nil {
+				return corrupt(key, err)
 			}
-			r.Category = to[id]
+			r.Category = moved[i].Category
 			b, err := json.Marshal(r)
 			if err != nil {
-				return d, corrupt(keys[i], err)
+				return corrupt(key, err)
 			}
-			d.moves[id] = b
+			d.moves = append(d.moves, movedDraft{moved[i].ID, moved[i].Category, b})
+			return nil
+		})
+		if err != nil {
+			return d, err
 		}
 	}
 	if len(plan.goneCats) > 0 {
@@ -99,14 +94,12 @@ func (s *Store) planCarriedDrafts(ctx context.Context, tx *redis.Tx, plan *syncP
 	return d, nil
 }
 
-func (s *Store) queueCarriedDrafts(ctx context.Context, p redis.Pipeliner, d carriedDrafts, plan *syncPlan) {
-	for _, ch := range plan.changes {
-		if b, ok := d.moves[ch.ID]; ok && ch.Kind == "recipe" {
-			p.Set(ctx, s.keys.draftRcp(ch.ID), b, 0)
-			p.HSet(ctx, s.keys.draftRcps(), ch.ID, ch.Category)
-		}
+// queueCarriedDrafts queues d into the bulk batch b.
+func queueCarriedDrafts(b *batch, d carriedDrafts) {
+	for _, m := range d.moves {
+		b.putDraftRecipe(m.id, m.category, m.js)
 	}
 	for slug, js := range d.keep {
-		p.HSet(ctx, s.keys.draftCats(), slug, js)
+		b.putDraftCategory(slug, []byte(js))
 	}
 }

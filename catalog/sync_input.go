@@ -40,15 +40,10 @@ func encodeSyncInput(cats []recipes.Category, recs []recipes.Recipe) (*syncInput
 	for i := range recs {
 		r := recs[i]
 		r.UpdatedAt = time.Time{}
-		e := encodedRecipe{id: r.ID, category: r.Category, member: idxMember(r.Title, r.ID)}
 		var err error
-		if e.summary, err = enc.encode(r.ToSummary()); err == nil {
-			e.recipe, err = enc.encode(&r)
+		if in.recs[i], err = enc.recipe(&r); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("catalog: encode recipe %s: %w", r.ID, err)
-		}
-		in.recs[i] = e
 	}
 	return in, nil
 }

@@ -71,7 +71,7 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 			plan.recOld = append(plan.recOld, placement{})
 		}
 	}
-	err = s.eachStored(ctx, tx, len(storedIdx), func(j int) string { return in.recs[storedIdx[j]].id }, func(j int, raw *string) error {
+	err = mgetEach(ctx, tx, "sync", false, len(storedIdx), func(j int) string { return s.keys.rcp(in.recs[storedIdx[j]].id) }, func(j int, raw *string) error {
 		e := &in.recs[storedIdx[j]]
 		if raw != nil && sameJSON(*raw, e.recipe) {
 			return nil
@@ -103,7 +103,7 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 		}
 	}
 	slices.Sort(gone)
-	err = s.eachStored(ctx, tx, len(gone), func(j int) string { return gone[j] }, func(j int, raw *string) error {
+	err = mgetEach(ctx, tx, "sync", false, len(gone), func(j int) string { return s.keys.rcp(gone[j]) }, func(j int, raw *string) error {
 		pl, err := s.headPlacement(ctx, tx, gone[j], raw)
 		if err != nil {
 			return err
@@ -130,19 +130,25 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 	return plan, nil
 }
 
-// eachStored fetches the stored JSON of n recipes, whose ids id returns,
-// with a few large MGETs, and calls fn with each (nil: not stored).
-func (s *Store) eachStored(ctx context.Context, tx *redis.Tx, n int, id func(int) string, fn func(int, *string) error) error {
+// mgetEach fetches the values of n string keys, which key returns, with a
+// few large MGETs, and calls fn with each (nil: no such key). With watch it
+// WATCHes them first, for a write that rewrites them.
+func mgetEach(ctx context.Context, tx *redis.Tx, op string, watch bool, n int, key func(int) string, fn func(int, *string) error) error {
 	keys := make([]string, 0, min(n, bulkChunk))
 	for start := 0; start < n; start += bulkChunk {
 		end := min(start+bulkChunk, n)
 		keys = keys[:0]
 		for j := start; j < end; j++ {
-			keys = append(keys, s.keys.rcp(id(j)))
+			keys = append(keys, key(j))
+		}
+		if watch {
+			if err := tx.Watch(ctx, keys...).Err(); err != nil {
+				return storeErr(op, err)
+			}
 		}
 		vals, err := tx.MGet(ctx, keys...).Result()
 		if err != nil {
-			return storeErr("sync", err)
+			return storeErr(op, err)
 		}
 		for j, v := range vals {
 			var raw *string

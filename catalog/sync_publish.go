@@ -13,16 +13,13 @@ import (
 // syncPublished is [Store.Sync] of published content, with the devices of
 // opts in the same MULTI/EXEC.
 func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, opts SyncOptions) ([]recipes.Change, error) {
-	verr := validateImport(cats, recs)
+	var devErr error
 	devs := 0
 	if opts.Devices != nil {
-		verr, devs = errors.Join(verr, opts.Devices.Validate()), opts.Devices.Size()
+		devErr, devs = opts.Devices.Validate(), opts.Devices.Size()
 	}
-	if verr != nil {
-		if j, ok := verr.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) == 1 {
-			verr = j.Unwrap()[0]
-		}
-		return nil, verr
+	if err := validateImport(cats, recs, devErr); err != nil {
+		return nil, err
 	}
 	in, err := encodeSyncInput(cats, recs)
 	if err != nil {
@@ -48,7 +45,7 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 		}
 		content := len(plan.changes) > 0
 		if opts.DryRun || !content && !devWrites {
-			return nil, false, errNoWrite
+			return nil, false, errNoChange
 		}
 		var drafts carriedDrafts
 		if content {
@@ -59,15 +56,17 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 		now := time.Now().UTC()
 		return func(ctx context.Context, p redis.Pipeliner) {
 			if content {
-				s.queueSync(ctx, p, in, plan, now)
-				s.queueCarriedDrafts(ctx, p, drafts, plan)
+				b := s.bulk(ctx, p)
+				queueSync(b, in, plan, now)
+				queueCarriedDrafts(b, drafts)
+				b.flush()
 			}
 			if devWrites {
 				opts.Devices.Queue(ctx, p, now)
 			}
 		}, content, nil
 	})
-	if err != nil && !errors.Is(err, errNoWrite) {
+	if err != nil && !errors.Is(err, errNoChange) {
 		return nil, err
 	}
 	return plan.changes, nil

@@ -541,3 +541,26 @@ func TestSync_Drafts(t *testing.T) {
 	_, err = s.Find(ctx, recipes.Query{Category: "drinks"})
 	assertCode(t, err, recipes.ENOTFOUND, `category "drinks" not found`)
 }
+
+// TestSync_DraftsOfARecipeNamedLikeAPrunedCategory checks that a moved
+// recipe's draft follows the recipe even when a category the sync prunes
+// has the recipe's id as its slug.
+func TestSync_DraftsOfARecipeNamedLikeAPrunedCategory(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpenStore(t)
+	cats, recs := syncFixture()
+	mustSync(t, s, append(cats, category(recs[0].ID, 3)), recs, false)
+	draft := recs[0]
+	draft.Summary = "Edited by an editor."
+	if _, err := s.SaveRecipe(ctx, draft); err != nil {
+		t.Fatal(err)
+	}
+
+	recs[0].Category = "salads"
+	mustSync(t, s, cats, recs, true)
+
+	got, status, err := s.EditorRecipe(ctx, recs[0].ID)
+	if err != nil || status != recipes.Changed || got.Category != "salads" || got.Summary != draft.Summary {
+		t.Fatalf("EditorRecipe = %+v, %s, %v; want the draft, moved to salads", got, status, err)
+	}
+}
