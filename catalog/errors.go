@@ -3,7 +3,7 @@ package catalog
 import (
 	"fmt"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 

@@ -17,7 +17,7 @@ import (
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 

@@ -1,16 +1,6 @@
 package catalog
 
-import (
-	"errors"
-	"time"
-)
-
-// ErrOutcomeUnknown is wrapped by the error of a write whose MULTI/EXEC
-// was sent but whose answer never came (or came with an error): it may
-// have been applied, in full or in part. Anything made for that write and
-// kept nowhere else, such as the secrets issued to new devices, must then
-// be kept.
-var ErrOutcomeUnknown = errors.New("catalog: the write may have been applied")
+import "time"
 
 // queueSync queues plan's writes of published content into the bulk batch
 // b, stamping what it writes with now in place.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/catalog"
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 

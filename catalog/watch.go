@@ -7,7 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 )
 
 // pollEvery is how often the version is compared even when the change

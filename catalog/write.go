@@ -7,9 +7,16 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
+
+// ErrOutcomeUnknown is wrapped by the error of a write whose MULTI/EXEC
+// was sent but whose answer never came (or came with an error): it may
+// have been applied, in full or in part. Anything made for that write and
+// kept nowhere else, such as the secrets issued to new devices, must then
+// be kept.
+var ErrOutcomeUnknown = errors.New("catalog: the write may have been applied")
 
 // What a write WATCHes. A write WATCHes only the keys its decision depends
 // on, so that writers of different recipes never abort each other:

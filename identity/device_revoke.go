@@ -6,7 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 )
 
 // Revocations. A device's connection was admitted with the secret, model

@@ -17,8 +17,8 @@ import (
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
-	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/identity"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 

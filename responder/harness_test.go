@@ -14,9 +14,9 @@ import (
 	"github.com/alicebob/miniredis/v2/server"
 
 	"github.com/recipesd/recipesd/catalog"
-	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/responder"
 	"github.com/recipesd/recipesd/seed"
 )

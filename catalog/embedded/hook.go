@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/redis/go-redis/v9"
 )
 

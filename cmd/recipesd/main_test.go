@@ -16,8 +16,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/redisconn"
 )
 
 // testServer is the whole program running on loopback with miniredis.

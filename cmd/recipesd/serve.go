@@ -16,8 +16,8 @@ import (
 
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
-	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/identity"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/internal/secretsfile"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder"

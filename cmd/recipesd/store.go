@@ -11,8 +11,8 @@ import (
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
-	"github.com/recipesd/recipesd/catalog/redisconn"
 	"github.com/recipesd/recipesd/identity"
+	"github.com/recipesd/recipesd/internal/redisconn"
 )
 
 // openRedis opens the Redis everything is stored in: a client of the one

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 

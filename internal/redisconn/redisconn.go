@@ -4,10 +4,9 @@
 // absent Redis fail fast, routes the driver's own log lines, translates its
 // errors into domain errors ([Err]), and runs optimistic WATCH/MULTI writes
 // ([Edge.Update]) and pub/sub subscriptions ([Edge.Subscribe], [Listen]).
-// It is a room of its own because go-redis is an outside dependency that
-// several rooms use the same way, and it stays beside the catalog, which
-// first grew it, where cmd finds the client. The caller that builds a
-// client closes it.
+// It is a room of its own, under internal/, because go-redis is an outside
+// dependency that several rooms use the same way, and none of them should
+// import another to share it. The caller that builds a client closes it.
 package redisconn
 
 import (

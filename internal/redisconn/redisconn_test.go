@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/recipesd/recipesd/catalog/redisconn"
+	"github.com/recipesd/recipesd/internal/redisconn"
 )
 
 func TestNew(t *testing.T) {
