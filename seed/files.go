@@ -9,9 +9,9 @@ import (
 	"strings"
 )
 
-// Extensions are the file name extensions of catalog files: JSON, and YAML
+// extensions are the file name extensions of catalog files: JSON, and YAML
 // under either of its names. Directories are searched for these.
-var Extensions = []string{".json", ".yaml", ".yml"}
+var extensions = []string{".json", ".yaml", ".yml"}
 
 // ReadOptions tunes [ReadFiles]; the zero value works.
 type ReadOptions struct {
@@ -27,7 +27,7 @@ type ReadOptions struct {
 
 // ReadFiles parses the catalog files at paths, each a file or a directory
 // searched (recursively, skipping names that start with a dot) for files
-// with one of the [Extensions], and merges them into one catalog. It reads
+// with one of the [extensions], and merges them into one catalog. It reads
 // every file in full before it returns, and reports every problem of every
 // file, including paths that do not exist or cannot be read, in one
 // *ProblemsError; the catalog holds every record that could be read. Files
@@ -109,7 +109,7 @@ func catalogFiles(paths []string) ([]catalogFile, []Problem) {
 		case err != nil:
 			problems = append(problems, pathProblem(path, err))
 		case !info.IsDir() && !isCatalogFile(path):
-			problems = append(problems, Problem{File: path, Kind: kindFile, Message: "is not a catalog file; want a name ending in " + strings.Join(Extensions, ", ")})
+			problems = append(problems, Problem{File: path, Kind: kindFile, Message: "is not a catalog file; want a name ending in " + strings.Join(extensions, ", ")})
 		case !info.IsDir():
 			add(path, info.Size())
 		default:
@@ -140,7 +140,7 @@ func catalogFiles(paths []string) ([]catalogFile, []Problem) {
 				problems = append(problems, pathProblem(path, err))
 			}
 			if len(files) == n {
-				problems = append(problems, Problem{File: path, Kind: kindFile, Message: "is a directory without catalog files (" + strings.Join(Extensions, ", ") + ")"})
+				problems = append(problems, Problem{File: path, Kind: kindFile, Message: "is a directory without catalog files (" + strings.Join(extensions, ", ") + ")"})
 			}
 		}
 	}
@@ -148,7 +148,7 @@ func catalogFiles(paths []string) ([]catalogFile, []Problem) {
 }
 
 func isCatalogFile(path string) bool {
-	return slices.Contains(Extensions, strings.ToLower(filepath.Ext(path)))
+	return slices.Contains(extensions, strings.ToLower(filepath.Ext(path)))
 }
 
 // pathProblem reports a file that cannot be read, without repeating its

@@ -48,8 +48,8 @@ func (r Report) Changed() bool {
 	return len(r.Changes) > 0 || slices.ContainsFunc(r.DeviceChanges, func(ch recipes.DeviceChange) bool { return ch.Op != "" })
 }
 
-// CategoryDiff is what a seed changes in one category.
-type CategoryDiff struct {
+// categoryDiff is what a seed changes in one category.
+type categoryDiff struct {
 	Slug string
 	// Op is what happens to the category itself; empty if it is unchanged.
 	Op recipes.ChangeOp
@@ -60,7 +60,7 @@ type CategoryDiff struct {
 }
 
 // Count returns how many of d's recipe changes have op.
-func (d CategoryDiff) Count(op recipes.ChangeOp) int {
+func (d categoryDiff) Count(op recipes.ChangeOp) int {
 	n := 0
 	for _, ch := range d.Recipes {
 		if ch.Op == op {
@@ -70,17 +70,17 @@ func (d CategoryDiff) Count(op recipes.ChangeOp) int {
 	return n
 }
 
-// ByCategory groups the changes to categories and recipes by category,
+// byCategory groups the changes to categories and recipes by category,
 // ordered by slug.
-func (r Report) ByCategory() []CategoryDiff {
+func (r Report) byCategory() []categoryDiff {
 	idx := make(map[string]int)
-	var out []CategoryDiff
-	diff := func(slug string) *CategoryDiff {
+	var out []categoryDiff
+	diff := func(slug string) *categoryDiff {
 		i, ok := idx[slug]
 		if !ok {
 			i = len(out)
 			idx[slug] = i
-			out = append(out, CategoryDiff{Slug: slug})
+			out = append(out, categoryDiff{Slug: slug})
 		}
 		return &out[i]
 	}
@@ -98,7 +98,7 @@ func (r Report) ByCategory() []CategoryDiff {
 			return cmp.Or(cmp.Compare(opRank[a.Op], opRank[b.Op]), strings.Compare(a.ID, b.ID))
 		})
 	}
-	slices.SortFunc(out, func(a, b CategoryDiff) int { return strings.Compare(a.Slug, b.Slug) })
+	slices.SortFunc(out, func(a, b categoryDiff) int { return strings.Compare(a.Slug, b.Slug) })
 	return out
 }
 
@@ -136,7 +136,7 @@ func (r Report) WriteDiff(w io.Writer, items bool) error {
 		b.Reset()
 		return err
 	}
-	for _, d := range r.ByCategory() {
+	for _, d := range r.byCategory() {
 		b.WriteString(d.Slug)
 		if d.Op != "" {
 			fmt.Fprintf(&b, " (category %s)", d.Op)

@@ -10,13 +10,13 @@ import "time"
 // Only a request the device sent after it could have seen a 429 counts:
 // one read after the device acknowledged a 429 reply (TCP keeps order, so
 // it was sent after the 429 arrived), or, for replies at QoS 0 that are
-// never acknowledged, one read more than StrikeGrace after the episode's
+// never acknowledged, one read more than strikeGrace after the episode's
 // first 429. A burst sent at once is answered in full, 200s and 429s,
 // however large it is. The episode ends when the device has stayed
-// within its rate for StrikeGrace and its bucket is full again.
+// within its rate for strikeGrace and its bucket is full again.
 
-// StrikeGrace is the round trip a device is granted to see its first 429.
-const StrikeGrace = time.Second
+// strikeGrace is the round trip a device is granted to see its first 429.
+const strikeGrace = time.Second
 
 // TakeRequest takes one request from the device's budget at now; ok is
 // false when there is none left, and full reports whether the budget was
@@ -29,7 +29,7 @@ func (d *Device) RetryAfter(now time.Time) int { return d.limiter.retryAfter(now
 
 // Warned records a 429 answered at now and reports whether the device
 // ignored an earlier one: it acknowledged a 429 before, or (qos0: its
-// replies are never acknowledged) the episode began over StrikeGrace ago.
+// replies are never acknowledged) the episode began over strikeGrace ago.
 func (d *Device) Warned(now time.Time, qos0 bool) (ignored bool) {
 	n := now.UnixNano()
 	first := d.warnedAt.Load()
@@ -37,7 +37,7 @@ func (d *Device) Warned(now time.Time, qos0 bool) (ignored bool) {
 		d.warnedAt.Store(n)
 	}
 	d.lastWarn.Store(n)
-	return d.seenAt.Load() != 0 || (qos0 && first != 0 && n-first > int64(StrikeGrace))
+	return d.seenAt.Load() != 0 || (qos0 && first != 0 && n-first > int64(strikeGrace))
 }
 
 // WithinRate ends the device's 429 episode once it has kept to its rate
@@ -45,7 +45,7 @@ func (d *Device) Warned(now time.Time, qos0 bool) (ignored bool) {
 // [Device.TakeRequest]), so that bursts spaced just beyond the grace
 // cannot each start a new episode.
 func (d *Device) WithinRate(now time.Time, full bool) {
-	if last := d.lastWarn.Load(); full && last != 0 && now.UnixNano()-last > int64(StrikeGrace) {
+	if last := d.lastWarn.Load(); full && last != 0 && now.UnixNano()-last > int64(strikeGrace) {
 		d.warnedAt.Store(0)
 		d.seenAt.Store(0)
 		d.lastWarn.Store(0)

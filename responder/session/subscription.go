@@ -40,7 +40,7 @@ func (d *Device) Unsubscribe(filter string) bool {
 // match topic and their subscription identifiers.
 func (d *Device) match(topic string) (qos byte, ids []int, ok bool) {
 	for _, s := range d.subs {
-		if MatchFilter(s.Filter, topic) {
+		if matchFilter(s.Filter, topic) {
 			ok = true
 			qos = max(qos, s.QoS)
 			if s.ID > 0 {
@@ -60,8 +60,8 @@ func (d *Device) Listening(topic string) (online, subscribed bool) {
 	return d.cl != nil, subscribed
 }
 
-// MatchFilter reports whether topic matches the MQTT topic filter.
-func MatchFilter(filter, topic string) bool {
+// matchFilter reports whether topic matches the MQTT topic filter.
+func matchFilter(filter, topic string) bool {
 	for {
 		fl, frest, fmore := strings.Cut(filter, "/")
 		if fl == "#" {

@@ -18,8 +18,8 @@ func TestMatchFilter(t *testing.T) {
 		{"#", "anything/at/all", true},
 	}
 	for _, tt := range tests {
-		if got := MatchFilter(tt.filter, tt.topic); got != tt.want {
-			t.Errorf("MatchFilter(%q, %q) = %v, want %v", tt.filter, tt.topic, got, tt.want)
+		if got := matchFilter(tt.filter, tt.topic); got != tt.want {
+			t.Errorf("matchFilter(%q, %q) = %v, want %v", tt.filter, tt.topic, got, tt.want)
 		}
 	}
 }
