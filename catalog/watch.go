@@ -23,7 +23,7 @@ const pollEvery = 2 * time.Second
 func (s *Store) watch(ctx context.Context, ps *redis.PubSub) {
 	defer close(s.done)
 	lastPoll := time.Now()
-	healthy := true
+	var h subscriptionHealth
 	redisconn.Listen(ctx, ps, pollEvery, func(msg any, err error) {
 		switch m := msg.(type) {
 		case *redis.Subscription:
@@ -37,13 +37,11 @@ func (s *Store) watch(ctx context.Context, ps *redis.PubSub) {
 				s.invalidate(-1)
 			}
 		}
-		switch {
-		case err != nil && healthy:
+		switch h.saw(msg, err) {
+		case lost:
 			s.log.Warn("catalog change subscription lost; retrying", "error", err)
-			healthy = false
-		case err == nil && !healthy:
+		case restored:
 			s.log.Info("catalog change subscription restored")
-			healthy = true
 		}
 		if time.Since(lastPoll) >= pollEvery {
 			if v, err := s.Version(ctx); err == nil {
@@ -62,4 +60,29 @@ func (s *Store) resync(ctx context.Context) {
 	}
 	s.log.Debug("catalog change subscription ready; cache dropped", "version", v)
 	s.invalidate(v)
+}
+
+// subscriptionHealth tells, from each receive's outcome, when the change
+// subscription is lost and when it is back, so that each is logged once.
+type subscriptionHealth struct{ down bool }
+
+const (
+	unchanged = iota
+	lost
+	restored
+)
+
+// saw returns lost on the first failed receive, restored on the first
+// message or subscription after failures, unchanged otherwise. A receive
+// that timed out (nil and nil) proves nothing: Redis may still be away.
+func (h *subscriptionHealth) saw(msg any, err error) int {
+	switch {
+	case err != nil && !h.down:
+		h.down = true
+		return lost
+	case err == nil && msg != nil && h.down:
+		h.down = false
+		return restored
+	}
+	return unchanged
 }

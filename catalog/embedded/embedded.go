@@ -19,6 +19,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/recipesd/recipesd/internal/atomicfile"
 )
 
 // Options configures [Open].
@@ -100,6 +102,7 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 		}
 	}()
 
+	removeStaleSnapshots(e.dir)
 	snap, err := readSnapshot(e.path("snapshot"))
 	if err != nil {
 		return nil, err
@@ -125,7 +128,7 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 	if e.jr, err = openJournal(e.path("journal"), size); err != nil {
 		return nil, err
 	}
-	if err := syncDir(e.dir); err != nil {
+	if err := atomicfile.SyncDir(e.dir); err != nil {
 		_ = e.jr.close()
 		return nil, fmt.Errorf("catalog: sync data directory: %w", err)
 	}

@@ -3,6 +3,7 @@ package embedded
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+
+	"github.com/recipesd/recipesd/internal/atomicfile"
 )
 
 const snapshotFormat = "recipesd-catalog-snapshot/1"
@@ -178,36 +181,22 @@ func writeSnapshot(dir string, snap *snapshot) error {
 	if err != nil {
 		return fmt.Errorf("catalog: encode snapshot: %w", err)
 	}
-	tmp := filepath.Join(dir, "snapshot.tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	err = atomicfile.Write(filepath.Join(dir, "snapshot"), 0o600, func(w io.Writer) error {
+		_, err := w.Write(line)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("catalog: write snapshot: %w", err)
-	}
-	_, err = f.Write(line)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, "snapshot"))
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("catalog: write snapshot: %w", err)
+		return fmt.Errorf("catalog: snapshot: %w", err)
 	}
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+// removeStaleSnapshots removes what a crash while writing a snapshot may
+// have left: atomicfile's temporary files, and the one name versions
+// before it used. The directory lock is held, so no writer is at work.
+func removeStaleSnapshots(dir string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, ".snapshot.*.tmp"))
+	for _, name := range append(stale, filepath.Join(dir, "snapshot.tmp")) {
+		_ = os.Remove(name)
 	}
-	defer d.Close()
-	return d.Sync()
 }

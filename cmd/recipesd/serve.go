@@ -152,6 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Responder.Collector(),
 		store.Collector(),
+		m.Identity.Collector(),
 	)
 
 	if err := m.ensureAdmin(ctx); err != nil {

@@ -84,6 +84,10 @@ func Create(path string, perm fs.FileMode, write func(io.Writer) error) error {
 	return nil
 }
 
+// SyncDir syncs dir, making the files created and renamed in it durable:
+// for callers that create files in place, such as an append-only log.
+func SyncDir(dir string) error { return syncDir(dir) }
+
 // syncDir syncs dir, making the renames in it durable. A variable so that
 // tests can see it called, and make it fail.
 var syncDir = func(dir string) error {
