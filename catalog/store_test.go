@@ -4,68 +4,25 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
 	"github.com/recipesd/recipesd/internal/redisconn"
+	"github.com/recipesd/recipesd/internal/redistest"
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// testEnv is one Redis namespace shared by the stores of a test: a fresh
-// miniredis, or, with REDIS_URL set, that real Redis under a key prefix of
-// the test's own, deleted afterwards.
-type testEnv struct {
-	URL    string
-	Prefix string
-	MR     *miniredis.Miniredis // nil against a real Redis
-	RDB    *redis.Client        // for looking behind the store's back
-}
+// testEnv is the test's Redis namespace (see [redistest.New]), on which
+// Open opens the stores.
+type testEnv struct{ *redistest.Env }
 
-func newEnv(tb testing.TB) *testEnv {
-	tb.Helper()
-	name := strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' || r == '{' || r == '}' {
-			return '-'
-		}
-		return r
-	}, tb.Name())
-	env := &testEnv{Prefix: fmt.Sprintf("t-%s-%08x", name, rand.Uint32())}
-	if url := os.Getenv("REDIS_URL"); url != "" {
-		env.URL = url
-	} else {
-		env.MR = miniredis.RunT(tb)
-		env.URL = "redis://" + env.MR.Addr() + "/0"
-	}
-	opt, err := redis.ParseURL(env.URL)
-	if err != nil {
-		tb.Fatalf("ParseURL(%q): %v", env.URL, err)
-	}
-	env.RDB = redis.NewClient(opt)
-	tb.Cleanup(func() {
-		if env.MR == nil {
-			ctx := context.Background()
-			iter := env.RDB.Scan(ctx, 0, "{"+env.Prefix+"}:*", 1000).Iterator()
-			for iter.Next(ctx) {
-				env.RDB.Del(ctx, iter.Val())
-			}
-		}
-		_ = env.RDB.Close()
-	})
-	return env
-}
-
-// Key returns the full Redis key for a key-schema suffix such as "pub:cats".
-func (env *testEnv) Key(suffix string) string { return "{" + env.Prefix + "}:" + suffix }
+func newEnv(tb testing.TB) *testEnv { return &testEnv{redistest.New(tb)} }
 
 // Open opens a store on env and closes it when the test ends.
 func (env *testEnv) Open(tb testing.TB) *catalog.Store {

@@ -40,12 +40,12 @@ func TestSyncDrafts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	before := snapshot(t, env)
+	before := env.Snapshot(t)
 	plan, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Drafts: true, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+	if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 		t.Fatalf("PlanDrafts changed the store (-before +after):\n%s", diff)
 	}
 	changes, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Drafts: true})
@@ -99,11 +99,11 @@ func TestSyncDrafts(t *testing.T) {
 	}
 
 	// Seeding the same drafts again changes nothing.
-	again := snapshot(t, env)
+	again := env.Snapshot(t)
 	if changes, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Drafts: true}); err != nil || len(changes) != 0 {
 		t.Errorf("second SyncDrafts = %v, %v; want no changes", changes, err)
 	}
-	if diff := cmp.Diff(again, snapshot(t, env)); diff != "" {
+	if diff := cmp.Diff(again, env.Snapshot(t)); diff != "" {
 		t.Errorf("second SyncDrafts wrote (-before +after):\n%s", diff)
 	}
 
@@ -126,7 +126,7 @@ func TestSyncDrafts_Refused(t *testing.T) {
 	s := env.Open(t)
 	cats, recs := syncFixture()
 	mustSync(t, s, cats, recs, false)
-	before := snapshot(t, env)
+	before := env.Snapshot(t)
 	for name, tc := range map[string]struct {
 		cats []recipes.Category
 		recs []recipes.Recipe
@@ -143,7 +143,7 @@ func TestSyncDrafts_Refused(t *testing.T) {
 			t.Errorf("%s: %v, want invalid", name, err)
 		}
 	}
-	if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+	if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 		t.Fatalf("refused SyncDrafts changed the store:\n%s", diff)
 	}
 }

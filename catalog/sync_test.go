@@ -218,10 +218,10 @@ func TestSync(t *testing.T) {
 			env := newEnv(t)
 			s := env.Open(t)
 			mustPutCategory(t, s, category("drinks", 3))
-			before := snapshot(t, env)
+			before := env.Snapshot(t)
 			_, err := s.Sync(ctx, tt.cats, tt.recs, catalog.SyncOptions{Prune: tt.prune})
 			assertCode(t, err, tt.code, "")
-			if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+			if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 				t.Fatalf("a failed Sync changed the store (-before +after):\n%s", diff)
 			}
 		})
@@ -237,14 +237,14 @@ func TestPlan(t *testing.T) {
 	mustPutRecipe(t, s, recipe("tea", "drinks", "Tea"))
 	mustSync(t, s, cats, recs[:10], false)
 	recs[0].Title = "Changed"
-	before := snapshot(t, env)
+	before := env.Snapshot(t)
 
 	plan, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{Prune: true, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+	if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 		t.Fatalf("Plan changed the store (-before +after):\n%s", diff)
 	}
 	if got := [...]int{count(plan, "recipe", recipes.ItemAdded), count(plan, "recipe", recipes.ItemChanged), count(plan, "recipe", recipes.ItemRemoved), count(plan, "category", recipes.ItemRemoved)}; got != [...]int{10, 1, 1, 1} {
@@ -254,45 +254,6 @@ func TestPlan(t *testing.T) {
 	if diff := cmp.Diff(plan, mustSync(t, s, cats, recs, true)); diff != "" {
 		t.Fatalf("Sync differs from Plan (-plan +sync):\n%s", diff)
 	}
-}
-
-// snapshot returns every key of env's namespace with its type and value,
-// to show that nothing was written.
-func snapshot(tb testing.TB, env *testEnv) map[string]string {
-	tb.Helper()
-	ctx := context.Background()
-	out := make(map[string]string)
-	keys, err := env.RDB.Keys(ctx, "{"+env.Prefix+"}:*").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, k := range keys {
-		typ, err := env.RDB.Type(ctx, k).Result()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var v any
-		switch typ {
-		case "string":
-			v, err = env.RDB.Get(ctx, k).Result()
-		case "hash":
-			v, err = env.RDB.HGetAll(ctx, k).Result()
-		case "zset":
-			v, err = env.RDB.ZRangeWithScores(ctx, k, 0, -1).Result()
-		case "set":
-			var m []string
-			m, err = env.RDB.SMembers(ctx, k).Result()
-			slices.Sort(m)
-			v = m
-		default:
-			v = "(" + typ + ")"
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out[k] = typ + " " + fmt.Sprint(v)
-	}
-	return out
 }
 
 func TestExport(t *testing.T) {
@@ -491,13 +452,13 @@ func TestSync_Canceled(t *testing.T) {
 	env := newEnv(t)
 	s := env.Open(t)
 	cats, recs := syncFixture()
-	before := snapshot(t, env)
+	before := env.Snapshot(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Sync(ctx, cats, recs, catalog.SyncOptions{}); err == nil || !errors.Is(err, context.Canceled) && recipes.ErrorCode(err) != recipes.EUNAVAILABLE {
 		t.Fatalf("Sync on a canceled context = %v", err)
 	}
-	if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+	if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 		t.Fatalf("a canceled Sync changed the store:\n%s", diff)
 	}
 }

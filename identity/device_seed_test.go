@@ -108,12 +108,12 @@ func TestSyncWithDevices(t *testing.T) {
 		if v := mustVersion(t, s); v != v0 {
 			t.Errorf("version %d -> %d, want unchanged", v0, v)
 		}
-		before := snapshot(t, env)
+		before := env.Snapshot(t)
 		changes, devChanges, err := s.SyncWithDevices(ctx, cats, recs, recipes.DeviceImport{Devices: devs, Update: true}, false, nil)
 		if err != nil || len(changes) != 0 || len(devChanges) != 0 {
 			t.Errorf("again: %v, %v, %v; want no changes", changes, devChanges, err)
 		}
-		if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+		if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 			t.Errorf("seeding the same again wrote (-before +after):\n%s", diff)
 		}
 	})
@@ -379,7 +379,7 @@ func TestSyncWithDevices(t *testing.T) {
 		if _, err := s.AddDevice(ctx, "oven-1", "CM-100"); err != nil {
 			t.Fatal(err)
 		}
-		before := snapshot(t, env)
+		before := env.Snapshot(t)
 		devs := []recipes.DeviceRecord{devRecord("oven-1", "CM-200", true, ""), {ID: "oven-2", Model: "CM-200"}}
 		_, changes, err := s.PlanWithDevices(ctx, cats, recs, recipes.DeviceImport{Devices: devs}, false, true)
 		if err != nil {
@@ -388,7 +388,7 @@ func TestSyncWithDevices(t *testing.T) {
 		if countDevices(changes, recipes.ItemAdded) != 1 || countDevices(changes, recipes.ItemChanged) != 1 {
 			t.Errorf("changes %v", changes)
 		}
-		if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+		if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 			t.Errorf("Plan wrote (-before +after):\n%s", diff)
 		}
 		_, _, err = s.PlanWithDevices(ctx, cats, recs, recipes.DeviceImport{Devices: devs}, false, false)
@@ -420,7 +420,7 @@ func TestSyncWithDevices(t *testing.T) {
 				if _, err := s.AddDevice(ctx, "oven-0", "CM-100"); err != nil {
 					t.Fatal(err)
 				}
-				before := snapshot(t, env)
+				before := env.Snapshot(t)
 				_, _, err := s.SyncWithDevices(ctx, cats, recs, recipes.DeviceImport{Devices: tt.devs}, false, tt.issue)
 				var ve *recipes.ValidationError
 				switch {
@@ -433,7 +433,7 @@ func TestSyncWithDevices(t *testing.T) {
 				case tt.issue != nil && !strings.Contains(err.Error(), "disk full"):
 					t.Errorf("error %v, want the issue function's", err)
 				}
-				if diff := cmp.Diff(before, snapshot(t, env)); diff != "" {
+				if diff := cmp.Diff(before, env.Snapshot(t)); diff != "" {
 					t.Errorf("the store changed (-before +after):\n%s", diff)
 				}
 			})

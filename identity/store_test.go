@@ -4,21 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
 	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/redisconn"
+	"github.com/recipesd/recipesd/internal/redistest"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -26,51 +21,11 @@ import (
 // one MULTI/EXEC: the device seed is the catalog's SyncDevices.
 var _ catalog.SyncDevices = (*identity.DeviceSeed)(nil)
 
-// testEnv is one Redis namespace shared by the stores of a test: a fresh
-// miniredis, or, with REDIS_URL set, that real Redis under a key prefix of
-// the test's own, deleted afterwards.
-type testEnv struct {
-	URL    string
-	Prefix string
-	MR     *miniredis.Miniredis // nil against a real Redis
-	RDB    *redis.Client        // for looking behind the store's back
-}
+// testEnv is the test's Redis namespace (see [redistest.New]), on which
+// Open opens the stores.
+type testEnv struct{ *redistest.Env }
 
-func newEnv(tb testing.TB) *testEnv {
-	tb.Helper()
-	name := strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' || r == '{' || r == '}' {
-			return '-'
-		}
-		return r
-	}, tb.Name())
-	env := &testEnv{Prefix: fmt.Sprintf("t-%s-%08x", name, rand.Uint32())}
-	if url := os.Getenv("REDIS_URL"); url != "" {
-		env.URL = url
-	} else {
-		env.MR = miniredis.RunT(tb)
-		env.URL = "redis://" + env.MR.Addr() + "/0"
-	}
-	opt, err := redis.ParseURL(env.URL)
-	if err != nil {
-		tb.Fatalf("ParseURL(%q): %v", env.URL, err)
-	}
-	env.RDB = redis.NewClient(opt)
-	tb.Cleanup(func() {
-		if env.MR == nil {
-			ctx := context.Background()
-			iter := env.RDB.Scan(ctx, 0, "{"+env.Prefix+"}:*", 1000).Iterator()
-			for iter.Next(ctx) {
-				env.RDB.Del(ctx, iter.Val())
-			}
-		}
-		_ = env.RDB.Close()
-	})
-	return env
-}
-
-// Key returns the full Redis key for a key-schema suffix such as "devices".
-func (env *testEnv) Key(suffix string) string { return "{" + env.Prefix + "}:" + suffix }
+func newEnv(tb testing.TB) *testEnv { return &testEnv{redistest.New(tb)} }
 
 // stores is the catalog and the identity registry on one Redis, wired as
 // recipesd wires them; each method resolves to the one that has it.
@@ -231,43 +186,4 @@ func count(changes []recipes.Change, kind string, op recipes.ChangeOp) int {
 		}
 	}
 	return n
-}
-
-// snapshot returns every key of env's namespace with its type and value,
-// to show that nothing was written.
-func snapshot(tb testing.TB, env *testEnv) map[string]string {
-	tb.Helper()
-	ctx := context.Background()
-	out := make(map[string]string)
-	keys, err := env.RDB.Keys(ctx, "{"+env.Prefix+"}:*").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, k := range keys {
-		typ, err := env.RDB.Type(ctx, k).Result()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var v any
-		switch typ {
-		case "string":
-			v, err = env.RDB.Get(ctx, k).Result()
-		case "hash":
-			v, err = env.RDB.HGetAll(ctx, k).Result()
-		case "zset":
-			v, err = env.RDB.ZRangeWithScores(ctx, k, 0, -1).Result()
-		case "set":
-			var m []string
-			m, err = env.RDB.SMembers(ctx, k).Result()
-			slices.Sort(m)
-			v = m
-		default:
-			v = "(" + typ + ")"
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out[k] = typ + " " + fmt.Sprint(v)
-	}
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/redistest"
 )
 
 // TestShutdownAnswersInFlight: a graceful stop answers every request it has
@@ -13,7 +14,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 	s := MustRunMain(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	stallRedis(t, s, 30*time.Millisecond)
+	redistest.Stall(t, s.Redis, 30*time.Millisecond)
 	topics := []string{"recipes/soups", "recipes/breads", "recipes/sauces", "recipes/desserts"}
 	var chans []<-chan *appliance.Reply
 	for _, topic := range topics {
