@@ -1,11 +1,12 @@
 package responder_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"testing"
 	"time"
 
+	"github.com/recipesd/recipesd/internal/mqtttest"
+	"github.com/recipesd/recipesd/internal/redistest"
 	"github.com/recipesd/recipesd/responder"
 )
 
@@ -26,17 +27,17 @@ func TestConnectDeadlineEndsWithConnect(t *testing.T) {
 		o.StoreTimeout = 5 * time.Second
 	})
 	secret := s.MustRegister(t, "slow-oven", testModel)
-	stallRedis(t, s, 2*deadline)
+	redistest.Stall(t, s.Redis, 2*deadline)
 
-	dial := map[string]func() *rawClient{
-		"TCP": func() *rawClient { return dialRaw(t, s.MQTTAddr) },
-		"TLS": func() *rawClient {
+	dial := map[string]func() *mqtttest.Conn{
+		"TCP": func() *mqtttest.Conn { return mqtttest.Dial(t, s.MQTTAddr) },
+		"TLS": func() *mqtttest.Conn {
 			c, err := tls.Dial("tcp", s.Responder.TLSAddr(), &tls.Config{RootCAs: pool})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = c.Close() })
-			return &rawClient{Conn: c, br: bufio.NewReader(c)}
+			return mqtttest.NewConn(c)
 		},
 	}
 	tests := []struct {
@@ -54,8 +55,8 @@ func TestConnectDeadlineEndsWithConnect(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := dial[tt.dial]()
 			start := time.Now()
-			c.send(t, connectPacket("slow-oven", "slow-oven", tt.password))
-			h, body := c.mustRead(t)
+			c.Send(t, mqtttest.Connect("slow-oven", "slow-oven", tt.password, nil))
+			h, body := c.MustRead(t)
 			if h != 0x20 || len(body) < 2 || body[1] != tt.want {
 				t.Fatalf("CONNACK %02x % x, want reason code 0x%02x", h, body, tt.want)
 			}
@@ -63,24 +64,24 @@ func TestConnectDeadlineEndsWithConnect(t *testing.T) {
 				t.Fatalf("answered in %v: authentication was not slowed past the %v deadline", took, deadline)
 			}
 			if tt.want != 0 {
-				if _, err := c.closedAfter(); err != nil {
+				if _, err := c.ClosedAfter(); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			c.send(t, []byte{0xc0, 0}) // PINGREQ
-			if h, _ := c.mustRead(t); h != 0xd0 {
+			c.Send(t, []byte{0xc0, 0}) // PINGREQ
+			if h, _ := c.MustRead(t); h != 0xd0 {
 				t.Fatalf("want PINGRESP, got %02x", h)
 			}
 		})
 	}
 
 	t.Run("ErrPartialConnect", func(t *testing.T) {
-		c := dialRaw(t, s.MQTTAddr)
-		connect := connectPacket("slow-oven", "slow-oven", secret)
-		c.send(t, connect[:len(connect)-1])
+		c := mqtttest.Dial(t, s.MQTTAddr)
+		connect := mqtttest.Connect("slow-oven", "slow-oven", secret, nil)
+		c.Send(t, connect[:len(connect)-1])
 		start := time.Now()
-		if code, err := c.closedAfter(); err != nil || code != -1 {
+		if code, err := c.ClosedAfter(); err != nil || code != -1 {
 			t.Fatalf("all of a CONNECT but its last byte: %v, reason code %d; want closed without a CONNACK", err, code)
 		}
 		if took := time.Since(start); took > deadline+2*time.Second {

@@ -1,10 +1,8 @@
 package responder
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/recipesd/recipesd/internal/mqtttest"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -58,43 +57,6 @@ func mustStart(tb testing.TB, opts Options) *Responder {
 	return r
 }
 
-func enc(parts ...[]byte) []byte {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
-func lstr(s string) []byte { return append([]byte{byte(len(s) >> 8), byte(len(s))}, s...) }
-
-func frame(h byte, body ...[]byte) []byte {
-	b := enc(body...)
-	var l []byte
-	for n := len(b); ; {
-		c := byte(n % 128)
-		if n /= 128; n > 0 {
-			c |= 0x80
-		}
-		l = append(l, c)
-		if n == 0 {
-			break
-		}
-	}
-	return enc([]byte{h}, l, b)
-}
-
-// anonConnect is an MQTT 5 CONNECT without credentials.
-func anonConnect(id string) []byte {
-	return frame(0x10, lstr("MQTT"), []byte{5, 0x02, 0, 30, 0}, lstr(id))
-}
-
-// requestPacket is a QoS 0 request answered on devices/<id>/r.
-func requestPacket(id string) []byte {
-	props := enc([]byte{0x08}, lstr("devices/"+id+"/r"))
-	return frame(0x30, lstr("recipes/categories"), []byte{byte(len(props))}, props)
-}
-
 // lockedBuffer collects log output from several goroutines.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -119,10 +81,9 @@ func newTestLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type rawConn struct {
-	net.Conn
-	br *bufio.Reader
-}
+// rawConn is a device speaking raw MQTT 5, with the reads and writes of
+// [mqtttest.Conn] and the exchanges of the tests in this package.
+type rawConn struct{ *mqtttest.Conn }
 
 // dialDevice connects id anonymously and subscribes it to its replies.
 func dialDevice(tb testing.TB, addr, id string) *rawConn {
@@ -134,82 +95,7 @@ func dialDevice(tb testing.TB, addr, id string) *rawConn {
 // and subscribes it to devices/<id>/# at qos.
 func dialSubscribed(tb testing.TB, addr, id string, props []byte, qos byte) *rawConn {
 	tb.Helper()
-	c := dialRaw(tb, addr)
-	c.write(tb, frame(0x10, lstr("MQTT"), []byte{5, 0x02, 0, 30}, vbi(len(props)), props, lstr(id)))
-	if h, body := c.mustRead(tb); h != 0x20 || body[1] != 0 {
-		tb.Fatalf("CONNACK %02x % x", h, body)
-	}
-	c.write(tb, frame(0x82, []byte{0, 1, 0}, lstr("devices/"+id+"/#"), []byte{qos}))
-	if h, _ := c.mustRead(tb); h != 0x90 {
-		tb.Fatalf("want SUBACK, got %02x", h)
-	}
-	return c
-}
-
-func (c *rawConn) write(tb testing.TB, b []byte) {
-	tb.Helper()
-	if _, err := c.Write(b); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func (c *rawConn) read() (byte, []byte, error) {
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	h, err := c.br.ReadByte()
-	if err != nil {
-		return 0, nil, err
-	}
-	n, mult := 0, 1
-	for {
-		b, err := c.br.ReadByte()
-		if err != nil {
-			return 0, nil, err
-		}
-		n += int(b&0x7f) * mult
-		if b&0x80 == 0 {
-			break
-		}
-		mult *= 128
-	}
-	body := make([]byte, n)
-	_, err = io.ReadFull(c.br, body)
-	return h, body, err
-}
-
-func (c *rawConn) mustRead(tb testing.TB) (byte, []byte) {
-	tb.Helper()
-	h, body, err := c.read()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return h, body
-}
-
-// answered sends a request and waits for its reply.
-func (c *rawConn) answered(tb testing.TB, id string) {
-	tb.Helper()
-	c.write(tb, requestPacket(id))
-	if h, _ := c.mustRead(tb); h>>4 != 3 {
-		tb.Fatalf("want the reply PUBLISH, got %02x", h)
-	}
-}
-
-// waitClosed reads until the server closes the connection.
-func (c *rawConn) waitClosed(tb testing.TB) {
-	tb.Helper()
-	for {
-		_, _, err := c.read()
-		var ne net.Error
-		switch {
-		case err == nil:
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return
-		case errors.As(err, &ne) && ne.Timeout():
-			tb.Fatal("the server did not close the connection")
-		default:
-			return // reset
-		}
-	}
+	return &rawConn{mqtttest.DialDevice(tb, addr, id, props, qos)}
 }
 
 // TestRecoverAfterMochiPanic proves the last line of defence: with the
@@ -222,16 +108,16 @@ func TestRecoverAfterMochiPanic(t *testing.T) {
 	noLeaks(t)
 	r := mustStart(t, Options{noPacketChecks: true})
 	by := dialDevice(t, r.Addr(), "bystander")
-	by.answered(t, "bystander")
+	by.Answered(t, "bystander")
 	victim := dialDevice(t, r.Addr(), "victim")
 	if got := atomic.LoadInt64(&r.server.Info.ClientsConnected); got != 2 {
 		t.Fatalf("mochi counts %d clients, want 2", got)
 	}
 
-	victim.write(t, []byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'})
-	victim.waitClosed(t)
+	victim.Send(t, []byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'})
+	victim.WaitClosed(t)
 
-	by.answered(t, "bystander")
+	by.Answered(t, "bystander")
 	// The connection closes a moment before the recover has run.
 	eventually(t, "the panic is recovered", func() bool { return r.Stats().Recovered == 1 })
 	if st := r.Stats(); st.Connected != 1 {
@@ -247,7 +133,7 @@ func TestRecoverAfterMochiPanic(t *testing.T) {
 		t.Fatalf("mochi counts %d clients, want 1", got)
 	}
 	again := dialDevice(t, r.Addr(), "victim")
-	again.answered(t, "victim")
+	again.Answered(t, "victim")
 
 }
 
@@ -275,12 +161,12 @@ func TestPacketChecksStopMochiPanic(t *testing.T) {
 	noLeaks(t)
 	r := mustStart(t, Options{})
 	victim := dialDevice(t, r.Addr(), "victim")
-	victim.write(t, []byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'})
-	h, body := victim.mustRead(t)
+	victim.Send(t, []byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'})
+	h, body := victim.MustRead(t)
 	if h != 0xe0 || len(body) == 0 || body[0] != 0x81 {
 		t.Fatalf("got %02x % x, want DISCONNECT 0x81", h, body)
 	}
-	victim.waitClosed(t)
+	victim.WaitClosed(t)
 	eventually(t, "the connection is counted off", func() bool { return r.Stats().Connected == 0 })
 	if st := r.Stats(); st.Recovered != 0 || st.Malformed != 1 {
 		t.Fatalf("recovered %d, malformed %d; want 0, 1", st.Recovered, st.Malformed)

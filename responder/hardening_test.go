@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recipesd/recipesd/internal/mqtttest"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -25,36 +26,21 @@ import (
 // stream, shutdown acknowledging requests it never answered), in raw MQTT 5
 // over TCP, so that every packet the server writes can be checked.
 
-// vbi encodes n as an MQTT Variable Byte Integer.
-func vbi(n int) []byte {
-	var b []byte
-	for {
-		c := byte(n % 128)
-		if n /= 128; n > 0 {
-			c |= 0x80
-		}
-		b = append(b, c)
-		if n == 0 {
-			return b
-		}
-	}
-}
-
 // publishFrame is a PUBLISH of payload to topic at qos with packet id id,
 // a Response Topic rt (if set) and Correlation Data corr (if set).
 func publishFrame(qos byte, id uint16, topic, rt string, corr, payload []byte) []byte {
 	var props []byte
 	if rt != "" {
-		props = enc(props, []byte{0x08}, lstr(rt))
+		props = mqtttest.Cat(props, []byte{0x08}, mqtttest.Str(rt))
 	}
 	if corr != nil {
-		props = enc(props, []byte{0x09}, lstr(string(corr)))
+		props = mqtttest.Cat(props, []byte{0x09}, mqtttest.Str(string(corr)))
 	}
 	var pid []byte
 	if qos > 0 {
 		pid = []byte{byte(id >> 8), byte(id)}
 	}
-	return frame(0x30|qos<<1, lstr(topic), pid, vbi(len(props)), props, payload)
+	return mqtttest.Frame(0x30|qos<<1, mqtttest.Str(topic), pid, mqtttest.VBI(len(props)), props, payload)
 }
 
 // puback acknowledges the server's QoS 1 PUBLISH with packet id id.
@@ -150,7 +136,7 @@ func readVBI(b []byte) (n, size int) {
 // next reads and decodes the server's next packet.
 func (c *rawConn) next(tb testing.TB) serverPacket {
 	tb.Helper()
-	h, body := c.mustRead(tb)
+	h, body := c.MustRead(tb)
 	return decodeServerPacket(tb, h, body)
 }
 
@@ -186,7 +172,7 @@ func TestRefusalsAreAcknowledgedByQoS(t *testing.T) {
 		for _, qos := range []byte{1, 2} {
 			t.Run(fmt.Sprintf("%s/QoS%d", tt.name, qos), func(t *testing.T) {
 				id++
-				c.write(t, publishFrame(qos, id, tt.topic, tt.rt, []byte("c"), []byte("{}")))
+				c.Send(t, publishFrame(qos, id, tt.topic, tt.rt, []byte("c"), []byte("{}")))
 				p := c.next(t)
 				want := byte(4) // PUBACK
 				if qos == 2 {
@@ -199,8 +185,8 @@ func TestRefusalsAreAcknowledgedByQoS(t *testing.T) {
 		}
 	}
 	// Still connected and answered; the victim got nothing but its own reply.
-	c.answered(t, "oven")
-	victim.answered(t, "other")
+	c.Answered(t, "oven")
+	victim.Answered(t, "other")
 	if st := r.Stats(); st.Refused < int64(2*len(tests)) {
 		t.Fatalf("Refused = %d, want at least %d", st.Refused, 2*len(tests))
 	}
@@ -217,12 +203,12 @@ func TestRefusalsAreLoggedBoundedAndStruck(t *testing.T) {
 	payload := []byte(strings.Repeat("Z", 20<<10))
 	const n = 50
 	for i := range n {
-		c.write(t, publishFrame(1, uint16(i+1), "recipes/categories", "devices/other/r", nil, payload))
+		c.Send(t, publishFrame(1, uint16(i+1), "recipes/categories", "devices/other/r", nil, payload))
 		if p := c.next(t); p.kind != 4 || p.reason != 0x87 {
 			t.Fatalf("publish %d: packet type %d reason 0x%02x, want PUBACK 0x87", i, p.kind, p.reason)
 		}
 	}
-	c.answered(t, "oven")
+	c.Answered(t, "oven")
 	out := logs.String()
 	if strings.Contains(out, "ZZZZ") || strings.Contains(out, "90 90 90") {
 		t.Fatal("the log holds the refused payload")
@@ -241,7 +227,7 @@ func TestRefusalsAreLoggedBoundedAndStruck(t *testing.T) {
 	r2 := mustStart(t, Options{AbuseStrikes: 5, RequestRate: 1})
 	c2 := dialQoS1(t, r2.Addr(), "oven", nil)
 	for i := range 20 {
-		c2.write(t, publishFrame(1, uint16(i+1), "recipes/categories", "devices/other/r", nil, nil))
+		c2.Send(t, publishFrame(1, uint16(i+1), "recipes/categories", "devices/other/r", nil, nil))
 	}
 	for {
 		p := c2.next(t)
@@ -269,7 +255,7 @@ func (c *rawConn) burst(tb testing.TB, id string, first, n int) {
 		b = append(b, publishFrame(1, uint16(first+i), "recipes/categories", "devices/"+id+"/r",
 			[]byte(fmt.Sprint(first+i)), nil)...)
 	}
-	c.write(tb, b)
+	c.Send(tb, b)
 }
 
 // TestBurstIsAnsweredInFull: a device that sends many more requests at
@@ -326,7 +312,7 @@ func TestBurstIsAnsweredInFull(t *testing.T) {
 
 	// Now the device acknowledges a 429 and keeps on regardless: it is
 	// struck, and disconnected once what it was acknowledged is answered.
-	c.write(t, puback(tooMany.id))
+	c.Send(t, puback(tooMany.id))
 	c.burst(t, "oven", n+1, 20)
 	acked, replies = map[uint16]bool{}, map[string]int{}
 	for {
@@ -352,7 +338,7 @@ func TestBurstIsAnsweredInFull(t *testing.T) {
 			t.Fatalf("request %d acknowledged, answered %d times before the DISCONNECT", id, replies[fmt.Sprint(id)])
 		}
 	}
-	c.waitClosed(t)
+	c.WaitClosed(t)
 	if got := r.Stats().RateDisconnects; got != 1 {
 		t.Fatalf("RateDisconnects = %d, want 1", got)
 	}
@@ -401,13 +387,13 @@ func TestDeviceThatStopsReadingIsCutOff(t *testing.T) {
 	bystander := dialDevice(t, r.Addr(), "bystander")
 	c := dialDevice(t, r.Addr(), "stalled")
 	for range 500 {
-		c.write(t, requestPacket("stalled"))
+		c.Send(t, mqtttest.Request("stalled"))
 	}
 	start := time.Now()
 	eventually(t, "a failed write ends the connection", func() bool { return r.Stats().WriteFailures == 1 })
 	t.Logf("cut off %v after the last request", time.Since(start))
 	eventually(t, "the device is counted off", func() bool { return r.Stats().Connected == 1 })
-	bystander.answered(t, "bystander")
+	bystander.Answered(t, "bystander")
 
 	// Read everything the server wrote: whole packets, then the end.
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -503,7 +489,7 @@ func TestSlowAcknowledgerIsAnsweredInFull(t *testing.T) {
 			acked[fmt.Sprint(p.id)] = true
 		case 3:
 			answered[p.corr]++
-			c.write(t, puback(p.id))
+			c.Send(t, puback(p.id))
 		case 14:
 			t.Fatalf("DISCONNECT 0x%02x", p.reason)
 		}
@@ -520,12 +506,12 @@ func TestSlowAcknowledgerIsAnsweredInFull(t *testing.T) {
 		t.Fatalf("%d answers for %d acknowledged requests", len(answered), len(acked))
 	}
 	// Later requests are admitted again.
-	c.write(t, publishFrame(1, 100, "recipes/categories", "devices/oven/r", []byte("100"), nil))
+	c.Send(t, publishFrame(1, 100, "recipes/categories", "devices/oven/r", []byte("100"), nil))
 	for got := map[byte]bool{}; !got[3] || !got[4]; {
 		p := c.next(t)
 		got[p.kind] = true
 		if p.kind == 3 {
-			c.write(t, puback(p.id))
+			c.Send(t, puback(p.id))
 		}
 	}
 }
@@ -558,7 +544,7 @@ func TestShutdownAnswersWhatItAcknowledged(t *testing.T) {
 	a := dialQoS1(t, r.Addr(), "a", nil)
 	b := dialQoS1(t, r.Addr(), "b", nil)
 
-	a.write(t, publishFrame(1, 1, "recipes/categories", "devices/a/r", []byte("a1"), nil))
+	a.Send(t, publishFrame(1, 1, "recipes/categories", "devices/a/r", []byte("a1"), nil))
 	if p := a.next(t); p.kind != 4 || p.id != 1 {
 		t.Fatalf("a: packet type %d id %d, want PUBACK 1", p.kind, p.id)
 	}
@@ -576,19 +562,18 @@ func TestShutdownAnswersWhatItAcknowledged(t *testing.T) {
 	})
 
 	// b's request arrives while the server waits for a's answer.
-	b.write(t, publishFrame(1, 7, "recipes/categories", "devices/b/r", []byte("b7"), nil))
+	b.Send(t, publishFrame(1, 7, "recipes/categories", "devices/b/r", []byte("b7"), nil))
 	_ = b.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	if _, err := b.br.ReadByte(); err == nil {
+	if _, err := b.ReadByte(); err == nil {
 		t.Fatal("b: the server acknowledged or answered a request that arrived while it was stopping")
 	}
-	b.br = bufio.NewReader(b.Conn)
 
 	close(cat.release)
 	p := a.next(t)
 	if p.kind != 3 || p.corr != "a1" {
 		t.Fatalf("a: packet type %d correlation %q, want the reply to a1", p.kind, p.corr)
 	}
-	a.write(t, puback(p.id))
+	a.Send(t, puback(p.id))
 	for _, c := range []*rawConn{a, b} {
 		if p := c.next(t); p.kind != 14 || p.reason != 0x8b {
 			t.Fatalf("packet type %d reason 0x%02x, want DISCONNECT 0x8B", p.kind, p.reason)
@@ -597,7 +582,7 @@ func TestShutdownAnswersWhatItAcknowledged(t *testing.T) {
 		// not a reset.
 		_, _ = c.Write(publishFrame(0, 0, "recipes/categories", "devices/x/r", nil, nil))
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.br.ReadByte(); !errors.Is(err, io.EOF) {
+		if _, err := c.ReadByte(); !errors.Is(err, io.EOF) {
 			t.Fatalf("after DISCONNECT: %v, want EOF", err)
 		}
 	}
@@ -664,7 +649,7 @@ func loadUntilDisconnect(c *rawConn, id string) error {
 	defer close(stop)
 	acked, answered := map[string]bool{}, map[string]bool{}
 	for {
-		h, body, err := c.read()
+		h, body, err := c.ReadPacket()
 		if err != nil {
 			return fmt.Errorf("%s: read before DISCONNECT: %w", id, err)
 		}
@@ -691,7 +676,7 @@ func loadUntilDisconnect(c *rawConn, id string) error {
 			}
 			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			for {
-				if _, err := c.br.ReadByte(); err != nil {
+				if _, err := c.ReadByte(); err != nil {
 					if errors.Is(err, syscall.ECONNRESET) {
 						return fmt.Errorf("%s: connection reset after DISCONNECT", id)
 					}

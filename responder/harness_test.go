@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/alicebob/miniredis/v2/server"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/identity"
@@ -193,22 +192,6 @@ func testContext(tb testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	tb.Cleanup(cancel)
 	return ctx
-}
-
-// stallRedis makes every command of the server's miniredis take d, like
-// a Redis that is alive but stuck, until the test ends. miniredis serves
-// one command at a time, so stalled commands queue up; the hook is
-// switched off before the stores close so that the queue drains.
-func stallRedis(tb testing.TB, s *testServer, d time.Duration) {
-	var stalled atomic.Bool
-	stalled.Store(true)
-	s.Redis.Server().SetPreHook(func(*server.Peer, string, ...string) bool {
-		if stalled.Load() {
-			time.Sleep(d)
-		}
-		return false
-	})
-	tb.Cleanup(func() { stalled.Store(false) })
 }
 
 // corruptRecipe overwrites the stored JSON of recipe id with garbage.

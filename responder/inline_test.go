@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/redistest"
 )
 
 // TestStalledStoreDoesNotBlockTheDevice: mochi runs the responder on the
@@ -17,7 +18,7 @@ func TestStalledStoreDoesNotBlockTheDevice(t *testing.T) {
 	if r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
 		t.Fatal(r, err) // now in memory
 	}
-	stallRedis(t, s, 600*time.Millisecond)
+	redistest.Stall(t, s.Redis, 600*time.Millisecond)
 	slow, _, err := dev.Send(ctx, appliance.Request{Topic: "recipes/sauces"}) // not in memory
 	if err != nil {
 		t.Fatal(err)

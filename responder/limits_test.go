@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/mqtttest"
 	"github.com/recipesd/recipesd/responder"
 )
 
@@ -32,21 +33,21 @@ func TestDeclaredSizeAllocatesNothing(t *testing.T) {
 	s := mustServe(t)
 	bystander := s.MustDial(t, appliance.Options{})
 	const n = 200
-	devices := make([]*rawClient, n)
+	devices := make([]*mqtttest.Conn, n)
 	for i := range devices {
 		devices[i] = s.mustConnectRaw(t, fmt.Sprintf("big-%d", i))
 	}
 	baseline := goroutines()
 	before := heapInUse()
 
-	strangers := make([]*rawClient, n)
+	strangers := make([]*mqtttest.Conn, n)
 	for i := range strangers {
-		strangers[i] = dialRaw(t, s.MQTTAddr)
-		strangers[i].send(t, []byte{0x10, 0xff, 0xff, 0xff, 0x7f}) // CONNECT of 268,435,455 bytes
+		strangers[i] = mqtttest.Dial(t, s.MQTTAddr)
+		strangers[i].Send(t, []byte{0x10, 0xff, 0xff, 0xff, 0x7f}) // CONNECT of 268,435,455 bytes
 	}
 	maxPublish := int(s.Opts.MaxPacketSize) - 4 // remaining length, within the limit
 	for _, d := range devices {
-		d.send(t, cat([]byte{0x30}, vbi(maxPublish), mstr("recipes/categories"))) // then nothing
+		d.Send(t, mqtttest.Cat([]byte{0x30}, mqtttest.VBI(maxPublish), mqtttest.Str("recipes/categories"))) // then nothing
 	}
 	time.Sleep(200 * time.Millisecond) // let the server read what it was sent
 	after := heapInUse()
@@ -56,7 +57,7 @@ func TestDeclaredSizeAllocatesNothing(t *testing.T) {
 		t.Fatalf("heap grew %d MB", growth>>20)
 	}
 	for i, c := range strangers {
-		if code, err := c.closedAfter(); err != nil || code != 0x95 {
+		if code, err := c.ClosedAfter(); err != nil || code != 0x95 {
 			t.Fatalf("stranger %d: CONNACK 0x%02x, %v; want 0x95 (packet too large)", i, code, err)
 		}
 	}
@@ -146,9 +147,9 @@ func TestReceiveMaximum(t *testing.T) {
 	}
 	c := s.mustConnectRaw(t, "greedy")
 	for id := 1; id <= 4; id++ { // QoS 2, never released
-		c.send(t, publish(0x34, "recipes/categories", id, props(pResponseTopic("devices/greedy/r")), ""))
+		c.Send(t, publish(0x34, "recipes/categories", id, mqtttest.Props(pResponseTopic("devices/greedy/r")), ""))
 	}
-	if code, err := c.closedAfter(); err != nil || code != 0x93 {
+	if code, err := c.ClosedAfter(); err != nil || code != 0x93 {
 		t.Fatalf("DISCONNECT 0x%02x, %v; want 0x93", code, err)
 	}
 }

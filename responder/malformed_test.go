@@ -6,25 +6,26 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/mqtttest"
 )
 
 // Properties for hand-built packets.
 var (
-	pResponseTopic = func(s string) []byte { return cat([]byte{0x08}, mstr(s)) }
-	pCorrelation   = func(s string) []byte { return cat([]byte{0x09}, mstr(s)) }
+	pResponseTopic = func(s string) []byte { return mqtttest.Cat([]byte{0x08}, mqtttest.Str(s)) }
+	pCorrelation   = func(s string) []byte { return mqtttest.Cat([]byte{0x09}, mqtttest.Str(s)) }
 	pFormat        = func(v byte) []byte { return []byte{0x01, v} }
-	pTopicAlias    = cat([]byte{0x23}, u16(1))
-	pSubID         = func(v int) []byte { return cat([]byte{0x0b}, vbi(v)) }
-	pReceiveMax    = func(v int) []byte { return cat([]byte{0x21}, u16(v)) }
+	pTopicAlias    = mqtttest.Cat([]byte{0x23}, mqtttest.U16(1))
+	pSubID         = func(v int) []byte { return mqtttest.Cat([]byte{0x0b}, mqtttest.VBI(v)) }
+	pReceiveMax    = func(v int) []byte { return mqtttest.Cat([]byte{0x21}, mqtttest.U16(v)) }
 )
 
 // publish builds a PUBLISH body: topic, packet id (QoS > 0), properties.
 func publish(h byte, topic string, id int, p []byte, payload string) []byte {
 	var pid []byte
 	if h>>1&3 > 0 {
-		pid = u16(id)
+		pid = mqtttest.U16(id)
 	}
-	return pkt(h, mstr(topic), pid, p, []byte(payload))
+	return mqtttest.Frame(h, mqtttest.Str(topic), pid, p, []byte(payload))
 }
 
 // TestMalformedPacketsCloseOnlyThatConnection sends the malformed and
@@ -50,65 +51,65 @@ func TestMalformedPacketsCloseOnlyThatConnection(t *testing.T) {
 		want int // reason code of the server's DISCONNECT
 	}{
 		{"TruncatedSubscribe", []byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'}, 0x81}, // panics mochi v2.7.9
-		{"TruncatedSubscribeFilter", pkt(0x82, u16(1), props(), u16(40), []byte("devices/")), 0x81},
-		{"TruncatedPublishTopic", pkt(0x32, u16(300), []byte("recipes/")), 0x81},
+		{"TruncatedSubscribeFilter", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.U16(40), []byte("devices/")), 0x81},
+		{"TruncatedPublishTopic", mqtttest.Frame(0x32, mqtttest.U16(300), []byte("recipes/")), 0x81},
 		{"RemainingLengthFiveBytes", []byte{0x30, 0xff, 0xff, 0xff, 0xff, 0x7f}, 0x81},
 		{"RemainingLengthNotMinimal", []byte{0xc0, 0x80, 0x00}, 0x81},
-		{"PropertyLengthBeyondPacket", pkt(0x32, mstr("recipes/categories"), u16(1), vbi(50), rt("devices/m/r")), 0x81},
-		{"PropertyLengthNotMinimal", pkt(0x30, mstr("recipes/categories"), []byte{0x80, 0x00}), 0x81},
-		{"InvalidUTF8Topic", publish(0x32, "recipes/\xff", 1, props(rt("devices/m/r")), ""), 0x81},
-		{"SurrogateInTopic", publish(0x32, "recipes/\xed\xa0\x80", 1, props(), ""), 0x81},
-		{"NULInTopic", publish(0x32, "recipes/a\x00b", 1, props(), ""), 0x81},
-		{"InvalidUTF8ResponseTopic", publish(0x32, "recipes/categories", 1, props(rt("devices/m/\xc3")), ""), 0x81},
-		{"InvalidUTF8UserProperty", publish(0x32, "recipes/categories", 1, props([]byte{0x26}, mstr("k"), mstr("\xfe")), ""), 0x81},
-		{"WildcardInTopicName", publish(0x32, "recipes/+", 1, props(), ""), 0x82},
-		{"HashInTopicName", publish(0x30, "recipes/#", 0, props(), ""), 0x82},
-		{"EmptyTopicName", publish(0x32, "", 1, props(), ""), 0x82},
-		{"DuplicateResponseTopic", publish(0x32, "recipes/categories", 1, props(rt("devices/m/a"), rt("devices/m/b")), ""), 0x82},
-		{"DuplicateCorrelationData", publish(0x32, "recipes/categories", 1, props(pCorrelation("a"), pCorrelation("b")), ""), 0x82},
-		{"DuplicatePayloadFormat", publish(0x32, "recipes/categories", 1, props(pFormat(1), pFormat(1)), ""), 0x82},
-		{"PayloadFormatTwo", publish(0x32, "recipes/categories", 1, props(pFormat(2)), ""), 0x82},
-		{"UnknownProperty", publish(0x32, "recipes/categories", 1, props([]byte{0x7f, 0x00}), ""), 0x82},
-		{"ConnectOnlyProperty", publish(0x32, "recipes/categories", 1, props(pReceiveMax(5)), ""), 0x82},
-		{"SubscriptionIDInPublish", publish(0x32, "recipes/categories", 1, props(pSubID(3)), ""), 0x82},
-		{"TopicAlias", publish(0x32, "recipes/categories", 1, props(pTopicAlias), ""), 0x94},
-		{"QoS3", publish(0x36, "recipes/categories", 1, props(), ""), 0x81},
-		{"DupAtQoS0", publish(0x38, "recipes/categories", 0, props(), ""), 0x81},
-		{"Retain", publish(0x31, "recipes/categories", 0, props(), ""), 0x9a},
-		{"PacketID0Publish", publish(0x32, "recipes/categories", 0, props(), ""), 0x82},
-		{"PacketID0Subscribe", pkt(0x82, u16(0), props(), mstr("devices/m/#"), []byte{1}), 0x82},
-		{"PacketID0Unsubscribe", pkt(0xa2, u16(0), props(), mstr("devices/m/#")), 0x82},
-		{"PacketID0Puback", pkt(0x40, u16(0)), 0x82},
-		{"PubackTrailingBytes", pkt(0x40, u16(1), []byte{0}, props(), []byte{9}), 0x81},
-		{"SubscribeNoFilters", pkt(0x82, u16(1), props()), 0x82},
-		{"SubscribeReservedOptionBits", pkt(0x82, u16(1), props(), mstr("devices/m/#"), []byte{0xc1}), 0x81},
-		{"SubscribeQoS3", pkt(0x82, u16(1), props(), mstr("devices/m/#"), []byte{3}), 0x81},
-		{"SubscribeRetainHandling3", pkt(0x82, u16(1), props(), mstr("devices/m/#"), []byte{0x31}), 0x82},
-		{"SubscribeMisplacedHash", pkt(0x82, u16(1), props(), mstr("devices/m/a#"), []byte{1}), 0x82},
-		{"SubscribeHashNotLast", pkt(0x82, u16(1), props(), mstr("devices/#/m"), []byte{1}), 0x82},
-		{"SubscribeMisplacedPlus", pkt(0x82, u16(1), props(), mstr("devices/m+/x"), []byte{1}), 0x82},
-		{"SubscribeEmptyFilter", pkt(0x82, u16(1), props(), mstr(""), []byte{1}), 0x82},
-		{"SubscribeSharedNoGroup", pkt(0x82, u16(1), props(), mstr("$share//devices/m/#"), []byte{1}), 0x82},
-		{"SubscribeInvalidUTF8", pkt(0x82, u16(1), props(), mstr("devices/\xff/#"), []byte{1}), 0x81},
-		{"SubscriptionIDZero", pkt(0x82, u16(1), props(pSubID(0)), mstr("devices/m/#"), []byte{1}), 0x82},
-		{"SubscribeBadFlags", pkt(0x80, u16(1), props(), mstr("devices/m/#"), []byte{1}), 0x81},
-		{"UnsubscribeBadFlags", pkt(0xa0, u16(1), props(), mstr("devices/m/#")), 0x81},
-		{"UnsubscribeNoFilters", pkt(0xa2, u16(1), props()), 0x82},
-		{"PubrelBadFlags", pkt(0x60, u16(1)), 0x81},
+		{"PropertyLengthBeyondPacket", mqtttest.Frame(0x32, mqtttest.Str("recipes/categories"), mqtttest.U16(1), mqtttest.VBI(50), rt("devices/m/r")), 0x81},
+		{"PropertyLengthNotMinimal", mqtttest.Frame(0x30, mqtttest.Str("recipes/categories"), []byte{0x80, 0x00}), 0x81},
+		{"InvalidUTF8Topic", publish(0x32, "recipes/\xff", 1, mqtttest.Props(rt("devices/m/r")), ""), 0x81},
+		{"SurrogateInTopic", publish(0x32, "recipes/\xed\xa0\x80", 1, mqtttest.Props(), ""), 0x81},
+		{"NULInTopic", publish(0x32, "recipes/a\x00b", 1, mqtttest.Props(), ""), 0x81},
+		{"InvalidUTF8ResponseTopic", publish(0x32, "recipes/categories", 1, mqtttest.Props(rt("devices/m/\xc3")), ""), 0x81},
+		{"InvalidUTF8UserProperty", publish(0x32, "recipes/categories", 1, mqtttest.Props([]byte{0x26}, mqtttest.Str("k"), mqtttest.Str("\xfe")), ""), 0x81},
+		{"WildcardInTopicName", publish(0x32, "recipes/+", 1, mqtttest.Props(), ""), 0x82},
+		{"HashInTopicName", publish(0x30, "recipes/#", 0, mqtttest.Props(), ""), 0x82},
+		{"EmptyTopicName", publish(0x32, "", 1, mqtttest.Props(), ""), 0x82},
+		{"DuplicateResponseTopic", publish(0x32, "recipes/categories", 1, mqtttest.Props(rt("devices/m/a"), rt("devices/m/b")), ""), 0x82},
+		{"DuplicateCorrelationData", publish(0x32, "recipes/categories", 1, mqtttest.Props(pCorrelation("a"), pCorrelation("b")), ""), 0x82},
+		{"DuplicatePayloadFormat", publish(0x32, "recipes/categories", 1, mqtttest.Props(pFormat(1), pFormat(1)), ""), 0x82},
+		{"PayloadFormatTwo", publish(0x32, "recipes/categories", 1, mqtttest.Props(pFormat(2)), ""), 0x82},
+		{"UnknownProperty", publish(0x32, "recipes/categories", 1, mqtttest.Props([]byte{0x7f, 0x00}), ""), 0x82},
+		{"ConnectOnlyProperty", publish(0x32, "recipes/categories", 1, mqtttest.Props(pReceiveMax(5)), ""), 0x82},
+		{"SubscriptionIDInPublish", publish(0x32, "recipes/categories", 1, mqtttest.Props(pSubID(3)), ""), 0x82},
+		{"TopicAlias", publish(0x32, "recipes/categories", 1, mqtttest.Props(pTopicAlias), ""), 0x94},
+		{"QoS3", publish(0x36, "recipes/categories", 1, mqtttest.Props(), ""), 0x81},
+		{"DupAtQoS0", publish(0x38, "recipes/categories", 0, mqtttest.Props(), ""), 0x81},
+		{"Retain", publish(0x31, "recipes/categories", 0, mqtttest.Props(), ""), 0x9a},
+		{"PacketID0Publish", publish(0x32, "recipes/categories", 0, mqtttest.Props(), ""), 0x82},
+		{"PacketID0Subscribe", mqtttest.Frame(0x82, mqtttest.U16(0), mqtttest.Props(), mqtttest.Str("devices/m/#"), []byte{1}), 0x82},
+		{"PacketID0Unsubscribe", mqtttest.Frame(0xa2, mqtttest.U16(0), mqtttest.Props(), mqtttest.Str("devices/m/#")), 0x82},
+		{"PacketID0Puback", mqtttest.Frame(0x40, mqtttest.U16(0)), 0x82},
+		{"PubackTrailingBytes", mqtttest.Frame(0x40, mqtttest.U16(1), []byte{0}, mqtttest.Props(), []byte{9}), 0x81},
+		{"SubscribeNoFilters", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props()), 0x82},
+		{"SubscribeReservedOptionBits", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/m/#"), []byte{0xc1}), 0x81},
+		{"SubscribeQoS3", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/m/#"), []byte{3}), 0x81},
+		{"SubscribeRetainHandling3", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/m/#"), []byte{0x31}), 0x82},
+		{"SubscribeMisplacedHash", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/m/a#"), []byte{1}), 0x82},
+		{"SubscribeHashNotLast", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/#/m"), []byte{1}), 0x82},
+		{"SubscribeMisplacedPlus", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/m+/x"), []byte{1}), 0x82},
+		{"SubscribeEmptyFilter", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str(""), []byte{1}), 0x82},
+		{"SubscribeSharedNoGroup", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("$share//devices/m/#"), []byte{1}), 0x82},
+		{"SubscribeInvalidUTF8", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/\xff/#"), []byte{1}), 0x81},
+		{"SubscriptionIDZero", mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(pSubID(0)), mqtttest.Str("devices/m/#"), []byte{1}), 0x82},
+		{"SubscribeBadFlags", mqtttest.Frame(0x80, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/m/#"), []byte{1}), 0x81},
+		{"UnsubscribeBadFlags", mqtttest.Frame(0xa0, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/m/#")), 0x81},
+		{"UnsubscribeNoFilters", mqtttest.Frame(0xa2, mqtttest.U16(1), mqtttest.Props()), 0x82},
+		{"PubrelBadFlags", mqtttest.Frame(0x60, mqtttest.U16(1)), 0x81},
 		{"PingreqWithBody", []byte{0xc0, 0x01, 0x00}, 0x81},
-		{"SecondConnect", connectPacket("malformed", "malformed", "x"), 0x82},
+		{"SecondConnect", mqtttest.Connect("malformed", "malformed", "x", nil), 0x82},
 		{"ConnackFromClient", []byte{0x20, 0x03, 0x00, 0x00, 0x00}, 0x82},
-		{"SubackFromClient", pkt(0x90, u16(1), props(), []byte{0}), 0x82},
+		{"SubackFromClient", mqtttest.Frame(0x90, mqtttest.U16(1), mqtttest.Props(), []byte{0}), 0x82},
 		{"ReservedType0", []byte{0x00, 0x00}, 0x82},
-		{"Auth", pkt(0xf0, []byte{0x18}, props()), 0x82},
-		{"DisconnectServerReference", pkt(0xe0, []byte{0}, props(cat([]byte{0x1c}, mstr("elsewhere")))), 0x82},
-		{"OversizedPacket", cat([]byte{0x30}, vbi(300<<10)), 0x95},
+		{"Auth", mqtttest.Frame(0xf0, []byte{0x18}, mqtttest.Props()), 0x82},
+		{"DisconnectServerReference", mqtttest.Frame(0xe0, []byte{0}, mqtttest.Props(mqtttest.Cat([]byte{0x1c}, mqtttest.Str("elsewhere")))), 0x82},
+		{"OversizedPacket", mqtttest.Cat([]byte{0x30}, mqtttest.VBI(300<<10)), 0x95},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := s.mustConnectRaw(t, fmt.Sprintf("malformed-%d", i))
-			c.send(t, tt.send)
-			got, err := c.closedAfter()
+			c.Send(t, tt.send)
+			got, err := c.ClosedAfter()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,13 +124,13 @@ func TestMalformedPacketsCloseOnlyThatConnection(t *testing.T) {
 	// (PUBACK 0x87, nothing published) without closing the connection.
 	t.Run("WildcardResponseTopicRefusedNotClosed", func(t *testing.T) {
 		c := s.mustConnectRaw(t, "wild-rt")
-		c.send(t, publish(0x32, "recipes/categories", 7, props(rt("devices/wild-rt/+")), ""))
-		h, body := c.mustRead(t)
+		c.Send(t, publish(0x32, "recipes/categories", 7, mqtttest.Props(rt("devices/wild-rt/+")), ""))
+		h, body := c.MustRead(t)
 		if h != 0x40 || len(body) < 3 || body[2] != 0x87 {
 			t.Fatalf("got %02x % x, want PUBACK 0x87", h, body)
 		}
-		c.send(t, []byte{0xc0, 0x00})
-		if h, _ := c.mustRead(t); h != 0xd0 {
+		c.Send(t, []byte{0xc0, 0x00})
+		if h, _ := c.MustRead(t); h != 0xd0 {
 			t.Fatalf("got %02x after PINGREQ, want PINGRESP: the connection should stay open", h)
 		}
 	})
@@ -153,11 +154,11 @@ func TestMalformedConnectRefused(t *testing.T) {
 	secret := s.MustRegister(t, "ok-oven", testModel)
 	valid := func(mod func(flags *byte, p *[]byte)) []byte {
 		flags := byte(0xc2)
-		p := props()
+		p := mqtttest.Props()
 		if mod != nil {
 			mod(&flags, &p)
 		}
-		return pkt(0x10, mstr("MQTT"), []byte{5, flags}, u16(30), p, mstr("ok-oven"), mstr("ok-oven"), mstr(secret))
+		return mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{5, flags}, mqtttest.U16(30), p, mqtttest.Str("ok-oven"), mqtttest.Str("ok-oven"), mqtttest.Str(secret))
 	}
 	tests := []struct {
 		name string
@@ -165,36 +166,36 @@ func TestMalformedConnectRefused(t *testing.T) {
 		want int // CONNACK reason code; -1: closed without one
 	}{
 		{"OKValid", valid(nil), 0x00},
-		{"FirstPacketNotConnect", publish(0x30, "recipes/categories", 0, props(), ""), -1},
+		{"FirstPacketNotConnect", publish(0x30, "recipes/categories", 0, mqtttest.Props(), ""), -1},
 		{"HTTPRequest", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), -1},
-		{"MQTT311", pkt(0x10, mstr("MQTT"), []byte{4, 0x02}, u16(30), mstr("ok-oven")), 0x01},
-		{"UnknownProtocolLevel", pkt(0x10, mstr("MQTT"), []byte{6, 0x02}, u16(30), props(), mstr("ok-oven")), 0x84},
-		{"WrongProtocolName", pkt(0x10, mstr("MQTX"), []byte{5, 0x02}, u16(30), props(), mstr("ok-oven")), 0x84},
+		{"MQTT311", mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{4, 0x02}, mqtttest.U16(30), mqtttest.Str("ok-oven")), 0x01},
+		{"UnknownProtocolLevel", mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{6, 0x02}, mqtttest.U16(30), mqtttest.Props(), mqtttest.Str("ok-oven")), 0x84},
+		{"WrongProtocolName", mqtttest.Frame(0x10, mqtttest.Str("MQTX"), []byte{5, 0x02}, mqtttest.U16(30), mqtttest.Props(), mqtttest.Str("ok-oven")), 0x84},
 		{"ReservedFlag", valid(func(f *byte, _ *[]byte) { *f |= 1 }), 0x81},
 		{"WillQoSWithoutWill", valid(func(f *byte, _ *[]byte) { *f |= 0x08 }), 0x81},
-		{"DuplicateProperty", valid(func(_ *byte, p *[]byte) { *p = props(pReceiveMax(5), pReceiveMax(6)) }), 0x82},
-		{"ReceiveMaximumZero", valid(func(_ *byte, p *[]byte) { *p = props(pReceiveMax(0)) }), 0x82},
-		{"PublishOnlyProperty", valid(func(_ *byte, p *[]byte) { *p = props(pResponseTopic("devices/x/y")) }), 0x82},
-		{"TruncatedConnect", pkt(0x10, mstr("MQTT"), []byte{5, 0xc2}, u16(30), props(), u16(20), []byte("ok")), 0x81},
-		{"TrailingBytes", cat(valid(nil)[:1], vbi(len(valid(nil))-2+1), valid(nil)[2:], []byte{0}), 0x81},
-		{"InvalidUTF8ClientID", pkt(0x10, mstr("MQTT"), []byte{5, 0x02}, u16(30), props(), mstr("ok\xff")), 0x81},
-		{"BadFixedHeaderFlags", cat([]byte{0x11}, valid(nil)[1:]), -1},
-		{"AuthenticationMethod", valid(func(_ *byte, p *[]byte) { *p = props(cat([]byte{0x15}, mstr("SCRAM-SHA-1"))) }), 0x8c},
-		{"ConnectOver8KiB", cat([]byte{0x10}, vbi(9000)), 0x95},
+		{"DuplicateProperty", valid(func(_ *byte, p *[]byte) { *p = mqtttest.Props(pReceiveMax(5), pReceiveMax(6)) }), 0x82},
+		{"ReceiveMaximumZero", valid(func(_ *byte, p *[]byte) { *p = mqtttest.Props(pReceiveMax(0)) }), 0x82},
+		{"PublishOnlyProperty", valid(func(_ *byte, p *[]byte) { *p = mqtttest.Props(pResponseTopic("devices/x/y")) }), 0x82},
+		{"TruncatedConnect", mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{5, 0xc2}, mqtttest.U16(30), mqtttest.Props(), mqtttest.U16(20), []byte("ok")), 0x81},
+		{"TrailingBytes", mqtttest.Cat(valid(nil)[:1], mqtttest.VBI(len(valid(nil))-2+1), valid(nil)[2:], []byte{0}), 0x81},
+		{"InvalidUTF8ClientID", mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{5, 0x02}, mqtttest.U16(30), mqtttest.Props(), mqtttest.Str("ok\xff")), 0x81},
+		{"BadFixedHeaderFlags", mqtttest.Cat([]byte{0x11}, valid(nil)[1:]), -1},
+		{"AuthenticationMethod", valid(func(_ *byte, p *[]byte) { *p = mqtttest.Props(mqtttest.Cat([]byte{0x15}, mqtttest.Str("SCRAM-SHA-1"))) }), 0x8c},
+		{"ConnectOver8KiB", mqtttest.Cat([]byte{0x10}, mqtttest.VBI(9000)), 0x95},
 		{"Connect256MiB", []byte{0x10, 0xff, 0xff, 0xff, 0x7f}, 0x95},
 	}
 	baseline := goroutines()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := dialRaw(t, s.MQTTAddr)
-			c.send(t, tt.send)
+			c := mqtttest.Dial(t, s.MQTTAddr)
+			c.Send(t, tt.send)
 			if tt.want == 0 {
-				if h, body := c.mustRead(t); h != 0x20 || body[1] != 0 {
+				if h, body := c.MustRead(t); h != 0x20 || body[1] != 0 {
 					t.Fatalf("CONNACK % x, want success", body)
 				}
 				return
 			}
-			got, err := c.closedAfter()
+			got, err := c.ClosedAfter()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/recipesd/recipesd/internal/mqtttest"
 )
 
 // BenchmarkIdleDeviceMemory measures what an idle, authenticated,
@@ -186,17 +188,17 @@ func TestIdleDevicesHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns []*rawClient
+	var conns []*mqtttest.Conn
 	for line := range strings.Lines(string(b)) {
 		id, secret, _ := strings.Cut(strings.TrimSpace(line), " ")
-		c := dialRaw(t, addr)
+		c := mqtttest.Dial(t, addr)
 		// Keep-alive 600 s: no PINGREQs during the measurement.
-		c.send(t, pkt(0x10, mstr("MQTT"), []byte{5, 0xc2}, u16(600), props(), mstr(id), mstr(id), mstr(secret)))
-		if h, body := c.mustRead(t); h != 0x20 || body[1] != 0 {
+		c.Send(t, mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{5, 0xc2}, mqtttest.U16(600), mqtttest.Props(), mqtttest.Str(id), mqtttest.Str(id), mqtttest.Str(secret)))
+		if h, body := c.MustRead(t); h != 0x20 || body[1] != 0 {
 			t.Fatalf("%s: CONNACK % x", id, body)
 		}
-		c.send(t, pkt(0x82, u16(1), props(), mstr("devices/"+id+"/#"), []byte{1}))
-		if h, _ := c.mustRead(t); h != 0x90 {
+		c.Send(t, mqtttest.Frame(0x82, mqtttest.U16(1), mqtttest.Props(), mqtttest.Str("devices/"+id+"/#"), []byte{1}))
+		if h, _ := c.MustRead(t); h != 0x90 {
 			t.Fatalf("%s: no SUBACK", id)
 		}
 		_ = c.SetReadDeadline(time.Time{})
@@ -208,8 +210,8 @@ func TestIdleDevicesHelper(t *testing.T) {
 		return
 	}
 	for _, c := range conns {
-		c.send(t, []byte{0xc0, 0})
-		if h, _ := c.mustRead(t); h != 0xd0 {
+		c.Send(t, []byte{0xc0, 0})
+		if h, _ := c.MustRead(t); h != 0xd0 {
 			t.Fatalf("want PINGRESP, got %02x", h)
 		}
 		_ = c.SetReadDeadline(time.Time{})

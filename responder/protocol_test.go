@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/internal/redistest"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder"
 )
@@ -261,7 +262,7 @@ func TestStoreStallAnswers503Fast(t *testing.T) {
 	s := mustServe(t)
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	stallRedis(t, s, 3*time.Second)
+	redistest.Stall(t, s.Redis, 3*time.Second)
 	start := time.Now()
 	r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/breads"})
 	if err != nil {
@@ -276,7 +277,7 @@ func TestExpiredRequestIsNotAnswered(t *testing.T) {
 	s := mustServe(t, func(o *responder.Options) { o.StoreTimeout = 4 * time.Second })
 	dev := s.MustDial(t, appliance.Options{})
 	ctx := testContext(t, 10*time.Second)
-	stallRedis(t, s, 2*time.Second)
+	redistest.Stall(t, s.Redis, 2*time.Second)
 	ch, _, err := dev.Send(ctx, appliance.Request{Topic: "recipes/desserts", MessageExpiry: 1})
 	if err != nil {
 		t.Fatal(err)

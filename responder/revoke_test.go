@@ -1,12 +1,11 @@
 package responder
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/recipesd/recipesd/internal/mqtttest"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -26,17 +25,7 @@ func (*slowDevices) TouchDevices(context.Context, map[string]time.Time) error { 
 // dialRaw opens a TCP connection to the responder.
 func dialRaw(tb testing.TB, addr string) *rawConn {
 	tb.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = nc.Close() })
-	return &rawConn{Conn: nc, br: bufio.NewReader(nc)}
-}
-
-// credConnect is an MQTT 5 CONNECT with username id and a password.
-func credConnect(id, password string) []byte {
-	return frame(0x10, lstr("MQTT"), []byte{5, 0xC2, 0, 30, 0}, lstr(id), lstr(id), lstr(password))
+	return &rawConn{mqtttest.Dial(tb, addr)}
 }
 
 // TestRevokeWhileConnecting: a device revoked after the registry admitted
@@ -46,29 +35,29 @@ func TestRevokeWhileConnecting(t *testing.T) {
 	devs := &slowDevices{asked: make(chan struct{}, 2), proceed: make(chan struct{})}
 	r := mustStart(t, Options{Devices: devs})
 	c := dialRaw(t, r.Addr())
-	c.write(t, credConnect("oven-1", "secret"))
+	c.Send(t, mqtttest.Connect("oven-1", "oven-1", "secret", nil))
 	<-devs.asked // the registry is being asked, on the old registration
 	if r.Revoke("oven-1") {
 		t.Fatal("Revoke reports a session that does not exist yet")
 	}
 	close(devs.proceed)
-	if h, body := c.mustRead(t); h != 0x20 || body[1] != 0 {
+	if h, body := c.MustRead(t); h != 0x20 || body[1] != 0 {
 		t.Fatalf("CONNACK %02x % x, want success (the registry said yes)", h, body)
 	}
-	h, body := c.mustRead(t)
+	h, body := c.MustRead(t)
 	if h != 0xE0 || len(body) == 0 || body[0] != 0x98 {
 		t.Fatalf("after CONNACK: %02x % x, want DISCONNECT 0x98", h, body)
 	}
-	c.waitClosed(t)
+	c.WaitClosed(t)
 
 	// A device revoked earlier, and admitted on a newer answer, stays.
 	again := dialRaw(t, r.Addr())
-	again.write(t, credConnect("oven-1", "secret"))
-	if h, body := again.mustRead(t); h != 0x20 || body[1] != 0 {
+	again.Send(t, mqtttest.Connect("oven-1", "oven-1", "secret", nil))
+	if h, body := again.MustRead(t); h != 0x20 || body[1] != 0 {
 		t.Fatalf("CONNACK %02x % x", h, body)
 	}
-	again.write(t, frame(0xC0)) // PINGREQ
-	if h, _ := again.mustRead(t); h != 0xD0 {
+	again.Send(t, mqtttest.Frame(0xC0)) // PINGREQ
+	if h, _ := again.MustRead(t); h != 0xD0 {
 		t.Fatalf("want PINGRESP from a session admitted after the revocation, got %02x", h)
 	}
 }

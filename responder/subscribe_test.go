@@ -1,12 +1,12 @@
 package responder
 
 import (
-	"bufio"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/recipesd/recipesd/internal/mqtttest"
 )
 
 // subscribeFrame is a SUBSCRIBE with packet id 7 and subscription
@@ -16,12 +16,12 @@ func subscribeFrame(filters ...any) []byte {
 	for _, f := range filters {
 		switch f := f.(type) {
 		case string:
-			body = append(body, lstr(f))
+			body = append(body, mqtttest.Str(f))
 		case byte:
 			body = append(body, []byte{f})
 		}
 	}
-	return frame(0x82, append([][]byte{{0, 7, 2, 0x0b, 5}}, body...)...)
+	return mqtttest.Frame(0x82, append([][]byte{{0, 7, 2, 0x0b, 5}}, body...)...)
 }
 
 // reasonCodes returns the reason codes of a SUBACK or UNSUBACK body with
@@ -38,10 +38,10 @@ func reasonCodes(tb testing.TB, body []byte) []byte {
 // PINGRESP: what the server had written to the device until then.
 func (c *rawConn) pinged(tb testing.TB) []byte {
 	tb.Helper()
-	c.write(tb, []byte{0xc0, 0})
+	c.Send(tb, []byte{0xc0, 0})
 	var before []byte
 	for {
-		h, _ := c.mustRead(tb)
+		h, _ := c.MustRead(tb)
 		if h == 0xd0 {
 			return before
 		}
@@ -52,13 +52,13 @@ func (c *rawConn) pinged(tb testing.TB) []byte {
 func TestSubscribe(t *testing.T) {
 	r := mustStart(t, Options{})
 	c := dialDevice(t, r.Addr(), "oven")
-	c.write(t, frame(0xa2, []byte{0, 1, 0}, lstr("devices/oven/#"))) // undo dialDevice's
-	if h, _ := c.mustRead(t); h != 0xb0 {
+	c.Send(t, mqtttest.Frame(0xa2, []byte{0, 1, 0}, mqtttest.Str("devices/oven/#"))) // undo dialDevice's
+	if h, _ := c.MustRead(t); h != 0xb0 {
 		t.Fatalf("want UNSUBACK, got %02x", h)
 	}
 
-	c.write(t, subscribeFrame("devices/oven/#", byte(1), "devices/other/#", byte(1), "recipes/#", byte(0), "devices/oven/x", byte(2)))
-	h, body := c.mustRead(t)
+	c.Send(t, subscribeFrame("devices/oven/#", byte(1), "devices/other/#", byte(1), "recipes/#", byte(0), "devices/oven/x", byte(2)))
+	h, body := c.MustRead(t)
 	if h != 0x90 {
 		t.Fatalf("want SUBACK, got %02x", h)
 	}
@@ -68,16 +68,16 @@ func TestSubscribe(t *testing.T) {
 	if subs := r.server.Topics.Subscribers("devices/oven/r"); len(subs.Subscriptions) != 0 {
 		t.Fatalf("mochi's topic index holds %v; device subscriptions belong to the outbox", subs.Subscriptions)
 	}
-	c.answered(t, "oven")
+	c.Answered(t, "oven")
 
-	c.write(t, frame(0xa2, []byte{0, 7, 0}, lstr("devices/oven/#"), lstr("devices/oven/x"), lstr("devices/oven/never")))
-	if h, body = c.mustRead(t); h != 0xb0 {
+	c.Send(t, mqtttest.Frame(0xa2, []byte{0, 7, 0}, mqtttest.Str("devices/oven/#"), mqtttest.Str("devices/oven/x"), mqtttest.Str("devices/oven/never")))
+	if h, body = c.MustRead(t); h != 0xb0 {
 		t.Fatalf("want UNSUBACK, got %02x", h)
 	}
 	if diff := cmp.Diff([]byte{0, 0, 0x11}, reasonCodes(t, body)); diff != "" {
 		t.Fatalf("UNSUBACK reason codes (-want +got):\n%s", diff)
 	}
-	c.write(t, requestPacket("oven"))
+	c.Send(t, mqtttest.Request("oven"))
 	if got := c.pinged(t); len(got) != 0 {
 		t.Fatalf("packets of types %v after unsubscribing, want none", got)
 	}
@@ -89,18 +89,14 @@ func TestWillCannotReachAnotherDevice(t *testing.T) {
 	r := mustStart(t, Options{})
 	victim := dialDevice(t, r.Addr(), "victim")
 
-	nc, err := net.Dial("tcp", r.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	attacker := &rawConn{Conn: nc, br: bufio.NewReader(nc)}
+	attacker := dialRaw(t, r.Addr())
 	// Clean start, will at QoS 0: topic devices/victim/r, payload "forged".
-	attacker.write(t, frame(0x10, lstr("MQTT"), []byte{5, 0x06, 0, 30, 0}, lstr("attacker"),
-		[]byte{0}, lstr("devices/victim/r"), lstr("forged")))
-	if h, body := attacker.mustRead(t); h != 0x20 || body[1] != 0 {
+	attacker.Send(t, mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{5, 0x06, 0, 30, 0}, mqtttest.Str("attacker"),
+		[]byte{0}, mqtttest.Str("devices/victim/r"), mqtttest.Str("forged")))
+	if h, body := attacker.MustRead(t); h != 0x20 || body[1] != 0 {
 		t.Fatalf("CONNACK %02x % x", h, body)
 	}
-	_ = nc.Close() // without DISCONNECT: mochi sends the will
+	_ = attacker.Close() // without DISCONNECT: mochi sends the will
 	eventually(t, "the attacker's session ends", func() bool { return r.Stats().Connected == 1 })
 
 	deadline := time.Now().Add(300 * time.Millisecond)
@@ -116,21 +112,16 @@ func TestWillCannotReachAnotherDevice(t *testing.T) {
 // never sees it.
 func TestSubscribeRenewsKeepAlive(t *testing.T) {
 	r := mustStart(t, Options{})
-	nc, err := net.Dial("tcp", r.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = nc.Close() })
-	c := &rawConn{Conn: nc, br: bufio.NewReader(nc)}
-	c.write(t, frame(0x10, lstr("MQTT"), []byte{5, 0x02, 0, 1, 0}, lstr("oven"))) // keep-alive 1 s
-	if h, body := c.mustRead(t); h != 0x20 || body[1] != 0 {
+	c := dialRaw(t, r.Addr())
+	c.Send(t, mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{5, 0x02, 0, 1, 0}, mqtttest.Str("oven"))) // keep-alive 1 s
+	if h, body := c.MustRead(t); h != 0x20 || body[1] != 0 {
 		t.Fatalf("CONNACK %02x % x", h, body)
 	}
 	// mochi closes a connection silent for 1 s (keep-alive 1 s, plus half
 	// of it rounded down).
 	for start := time.Now(); time.Since(start) < 2500*time.Millisecond; time.Sleep(250 * time.Millisecond) {
-		c.write(t, subscribeFrame("devices/oven/#", byte(1)))
-		if h, _, err := c.read(); err != nil || h != 0x90 {
+		c.Send(t, subscribeFrame("devices/oven/#", byte(1)))
+		if h, _, err := c.ReadPacket(); err != nil || h != 0x90 {
 			t.Fatalf("after %v of SUBSCRIBEs only: %02x %v, want SUBACK", time.Since(start).Round(time.Millisecond), h, err)
 		}
 	}

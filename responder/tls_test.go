@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recipesd/recipesd/internal/mqtttest"
 	"github.com/recipesd/recipesd/responder"
 )
 
@@ -34,10 +35,10 @@ func TestPlainMQTTOnTLSPortIsClosed(t *testing.T) {
 		o.FirstPacketTimeout = 1500 * time.Millisecond // room for TLS + auth under -race on two busy cores
 	})
 	secret := s.MustRegister(t, "tls-oven", "CM-100")
-	raw := dialRaw(t, s.Responder.TLSAddr())
-	raw.send(t, connectPacket("tls-oven", "tls-oven", secret))
+	raw := mqtttest.Dial(t, s.Responder.TLSAddr())
+	raw.Send(t, mqtttest.Connect("tls-oven", "tls-oven", secret, nil))
 	start := time.Now()
-	if _, err := raw.closedAfter(); err != nil || time.Since(start) > 4*time.Second {
+	if _, err := raw.ClosedAfter(); err != nil || time.Since(start) > 4*time.Second {
 		t.Fatalf("plain MQTT on the TLS port: %v after %v", err, time.Since(start))
 	}
 }

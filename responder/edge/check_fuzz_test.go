@@ -4,46 +4,20 @@ import (
 	"testing"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/recipesd/recipesd/internal/mqtttest"
 )
-
-// Raw MQTT 5 packets, as no client library would send them.
-
-func enc(parts ...[]byte) []byte {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
-func lstr(s string) []byte { return append([]byte{byte(len(s) >> 8), byte(len(s))}, s...) }
-
-func frame(h byte, body ...[]byte) []byte {
-	b := enc(body...)
-	var l []byte
-	for n := len(b); ; {
-		c := byte(n % 128)
-		if n /= 128; n > 0 {
-			c |= 0x80
-		}
-		l = append(l, c)
-		if n == 0 {
-			break
-		}
-	}
-	return enc([]byte{h}, l, b)
-}
 
 // FuzzPacketCheck: whatever passes the packet checks, mochi decodes
 // without panicking.
 //
 //	go test -run '^$' -fuzz FuzzPacketCheck -fuzztime 30s ./responder/edge/
 func FuzzPacketCheck(f *testing.F) {
-	f.Add(frame(0x10, lstr("MQTT"), []byte{5, 0x02, 0, 30, 0}, lstr("oven")))
+	f.Add(mqtttest.Frame(0x10, mqtttest.Str("MQTT"), []byte{5, 0x02, 0, 30, 0}, mqtttest.Str("oven")))
 	f.Add([]byte{0x82, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 'a'})
-	f.Add(frame(0x30, lstr("recipes/categories"), []byte{17, 0x08}, lstr("devices/oven/r")))
-	f.Add(frame(0x82, []byte{0, 1, 2, 0x0b, 5}, lstr("devices/oven/#"), []byte{0x15}))
-	f.Add(frame(0xe0, []byte{0x04, 0x05, 0x11, 0, 0, 0, 5}))
+	f.Add(mqtttest.Frame(0x30, mqtttest.Str("recipes/categories"), []byte{17, 0x08}, mqtttest.Str("devices/oven/r")))
+	f.Add(mqtttest.Frame(0x82, []byte{0, 1, 2, 0x0b, 5}, mqtttest.Str("devices/oven/#"), []byte{0x15}))
+	f.Add(mqtttest.Frame(0xe0, []byte{0x04, 0x05, 0x11, 0, 0, 0, 5}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 2 {
 			return
