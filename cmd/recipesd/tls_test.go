@@ -64,7 +64,17 @@ func mustSelfSign(tb testing.TB, dir string) (certFile, keyFile string, pool *x5
 // HTTPS.
 func TestTLS(t *testing.T) {
 	certFile, keyFile, pool := mustSelfSign(t, t.TempDir())
-	s := MustRunMain(t, func(c *Config) {
+	// The server's log at debug level, shown if the test fails: this test
+	// has failed rarely under heavy load (a SUBACK not seen within 10 s),
+	// and the log says which side stalled.
+	var logs logBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	s := MustRunMainLogged(t, &logs, func(c *Config) {
+		c.LogLevel = "debug"
 		c.TLSCert, c.TLSKey, c.MQTTTLSAddr = certFile, keyFile, "127.0.0.1:0"
 		c.ConnectTimeout = 1500 * time.Millisecond // room for TLS + auth under -race on two busy cores
 	})
@@ -76,9 +86,12 @@ func TestTLS(t *testing.T) {
 	ctx := testContext(t, 10*time.Second)
 
 	secret := s.MustRegister(t, "tls-oven", "CM-100")
+	start := time.Now()
 	dev, err := appliance.Dial(ctx, appliance.Options{Addr: tlsAddr, ID: "tls-oven", Password: secret, TLS: clientTLS})
 	if err != nil {
-		t.Fatalf("dial over TLS: %v", err)
+		st := s.Responder.Stats()
+		t.Fatalf("dial over TLS: %v (after %v; server: %d connected, %d CONNECTs refused, %d malformed, %d write failures)",
+			err, time.Since(start), st.Connected, st.AuthRefused, st.Malformed, st.WriteFailures)
 	}
 	t.Cleanup(func() { _ = dev.Close() })
 	if r, err := dev.Ask(ctx, appliance.Request{Topic: "recipes/soups/french-onion-soup"}); err != nil || r.Status != 404 {
