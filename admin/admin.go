@@ -96,7 +96,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.done = make(chan error, 1)
 	s.stop = make(chan struct{})
 	if s.opts.TLSConfig != nil {
-		s.srv.TLSConfig = s.opts.TLSConfig
+		// A copy: net/http adds its protocols (h2) to the config it
+		// serves, and the caller may share the one it gave (recipesd
+		// serves MQTT over TLS with the same certificate).
+		s.srv.TLSConfig = s.opts.TLSConfig.Clone()
 		go func() { s.done <- s.srv.ServeTLS(s.ln, "", "") }()
 	} else {
 		go func() { s.done <- s.srv.Serve(s.ln) }()

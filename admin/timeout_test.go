@@ -131,3 +131,24 @@ func TestConnectionTimeouts(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSConfigNotChanged: the admin server serves HTTPS with a copy of
+// the config it is given. net/http adds its protocols to the config it
+// serves, and recipesd hands the same config to its MQTT listener, whose
+// handshakes read it meanwhile.
+func TestTLSConfigNotChanged(t *testing.T) {
+	cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, MinVersion: tls.VersionTLS12}
+	s := MustStart(t, &fakeStore{}, admin.Options{TLSConfig: cfg})
+	conn, err := tls.Dial("tcp", s.Addr(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proto := conn.ConnectionState().NegotiatedProtocol
+	_ = conn.Close()
+	if proto != "h2" {
+		t.Errorf("negotiated %q, want h2: the server should still offer HTTP/2", proto)
+	}
+	if cfg.NextProtos != nil {
+		t.Fatalf("the given TLS config was changed: NextProtos %q", cfg.NextProtos)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 )
 
@@ -106,8 +107,13 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	}
 	a := &Client{ID: o.ID, qos: o.QoS, waiting: map[string]chan *Reply{}}
 	a.c = paho.NewClient(paho.ClientConfig{
-		ClientID:          o.ID,
-		Conn:              conn,
+		ClientID: o.ID,
+		// paho writes a packet in two writes, and its pinger writes from
+		// a goroutine of its own, at once after CONNACK: over TLS,
+		// where each write is a record of its own, a PINGREQ could land
+		// inside a SUBSCRIBE. paho locks around each packet's writes
+		// when the connection is a sync.Locker.
+		Conn:              packets.NewThreadSafeConn(conn),
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){a.received},
 		OnClientError:     func(error) {},
 		OnServerDisconnect: func(d *paho.Disconnect) {
