@@ -63,6 +63,9 @@ type Options struct {
 	// Appliances, when set, lets the API command connected appliances
 	// (POST /api/devices/:id/rpc).
 	Appliances Appliances
+	// Nodes, when set, lists the nodes sharing the store (/nodes,
+	// GET /api/nodes).
+	Nodes Nodes
 	// AnonymousDevices: devices may connect without being registered, so
 	// a connected device may be commanded though the registry lacks it.
 	AnonymousDevices bool

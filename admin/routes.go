@@ -72,6 +72,8 @@ func (s *Server) routes() {
 	e.GET("/devices/:id/delete", s.handleDeviceDeleteForm, staff...)
 	e.POST("/devices/:id/delete", s.handleDeviceDelete, staff...)
 
+	e.GET("/nodes", s.handleNodeIndex, staff...)
+
 	e.GET("/tokens", s.handleTokenIndex, staff...)
 	e.POST("/tokens", s.handleTokenCreate, staff...)
 	e.GET("/tokens/:name/revoke", s.handleTokenRevokeForm, staff...)
@@ -108,6 +110,7 @@ func (s *Server) routes() {
 		{http.MethodDelete, "/devices/:id", s.apiDeviceDelete, recipes.ScopeDevices},
 		{http.MethodPost, "/devices/:id/rotate", s.apiDeviceRotate, recipes.ScopeDevices},
 		{http.MethodPost, "/devices/:id/rpc", s.apiDeviceCall, recipes.ScopeCommands},
+		{http.MethodGet, "/nodes", s.apiNodeIndex, recipes.ScopeMetrics},
 	} {
 		api.Add(r.method, r.path, r.handle, requireScope(r.scope))
 	}
