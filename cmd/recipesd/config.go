@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/recipesd/recipesd/cluster"
 	"github.com/recipesd/recipesd/responder"
 )
 
@@ -55,6 +57,12 @@ type Config struct {
 	AdminPassword string // of the first admin account; from the environment only
 	PasswordCost  int    // bcrypt cost of new passwords; 0: bcrypt's default (tests lower it)
 
+	// This node in a cluster (cluster.Options).
+	NodeID        string
+	AdvertiseMQTT string // empty: the MQTT listen address
+	NodeHeartbeat time.Duration
+	NodeDeadAfter time.Duration
+
 	LogFormat string
 	LogLevel  string
 }
@@ -77,6 +85,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	e.Int(&c.MaxPacketSize, "max-packet-size", "RECIPESD_MAX_PACKET_SIZE", 256<<10, "largest MQTT packet a device may send, in bytes")
 	e.devices(&c)
 	e.admin(&c)
+	e.node(&c)
 	e.String(&c.LogFormat, "log-format", "RECIPESD_LOG_FORMAT", "text", "log format: text or json")
 	e.String(&c.LogLevel, "log-level", "RECIPESD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	if err := e.parse(args); err != nil {
@@ -111,6 +120,18 @@ func (e *envFlags) admin(c *Config) {
 	e.Bool(&c.SecureCookies, "secure-cookies", "RECIPESD_SECURE_COOKIES", false, "mark cookies Secure on plain HTTP too (behind a TLS-terminating proxy)")
 	// A password is never a flag: flags show in ps.
 	c.AdminPassword = e.env("RECIPESD_ADMIN_PASSWORD")
+}
+
+// node registers the flags of this node in a cluster.
+func (e *envFlags) node(c *Config) {
+	// The host name, not a random suffix: a node restarted after a crash
+	// keeps its ID and so replaces its own entry, instead of leaving a
+	// dead stranger listed beside a new one.
+	host, _ := os.Hostname()
+	e.String(&c.NodeID, "node-id", "RECIPESD_NODE_ID", host, "this node's ID among the nodes sharing the Redis; default the host name, stable across restarts (give each node on one host its own)")
+	e.String(&c.AdvertiseMQTT, "advertise-mqtt", "RECIPESD_ADVERTISE_MQTT", "", "MQTT address (host:port) other nodes and devices are told to reach this node at; default the MQTT listen address")
+	e.Duration(&c.NodeHeartbeat, "node-heartbeat", "RECIPESD_NODE_HEARTBEAT", cluster.DefaultHeartbeat, "how often this node renews its entry in the node registry")
+	e.Duration(&c.NodeDeadAfter, "node-dead-after", "RECIPESD_NODE_DEAD_AFTER", cluster.DefaultDeadAfter, "a node whose last heartbeat is older is dead; at least 3 × -node-heartbeat")
 }
 
 // limit maps a limit flag (-abuse-strikes, -mqtt-connect-failures,
@@ -153,6 +174,9 @@ func (c *Config) validate() []error {
 	check(c.ConnectFailureWindow >= time.Second && c.ConnectFailureWindow <= 24*time.Hour, "-mqtt-connect-failure-window %s: must be between 1s and 24h", c.ConnectFailureWindow)
 	check(c.UnauthPerSource >= 0, "-mqtt-unauthenticated-per-source %d: must be 0 or more", c.UnauthPerSource)
 	check(c.SessionIdle >= time.Minute && c.SessionIdle <= 7*24*time.Hour, "-session-idle %s: must be between 1m and 168h", c.SessionIdle)
+	check(c.NodeID != "", "-node-id: must not be empty (the host name is unknown)")
+	check(c.NodeHeartbeat >= 10*time.Millisecond && c.NodeHeartbeat <= time.Minute, "-node-heartbeat %s: must be between 10ms and 1m", c.NodeHeartbeat)
+	check(c.NodeDeadAfter >= 3*c.NodeHeartbeat, "-node-dead-after %s: must be at least 3 × -node-heartbeat (%s)", c.NodeDeadAfter, 3*c.NodeHeartbeat)
 	check(c.LogFormat == "text" || c.LogFormat == "json", "-log-format %q: must be text or json", c.LogFormat)
 	var lvl slog.Level
 	check(lvl.UnmarshalText([]byte(c.LogLevel)) == nil, "-log-level %q: must be debug, info, warn or error", c.LogLevel)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,15 @@ func TestParseServeFlags(t *testing.T) {
 		{"OKFlagBeatsEnv", []string{"-mqtt-addr", ":2"}, map[string]string{"RECIPESD_MQTT_ADDR": ":1"}, func(c Config) bool {
 			return c.MQTTAddr == ":2"
 		}, ""},
+		{"OKNodeDefaults", nil, nil, func(c Config) bool {
+			host, _ := os.Hostname()
+			return c.NodeID == host && c.AdvertiseMQTT == "" && c.NodeHeartbeat == 2*time.Second && c.NodeDeadAfter == 10*time.Second
+		}, ""},
+		{"OKNodeEnv", nil, map[string]string{"RECIPESD_NODE_ID": "n7", "RECIPESD_ADVERTISE_MQTT": "n7.example:1883"}, func(c Config) bool {
+			return c.NodeID == "n7" && c.AdvertiseMQTT == "n7.example:1883"
+		}, ""},
+		{"ErrNodeDeadAfter", []string{"-node-heartbeat", "5s"}, nil, nil, "-node-dead-after 10s: must be at least 3 × -node-heartbeat (15s)"},
+		{"ErrNodeID", []string{"-node-id", ""}, nil, nil, "-node-id: must not be empty"},
 		{"ErrEnvNotInteger", nil, map[string]string{"RECIPESD_WORKERS": "many"}, nil, `RECIPESD_WORKERS="many": not an integer`},
 		{"ErrEnvNotDuration", nil, map[string]string{"RECIPESD_STORE_TIMEOUT": "5"}, nil, `RECIPESD_STORE_TIMEOUT="5": not a duration`},
 		{"ErrEnvNotBool", nil, map[string]string{"RECIPESD_DEMO": "yes please"}, nil, `RECIPESD_DEMO="yes please": not a boolean`},

@@ -61,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = userCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "nodes":
+		err = nodesCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -93,6 +95,7 @@ Usage:
   recipesd export [flags]    write the catalog out in the same format
   recipesd user ACTION NAME  manage staff accounts of the admin UI ("recipesd user -h")
   recipesd token ACTION NAME manage API tokens ("recipesd token -h")
+  recipesd nodes [-json]     list the recipesd nodes sharing the store
   recipesd help              show this help
 
 Run "recipesd <command> -h" for a command's flags. Every flag can also be set

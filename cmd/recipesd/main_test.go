@@ -43,17 +43,35 @@ func TestMain(m *testing.M) {
 // a fresh miniredis, on random loopback ports. change may adjust the config.
 func MustRunMain(tb testing.TB, change ...func(*Config)) *testServer {
 	tb.Helper()
-	var logs io.Writer
+	return MustRunMainLogged(tb, verboseLogs(tb), change...)
+}
+
+// verboseLogs is where a test server logs: the test's log with -v, else
+// nowhere.
+func verboseLogs(tb testing.TB) io.Writer {
 	if testing.Verbose() {
-		logs = tbWriter{tb}
+		return tbWriter{tb}
 	}
-	return MustRunMainLogged(tb, logs, change...)
+	return nil
 }
 
 // MustRunMainLogged is [MustRunMain] with the server's log written to logs.
 func MustRunMainLogged(tb testing.TB, logs io.Writer, change ...func(*Config)) *testServer {
 	tb.Helper()
-	mr := miniredis.RunT(tb)
+	return mustRunMainOn(tb, miniredis.RunT(tb), logs, change...)
+}
+
+// MustRunMainOn is [MustRunMain] on the Redis of another test server: a
+// second node of its cluster.
+func MustRunMainOn(tb testing.TB, mr *miniredis.Miniredis, change ...func(*Config)) *testServer {
+	tb.Helper()
+	return mustRunMainOn(tb, mr, verboseLogs(tb), change...)
+}
+
+var nodeSeq atomic.Int64
+
+func mustRunMainOn(tb testing.TB, mr *miniredis.Miniredis, logs io.Writer, change ...func(*Config)) *testServer {
+	tb.Helper()
 	cfg, err := parseServeFlags(nil, func(string) string { return "" }, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -63,6 +81,7 @@ func MustRunMainLogged(tb testing.TB, logs io.Writer, change ...func(*Config)) *
 	cfg.DeviceRate, cfg.DeviceBurst = 10000, 10000
 	cfg.ExemptLoopback = true // every test device connects from 127.0.0.1
 	cfg.AdminPassword, cfg.PasswordCost = testAdminPassword, bcrypt.MinCost
+	cfg.NodeID = fmt.Sprintf("node-%d", nodeSeq.Add(1)) // servers of one test share the host name
 	for _, f := range change {
 		f(&cfg)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/cluster"
 	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/internal/secretsfile"
@@ -48,6 +49,7 @@ type Main struct {
 	Store     *catalog.Store
 	Identity  *identity.Store // devices, staff, sessions, API tokens; shares Store's Redis
 	Responder *responder.Responder
+	Node      *cluster.Node // this process in the node registry
 	Admin     *admin.Server
 	Metrics   *prometheus.Registry // served on /metrics, read by the dashboard
 
@@ -145,6 +147,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Responder.Start(ctx); err != nil {
 		return err
 	}
+	if err := m.startNode(ctx); err != nil {
+		return err
+	}
 
 	m.Metrics = prometheus.NewRegistry()
 	m.Metrics.MustRegister(
@@ -171,6 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Metrics:          m.Metrics,
 		TLSConfig:        tlsConfig,
 		Appliances:       appliances{m.Responder},
+		Nodes:            m.Node,
 		AnonymousDevices: c.AllowAnonymous,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
@@ -191,7 +197,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 // Close stops everything in reverse start order within shutdownTimeout:
 // the HTTP side first, then the responder (which answers the requests it
-// has accepted), then the store. It is safe to call more than once.
+// has accepted), then this node's entry in the registry, then the store. It is safe to call more than once.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -205,6 +211,13 @@ func (m *Main) Close() error {
 	}
 	if m.Responder != nil {
 		errs = append(errs, m.Responder.Close(ctx))
+	}
+	if m.Node != nil {
+		// Not a failed shutdown: without its heartbeat, the others see
+		// this node dead within its liveness bound anyway.
+		if err := m.Node.Close(ctx); err != nil {
+			m.Logger.Warn("could not remove this node from the node registry; the other nodes see it dead after -node-dead-after", "err", err)
+		}
 	}
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())

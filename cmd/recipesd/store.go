@@ -38,6 +38,7 @@ func openRedis(ctx context.Context, c StoreConfig, timeout time.Duration, log *s
 type openedStore struct {
 	*catalog.Store
 	ids        *identity.Store
+	rdb        redis.UniversalClient // what both are kept in
 	closeRedis func() error
 }
 
@@ -61,5 +62,5 @@ func openStore(ctx context.Context, c StoreConfig, timeout time.Duration, log *s
 		return nil, errors.Join(err, closeRedis())
 	}
 	ids := openIdentity(rdb, c, timeout, 0, log)
-	return &openedStore{Store: store, ids: ids, closeRedis: closeRedis}, nil
+	return &openedStore{Store: store, ids: ids, rdb: rdb, closeRedis: closeRedis}, nil
 }
