@@ -27,7 +27,7 @@ type Options struct {
 	// Devices returns how many devices are connected now; nil reports 0.
 	Devices func() int
 
-	KeyPrefix string        // default [DefaultKeyPrefix]
+	KeyPrefix string        // default "recipesd", the catalog's
 	Timeout   time.Duration // one round trip; default redisconn.DefaultTimeout
 	Heartbeat time.Duration // default [DefaultHeartbeat]
 	// DeadAfter is how old the last heartbeat may be before the node
@@ -85,7 +85,7 @@ func New(rdb redis.UniversalClient, opts Options) (*Node, error) {
 func (n *Node) Start(ctx context.Context) error {
 	n.started = n.opts.Now()
 	if err := n.beat(ctx); err != nil {
-		close(n.done)
+		n.started = time.Time{} // not registered: Close has nothing to do
 		return err
 	}
 	n.log.Info("registered in the cluster", "mqtt_addr", n.opts.Addr)

@@ -183,3 +183,23 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeStartFailsWithoutRedis: a node that cannot register says so,
+// and its Close neither blocks nor touches the registry.
+func TestNodeStartFailsWithoutRedis(t *testing.T) {
+	env := redistest.New(t)
+	if env.MR == nil {
+		t.Skip("needs miniredis to stop Redis")
+	}
+	n, err := cluster.New(env.RDB, cluster.Options{ID: "node-a", KeyPrefix: env.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.MR.Close()
+	if err := n.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "cluster: heartbeat") {
+		t.Fatalf("start without Redis: %v", err)
+	}
+	if err := n.Close(context.Background()); err != nil {
+		t.Fatalf("close after a failed start: %v", err)
+	}
+}

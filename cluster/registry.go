@@ -25,9 +25,9 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// DefaultKeyPrefix is the prefix of the registry's key when none is given;
+// defaultKeyPrefix is the prefix of the registry's key when none is given;
 // it is the catalog's default.
-const DefaultKeyPrefix = "recipesd"
+const defaultKeyPrefix = "recipesd"
 
 // entry is a node as stored in the registry hash, one JSON value per node.
 type entry struct {
@@ -53,7 +53,7 @@ type Registry struct {
 }
 
 // NewRegistry returns the registry kept in rdb under keyPrefix (default
-// [DefaultKeyPrefix]); timeout bounds one round trip (default
+// "recipesd", the catalog's); timeout bounds one round trip (default
 // [redisconn.DefaultTimeout]); now is the clock liveness is judged by
 // (default time.Now). It does no I/O.
 func NewRegistry(rdb redis.UniversalClient, keyPrefix string, timeout time.Duration, now func() time.Time) *Registry {
@@ -65,7 +65,7 @@ func NewRegistry(rdb redis.UniversalClient, keyPrefix string, timeout time.Durat
 		rdb:  rdb,
 		// The few node entries share one hash, hence one Cluster slot:
 		// listing them is one HGETALL.
-		key: "{" + cmp.Or(keyPrefix, DefaultKeyPrefix) + "}:nodes",
+		key: "{" + cmp.Or(keyPrefix, defaultKeyPrefix) + "}:nodes",
 		now: now,
 	}
 }
