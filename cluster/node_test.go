@@ -203,3 +203,21 @@ func TestNodeStartFailsWithoutRedis(t *testing.T) {
 		t.Fatalf("close after a failed start: %v", err)
 	}
 }
+
+// TestNodesReportsCorruptEntry: an entry that is not a node is named in
+// the error, and the good ones are still listed.
+func TestNodesReportsCorruptEntry(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Now()}
+	a := startNode(t, env, clk, "node-a", 0)
+	if err := env.RDB.HSet(context.Background(), "{"+env.Prefix+"}:nodes", "node-x", "{not json").Err(); err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := a.Nodes(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `cluster: node "node-x": entry in {`+env.Prefix+`}:nodes is not a node`) {
+		t.Fatalf("err = %v", err)
+	}
+	if summary(nodes) != "node-a alive 0;" {
+		t.Fatalf("nodes = %s", summary(nodes))
+	}
+}
