@@ -80,9 +80,14 @@ func New(rdb redis.UniversalClient, opts Options) (*Node, error) {
 	}, nil
 }
 
-// Start registers the node, or returns why it could not, and then keeps
-// its heartbeat going every Heartbeat until [Node.Close].
+// Start registers the node, or returns why it could not (another live
+// node has its ID, say), and then keeps its heartbeat going every
+// Heartbeat until [Node.Close]. If the ID's entry is fresh, it first
+// watches it for 1.5 heartbeats (see checkTwin).
 func (n *Node) Start(ctx context.Context) error {
+	if err := n.checkTwin(ctx); err != nil {
+		return err
+	}
 	n.started = n.opts.Now()
 	if err := n.beat(ctx); err != nil {
 		n.started = time.Time{} // not registered: Close has nothing to do
@@ -120,7 +125,7 @@ func (n *Node) run(ctx context.Context) {
 func (n *Node) beat(ctx context.Context) error {
 	raw, err := json.Marshal(entry{
 		ID: n.opts.ID, Addr: n.opts.Addr, Version: n.opts.Version, Devices: n.opts.Devices(),
-		StartedAt: n.started, Heartbeat: n.opts.Now(), DeadAfter: n.opts.DeadAfter,
+		StartedAt: n.started, Heartbeat: n.opts.Now(), DeadAfter: n.opts.DeadAfter, Every: n.opts.Heartbeat,
 	})
 	if err != nil {
 		return fmt.Errorf("cluster: encode node entry: %w", err)

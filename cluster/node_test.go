@@ -110,6 +110,9 @@ func TestNodeThatStopsHeartbeatingIsDeadThenForgotten(t *testing.T) {
 	}
 	// node-a beats again (a restart is its only beat with this heartbeat);
 	// node-b does not.
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	a2 := startNode(t, env, clk, "node-a", 1)
 	clk.Add(time.Second)
 	if got, want := summary(mustNodes(t, a2)), "node-a alive 1;node-b dead 0;"; got != want {
@@ -196,7 +199,7 @@ func TestNodeStartFailsWithoutRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.MR.Close()
-	if err := n.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "cluster: heartbeat") {
+	if err := n.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "cluster: read node entry") {
 		t.Fatalf("start without Redis: %v", err)
 	}
 	if err := n.Close(context.Background()); err != nil {
@@ -219,5 +222,54 @@ func TestNodesReportsCorruptEntry(t *testing.T) {
 	}
 	if summary(nodes) != "node-a alive 0;" {
 		t.Fatalf("nodes = %s", summary(nodes))
+	}
+}
+
+// TestNodeIDTwin: a second live process with a node's ID is refused, and
+// leaves the first one's entry alone; a process whose predecessor crashed
+// and left a fresh entry takes the ID over.
+func TestNodeIDTwin(t *testing.T) {
+	env := redistest.New(t)
+	start := func(id string) (*cluster.Node, error) {
+		n, err := cluster.New(env.RDB, cluster.Options{ID: id, Addr: id + ":1883", KeyPrefix: env.Prefix, Heartbeat: 20 * time.Millisecond, DeadAfter: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Close(context.Background()) })
+		return n, n.Start(context.Background())
+	}
+	a, err := start("node-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin, err := start("node-a")
+	if err == nil || !strings.Contains(err.Error(), `node ID "node-a" is in use by a live node (MQTT address node-a:1883`) {
+		t.Fatalf("twin start: %v", err)
+	}
+	if err := twin.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(mustNodes(t, a)); got != "node-a alive 0;" {
+		t.Fatalf("after the twin: %s", got)
+	}
+
+	// node-b crashes: its last entry stays, fresh but never renewed.
+	b, err := start("node-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "{" + env.Prefix + "}:nodes"
+	last, err := env.RDB.HGet(context.Background(), key, "node-b").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.RDB.HSet(context.Background(), key, "node-b", last).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := start("node-b"); err != nil {
+		t.Fatalf("restart after a crash: %v", err)
 	}
 }

@@ -41,6 +41,7 @@ type entry struct {
 	// DeadAfter is the writer's own liveness bound, so that every reader
 	// (another node, the CLI) judges the node as the node meant it.
 	DeadAfter time.Duration `json:"dead_after"`
+	Every     time.Duration `json:"heartbeat_every"` // how often it beats
 }
 
 // Registry lists the nodes registered in Redis. It is safe for concurrent
