@@ -2,20 +2,16 @@ package admin_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/internal/testcert"
 )
 
 // MustStart starts the admin server over store on a loopback port.
@@ -39,29 +35,6 @@ func MustStart(tb testing.TB, store *fakeStore, opts admin.Options) *admin.Serve
 		}
 	})
 	return s
-}
-
-// selfSigned returns a certificate for 127.0.0.1 made up for the test.
-func selfSigned(tb testing.TB) tls.Certificate {
-	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "admin test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 // TestConnectionTimeouts holds connections open over real TCP the way a
@@ -91,9 +64,12 @@ func TestConnectionTimeouts(t *testing.T) {
 	for _, scheme := range []string{"http", "https"} {
 		t.Run(scheme, func(t *testing.T) {
 			opts := admin.Options{ReadHeaderTimeout: headerTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout}
-			var cert tls.Certificate
+			var (
+				cert tls.Certificate
+				pool *x509.CertPool
+			)
 			if scheme == "https" {
-				cert = selfSigned(t)
+				cert, pool = testcert.New(t)
 				opts.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 			}
 			s := MustStart(t, &fakeStore{}, opts)
@@ -105,9 +81,6 @@ func TestConnectionTimeouts(t *testing.T) {
 					}
 					defer conn.Close()
 					if scheme == "https" && tt.send != "" {
-						pool := x509.NewCertPool()
-						leaf, _ := x509.ParseCertificate(cert.Certificate[0])
-						pool.AddCert(leaf)
 						tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
 						if err := tc.Handshake(); err != nil {
 							t.Fatal(err)
@@ -137,7 +110,8 @@ func TestConnectionTimeouts(t *testing.T) {
 // serves, and recipesd hands the same config to its MQTT listener, whose
 // handshakes read it meanwhile.
 func TestTLSConfigNotChanged(t *testing.T) {
-	cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, MinVersion: tls.VersionTLS12}
+	cert, _ := testcert.New(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	s := MustStart(t, &fakeStore{}, admin.Options{TLSConfig: cfg})
 	conn, err := tls.Dial("tcp", s.Addr(), &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
 	if err != nil {
