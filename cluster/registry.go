@@ -51,6 +51,9 @@ type Registry struct {
 	rdb  redis.UniversalClient
 	key  string // the hash of every node, "{prefix}:nodes"
 	now  func() time.Time
+
+	prefix     string // the key prefix, without hash tag: per-device keys tag the device ID
+	aliveCache aliveCache
 }
 
 // NewRegistry returns the registry kept in rdb under keyPrefix (default
@@ -61,13 +64,15 @@ func NewRegistry(rdb redis.UniversalClient, keyPrefix string, timeout time.Durat
 	if now == nil {
 		now = time.Now
 	}
+	prefix := cmp.Or(keyPrefix, defaultKeyPrefix)
 	return &Registry{
 		edge: redisconn.NewEdge(rdb, "cluster", "node registry", timeout),
 		rdb:  rdb,
 		// The few node entries share one hash, hence one Cluster slot:
 		// listing them is one HGETALL.
-		key: "{" + cmp.Or(keyPrefix, defaultKeyPrefix) + "}:nodes",
-		now: now,
+		key:    "{" + prefix + "}:nodes",
+		now:    now,
+		prefix: prefix,
 	}
 }
 

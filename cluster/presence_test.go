@@ -1,0 +1,120 @@
+package cluster_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/recipesd/recipesd/cluster"
+	"github.com/recipesd/recipesd/internal/redistest"
+)
+
+func TestPresenceClaimLookupRelease(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	a := startNode(t, env, clk, "node-a", 0)
+	b := startNode(t, env, clk, "node-b", 0)
+	ctx := context.Background()
+
+	first, prev, err := a.Claim(ctx, "oven-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Node != "node-a" || first.Epoch != 1 || !first.Since.Equal(clk.Now()) || prev.Node != "" {
+		t.Fatalf("first claim: now %+v prev %+v, want node-a epoch 1 since now, no previous holder", first, prev)
+	}
+	clk.Add(time.Second)
+	second, prev, err := b.Claim(ctx, "oven-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Node != "node-b" || second.Epoch != 2 || prev.Node != "node-a" || prev.Epoch != 1 || !prev.Since.Equal(first.Since) {
+		t.Fatalf("takeover claim: now %+v prev %+v, want node-b epoch 2 taking over node-a epoch 1", second, prev)
+	}
+
+	// The old session ending must not clear the new one's claim.
+	if ok, err := a.Release(ctx, "oven-1", first.Epoch); err != nil || ok {
+		t.Fatalf("release of the older session: %v, %v; want false (a newer one holds the device)", ok, err)
+	}
+	got, err := a.Lookup(ctx, "oven-1", "fridge-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got["oven-1"] != second {
+		t.Fatalf("Lookup = %+v, want only oven-1 held by %+v", got, second)
+	}
+
+	if ok, err := b.Release(ctx, "oven-1", second.Epoch); err != nil || !ok {
+		t.Fatalf("release by the holder: %v, %v; want true", ok, err)
+	}
+	if got, err := b.Lookup(ctx, "oven-1"); err != nil || len(got) != 0 {
+		t.Fatalf("Lookup after release = %+v, %v; want not connected", got, err)
+	}
+	// The epoch survives the release: the next session is newer still.
+	third, prev, err := a.Claim(ctx, "oven-1")
+	if err != nil || third.Epoch != 3 || prev.Node != "" {
+		t.Fatalf("claim after release: %+v prev %+v, %v; want epoch 3, no previous holder", third, prev, err)
+	}
+}
+
+func TestPresenceEndsWithItsNode(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	a := startNode(t, env, clk, "node-a", 0)
+	b := startNode(t, env, clk, "node-b", 0)
+	ctx := context.Background()
+	if _, _, err := a.Claim(ctx, "oven-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Lookup(ctx, "oven-1"); err != nil || got["oven-1"].Node != "node-a" {
+		t.Fatalf("Lookup = %+v, %v; want oven-1 on node-a", got, err)
+	}
+	// node-a stops heartbeating (its hour-long heartbeat never comes) and
+	// is dead after its bound of 3 hours: its device is no longer
+	// connected, though its presence key still names it.
+	clk.Add(3*time.Hour + time.Second)
+	if got, err := b.Lookup(ctx, "oven-1"); err != nil || len(got) != 0 {
+		t.Fatalf("Lookup after node-a died = %+v, %v; want not connected", got, err)
+	}
+}
+
+// TestPresenceClaimRace: claims racing from many nodes each get their own
+// epoch, so exactly one of them is the newest.
+func TestPresenceClaimRace(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	a := startNode(t, env, clk, "node-a", 0)
+	b := startNode(t, env, clk, "node-b", 0)
+	const n = 50
+	epochs := make(chan uint64, 2*n)
+	var wg sync.WaitGroup
+	for range n {
+		for _, node := range []*cluster.Node{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h, _, err := node.Claim(context.Background(), "oven-1")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				epochs <- h.Epoch
+			}()
+		}
+	}
+	wg.Wait()
+	close(epochs)
+	seen := map[uint64]bool{}
+	for e := range epochs {
+		if seen[e] {
+			t.Fatalf("epoch %d handed out twice", e)
+		}
+		seen[e] = true
+	}
+	for e := uint64(1); e <= 2*n; e++ {
+		if !seen[e] {
+			t.Fatalf("epochs = %v, want each of 1..%d once", seen, 2*n)
+		}
+	}
+}
