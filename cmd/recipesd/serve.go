@@ -158,6 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Responder.Collector(),
 		store.Collector(),
 		m.Identity.Collector(),
+		m.Node.Collector(),
 	)
 
 	if err := m.ensureAdmin(ctx); err != nil {
