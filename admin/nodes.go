@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -17,6 +18,16 @@ type Nodes interface {
 	Nodes(ctx context.Context) ([]recipes.Node, error)
 }
 
+// Drain is this node's drain, and the way to ask any node to drain.
+type Drain interface {
+	// Draining reports whether this node drains.
+	Draining() bool
+	// RequestDrain asks node id to send its devices to the others and
+	// exit. It returns ENOTFOUND if no such node is registered and
+	// ECONFLICT if it is dead.
+	RequestDrain(ctx context.Context, id string) error
+}
+
 // nodeRow is a node as the page shows it.
 type nodeRow struct {
 	recipes.Node
@@ -25,7 +36,8 @@ type nodeRow struct {
 
 type nodeIndexPage struct {
 	page
-	Nodes []nodeRow
+	Nodes    []nodeRow
+	CanDrain bool // the drain button is offered
 }
 
 // listNodes returns the nodes; none when the server has no registry.
@@ -41,7 +53,7 @@ func (s *Server) handleNodeIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := nodeIndexPage{page: s.page(c, "Nodes", "nodes")}
+	p := nodeIndexPage{page: s.page(c, "Nodes", "nodes"), CanDrain: s.opts.Drain != nil}
 	now := time.Now()
 	for _, n := range nodes {
 		p.Nodes = append(p.Nodes, nodeRow{Node: n, HeartbeatAge: now.Sub(n.LastHeartbeat).Round(time.Second)})
@@ -61,4 +73,19 @@ func (s *Server) apiNodeIndex(c echo.Context) error {
 	return c.JSON(http.StatusOK, struct {
 		Items []recipes.Node `json:"items"`
 	}{nodes})
+}
+
+// handleNodeDrain asks a node to drain, and says so on the node list,
+// where the node shows draining from then on, then gone.
+func (s *Server) handleNodeDrain(c echo.Context) error {
+	if s.opts.Drain == nil {
+		return echo.ErrNotFound
+	}
+	id := param(c, "id")
+	if err := s.opts.Drain.RequestDrain(c.Request().Context(), id); err != nil {
+		return s.flashError(c, err, "/nodes")
+	}
+	s.log.Info("node drain requested", "node", id, "by", c.Get(staffKey))
+	s.flash(c, fmt.Sprintf("%s is asked to drain: it takes no new devices, sends its devices to the other nodes, then stops.", id))
+	return c.Redirect(http.StatusSeeOther, "/nodes")
 }

@@ -2,6 +2,9 @@ package admin_test
 
 import (
 	"context"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,4 +50,73 @@ func TestAdminNodes(t *testing.T) {
 	}
 	other := &webtest.API{W: s.NewWebClient(t), Token: webtest.MustToken(t, w, "devices", recipes.ScopeDevices)}
 	other.Call("GET", "/api/nodes", nil).Want(403)
+}
+
+// drain is this node's drain as recipesd wires it: the registry asks
+// nodes to drain, and a flag says whether this one does.
+type drain struct {
+	*cluster.Registry
+	draining atomic.Bool
+}
+
+func (d *drain) Draining() bool { return d.draining.Load() }
+
+// TestAdminNodeDrain: staff ask a node to drain with the button on
+// /nodes (a CSRF-checked form), the node receives the request, unknown
+// and dead nodes are refused with a reason; /readyz answers 503 while
+// this node drains.
+func TestAdminNodeDrain(t *testing.T) {
+	env := redistest.New(t)
+	ctx := context.Background()
+	start := func(id string, heartbeatAt time.Time) *cluster.Node {
+		n, err := cluster.New(env.RDB, cluster.Options{ID: id, Addr: id + ".example:1883", KeyPrefix: env.Prefix,
+			Heartbeat: time.Hour, DeadAfter: 3 * time.Hour, Now: func() time.Time { return heartbeatAt }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Close(ctx) })
+		return n
+	}
+	a := start("node-a", time.Now())
+	start("node-b", time.Now().Add(-4*time.Hour))
+	requests := make(chan struct{}, 1)
+	wctx, cancel := context.WithCancel(ctx)
+	wait, err := a.WatchDrainRequests(wctx, func() { requests <- struct{}{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); wait() })
+	d := &drain{Registry: cluster.NewRegistry(env.RDB, env.Prefix, 0, nil)}
+	s := MustStartServer(t, func(o *admin.Options) { o.Nodes, o.Drain = d.Registry, d })
+
+	s.NewWebClient(t).Post("/nodes/node-a/drain", nil).Want(303) // staff only: to the sign-in page
+	w := s.MustSignIn(t)
+	w.Get("/nodes").Want(200).Has(t, "node-a node-a.example:1883 dev 0 ", "Alive Drain node-b")
+	w.PostRaw("/nodes/node-a/drain", url.Values{}, nil).Want(403) // no CSRF token
+	select {
+	case <-requests:
+		t.Fatal("drain requested without a CSRF token")
+	default:
+	}
+	w.Post("/nodes/node-a/drain", nil).Want(303)
+	select {
+	case <-requests:
+	case <-time.After(5 * time.Second):
+		t.Fatal("node-a got no drain request")
+	}
+	if got := w.Get("/nodes").Want(200).Flash(); got != "node-a is asked to drain: it takes no new devices, sends its devices to the other nodes, then stops." {
+		t.Errorf("flash %q", got)
+	}
+	w.Post("/nodes/node-b/drain", nil).Want(303)
+	if got := w.Get("/nodes").Want(200).Flash(); !strings.HasPrefix(got, `Node "node-b" is dead`) {
+		t.Errorf("dead node: flash %q", got)
+	}
+	w.Post("/nodes/node-x/drain", nil).Want(404)
+
+	s.NewWebClient(t).Get("/readyz").Want(200)
+	d.draining.Store(true)
+	s.NewWebClient(t).Get("/readyz").Want(503).Has(t, `{"status":"draining"}`)
 }

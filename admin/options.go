@@ -66,6 +66,9 @@ type Options struct {
 	// Nodes, when set, lists the nodes sharing the store (/nodes,
 	// GET /api/nodes).
 	Nodes Nodes
+	// Drain, when set, makes /readyz answer 503 while this node drains
+	// and lets staff ask a node to drain from the /nodes page.
+	Drain Drain
 	// AnonymousDevices: devices may connect without being registered, so
 	// a connected device may be commanded though the registry lacks it.
 	AnonymousDevices bool

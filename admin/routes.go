@@ -73,6 +73,7 @@ func (s *Server) routes() {
 	e.POST("/devices/:id/delete", s.handleDeviceDelete, staff...)
 
 	e.GET("/nodes", s.handleNodeIndex, staff...)
+	e.POST("/nodes/:id/drain", s.handleNodeDrain, staff...)
 
 	e.GET("/tokens", s.handleTokenIndex, staff...)
 	e.POST("/tokens", s.handleTokenCreate, staff...)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -46,6 +47,8 @@ type Node struct {
 	opts    Options
 	log     *slog.Logger
 	started time.Time
+
+	draining atomic.Bool // set by SetDraining; written with every heartbeat
 
 	stop chan struct{}
 	done chan struct{}
@@ -126,6 +129,7 @@ func (n *Node) beat(ctx context.Context) error {
 	raw, err := json.Marshal(entry{
 		ID: n.opts.ID, Addr: n.opts.Addr, Version: n.opts.Version, Devices: n.opts.Devices(),
 		StartedAt: n.started, Heartbeat: n.opts.Now(), DeadAfter: n.opts.DeadAfter, Every: n.opts.Heartbeat,
+		Draining: n.draining.Load(),
 	})
 	if err != nil {
 		return fmt.Errorf("cluster: encode node entry: %w", err)
@@ -134,6 +138,21 @@ func (n *Node) beat(ctx context.Context) error {
 	defer cancel()
 	return n.edge.Err("heartbeat", n.rdb.HSet(rctx, n.key, n.opts.ID, raw).Err())
 }
+
+// SetDraining marks the node draining (or not) in its entry at once,
+// rather than at its next heartbeat, so that peers stop referring devices
+// to it; every later heartbeat keeps the mark. An error means the mark is
+// not yet stored; the next heartbeat retries it.
+func (n *Node) SetDraining(ctx context.Context, draining bool) error {
+	n.draining.Store(draining)
+	if n.started.IsZero() {
+		return nil // not registered: nothing to mark
+	}
+	return n.beat(ctx)
+}
+
+// Draining reports whether [Node.SetDraining] marked the node draining.
+func (n *Node) Draining() bool { return n.draining.Load() }
 
 // Close stops the heartbeat and deletes the node's entry, so that the
 // others see it gone at once rather than dead after the liveness bound.

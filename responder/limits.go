@@ -60,12 +60,20 @@ func (r *Responder) endSession(d *session.Device, code packets.Code) {
 	r.log.Warn("device ignores the server's answers; disconnecting", "device", d.ID(),
 		"reason_code", fmt.Sprintf("0x%02x", code.Code), "reason", code.Reason)
 	go func() {
-		deadline := time.Now().Add(r.opts.StoreTimeout + r.opts.WriteTimeout)
-		for (d.Lookups() > 0 || !d.Idle()) && time.Now().Before(deadline) && !cl.Closed() {
-			time.Sleep(2 * time.Millisecond)
-		}
+		r.waitAnswered(d, cl)
 		_ = r.server.DisconnectClient(cl, code)
 	}()
+}
+
+// waitAnswered waits until every request device d was acknowledged on cl
+// is answered and written, or cl is gone. The wait is bounded: a device
+// that takes none of its replies is disconnected when its writes time
+// out. The caller has stopped d's admissions ([session.Device.End]).
+func (r *Responder) waitAnswered(d *session.Device, cl *mqtt.Client) {
+	deadline := time.Now().Add(r.opts.StoreTimeout + r.opts.WriteTimeout)
+	for (d.Lookups() > 0 || !d.Idle()) && time.Now().Before(deadline) && !cl.Closed() {
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // capKeepalive makes mochi close a silent connection eventually: a device

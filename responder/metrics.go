@@ -106,6 +106,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.disconnects, st.RateDisconnects, "rate_limited")
 	counter(c.disconnects, st.RefusalDisconnects, "publish_refused")
 	counter(c.disconnects, st.StalledDisconnects, "outbox_full")
+	counter(c.disconnects, st.DrainDisconnects, "drained")
 	counter(c.disconnects, st.WriteFailures, "write_failed")
 	counter(c.panics, st.Recovered)
 

@@ -203,10 +203,7 @@ func (r *Responder) Close(ctx context.Context) error {
 		r.gate.Lock()
 		r.closing = true
 		r.gate.Unlock()
-		r.listener.StopAccepting()
-		if r.tlsListener != nil {
-			r.tlsListener.StopAccepting()
-		}
+		r.stopAccepting()
 		r.calls.failDevice("", &recipes.CallError{Code: recipes.CallGone, Err: errShuttingDown})
 
 		// Every request acknowledged before closing is answered: first
@@ -246,6 +243,16 @@ func (r *Responder) Close(ctx context.Context) error {
 		r.flushSeen(ctx) // the disconnects of the devices just closed
 	})
 	return r.closeErr
+}
+
+// stopAccepting closes the listeners to new connections; the open ones
+// go on.
+func (r *Responder) stopAccepting() {
+	for _, l := range []*edge.Listener{r.listener, r.tlsListener} {
+		if l != nil {
+			l.StopAccepting()
+		}
+	}
 }
 
 // errShuttingDown answers requests that arrive while the server stops.

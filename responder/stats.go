@@ -47,6 +47,7 @@ type Stats struct {
 
 	RefusalDisconnects int64 // devices disconnected (0x87) for publishing where they may not
 	StalledDisconnects int64 // devices disconnected (0x97) with a full outbox
+	DrainDisconnects   int64 // devices sent away by a drain (0x9C, or 0x8B with no other server)
 	WriteFailures      int64 // connections ended by a failed or timed-out write
 
 	// Commands to devices (PROTOCOL.md §4).
@@ -82,6 +83,7 @@ type stats struct {
 
 	refusalDisconnects atomic.Int64
 	stalledDisconnects atomic.Int64
+	drainDisconnects   atomic.Int64
 	writeFailures      atomic.Int64
 	replies            [8]atomic.Int64 // indexed like replyStatuses
 	buckets            [16]atomic.Int64
@@ -141,6 +143,7 @@ func (s *stats) snapshot(g *session.Registry) Stats {
 
 		RefusalDisconnects: s.refusalDisconnects.Load(),
 		StalledDisconnects: s.stalledDisconnects.Load(),
+		DrainDisconnects:   s.drainDisconnects.Load(),
 		WriteFailures:      s.writeFailures.Load(),
 	}
 	for i, st := range replyStatuses {

@@ -97,3 +97,38 @@ func TestRun(t *testing.T) {
 		t.Fatalf("start: %v %s", err, res.Body)
 	}
 }
+
+// TestServerList: with the first server of -addr down, the appliance
+// asks the next; a list with a bad entry is refused, naming it.
+func TestServerList(t *testing.T) {
+	r := mustResponder(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	_ = ln.Close() // nobody listens there now
+
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-addr", down + ", " + r.Addr(), "-id", "sim-3", "categories"}, noEnv, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), `"soups"`) {
+		t.Fatalf("output %s", out.String())
+	}
+	env := func(k string) string {
+		if k == "APPLIANCE_ADDR" {
+			return down + "," + r.Addr()
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"-id", "sim-3", "categories"}, env, &out, &errOut); code != 0 {
+		t.Fatalf("APPLIANCE_ADDR list: exit %d: %s", code, errOut.String())
+	}
+
+	errOut.Reset()
+	code := run(context.Background(), []string{"-addr", r.Addr() + ",,x", "categories"}, noEnv, &out, &errOut)
+	if want := `appliance: -addr: server list "` + r.Addr() + `,,x": entry 2 is empty`; code != 2 || strings.TrimSpace(errOut.String()) != want {
+		t.Fatalf("bad list: exit %d, %q, want %q", code, errOut.String(), want)
+	}
+}

@@ -62,6 +62,8 @@ type Config struct {
 	AdvertiseMQTT string // empty: the MQTT listen address
 	NodeHeartbeat time.Duration
 	NodeDeadAfter time.Duration
+	DrainRate     float64       // devices per second a drain sends away
+	DrainTimeout  time.Duration // longest drain before the node stops anyway
 
 	LogFormat string
 	LogLevel  string
@@ -132,6 +134,8 @@ func (e *envFlags) node(c *Config) {
 	e.String(&c.AdvertiseMQTT, "advertise-mqtt", "RECIPESD_ADVERTISE_MQTT", "", "MQTT address (host:port) other nodes and devices are told to reach this node at; default the MQTT listen address")
 	e.Duration(&c.NodeHeartbeat, "node-heartbeat", "RECIPESD_NODE_HEARTBEAT", cluster.DefaultHeartbeat, "how often this node renews its entry in the node registry")
 	e.Duration(&c.NodeDeadAfter, "node-dead-after", "RECIPESD_NODE_DEAD_AFTER", cluster.DefaultDeadAfter, "a node whose last heartbeat is older is dead; at least 3 × -node-heartbeat")
+	e.Float(&c.DrainRate, "drain-rate", "RECIPESD_DRAIN_RATE", responder.DefaultDrainRate, "devices per second a draining node (SIGTERM, recipesd drain) sends to other nodes")
+	e.Duration(&c.DrainTimeout, "drain-timeout", "RECIPESD_DRAIN_TIMEOUT", 5*time.Minute, "longest drain; the devices still connected then are disconnected at once (0 stops without draining)")
 }
 
 // limit maps a limit flag (-abuse-strikes, -mqtt-connect-failures,
@@ -177,6 +181,8 @@ func (c *Config) validate() []error {
 	check(c.NodeID != "", "-node-id: must not be empty (the host name is unknown)")
 	check(c.NodeHeartbeat >= 10*time.Millisecond && c.NodeHeartbeat <= time.Minute, "-node-heartbeat %s: must be between 10ms and 1m", c.NodeHeartbeat)
 	check(c.NodeDeadAfter >= 3*c.NodeHeartbeat, "-node-dead-after %s: must be at least 3 × -node-heartbeat (%s)", c.NodeDeadAfter, 3*c.NodeHeartbeat)
+	check(c.DrainRate > 0, "-drain-rate %g: must be more than 0 devices per second", c.DrainRate)
+	check(c.DrainTimeout >= 0, "-drain-timeout %s: must be 0 or more", c.DrainTimeout)
 	check(c.LogFormat == "text" || c.LogFormat == "json", "-log-format %q: must be text or json", c.LogFormat)
 	var lvl slog.Level
 	check(lvl.UnmarshalText([]byte(c.LogLevel)) == nil, "-log-level %q: must be debug, info, warn or error", c.LogLevel)

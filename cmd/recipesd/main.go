@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "nodes":
 		err = nodesCmd(ctx, args, getenv, stdout, stderr)
+	case "drain":
+		err = drainCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -96,6 +98,8 @@ Usage:
   recipesd user ACTION NAME  manage staff accounts of the admin UI ("recipesd user -h")
   recipesd token ACTION NAME manage API tokens ("recipesd token -h")
   recipesd nodes [-json]     list the recipesd nodes sharing the store
+  recipesd drain [-wait] NODE-ID
+                             send a node's devices to the others and stop it
   recipesd help              show this help
 
 Run "recipesd <command> -h" for a command's flags. Every flag can also be set

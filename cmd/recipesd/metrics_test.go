@@ -47,6 +47,7 @@ var statsMetrics = map[string]statsMetric{
 	"RateDisconnects":    {family: "recipesd_mqtt_disconnects_total", labels: map[string]string{"reason": "rate_limited"}},
 	"RefusalDisconnects": {family: "recipesd_mqtt_disconnects_total", labels: map[string]string{"reason": "publish_refused"}},
 	"StalledDisconnects": {family: "recipesd_mqtt_disconnects_total", labels: map[string]string{"reason": "outbox_full"}},
+	"DrainDisconnects":   {family: "recipesd_mqtt_disconnects_total", labels: map[string]string{"reason": "drained"}},
 	"WriteFailures":      {family: "recipesd_mqtt_disconnects_total", labels: map[string]string{"reason": "write_failed"}},
 	"Recovered":          {family: "recipesd_mqtt_recovered_panics_total"},
 

@@ -60,7 +60,9 @@ type Main struct {
 	demoSecret    string // the demo device's secret, on the start that created it
 	adminPassword string // the first admin's generated password, likewise
 
-	stopRevocations func()       // ends the revocation watch and waits for it
+	stopRevocations func() // ends the revocation watch and waits for it
+	stopDrainWatch  func() // ends the watch for drain requests and waits for it
+	drainRequested  *drainTrigger
 	closeRedis      func() error // closes Redis, after everything built on it
 }
 
@@ -76,9 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		_ = m.Close()
 		return err
 	}
-	<-ctx.Done()
-	m.Logger.Info("shutting down")
-	return m.Close()
+	return m.Serve(ctx)
 }
 
 // Run opens the store and starts the responder and the admin server.
@@ -150,6 +150,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startNode(ctx); err != nil {
 		return err
 	}
+	if err := m.watchDrainRequests(ctx); err != nil {
+		return err
+	}
 
 	m.Metrics = prometheus.NewRegistry()
 	m.Metrics.MustRegister(
@@ -178,6 +181,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TLSConfig:        tlsConfig,
 		Appliances:       appliances{m.Responder},
 		Nodes:            m.Node,
+		Drain:            m.Node,
 		AnonymousDevices: c.AllowAnonymous,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
@@ -209,6 +213,10 @@ func (m *Main) Close() error {
 	if m.stopRevocations != nil {
 		m.stopRevocations()
 		m.stopRevocations = nil
+	}
+	if m.stopDrainWatch != nil {
+		m.stopDrainWatch()
+		m.stopDrainWatch = nil
 	}
 	if m.Responder != nil {
 		errs = append(errs, m.Responder.Close(ctx))

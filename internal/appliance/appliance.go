@@ -60,6 +60,11 @@ type Reply struct {
 	} `json:"error"`
 }
 
+// endGrace is how long a connection that failed waits for the server's
+// DISCONNECT, which paho may report after the failure, before
+// [Client.Ended] says there was none.
+const endGrace = 100 * time.Millisecond
+
 // Client is a connected appliance.
 type Client struct {
 	ID      string
@@ -72,6 +77,20 @@ type Client struct {
 	stray      []*Reply         // replies nobody waited for
 	onCommand  func(*Reply)     // handles commands, see HandleCommands
 	disconnect *paho.Disconnect // the server's DISCONNECT, if it sent one
+
+	ended   chan struct{} // closed once the connection has ended and why is known
+	endOnce sync.Once
+}
+
+// end records why the connection ended (d is the server's DISCONNECT, nil
+// for any other end), once.
+func (c *Client) end(d *paho.Disconnect) {
+	if d != nil {
+		c.mu.Lock()
+		c.disconnect = d
+		c.mu.Unlock()
+	}
+	c.endOnce.Do(func() { close(c.ended) })
 }
 
 // ReplyTopic is where this client asks to be answered.
@@ -105,7 +124,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	if o.QoS == 0 {
 		o.QoS = 1
 	}
-	a := &Client{ID: o.ID, qos: o.QoS, waiting: map[string]chan *Reply{}}
+	a := &Client{ID: o.ID, qos: o.QoS, waiting: map[string]chan *Reply{}, ended: make(chan struct{})}
 	a.c = paho.NewClient(paho.ClientConfig{
 		ClientID: o.ID,
 		// paho writes a packet in two writes, and its pinger writes from
@@ -115,12 +134,11 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		// when the connection is a sync.Locker.
 		Conn:              packets.NewThreadSafeConn(conn),
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){a.received},
-		OnClientError:     func(error) {},
-		OnServerDisconnect: func(d *paho.Disconnect) {
-			a.mu.Lock()
-			a.disconnect = d
-			a.mu.Unlock()
-		},
+		// paho calls one of the two once the connection is closed, in
+		// no set order when a write fails as the server's DISCONNECT
+		// arrives: the DISCONNECT is given a moment to win.
+		OnClientError:      func(error) { time.AfterFunc(endGrace, func() { a.end(nil) }) },
+		OnServerDisconnect: a.end,
 	})
 	keepAlive := uint16(30)
 	if o.KeepAlive != nil {
@@ -304,6 +322,11 @@ func (c *Client) ServerDisconnect() *paho.Disconnect {
 
 // Done is closed when the connection ends.
 func (c *Client) Done() <-chan struct{} { return c.c.Done() }
+
+// Ended is closed after Done, once [Client.ServerDisconnect] knows whether
+// the server ended the connection with a DISCONNECT (paho reports that
+// only after the connection is closed). It stays open after [Client.Close].
+func (c *Client) Ended() <-chan struct{} { return c.ended }
 
 // Close disconnects cleanly.
 func (c *Client) Close() error {

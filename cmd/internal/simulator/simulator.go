@@ -25,11 +25,10 @@ type Options struct {
 }
 
 // Machine is the simulated appliance's state. Its lid starts unlocked and
-// no recipe is installed.
+// no recipe is installed. The state outlives a connection: a machine
+// that reconnects (to another server, say) keeps its lid and program.
 type Machine struct {
-	c    *appliance.Client
 	opts Options
-	ctx  context.Context
 
 	mu        sync.Mutex
 	lidLocked bool
@@ -38,12 +37,23 @@ type Machine struct {
 	commands  int
 }
 
-// Start subscribes c to its device topics (devices/<id>/#) and answers
-// commands until ctx ends or the connection closes.
+// New returns a machine that answers as o says; [Machine.Attach] gives it
+// a connection.
+func New(o Options) *Machine { return &Machine{opts: o} }
+
+// Attach subscribes c to its device topics (devices/<id>/#) and answers
+// the commands that arrive on it until ctx ends or the connection closes.
+// Call it again with each new connection.
+func (m *Machine) Attach(ctx context.Context, c *appliance.Client) error {
+	c.HandleCommands(func(cmd *appliance.Reply) { m.handle(ctx, c, cmd) })
+	_, err := c.Subscribe(ctx, "devices/"+c.ID+"/#", 1)
+	return err
+}
+
+// Start is [New] and [Machine.Attach].
 func Start(ctx context.Context, c *appliance.Client, o Options) (*Machine, error) {
-	m := &Machine{c: c, opts: o, ctx: ctx}
-	c.HandleCommands(m.handle)
-	if _, err := c.Subscribe(ctx, "devices/"+c.ID+"/#", 1); err != nil {
+	m := New(o)
+	if err := m.Attach(ctx, c); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -86,7 +96,7 @@ func fail(status int, code, msg string) Answer {
 	return Answer{Status: status, Error: &AnsError{Code: code, Message: msg}}
 }
 
-func (m *Machine) handle(cmd *appliance.Reply) {
+func (m *Machine) handle(ctx context.Context, c *appliance.Client, cmd *appliance.Reply) {
 	m.mu.Lock()
 	m.commands++
 	m.mu.Unlock()
@@ -100,16 +110,16 @@ func (m *Machine) handle(cmd *appliance.Reply) {
 		defer t.Stop()
 		select {
 		case <-t.C:
-		case <-m.ctx.Done():
+		case <-ctx.Done():
 			return
-		case <-m.c.Done():
+		case <-c.Done():
 			return
 		}
 	}
 	body, _ := json.Marshal(ans)
-	ctx, cancel := context.WithTimeout(m.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := m.c.Publish(ctx, &paho.Publish{
+	_, err := c.Publish(ctx, &paho.Publish{
 		Topic: cmd.ResponseTopic, QoS: 1, Payload: body,
 		Properties: &paho.PublishProperties{CorrelationData: cmd.Correlation, ContentType: "application/json"},
 	})
