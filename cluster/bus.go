@@ -88,7 +88,7 @@ type Bus struct {
 	stop     context.CancelFunc
 	done     chan struct{}
 	handling sync.WaitGroup // asks being handled
-	closing sync.Once
+	closing  sync.Once
 }
 
 // NewBus returns the bus of node opts.Node on rdb. It does no I/O.

@@ -69,7 +69,9 @@ func (s commandStats) received(outcome string) { s.receivedN.WithLabelValues(out
 
 // Collector returns a [prometheus.Collector] of the routed commands'
 // counters and latency. Register it once per registry.
-func (c *Commands) Collector() prometheus.Collector { return collectors{c.stats.routedN, c.stats.receivedN, c.stats.latency} }
+func (c *Commands) Collector() prometheus.Collector {
+	return collectors{c.stats.routedN, c.stats.receivedN, c.stats.latency}
+}
 
 type collectors []prometheus.Collector
 
