@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/recipesd/recipesd/cmd/internal/simulator"
 	"github.com/recipesd/recipesd/internal/appliance"
+	"github.com/recipesd/recipesd/recipes"
 )
 
 // mustHeldBy makes sure the cluster's presence names s's node as the
@@ -165,5 +167,33 @@ func TestClusterRPCTimeoutEndToEnd(t *testing.T) {
 	}
 	if ans.Error.Code != "timeout" || !strings.Contains(ans.Error.Message, "did not answer within 300 ms.") {
 		t.Fatalf("%s", ans.Raw)
+	}
+}
+
+// TestClusterRPCMetrics: commands routed between nodes are counted on
+// both sides by outcome, and timed on the sending node.
+func TestClusterRPCMetrics(t *testing.T) {
+	a := MustRunMain(t)
+	b := MustRunMainOn(t, a.Redis)
+	dev, _ := a.MustSimulator(t, appliance.Options{}, simulator.Options{})
+	a.mustHeldBy(t, dev.ID)
+	b.MustRPCClient(t).MustCall(t, dev.ID, cmd{Method: "lid.lock"}, 200)
+	for _, c := range []struct {
+		s      *testServer
+		family string
+	}{{b, "recipesd_rpc_routed_total"}, {a, "recipesd_rpc_routed_in_total"}} {
+		token, err := c.s.Identity.CreateAPIToken(context.Background(), randomName("scraper"), "test", []string{recipes.ScopeMetrics})
+		if err != nil {
+			t.Fatal(err)
+		}
+		families := scrapeMetrics(t, c.s.HTTPURL, token)
+		if got := value(series(families[c.family], map[string]string{"outcome": "answered"})); got != 1 {
+			t.Errorf("%s %s{outcome=answered} = %g, want 1", c.s.Config.NodeID, c.family, got)
+		}
+		if c.s == b {
+			if n := families["recipesd_rpc_routed_latency_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n != 1 {
+				t.Errorf("routed latency has %d samples, want 1", n)
+			}
+		}
 	}
 }
