@@ -123,6 +123,9 @@ func (s *Server) callError(c ApplianceCall, err error, replayed bool) error {
 	switch ce.Code {
 	case recipes.CallOffline:
 		msg = fmt.Sprintf("Appliance %s is offline (not connected, or not subscribed to %s); nothing was sent.", c.Device, s.opts.Appliances.CommandTopic(c.Device))
+		if ce.Node != "" {
+			msg = fmt.Sprintf("Appliance %s is offline: node %s, which held its connection, is gone; nothing was sent.", c.Device, ce.Node)
+		}
 	case recipes.CallTimeout:
 		// The call's own timeout: for a replayed outcome, the first call's.
 		timeout := cmp.Or(ce.Timeout, c.Timeout)

@@ -30,8 +30,8 @@ import (
 // drainKind is the kind of a drain request.
 const drainKind = "drain"
 
-// message is what travels on a node's channel; only its kind is read here.
-type message struct {
+// drainRequest is a message on a node's channel as read here: its kind only.
+type drainRequest struct {
 	Kind string `json:"kind"`
 }
 
@@ -68,7 +68,7 @@ func (r *Registry) RequestDrain(ctx context.Context, id string) error {
 		return recipes.Errorf(recipes.ECONFLICT, "Node %q is dead: its last heartbeat was %s ago, so nobody would receive the request; it is forgotten once its entry expires.",
 			id, r.now().Sub(n.LastHeartbeat).Round(time.Second))
 	}
-	raw, err := json.Marshal(message{Kind: drainKind})
+	raw, err := json.Marshal(drainRequest{Kind: drainKind})
 	if err != nil {
 		return fmt.Errorf("cluster: encode drain request: %w", err)
 	}
@@ -103,7 +103,7 @@ func (n *Node) WatchDrainRequests(ctx context.Context, drain func()) (wait func(
 			if !ok {
 				return
 			}
-			var got message
+			var got drainRequest
 			if json.Unmarshal([]byte(m.Payload), &got) == nil && got.Kind == drainKind {
 				n.log.Info("drain requested")
 				drain()

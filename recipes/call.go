@@ -31,6 +31,7 @@ type CallError struct {
 	Size    int           // CallTooLarge: the command's packet size (an upper bound)
 	Limit   int           // CallTooLarge: the device's Maximum Packet Size; CallTooManyKeys: the outcomes remembered
 	Caller  bool          // CallTooManyKeys: the caller's own share is full, while other callers may go on
+	Node    string        // CallOffline: the node that held the device's connection and is gone
 
 	Err error // the cause, if any
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -27,11 +25,6 @@ import (
 type CallResult struct {
 	Status int             // the answer's "status"
 	Body   json.RawMessage // the answer exactly as the device sent it
-
-	// Replayed is set by [Responder.CallOnce] when the outcome, this
-	// answer or the error returned with it, is the remembered one of an
-	// earlier call with the same key: nothing was sent this time.
-	Replayed bool
 }
 
 // rpcRequestTopic and rpcResponseTopic are device id's command topics.
@@ -41,10 +34,6 @@ func rpcResponseTopic(id string) string { return devicePrefix + id + "/rpc/respo
 // CommandTopic returns the topic device id subscribes to for commands:
 // [Responder.Call] sends nothing to a device that has not.
 func (r *Responder) CommandTopic(id string) string { return rpcRequestTopic(id) }
-
-// IdempotencyWindow returns how long [Responder.CallOnce] remembers the
-// outcome of a keyed call.
-func (r *Responder) IdempotencyWindow() time.Duration { return idempotencyTTL }
 
 // Call outcomes, as counted in [Stats.Calls].
 // A failed call is counted under its [recipes.CallError] code.
@@ -73,76 +62,6 @@ func (r *Responder) Call(ctx context.Context, deviceID, method string, params js
 	start := time.Now()
 	res, out, err := r.call(ctx, deviceID, method, params, timeout)
 	r.stats.called(out, time.Since(start))
-	return res, err
-}
-
-// CallOnce is [Responder.Call] with an idempotency key of a caller: while
-// the outcome of an earlier call by the same caller to the same device
-// with the same key is remembered (10 minutes), CallOnce returns that
-// outcome, waiting for it if the call is still in flight, with
-// [CallResult.Replayed] set, instead of commanding the device again.
-// Keys belong to their caller (an API token, a staff account; any string
-// that tells callers apart): one caller never sees, nor collides with,
-// another's. Calls that published nothing (offline, too large, busy) or
-// were canceled by their caller are not remembered: a retry may succeed.
-// A key reused for a different method or params gets
-// [recipes.CallKeyReused] (the first outcome would answer a question that
-// was not asked). When the caller already has maxOncePerCaller outcomes
-// remembered, or all callers maxOnce, a call with a new key gets
-// [recipes.CallTooManyKeys] rather than losing an outcome that was
-// promised.
-func (r *Responder) CallOnce(ctx context.Context, caller, key, deviceID, method string, params json.RawMessage, timeout time.Duration) (CallResult, error) {
-	if key == "" {
-		return r.Call(ctx, deviceID, method, params, timeout)
-	}
-	k := deviceID + "\x00" + key // device IDs hold no NUL
-	h := sha256.New()
-	h.Write([]byte(method))
-	h.Write([]byte{0})
-	h.Write(params)
-	var command [sha256.Size]byte
-	h.Sum(command[:0])
-	now := time.Now()
-	cs := &r.calls
-	cs.mu.Lock()
-	e, ok := cs.once[caller][k]
-	if ok && e.expired(now) {
-		cs.forget(caller, k)
-		ok = false
-	}
-	if !ok {
-		e = &onceEntry{command: command, done: make(chan struct{})}
-		if err := cs.remember(caller, k, e, now); err != nil {
-			cs.mu.Unlock()
-			return CallResult{}, err
-		}
-	}
-	cs.mu.Unlock()
-	if ok && e.command != command {
-		return CallResult{}, recipes.ErrCallKeyReused
-	}
-	if ok {
-		select {
-		case <-e.done:
-			res := e.res
-			res.Replayed = true
-			return res, e.err
-		case <-ctx.Done():
-			return CallResult{}, ctx.Err()
-		}
-	}
-
-	res, err := r.Call(ctx, deviceID, method, params, timeout)
-	cs.mu.Lock()
-	e.res, e.err, e.expires = res, err, time.Now().Add(idempotencyTTL)
-	if code := recipes.CallErrorCode(err); code == recipes.CallOffline || code == recipes.CallTooLarge || code == recipes.CallBusy ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		if cs.once[caller][k] == e {
-			cs.forget(caller, k)
-		}
-	}
-	cs.mu.Unlock()
-	close(e.done)
 	return res, err
 }
 

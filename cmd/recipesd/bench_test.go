@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"github.com/recipesd/recipesd/cmd/internal/simulator"
 	"github.com/recipesd/recipesd/internal/appliance"
 )
 
@@ -159,3 +161,38 @@ func (*allowAll) Provides(b byte) bool {
 }
 func (*allowAll) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
 func (*allowAll) OnACLCheck(*mqtt.Client, string, bool) bool              { return true }
+
+// BenchmarkRPCCrossNode times commands (POST /api/devices/<id>/rpc, one
+// at a time) to a device connected to the node that is called, then to
+// the same device through another node on the same Redis, which routes it
+// over the node bus, and reports the p50 and p99 of both.
+//
+//	go test -run '^$' -bench RPCCrossNode -benchtime 2000x ./cmd/recipesd
+func BenchmarkRPCCrossNode(b *testing.B) {
+	a := MustRunMain(b)
+	other := MustRunMainOn(b, a.Redis)
+	dev, _ := a.MustSimulator(b, appliance.Options{}, simulator.Options{})
+	a.mustHeldBy(b, dev.ID)
+	apiA := a.MustRPCClient(b)
+	apiB := &rpcClient{url: other.HTTPURL, token: apiA.token, http: apiA.http}
+	measure := func(api *rpcClient) (p50, p99 float64) {
+		d := make([]time.Duration, 0, b.N)
+		for range b.N {
+			start := time.Now()
+			if ans, err := api.Call(dev.ID, cmd{Method: "lid.lock"}, ""); err != nil || ans.HTTPStatus != 200 {
+				b.Fatalf("%v %v", err, ans)
+			}
+			d = append(d, time.Since(start))
+		}
+		slices.Sort(d)
+		return float64(d[len(d)/2].Microseconds()), float64(d[len(d)*99/100].Microseconds())
+	}
+	b.ResetTimer()
+	p50, p99 := measure(apiA)
+	xp50, xp99 := measure(apiB)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(p50, "same-p50-µs")
+	b.ReportMetric(p99, "same-p99-µs")
+	b.ReportMetric(xp50, "cross-p50-µs")
+	b.ReportMetric(xp99, "cross-p99-µs")
+}

@@ -162,6 +162,7 @@ func TestMetricsExportEveryCounter(t *testing.T) {
 	for _, name := range []string{
 		"go_goroutines", "go_memstats_heap_alloc_bytes", "process_cpu_seconds_total", "process_resident_memory_bytes",
 		"recipesd_catalog_up", "recipesd_catalog_write_conflicts_total", "recipesd_identity_write_conflicts_total",
+		"recipesd_rpc_routed_total", "recipesd_rpc_routed_in_total", "recipesd_rpc_routed_latency_seconds",
 	} {
 		if families[name] == nil {
 			t.Errorf("/metrics lacks %s", name)

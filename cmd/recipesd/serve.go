@@ -50,6 +50,8 @@ type Main struct {
 	Identity  *identity.Store // devices, staff, sessions, API tokens; shares Store's Redis
 	Responder *responder.Responder
 	Node      *cluster.Node // this process in the node registry
+	Bus       *cluster.Bus  // messages from other nodes; nil with the embedded store
+	Commands  *cluster.Commands
 	Admin     *admin.Server
 	Metrics   *prometheus.Registry // served on /metrics, read by the dashboard
 
@@ -153,6 +155,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.watchDrainRequests(ctx); err != nil {
 		return err
 	}
+	if err := m.startCommands(ctx); err != nil {
+		return err
+	}
 
 	m.Metrics = prometheus.NewRegistry()
 	m.Metrics.MustRegister(
@@ -162,6 +167,7 @@ func (m *Main) Run(ctx context.Context) error {
 		store.Collector(),
 		m.Identity.Collector(),
 		m.Node.Collector(),
+		m.Commands.Collector(),
 	)
 
 	if err := m.ensureAdmin(ctx); err != nil {
@@ -179,7 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies:    c.SecureCookies,
 		Metrics:          m.Metrics,
 		TLSConfig:        tlsConfig,
-		Appliances:       appliances{m.Responder},
+		Appliances:       appliances{m.Responder, m.Commands},
 		Nodes:            m.Node,
 		Drain:            m.Node,
 		AnonymousDevices: c.AllowAnonymous,
@@ -220,6 +226,10 @@ func (m *Main) Close() error {
 	}
 	if m.Responder != nil {
 		errs = append(errs, m.Responder.Close(ctx))
+	}
+	if m.Bus != nil {
+		// After the responder: the commands it ended still answer.
+		errs = append(errs, m.Bus.Close())
 	}
 	if m.Node != nil {
 		// Not a failed shutdown: without its heartbeat, the others see

@@ -59,3 +59,42 @@ func Listen(ctx context.Context, ps *redis.PubSub, every time.Duration, got func
 		t.Stop()
 	}
 }
+
+// SubscribeShard is [Edge.Subscribe] on a channel that [Edge.PublishShard]
+// publishes to: on a Redis Cluster it uses sharded pub/sub (SSUBSCRIBE,
+// Redis 7), which lives on the one shard that owns the channel's slot,
+// instead of classic pub/sub, which every master relays to every other;
+// on a single Redis or Sentinel, where there is one server, classic
+// SUBSCRIBE.
+func (e *Edge) SubscribeShard(ctx context.Context, op, channel string) (*redis.PubSub, error) {
+	cc, ok := e.rdb.(*redis.ClusterClient)
+	if !ok {
+		return e.Subscribe(ctx, op, channel)
+	}
+	ps := cc.SSubscribe(ctx, channel)
+	rctx, cancel := e.RT(ctx)
+	defer cancel()
+	if _, err := ps.Receive(rctx); err != nil {
+		_ = ps.Close()
+		return nil, e.Err(op, err)
+	}
+	return ps, nil
+}
+
+// PublishShard publishes msg on channel for [Edge.SubscribeShard]'s
+// subscribers (SPUBLISH on a Cluster, PUBLISH otherwise), within one round
+// trip, and returns how many received it. Unlike classic PUBLISH on a
+// Cluster, which counts only the subscribers of the master it reached,
+// both counts are every subscriber's: 0 means nobody listens.
+func (e *Edge) PublishShard(ctx context.Context, op, channel string, msg any) (int64, error) {
+	rctx, cancel := e.RT(ctx)
+	defer cancel()
+	var cmd *redis.IntCmd
+	if cc, ok := e.rdb.(*redis.ClusterClient); ok {
+		cmd = cc.SPublish(rctx, channel, msg)
+	} else {
+		cmd = e.rdb.Publish(rctx, channel, msg)
+	}
+	n, err := cmd.Result()
+	return n, e.Err(op, err)
+}
