@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -67,17 +68,33 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// freeAddr returns a loopback address nothing listens on at the moment.
-// A process started on it may still find it taken; startNode retries.
+// freeAddr returns a loopback address nothing listens on at the moment,
+// below the kernel's ephemeral port range: a node restarted on its old
+// port must not find it taken by some outgoing connection. A process
+// started on it may still find it taken; node.start retries.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ephemeral := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+				ephemeral = n
+			}
+		}
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
+	for range 100 {
+		var b [2]byte
+		_, _ = rand.Read(b[:])
+		n := int(b[0])<<8 | int(b[1])
+		addr := fmt.Sprintf("127.0.0.1:%d", 10000+n%(ephemeral-10000))
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			_ = l.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free loopback port found in 100 tries")
+	return ""
 }
 
 // recordPID appends pid to RECIPESD_E2E_PIDFILE, if set.
@@ -228,10 +245,23 @@ func (f *fleet) close() {
 		f.lb.kill()
 	}
 	f.http.CloseIdleConnections()
+	// A node built with -race reports races on its stderr and goes on.
+	f.mu.Lock()
+	for _, p := range f.procs {
+		if b, _ := os.ReadFile(p.logPath); bytes.Contains(b, []byte("WARNING: DATA RACE")) {
+			f.t.Errorf("%s: the race detector reported a data race (%s)", p.name, p.logPath)
+		}
+	}
+	f.mu.Unlock()
 	if f.t.Failed() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		seen := map[string]bool{}
 		for _, p := range f.procs {
+			if seen[p.logPath] { // a restarted node appends to its log
+				continue
+			}
+			seen[p.logPath] = true
 			f.t.Logf("---- %s (%s) log tail:\n%s", p.name, p.logPath, p.tail(25))
 		}
 	}
@@ -481,27 +511,45 @@ func (f *fleet) presenceOn(nd *node, id string) (presence, error) {
 // presenceAgrees waits up to wait until every running node reports
 // device id as want says; it returns what each said last otherwise.
 func (f *fleet) presenceAgrees(id string, wait time.Duration, want func(presence) bool) error {
+	return f.presenceAllAgree([]string{id}, wait, want)
+}
+
+// presenceAllAgree is [fleet.presenceAgrees] for several devices at
+// once, under one deadline; the error names every device still wrong.
+func (f *fleet) presenceAllAgree(ids []string, wait time.Duration, want func(presence) bool) error {
 	deadline := time.Now().Add(wait)
+	pending := ids
 	for {
-		var bad []string
-		for _, nd := range f.nodes {
-			if nd.p.exited() {
-				continue
+		var bad, still []string
+		for _, id := range pending {
+			var wrong []string
+			for _, nd := range f.nodes {
+				if nd.p.exited() {
+					continue
+				}
+				p, err := f.presenceOn(nd, id)
+				switch {
+				case err != nil:
+					wrong = append(wrong, fmt.Sprintf("%s: %v", nd.id, err))
+				case !want(p):
+					wrong = append(wrong, fmt.Sprintf("%s: %v", nd.id, p))
+				}
 			}
-			p, err := f.presenceOn(nd, id)
-			switch {
-			case err != nil:
-				bad = append(bad, fmt.Sprintf("%s: %v", nd.id, err))
-			case !want(p):
-				bad = append(bad, fmt.Sprintf("%s: %v", nd.id, p))
+			if len(wrong) > 0 {
+				still = append(still, id)
+				bad = append(bad, id+" on "+strings.Join(wrong, ", "))
 			}
 		}
 		if len(bad) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			if len(bad) > 5 {
+				bad = append(bad[:5], fmt.Sprintf("and %d more devices", len(bad)-5))
+			}
 			return errors.New(strings.Join(bad, "; "))
 		}
+		pending = still
 		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -49,8 +49,7 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatalf("a request before the failover: %v", err)
 	}
 
-	old := killMaster(t, v[1])
-	killed := time.Now()
+	old, killed := killMaster(t, v[1])
 	t.Logf("killed the master at %s", old)
 	var (
 		code int
@@ -80,8 +79,10 @@ func TestSentinelFailover(t *testing.T) {
 }
 
 // killMaster asks the sentinels of sentinelURL where the master is and
-// shuts it down without saving, as a crash would; it returns its address.
-func killMaster(t *testing.T, sentinelURL string) string {
+// shuts it down without saving, as a crash would; it returns its address
+// and when it died. The set then has no replica left: one failover per
+// start of the Sentinel set.
+func killMaster(t *testing.T, sentinelURL string) (string, time.Time) {
 	t.Helper()
 	u, err := url.Parse(sentinelURL)
 	if err != nil {
@@ -95,12 +96,13 @@ func killMaster(t *testing.T, sentinelURL string) string {
 	if err != nil {
 		t.Fatalf("sentinel at %s: master: %v", u.Host, err)
 	}
-	master := redis.NewClient(&redis.Options{Addr: addr[0] + ":" + addr[1]})
+	master := redis.NewClient(&redis.Options{Addr: addr[0] + ":" + addr[1], MaxRetries: -1, DialerRetries: 1})
 	defer master.Close()
 	// SHUTDOWN never replies when it works; the connection just ends.
 	_ = master.ShutdownNoSave(ctx).Err()
+	killed := time.Now()
 	if err := master.Ping(ctx).Err(); err == nil {
 		t.Fatalf("the master at %s:%s still answers after SHUTDOWN NOSAVE", addr[0], addr[1])
 	}
-	return addr[0] + ":" + addr[1]
+	return addr[0] + ":" + addr[1], killed
 }
