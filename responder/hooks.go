@@ -55,6 +55,9 @@ func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	clear(pk.Connect.Password)
 	cl.ID = strings.Clone(cl.ID) // before mochi files the client under it
 	cl.Properties.Username = bytes.Clone(cl.Properties.Username)
+	if code == packets.CodeSuccess && h.r.opts.Presence != nil {
+		code = h.r.claim(dc, cl.ID) // presence.go
+	}
 	if code != packets.CodeSuccess {
 		h.r.stats.authRefused.Add(1)
 		h.r.log.Debug("connection refused", "client", pk.Connect.ClientIdentifier,
@@ -129,6 +132,7 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	if cl.Net.Inline || dc == nil {
 		return
 	}
+	dc.since = time.Now()
 	created := false
 	d := h.r.devices.Session(cl.ID, func() *session.Device {
 		created = true
@@ -144,8 +148,10 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 			// Revoked while it was being admitted on an older answer.
 			h.r.log.Info("device session ended: revoked while connecting", "device", cl.ID)
 			go func() { _ = h.r.server.DisconnectClient(cl, packets.ErrAdministrativeAction) }()
+			return
 		}
 	}
+	h.r.staleSession(cl, dc)
 }
 
 func (h *deviceHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
@@ -218,6 +224,11 @@ func (h *deviceHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 	}
 	if pk.FixedHeader.Type != packets.Connack || pk.ReasonCode >= packets.ErrUnspecifiedError.Code {
 		return pk
+	}
+	// mochi has filed the session (and taken over this node's older one):
+	// the device's next claim here may go ahead.
+	if dc := connOf(cl); dc != nil {
+		h.r.claimDone(dc)
 	}
 	if cl.Properties.Props.RequestResponseInfo == 1 {
 		pk.Properties.ResponseInfo = DeviceTopicPrefix(cl.ID)
