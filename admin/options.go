@@ -64,8 +64,13 @@ type Options struct {
 	// (POST /api/devices/:id/rpc).
 	Appliances Appliances
 	// Nodes, when set, lists the nodes sharing the store (/nodes,
-	// GET /api/nodes).
+	// GET /api/nodes, the dashboard's cluster view).
 	Nodes Nodes
+	// NodeID is this node's ID, marked in the cluster view.
+	NodeID string
+	// Presence, when set, tells which devices are connected, where and
+	// since when; without it no device is shown connected.
+	Presence Presence
 	// AnonymousDevices: devices may connect without being registered, so
 	// a connected device may be commanded though the registry lacks it.
 	AnonymousDevices bool
