@@ -62,6 +62,9 @@ type Config struct {
 	AdvertiseMQTT string // empty: the MQTT listen address
 	NodeHeartbeat time.Duration
 	NodeDeadAfter time.Duration
+	// alone runs a node on an external Redis out of cluster mode, as if
+	// it had the store to itself: the benchmarks' baseline.
+	alone bool
 
 	LogFormat string
 	LogLevel  string

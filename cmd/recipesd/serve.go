@@ -61,6 +61,7 @@ type Main struct {
 	adminPassword string // the first admin's generated password, likewise
 
 	stopRevocations func()       // ends the revocation watch and waits for it
+	stopTakeovers   func()       // ends the takeover watch (presence.go)
 	closeRedis      func() error // closes Redis, after everything built on it
 }
 
@@ -112,6 +113,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
+	if err := m.newNode(); err != nil {
+		return err
+	}
 	m.Responder = responder.New(store, responder.Options{
 		Addr:          c.MQTTAddr,
 		Listener:      m.MQTTListener,
@@ -124,6 +128,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:        log,
 
 		Devices:            m.Identity,
+		Presence:           m.responderPresence(),
 		AllowAnonymous:     c.AllowAnonymous,
 		TLS:                tlsConfig,
 		TLSAddr:            c.MQTTTLSAddr,
@@ -142,6 +147,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// Watching before listening: no device can be admitted on a
 	// registration that changes unannounced in between.
 	if err := m.watchRevocations(ctx); err != nil {
+		return err
+	}
+	if err := m.watchTakeovers(ctx); err != nil {
 		return err
 	}
 	if err := m.Responder.Start(ctx); err != nil {
@@ -177,6 +185,8 @@ func (m *Main) Run(ctx context.Context) error {
 		TLSConfig:        tlsConfig,
 		Appliances:       appliances{m.Responder},
 		Nodes:            m.Node,
+		NodeID:           c.NodeID,
+		Presence:         presence{m},
 		AnonymousDevices: c.AllowAnonymous,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
@@ -211,6 +221,10 @@ func (m *Main) Close() error {
 	}
 	if m.Responder != nil {
 		errs = append(errs, m.Responder.Close(ctx))
+	}
+	if m.stopTakeovers != nil {
+		m.stopTakeovers()
+		m.stopTakeovers = nil
 	}
 	if m.Node != nil {
 		// Not a failed shutdown: without its heartbeat, the others see
