@@ -37,8 +37,9 @@ func (h *deviceHook) Provides(b byte) bool {
 	}, []byte{b})
 }
 
-// OnConnect refuses client IDs that cannot be a single topic level (0x85)
-// and authenticates the device (auth.go). Authentication happens here
+// OnConnect refuses client IDs that cannot be a single topic level (0x85),
+// authenticates the device (auth.go) and, with Options.Presence, claims
+// its session cluster-wide (presence.go). Authentication happens here
 // rather than in OnConnectAuthenticate because a store outage must be
 // answered 0x88, not 0x86, and only this hook can choose the CONNACK.
 func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
