@@ -79,7 +79,12 @@ func (s *Server) apiDeviceUpdate(c echo.Context) error {
 		return err
 	}
 	s.log.Info("device updated", "device", id, "model", d.Model, "enabled", d.Enabled, "by", c.Get(staffKey))
-	return c.JSON(http.StatusOK, deviceRow{Device: d, Connected: s.connected()[id]})
+	conns, err := s.connections(c.Request().Context(), []string{id})
+	if err != nil {
+		return err
+	}
+	conn, ok := conns[id]
+	return c.JSON(http.StatusOK, withConnection(deviceRow{Device: d}, conn, ok))
 }
 
 func (s *Server) apiDeviceRotate(c echo.Context) error {

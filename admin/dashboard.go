@@ -31,6 +31,18 @@ type dashboardPage struct {
 	AnswersDropped int64
 	CallP50        string // of answered calls, "–" when none
 	CallP99        string
+
+	// The cluster: every node sharing the store, with its devices, and
+	// whether Connected counts them all.
+	Nodes        []clusterNode
+	NodesErr     string
+	ClusterCount bool
+}
+
+// clusterNode is a node as the dashboard's cluster view shows it.
+type clusterNode struct {
+	recipes.Node
+	This bool // the node serving this page
 }
 
 type statusCount struct {
@@ -71,6 +83,7 @@ func (s *Server) handleDashboard(c echo.Context) error {
 		p.CallsPending, p.AnswersDropped = st.CallsPending, st.AnswersDropped
 		p.CallP50, p.CallP99 = duration(recipes.Quantile(st.CallLatency, 0.5)), duration(recipes.Quantile(st.CallLatency, 0.99))
 	}
+	s.clusterView(c, &p)
 	return c.Render(http.StatusOK, "dashboard.html", p)
 }
 
@@ -98,4 +111,37 @@ func duration(d time.Duration) string {
 		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64) + " ms"
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
+}
+
+// clusterView adds the nodes to p, and makes its connected count the
+// cluster's: this node's own count, live, and each other live node's as
+// of its last heartbeat. A registry that cannot be read is said so, and
+// the count stays this node's.
+func (s *Server) clusterView(c echo.Context, p *dashboardPage) {
+	if s.opts.Nodes == nil {
+		return
+	}
+	nodes, err := s.opts.Nodes.Nodes(c.Request().Context())
+	if err != nil {
+		s.log.Warn("dashboard: cannot list the nodes", "err", err)
+		p.NodesErr = "The node registry cannot be read right now; the server log says why."
+		if nodes == nil {
+			return
+		}
+	}
+	others := 0
+	for _, n := range nodes {
+		this := n.ID == s.opts.NodeID
+		if this && p.HasStats {
+			n.Devices = p.Connected // live, not as of the last heartbeat
+		}
+		if !this && n.Alive {
+			others += n.Devices
+		}
+		p.Nodes = append(p.Nodes, clusterNode{Node: n, This: this})
+	}
+	if err == nil && len(nodes) > 1 {
+		p.Connected += others
+		p.ClusterCount = true
+	}
 }

@@ -15,10 +15,13 @@ import (
 // devices, whether they are connected, and the changes staff make, logged
 // with who made them.
 
-// deviceRow is a device and whether it is connected now.
+// deviceRow is a device and whether it is connected now: to which node,
+// since when (both absent when it is not).
 type deviceRow struct {
 	recipes.Device
-	Connected bool `json:"connected"`
+	Connected      bool       `json:"connected"`
+	Node           string     `json:"node,omitempty"`
+	ConnectedSince *time.Time `json:"connected_since,omitempty"`
 }
 
 // deviceFilter picks devices from the registry: Text is part of the id
@@ -43,40 +46,40 @@ func (s *Server) findDevices(ctx context.Context, f deviceFilter) ([]deviceRow, 
 	if err != nil {
 		return nil, 0, err
 	}
-	online := s.connected()
 	text := strings.ToLower(f.Text)
 	ids = slices.DeleteFunc(ids, func(id string) bool {
-		if text != "" && !strings.Contains(strings.ToLower(id), text) {
-			return true
-		}
-		return f.State != "" && online[id] != (f.State == "online")
+		return text != "" && !strings.Contains(strings.ToLower(id), text)
 	})
+	// Presence is looked up for the page's devices only, unless the
+	// filter is by presence.
+	var conns map[string]Connection
+	if f.State != "" {
+		if conns, err = s.connections(ctx, ids); err != nil {
+			return nil, 0, err
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool {
+			_, online := conns[id]
+			return online != (f.State == "online")
+		})
+	}
 	total := len(ids)
 	from := min(max(f.Offset, 0), total)
 	ids = ids[from:min(from+f.Limit, total)]
+	if conns == nil {
+		if conns, err = s.connections(ctx, ids); err != nil {
+			return nil, 0, err
+		}
+	}
 	devs, err := s.store.DevicesByID(ctx, ids)
 	if err != nil {
 		return nil, 0, err
 	}
 	rows := make([]deviceRow, len(devs))
 	for i, d := range devs {
-		rows[i] = deviceRow{Device: d, Connected: online[d.ID]}
+		c, ok := conns[d.ID]
+		rows[i] = withConnection(deviceRow{Device: d}, c, ok)
 	}
 	return rows, total, nil
-}
-
-// connected returns the set of devices connected now; empty when this
-// server commands no appliances.
-func (s *Server) connected() map[string]bool {
-	if s.opts.Appliances == nil {
-		return nil
-	}
-	ids := s.opts.Appliances.ConnectedDevices()
-	m := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		m[id] = true
-	}
-	return m
 }
 
 func (s *Server) deviceRow(ctx context.Context, id string) (deviceRow, error) {
@@ -84,7 +87,12 @@ func (s *Server) deviceRow(ctx context.Context, id string) (deviceRow, error) {
 	if err != nil {
 		return deviceRow{}, err
 	}
-	return deviceRow{Device: d, Connected: s.connected()[id]}, nil
+	conns, err := s.connections(ctx, []string{id})
+	if err != nil {
+		return deviceRow{}, err
+	}
+	c, ok := conns[id]
+	return withConnection(deviceRow{Device: d}, c, ok), nil
 }
 
 // registerDevice registers an enabled device and returns it with its
@@ -113,7 +121,7 @@ func (s *Server) rotateDevice(c echo.Context, id string) (deviceRow, string, err
 		return deviceRow{}, "", err
 	}
 	s.log.Info("device secret rotated", "device", d.ID, "by", c.Get(staffKey))
-	d.Connected = false // its session ends with the old secret
+	d = withConnection(d, Connection{}, false) // its session ends with the old secret
 	return d, secret, nil
 }
 

@@ -64,11 +64,16 @@ type Options struct {
 	// (POST /api/devices/:id/rpc).
 	Appliances Appliances
 	// Nodes, when set, lists the nodes sharing the store (/nodes,
-	// GET /api/nodes).
+	// GET /api/nodes, the dashboard's cluster view).
 	Nodes Nodes
 	// Drain, when set, makes /readyz answer 503 while this node drains
 	// and lets staff ask a node to drain from the /nodes page.
 	Drain Drain
+	// NodeID is this node's ID, marked in the cluster view.
+	NodeID string
+	// Presence, when set, tells which devices are connected, where and
+	// since when; without it no device is shown connected.
+	Presence Presence
 	// AnonymousDevices: devices may connect without being registered, so
 	// a connected device may be commanded though the registry lacks it.
 	AnonymousDevices bool

@@ -83,7 +83,10 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 	}
 	p.Status, p.UpdatedAt = status, r.UpdatedAt
 	if s.opts.Appliances != nil {
-		p.CanSend, p.Appliances = true, s.opts.Appliances.ConnectedDevices()
+		if p.Appliances, err = s.connectedDevices(c.Request().Context()); err != nil {
+			return err
+		}
+		p.CanSend = true
 	}
 	return c.Render(http.StatusOK, "recipe_form.html", p)
 }

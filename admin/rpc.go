@@ -21,11 +21,6 @@ type Appliances interface {
 	// *recipes.CallError when it got none.
 	Call(ctx context.Context, c ApplianceCall) (ApplianceAnswer, error)
 
-	// Connected reports whether device id is connected now.
-	Connected(id string) bool
-	// ConnectedDevices returns the IDs of the devices connected now, sorted.
-	ConnectedDevices() []string
-
 	// CommandTopic returns the topic device id must subscribe to for
 	// commands, which staff are told when it has not.
 	CommandTopic(id string) string
@@ -95,7 +90,15 @@ func (s *Server) callDevice(ctx context.Context, c ApplianceCall) (ApplianceAnsw
 		return ApplianceAnswer{}, recipes.Errorf(recipes.ENOTFOUND, "Device %q not found.", c.Device)
 	}
 	if _, err := s.store.Device(ctx, c.Device); err != nil {
-		if recipes.ErrorCode(err) != recipes.ENOTFOUND || !s.opts.AnonymousDevices || !apps.Connected(c.Device) {
+		if recipes.ErrorCode(err) != recipes.ENOTFOUND || !s.opts.AnonymousDevices {
+			return ApplianceAnswer{}, err
+		}
+		// An unregistered device connected anonymously, to any node.
+		conns, perr := s.connections(ctx, []string{c.Device})
+		if perr != nil {
+			return ApplianceAnswer{}, perr
+		}
+		if len(conns) == 0 {
 			return ApplianceAnswer{}, err
 		}
 	}

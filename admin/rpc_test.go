@@ -28,10 +28,21 @@ var _ admin.Appliances = (*fakeAppliances)(nil)
 func (f *fakeAppliances) Call(ctx context.Context, c admin.ApplianceCall) (admin.ApplianceAnswer, error) {
 	return f.CallFn(ctx, c)
 }
-func (f *fakeAppliances) Connected(id string) bool         { return slices.Contains(f.connected, id) }
-func (f *fakeAppliances) ConnectedDevices() []string       { return f.connected }
-func (f *fakeAppliances) CommandTopic(id string) string    { return "test/" + id + "/commands" }
-func (f *fakeAppliances) IdempotencyWindow() time.Duration { return 90 * time.Second }
+
+// Connections and ConnectedDevices make it the [admin.Presence] too: the
+// devices it has connected are on node "node-1".
+func (f *fakeAppliances) Connections(_ context.Context, ids []string) (map[string]admin.Connection, error) {
+	out := map[string]admin.Connection{}
+	for _, id := range ids {
+		if slices.Contains(f.connected, id) {
+			out[id] = admin.Connection{Node: "node-1"}
+		}
+	}
+	return out, nil
+}
+func (f *fakeAppliances) ConnectedDevices(context.Context) ([]string, error) { return f.connected, nil }
+func (f *fakeAppliances) CommandTopic(id string) string                      { return "test/" + id + "/commands" }
+func (f *fakeAppliances) IdempotencyWindow() time.Duration                   { return 90 * time.Second }
 
 func TestAPIDeviceCall(t *testing.T) {
 	tests := []struct {
@@ -145,7 +156,7 @@ func TestAPIDeviceCallRegistry(t *testing.T) {
 				return admin.ApplianceAnswer{Status: 200, Body: json.RawMessage(`{"status":200}`)}, nil
 			}}
 			store := &fakeStore{APITokenFn: robotToken, DeviceFn: registered("oven-1")}
-			h := MustServe(t, store, admin.Options{Appliances: apps, AnonymousDevices: tt.anonymous})
+			h := MustServe(t, store, admin.Options{Appliances: apps, Presence: apps, AnonymousDevices: tt.anonymous})
 			req := httptest.NewRequest(http.MethodPost, "/api/devices/"+tt.device+"/rpc", strings.NewReader(`{"method":"lid.lock"}`))
 			req.Header.Set("Authorization", "Bearer secret")
 			req.Header.Set("Content-Type", "application/json")

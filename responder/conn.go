@@ -3,6 +3,8 @@ package responder
 import (
 	"errors"
 	"net"
+	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -33,12 +35,31 @@ type deviceConn struct {
 	anonymous   bool
 	established bool // CONNACK sent and counted as connected
 	admitted    bool // a request was admitted and its handler has not run (admit.go)
+	since       time.Time
+
+	// The device's claim (presence.go): its epoch, 0 once released or
+	// when none was made, and whether the claim lock is held. Other
+	// goroutines read them: takeover notices, and whoever closes.
+	claimID   string
+	epoch     atomic.Uint64
+	claimHeld atomic.Bool
 }
 
 func newDeviceConn(raw net.Conn, cfg *edge.Config, r *Responder) *deviceConn {
 	dc := &deviceConn{r: r}
 	dc.Init(raw, cfg)
 	return dc
+}
+
+// Close closes the connection and releases the device's claim, if it
+// made one. mochi closes every client's connection once, through this,
+// whichever way the session ended (Client.Stop).
+func (c *deviceConn) Close() error {
+	err := c.Conn.Close()
+	if c.r != nil {
+		c.r.connClosed(c)
+	}
+	return err
 }
 
 // Edge returns the edge guard's connection, for the listener.

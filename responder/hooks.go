@@ -37,8 +37,9 @@ func (h *deviceHook) Provides(b byte) bool {
 	}, []byte{b})
 }
 
-// OnConnect refuses client IDs that cannot be a single topic level (0x85)
-// and authenticates the device (auth.go). Authentication happens here
+// OnConnect refuses client IDs that cannot be a single topic level (0x85),
+// authenticates the device (auth.go) and, with Options.Presence, claims
+// its session cluster-wide (presence.go). Authentication happens here
 // rather than in OnConnectAuthenticate because a store outage must be
 // answered 0x88, not 0x86, and only this hook can choose the CONNACK.
 func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
@@ -55,6 +56,9 @@ func (h *deviceHook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	clear(pk.Connect.Password)
 	cl.ID = strings.Clone(cl.ID) // before mochi files the client under it
 	cl.Properties.Username = bytes.Clone(cl.Properties.Username)
+	if code == packets.CodeSuccess && h.r.opts.Presence != nil {
+		code = h.r.claim(dc, cl.ID) // presence.go
+	}
 	if code != packets.CodeSuccess {
 		h.r.stats.authRefused.Add(1)
 		h.r.log.Debug("connection refused", "client", pk.Connect.ClientIdentifier,
@@ -129,6 +133,7 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 	if cl.Net.Inline || dc == nil {
 		return
 	}
+	dc.since = time.Now()
 	created := false
 	d := h.r.devices.Session(cl.ID, func() *session.Device {
 		created = true
@@ -144,8 +149,10 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 			// Revoked while it was being admitted on an older answer.
 			h.r.log.Info("device session ended: revoked while connecting", "device", cl.ID)
 			go func() { _ = h.r.server.DisconnectClient(cl, packets.ErrAdministrativeAction) }()
+			return
 		}
 	}
+	h.r.staleSession(cl, dc)
 }
 
 func (h *deviceHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
@@ -218,6 +225,11 @@ func (h *deviceHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 	}
 	if pk.FixedHeader.Type != packets.Connack || pk.ReasonCode >= packets.ErrUnspecifiedError.Code {
 		return pk
+	}
+	// mochi has filed the session (and taken over this node's older one):
+	// the device's next claim here may go ahead.
+	if dc := connOf(cl); dc != nil {
+		h.r.claimDone(dc)
 	}
 	if cl.Properties.Props.RequestResponseInfo == 1 {
 		pk.Properties.ResponseInfo = DeviceTopicPrefix(cl.ID)

@@ -31,6 +31,10 @@ type Options struct {
 	// Devices authenticates devices (PROTOCOL.md §1).
 	Devices Devices
 
+	// Presence, if set, keeps each device to one session across the
+	// nodes sharing a store (presence.go); nil for a single node.
+	Presence Presence
+
 	// AllowAnonymous admits connections that present no credentials, under
 	// any valid client ID, seeing every recipe. Development only: anyone
 	// can then be any device.

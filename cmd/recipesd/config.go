@@ -64,6 +64,9 @@ type Config struct {
 	NodeDeadAfter time.Duration
 	DrainRate     float64       // devices per second a drain sends away
 	DrainTimeout  time.Duration // longest drain before the node stops anyway
+	// alone runs a node on an external Redis out of cluster mode, as if
+	// it had the store to itself: the benchmarks' baseline.
+	alone bool
 
 	LogFormat string
 	LogLevel  string

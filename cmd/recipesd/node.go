@@ -9,14 +9,18 @@ import (
 	"github.com/recipesd/recipesd/cluster"
 )
 
-// startNode registers this process in the node registry, with the devices
-// the responder holds, and keeps its heartbeat going until Close.
-func (m *Main) startNode(ctx context.Context) error {
+// newNode makes this process's node, not yet registered: the responder
+// claims devices through it from its first connection on.
+func (m *Main) newNode() error {
 	c := m.Config
+	addr := c.MQTTAddr // the responder is not listening yet
+	if m.MQTTListener != nil {
+		addr = m.MQTTListener.Addr().String()
+	}
 	n, err := cluster.New(m.RDB, cluster.Options{
 		ID:        c.NodeID,
-		Addr:      cmp.Or(c.AdvertiseMQTT, m.Responder.Addr()),
 		Version:   moduleVersion(),
+		Addr:      cmp.Or(c.AdvertiseMQTT, addr),
 		Devices:   func() int { return m.Responder.Stats().Connected },
 		KeyPrefix: c.KeyPrefix,
 		Timeout:   c.StoreTimeout,
@@ -27,10 +31,16 @@ func (m *Main) startNode(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := n.Start(ctx); err != nil {
-		return fmt.Errorf("register node %q: %w", c.NodeID, err)
-	}
 	m.Node = n
+	return nil
+}
+
+// startNode registers this process in the node registry, with the devices
+// the responder holds, and keeps its heartbeat going until Close.
+func (m *Main) startNode(ctx context.Context) error {
+	if err := m.Node.Start(ctx); err != nil {
+		return fmt.Errorf("register node %q: %w", m.Config.NodeID, err)
+	}
 	return nil
 }
 

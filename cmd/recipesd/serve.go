@@ -65,6 +65,7 @@ type Main struct {
 	stopRevocations func() // ends the revocation watch and waits for it
 	stopDrainWatch  func() // ends the watch for drain requests and waits for it
 	drainRequested  *drainTrigger
+	stopTakeovers   func()       // ends the takeover watch (presence.go)
 	closeRedis      func() error // closes Redis, after everything built on it
 }
 
@@ -114,6 +115,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 
+	if err := m.newNode(); err != nil {
+		return err
+	}
 	m.Responder = responder.New(store, responder.Options{
 		Addr:          c.MQTTAddr,
 		Listener:      m.MQTTListener,
@@ -126,6 +130,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:        log,
 
 		Devices:            m.Identity,
+		Presence:           m.responderPresence(),
 		AllowAnonymous:     c.AllowAnonymous,
 		TLS:                tlsConfig,
 		TLSAddr:            c.MQTTTLSAddr,
@@ -144,6 +149,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// Watching before listening: no device can be admitted on a
 	// registration that changes unannounced in between.
 	if err := m.watchRevocations(ctx); err != nil {
+		return err
+	}
+	if err := m.watchTakeovers(ctx); err != nil {
 		return err
 	}
 	if err := m.Responder.Start(ctx); err != nil {
@@ -188,6 +196,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Appliances:       appliances{m.Responder, m.Commands},
 		Nodes:            m.Node,
 		Drain:            m.Node,
+		NodeID:           c.NodeID,
+		Presence:         presence{m},
 		AnonymousDevices: c.AllowAnonymous,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
@@ -230,6 +240,10 @@ func (m *Main) Close() error {
 	if m.Bus != nil {
 		// After the responder: the commands it ended still answer.
 		errs = append(errs, m.Bus.Close())
+	}
+	if m.stopTakeovers != nil {
+		m.stopTakeovers()
+		m.stopTakeovers = nil
 	}
 	if m.Node != nil {
 		// Not a failed shutdown: without its heartbeat, the others see
