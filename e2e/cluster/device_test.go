@@ -120,6 +120,12 @@ func (d *loadDevice) session(ctx context.Context, c *appliance.Client, resend []
 			_ = c.Close()
 			return
 		case <-c.Done():
+			// Why it ended is known a moment later (paho reports a
+			// server's DISCONNECT only after the connection is closed).
+			select {
+			case <-c.Ended():
+			case <-time.After(2 * time.Second):
+			}
 			reason := byte(0xFF)
 			d.mu.Lock()
 			if dc := c.ServerDisconnect(); dc != nil {

@@ -119,6 +119,10 @@ func reason(c *appliance.Client) string {
 	if !closed(c) {
 		return "alive"
 	}
+	select { // why it ended is known a moment after it did
+	case <-c.Ended():
+	case <-time.After(2 * time.Second):
+	}
 	if d := c.ServerDisconnect(); d != nil {
 		return fmt.Sprintf("DISCONNECT 0x%02x", d.ReasonCode)
 	}
