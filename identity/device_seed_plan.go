@@ -165,7 +165,7 @@ if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
 return 1`
 
 // writeDevices writes plan's devices, new ones listed first (keys.go),
-// each with [writeDeviceScript] in pipelines of bulkChunk, and returns
+// each with [writeDeviceScript] in pipelines of scriptChunk, and returns
 // the ids of those that had changed since they were planned and were not
 // written. A script is sent whole (EVAL, not EVALSHA) so that the embedded
 // store's journal replays it as it ran.
@@ -182,8 +182,8 @@ func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Tim
 	}
 	created := strconv.FormatInt(now.UnixMilli(), 10)
 	conflicts := make(map[string]bool)
-	for start := 0; start < len(plan.writes); start += bulkChunk {
-		chunk := plan.writes[start:min(start+bulkChunk, len(plan.writes))]
+	for start := 0; start < len(plan.writes); start += scriptChunk {
+		chunk := plan.writes[start:min(start+scriptChunk, len(plan.writes))]
 		done := make([]*redis.Cmd, len(chunk))
 		rctx, cancel := context.WithTimeout(ctx, 2*s.edge.Timeout())
 		_, err := s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {

@@ -23,9 +23,10 @@ var (
 	_ catalog.SyncDevices = (*identity.DeviceSeed)(nil)
 )
 
-// openIdentity returns the identity registry on rdb, the catalog's Redis.
-func openIdentity(rdb redis.UniversalClient, c StoreConfig, timeout time.Duration, passwordCost int, log *slog.Logger) *identity.Store {
-	return identity.New(rdb, identity.Options{
+// openIdentity returns the identity registry on rdb, the catalog's Redis,
+// once keys of an older layout are moved (see identity.Open).
+func openIdentity(ctx context.Context, rdb redis.UniversalClient, c StoreConfig, timeout time.Duration, passwordCost int, log *slog.Logger) (*identity.Store, error) {
+	return identity.Open(ctx, rdb, identity.Options{
 		KeyPrefix:    c.KeyPrefix,
 		Timeout:      timeout,
 		PasswordCost: passwordCost,
@@ -43,8 +44,7 @@ type adminStore struct {
 // registry names the embedded identity store apart from the catalog's.
 type registry = identity.Store
 
-// seedWriter writes a seed: the catalog and, in the same MULTI/EXEC, its
-// devices.
+// seedWriter writes a seed: the catalog, then its devices.
 type seedWriter struct {
 	cat *catalog.Store
 	ids *identity.Store
