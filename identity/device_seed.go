@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -49,6 +50,9 @@ import (
 // holds exactly the secrets stored. If the sync fails after a call to
 // issue, some of them may be stored: keep the secrets of the last call.
 //
+// An error wrapping [ErrOutcomeUnknown] means some devices may be
+// written.
+//
 // A DeviceSeed serves one sync.
 type DeviceSeed struct {
 	s       *Store
@@ -58,6 +62,11 @@ type DeviceSeed struct {
 	plan    *devicePlan
 	changes map[string]recipes.DeviceChange
 }
+
+// ErrOutcomeUnknown is wrapped by the error of a [DeviceSeed]'s Write
+// that failed after it sent device writes: some devices may be
+// registered, with the secrets last handed to issue.
+var ErrOutcomeUnknown = errors.New("some devices may be written")
 
 // SeedDevices returns the [DeviceSeed] of imp, issuing secrets through
 // issue (nil: issue none).
@@ -156,7 +165,10 @@ func (d *DeviceSeed) Write(ctx context.Context, now time.Time) error {
 				return err
 			}
 		}
-		conflicts, err := d.s.writeDevices(ctx, plan, now)
+		conflicts, sent, err := d.s.writeDevices(ctx, plan, now)
+		if err != nil && (sent || round > 0) {
+			return fmt.Errorf("%w (%w)", err, ErrOutcomeUnknown)
+		}
 		if err != nil {
 			return err
 		}

@@ -167,9 +167,9 @@ return 1`
 // writeDevices writes plan's devices, new ones listed first (keys.go),
 // each with [writeDeviceScript] in pipelines of scriptChunk, and returns
 // the ids of those that had changed since they were planned and were not
-// written. A script is sent whole (EVAL, not EVALSHA) so that the embedded
+// written, and whether any write was sent. A script is sent whole (EVAL, not EVALSHA) so that the embedded
 // store's journal replays it as it ran.
-func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Time) (map[string]bool, error) {
+func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Time) (conflicts map[string]bool, sent bool, err error) {
 	const op = "sync devices"
 	var added []string
 	for _, w := range plan.writes {
@@ -178,14 +178,15 @@ func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Tim
 		}
 	}
 	if err := s.listDevices(ctx, op, added...); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	created := strconv.FormatInt(now.UnixMilli(), 10)
-	conflicts := make(map[string]bool)
+	conflicts = make(map[string]bool)
 	for start := 0; start < len(plan.writes); start += scriptChunk {
 		chunk := plan.writes[start:min(start+scriptChunk, len(plan.writes))]
 		done := make([]*redis.Cmd, len(chunk))
 		rctx, cancel := context.WithTimeout(ctx, 2*s.edge.Timeout())
+		sent = true
 		_, err := s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
 			for i, w := range chunk {
 				existed, added, channel := "0", "0", ""
@@ -207,7 +208,7 @@ func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Tim
 		})
 		cancel()
 		if err != nil {
-			return nil, s.edge.Err(op, err)
+			return nil, sent, s.edge.Err(op, err)
 		}
 		for i, w := range chunk {
 			if n, _ := done[i].Int(); n == 0 {
@@ -215,5 +216,5 @@ func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Tim
 			}
 		}
 	}
-	return conflicts, nil
+	return conflicts, sent, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -475,6 +476,23 @@ func TestSyncWithDevices_WriteFails(t *testing.T) {
 	mustAuthenticate(t, s, "oven-1", issued["oven-1"])
 	if ids, err := s.DeviceIDs(ctx); err != nil || !slices.Equal(ids, []string{"oven-1"}) {
 		t.Errorf("DeviceIDs = %v, %v", ids, err)
+	}
+}
+
+// TestSyncWithDevices_OutcomeUnknown: when device writes were sent and
+// failed, some may have happened, and the error says so.
+func TestSyncWithDevices_OutcomeUnknown(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	s := env.Open(t)
+	issued := 0
+	_, _, err := s.SyncWithDevices(ctx, nil, nil, recipes.DeviceImport{Devices: []recipes.DeviceRecord{{ID: "oven-1", Model: "CM-100"}}}, false, func(secrets map[string]string) error {
+		issued = len(secrets)
+		// Planned; now its key holds what its write cannot read.
+		return env.RDB.Set(ctx, env.Plain("dev:{oven-1}"), "not a hash", 0).Err()
+	})
+	if !errors.Is(err, identity.ErrOutcomeUnknown) || issued != 1 {
+		t.Fatalf("SyncWithDevices = %v after issuing %d secrets; want ErrOutcomeUnknown after 1", err, issued)
 	}
 }
 

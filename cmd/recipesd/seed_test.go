@@ -829,20 +829,24 @@ func TestSeedCommand_Devices(t *testing.T) {
 		}
 	})
 
-	// When EXEC itself fails the write may have happened in part (Redis
-	// does not roll back), so the secrets are kept.
-	t.Run("ErrOutcomeUnknownKeepsSecrets", func(t *testing.T) {
+	// Devices are written after the catalog; when their write fails
+	// before any device is written, no secret is in use and the file
+	// goes. (When device writes were sent and failed, the file stays: see
+	// identity's TestSyncWithDevices_OutcomeUnknown and secretsfile.)
+	t.Run("ErrDevicesNotWritten", func(t *testing.T) {
 		other := newTestRedis(t)
-		if err := other.rdb.Set(ctx, "{"+other.prefix+"}:devices", "not a set", 0).Err(); err != nil {
-			t.Fatal(err)
+		for k, v := range map[string]string{"devices": "not a set", "identity:layout": "2"} {
+			if err := other.rdb.Set(ctx, "{"+other.prefix+"}:"+k, v, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
 		}
-		secrets := filepath.Join(dir, "kept.csv")
+		secrets := filepath.Join(dir, "notkept.csv")
 		r := other.mustRun(t, exitFailure, "seed", "-secrets-out", secrets, fleet)
-		if !strings.Contains(r.stderr, "kept "+secrets+": the store may have registered the 1 new devices") {
+		if !strings.Contains(r.stderr, "sync devices") || !strings.Contains(r.stderr, "WRONGTYPE") {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
-		if b := readFile(t, secrets); !strings.HasPrefix(b, "id,secret\noven-b,") {
-			t.Errorf("%s holds %q", secrets, b)
+		if _, err := os.Stat(secrets); !os.IsNotExist(err) {
+			t.Errorf("a seed that stored no device left %s: %v", secrets, err)
 		}
 	})
 
