@@ -55,7 +55,7 @@ func New(tb testing.TB) *Env {
 	tb.Cleanup(func() {
 		if env.MR == nil {
 			ctx := context.Background()
-			for _, k := range env.keys(tb) {
+			for _, k := range env.Keys(tb) {
 				env.RDB.Del(ctx, k)
 			}
 		}
@@ -72,9 +72,9 @@ func (env *Env) Key(suffix string) string { return "{" + env.Prefix + "}:" + suf
 // its own, such as "dev:{oven-1}": Prefix+":"+suffix.
 func (env *Env) Plain(suffix string) string { return env.Prefix + ":" + suffix }
 
-// keys returns every key of env's namespace, both {Prefix}:* and
-// Prefix:*, from every master of a Redis Cluster.
-func (env *Env) keys(tb testing.TB) []string {
+// Keys returns every key of env's namespace, both {Prefix}:* and
+// Prefix:*, from every master of a Redis Cluster, sorted.
+func (env *Env) Keys(tb testing.TB) []string {
 	tb.Helper()
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -115,7 +115,7 @@ func (env *Env) Snapshot(tb testing.TB) map[string]string {
 	tb.Helper()
 	ctx := context.Background()
 	out := make(map[string]string)
-	for _, k := range env.keys(tb) {
+	for _, k := range env.Keys(tb) {
 		typ, err := env.RDB.Type(ctx, k).Result()
 		if err != nil {
 			tb.Fatal(err)
