@@ -30,7 +30,7 @@ func (s *Store) PutCategory(ctx context.Context, c recipes.Category) error {
 	if err != nil {
 		return fmt.Errorf("catalog: encode category %s: %w", c.Slug, err)
 	}
-	return s.publishing(ctx, "put category", 3, nil, func(context.Context, *redis.Tx) (queueFunc, error) {
+	return s.publishing(ctx, "put category", 3, []string{s.keys.cats}, func(context.Context, *redis.Tx) (queueFunc, error) {
 		return func(ctx context.Context, p redis.Pipeliner) { s.queueCategory(ctx, p, c.Slug, c.Position, b) }, nil
 	})
 }

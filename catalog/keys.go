@@ -34,8 +34,10 @@ import (
 //	                                 or changed since publishing
 //	{p}:draft:rcps           HASH    recipe id -> category slug of each draft
 //
-//	Devices, staff, sessions and API tokens share this hash tag; the
-//	identity package owns their keys (see identity/keys.go).
+//	The identity package owns the keys of devices, staff, sessions and API
+//	tokens (see identity/keys.go). Those of one device or one session carry
+//	a hash tag of their own, so no catalog transaction can hold them: a
+//	seed writes devices after its MULTI/EXEC ([SyncDevices]).
 //
 // A list cursor is the base64url (unpadded) idx member of the last item
 // returned; the next page starts after it.

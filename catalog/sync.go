@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -21,33 +19,37 @@ type SyncOptions struct {
 	Drafts bool
 	// DryRun works out the changes and writes nothing.
 	DryRun bool
-	// Devices, if set, is written in the same MULTI/EXEC as the catalog,
-	// all or nothing: a seed's device registrations. The catalog version
+	// Devices, if set, is a seed's device registrations, written after
+	// the catalog's MULTI/EXEC (see [SyncDevices]). The catalog version
 	// bumps only if published content changes too.
 	Devices SyncDevices
 }
 
-// SyncDevices is what [Store.Sync] writes beside the catalog in its one
-// MULTI/EXEC. Its keys are its own: Sync knows none of them, and runs
-// its steps in order on every attempt of the transaction.
+// SyncDevices is what [Store.Sync] writes beside the catalog. Its keys
+// are its own and live in other Redis Cluster slots than the catalog's,
+// so no transaction holds both: Sync plans it before the catalog's
+// MULTI/EXEC, so that a record it cannot write stops the sync before
+// anything is written, and writes it after that MULTI/EXEC committed (or
+// found nothing to change). Each record is written atomically on its own
+// and idempotently, so a sync that failed writing them is finished by
+// running it again.
 type SyncDevices interface {
 	// Validate checks what is to be written before anything is read; its
 	// errors are returned with the catalog's (joined).
 	Validate() error
 	// Size is how many records it holds, to bound the write's time.
 	Size() int
-	// Plan reads what it needs in tx, WATCHing the keys it reads, and
-	// works out its writes; a change to them meanwhile makes the sync
-	// start again. With dryRun it must not write or hand out anything. It
-	// reports whether there is anything to write.
-	Plan(ctx context.Context, tx *redis.Tx, dryRun bool) (writes bool, err error)
-	// Queue queues the writes of the last Plan into the sync's MULTI; now
-	// is the time the sync stamps.
-	Queue(ctx context.Context, p redis.Pipeliner, now time.Time)
+	// Plan reads what it needs and works out its writes. With dryRun it
+	// must not write or hand out anything.
+	Plan(ctx context.Context, dryRun bool) error
+	// Write makes the writes of the last Plan, once the catalog's
+	// transaction is done; now is the time the sync stamps.
+	Write(ctx context.Context, now time.Time) error
 }
 
 // Sync makes the catalog hold cats and recs, as a seed does, in one
-// MULTI/EXEC, all or nothing.
+// MULTI/EXEC, all or nothing, then writes opts.Devices (see
+// [SyncDevices]).
 //
 // Published (the default), it adds what is new, replaces what changed
 // and, with Prune, deletes every category and recipe that is in neither,
@@ -78,7 +80,8 @@ type SyncDevices interface {
 // not go together, ECONFLICT if the catalog kept changing while it tried,
 // and EUNAVAILABLE if Redis did not answer in time; it then wrote
 // nothing. An error wrapping [ErrOutcomeUnknown] means the write may have
-// happened.
+// happened. An error of opts.Devices' Write comes with the catalog's
+// changes, which are written: running the sync again finishes it.
 func (s *Store) Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, opts SyncOptions) ([]recipes.Change, error) {
 	if opts.Drafts {
 		switch {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/recipes"
@@ -153,8 +152,8 @@ type noDevices struct{ tb testing.TB }
 
 func (d noDevices) Validate() error { d.tb.Error("Validate called"); return nil }
 func (d noDevices) Size() int       { return 0 }
-func (d noDevices) Plan(context.Context, *redis.Tx, bool) (bool, error) {
+func (d noDevices) Plan(context.Context, bool) error {
 	d.tb.Error("Plan called")
-	return false, nil
+	return nil
 }
-func (d noDevices) Queue(context.Context, redis.Pipeliner, time.Time) { d.tb.Error("Queue called") }
+func (d noDevices) Write(context.Context, time.Time) error { d.tb.Error("Write called"); return nil }

@@ -15,7 +15,8 @@ import (
 // an appliance can read, so they must not throw away every cached ETag.
 // Whatever changes the secret, model or enabled flag a device's session
 // was admitted with, or deletes the device, revokes that session
-// (device_revoke.go) in the same MULTI/EXEC.
+// (device_revoke.go) in the same MULTI/EXEC. Each MULTI/EXEC touches one
+// device's keys only, one Cluster slot (keys.go).
 
 // AddDevice registers a device of the given model and returns its secret,
 // which is not stored and cannot be shown again. It returns the
@@ -31,14 +32,19 @@ func (s *Store) AddDevice(ctx context.Context, id, model string) (string, error)
 		return "", err
 	}
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	// Listed first: the id set lives in another slot than the device, and
+	// a write cut short between the two must leave an id that lists
+	// nothing rather than a device that can connect but is never listed.
+	if err := s.listDevices(ctx, "add device "+id, id); err != nil {
+		return "", err
+	}
 	err = s.devWrite(ctx, "add device", id, func(exists bool) (redisconn.Queue, error) {
 		if exists {
 			return nil, recipes.Errorf(recipes.ECONFLICT, "device %q already exists", id)
 		}
 		return func(ctx context.Context, p redis.Pipeliner) {
 			p.HSet(ctx, s.keys.dev(id), "model", model, "secret", deviceHash(secret), "enabled", "1", "created", now)
-			p.SAdd(ctx, s.keys.devices, id)
-			p.HDel(ctx, s.keys.seen, id) // a former device of that id
+			p.Del(ctx, s.keys.seen(id)) // a former device of that id
 		}, nil
 	})
 	if err != nil {
@@ -92,16 +98,38 @@ func (s *Store) DeleteDevice(ctx context.Context, id string) error {
 	var del *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		del = p.Del(ctx, s.keys.dev(id))
-		p.SRem(ctx, s.keys.devices, id)
-		p.HDel(ctx, s.keys.seen, id)
+		p.Del(ctx, s.keys.seen(id))
 		s.queueRevoked(ctx, p, id)
 		return nil
 	})
 	if err != nil {
 		return s.edge.Err("delete device "+id, err)
 	}
+	// Unlisted after the device is gone (see listDevices); also when it
+	// was not there, to clear an id left by an add cut short.
+	if err := s.edge.Err("delete device "+id, s.rdb.SRem(ctx, s.keys.devices, id).Err()); err != nil {
+		return err
+	}
 	if del.Val() == 0 {
 		return deviceNotFound(id)
+	}
+	return nil
+}
+
+// listDevices adds ids to the set of devices, before their hashes are
+// written.
+func (s *Store) listDevices(ctx context.Context, op string, ids ...string) error {
+	ctx, cancel := s.edge.RT(ctx)
+	defer cancel()
+	for start := 0; start < len(ids); start += bulkChunk {
+		chunk := ids[start:min(start+bulkChunk, len(ids))]
+		members := make([]any, len(chunk))
+		for i, id := range chunk {
+			members[i] = id
+		}
+		if err := s.rdb.SAdd(ctx, s.keys.devices, members...).Err(); err != nil {
+			return s.edge.Err(op, err)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -40,19 +42,23 @@ func (s *Store) AuthenticateDevice(ctx context.Context, id, secret string) (reci
 	return d, nil
 }
 
-// TouchDevices records when devices were last seen, all in one command so
-// that a reconnect storm costs one write (and, embedded, one fsync) per
-// batch. A device deleted in the meantime may leave an entry behind; it is
-// never listed and is cleared if the id is registered again.
+// TouchDevices records when devices were last seen, in one pipeline so
+// that a reconnect storm costs one round trip per Redis node (and,
+// embedded, one fsync) per batch. Each device's time is a key of its own
+// (keys.go), so that no single key takes every connect. A device deleted
+// in the meantime may leave its time behind; it is never listed and is
+// cleared if the id is registered again.
 func (s *Store) TouchDevices(ctx context.Context, seen map[string]time.Time) error {
 	if len(seen) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 2*len(seen))
-	for id, t := range seen {
-		args = append(args, id, strconv.FormatInt(t.UnixMilli(), 10))
-	}
 	ctx, cancel := context.WithTimeout(ctx, s.edge.Timeout()*time.Duration(1+len(seen)/5000))
 	defer cancel()
-	return s.edge.Err("touch devices", s.rdb.HSet(ctx, s.keys.seen, args...).Err())
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for id, t := range seen {
+			p.Set(ctx, s.keys.seen(id), strconv.FormatInt(t.UnixMilli(), 10), 0)
+		}
+		return nil
+	})
+	return s.edge.Err("touch devices", err)
 }

@@ -13,6 +13,11 @@ import (
 // bulkChunk bounds the items of one command, far below Redis' limits.
 const bulkChunk = 1000
 
+// scriptChunk bounds the scripts of one pipeline, whose replies must all
+// come within one round trip's timeout: the embedded store runs a script
+// far slower than Redis (it compiles it every time).
+const scriptChunk = 100
+
 // ExportDevices returns every device as catalog files hold it, with its
 // secret hash and enabled set, ordered by id.
 func (s *Store) ExportDevices(ctx context.Context) ([]recipes.DeviceRecord, error) {

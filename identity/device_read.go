@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -63,15 +64,15 @@ func (s *Store) readDevices(ctx context.Context, ids []string) ([]recipes.Device
 	ctx, cancel := context.WithTimeout(ctx, s.edge.Timeout()*time.Duration(1+len(ids)/1000))
 	defer cancel()
 	hashes := make([]*redis.MapStringStringCmd, len(ids))
-	var seen *redis.SliceCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	seen := make([]*redis.StringCmd, len(ids))
+	cmds, _ := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
 			hashes[i] = p.HGetAll(ctx, s.keys.dev(id))
+			seen[i] = p.Get(ctx, s.keys.seen(id))
 		}
-		seen = p.HMGet(ctx, s.keys.seen, ids...)
 		return nil
 	})
-	if err != nil {
+	if err := pipelineErr(cmds); err != nil {
 		return nil, s.edge.Err("read devices", err)
 	}
 	out := make([]recipes.Device, 0, len(ids))
@@ -84,7 +85,7 @@ func (s *Store) readDevices(ctx context.Context, ids []string) ([]recipes.Device
 		if err != nil {
 			return nil, corrupt(s.keys.dev(id), err)
 		}
-		if v, ok := seen.Val()[i].(string); ok {
+		if v := seen[i].Val(); v != "" {
 			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
 				d.LastSeen = time.UnixMilli(ms).UTC()
 			}
@@ -105,4 +106,16 @@ func decodeDevice(id string, h map[string]string) (recipes.Device, error) {
 		Enabled:   h["enabled"] == "1",
 		CreatedAt: time.UnixMilli(created).UTC(),
 	}, nil
+}
+
+// pipelineErr returns the first error of cmds other than redis.Nil (a
+// key that does not exist), which a pipeline reports as its error when it
+// comes first.
+func pipelineErr(cmds []redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
 }

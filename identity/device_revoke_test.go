@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -69,11 +70,17 @@ func TestWatchRevokedDevices(t *testing.T) {
 	if err := writer.SetDeviceEnabled(ctx, "oven-2", false); err != nil {
 		t.Fatal(err)
 	}
+	// On a Redis Cluster the marker, published on oven-2's master, may
+	// overtake oven-1's, relayed from another master: wait for both.
 	var heard []string
-	for id := ""; id != "oven-2"; {
+	for ended := false; !ended || len(heard) < len(want); {
 		select {
-		case id = <-got:
-			if id != "probe" && id != "oven-2" {
+		case id := <-got:
+			switch id {
+			case "oven-2":
+				ended = true
+			case "probe":
+			default:
 				heard = append(heard, id)
 			}
 		case <-time.After(10 * time.Second):
@@ -137,10 +144,13 @@ func TestUpdateDevice(t *testing.T) {
 			t.Fatalf("%s: stored %+v, %v; want model %s enabled %v", st.name, stored, err, st.want.Model, st.want.Enabled)
 		}
 		// A revocation of another device marks the end of this step's.
-		if _, err := s.AddDevice(ctx, "mark-"+strings.ToLower(st.name), "CM-100"); err != nil {
+		// It is published from oven-1's slot: on a Redis Cluster only the
+		// messages of one master keep their order.
+		mark := sameSlot("mark-"+strings.ToLower(st.name), "oven-1")
+		if _, err := s.AddDevice(ctx, mark, "CM-100"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeleteDevice(ctx, "mark-"+strings.ToLower(st.name)); err != nil {
+		if err := s.DeleteDevice(ctx, mark); err != nil {
 			t.Fatal(err)
 		}
 		var heard []string
@@ -161,4 +171,31 @@ func TestUpdateDevice(t *testing.T) {
 	if _, err := s.UpdateDevice(ctx, "no-such-oven", recipes.DeviceUpdate{Enabled: &no}); recipes.ErrorCode(err) != recipes.ENOTFOUND {
 		t.Fatalf("unknown device: %v", err)
 	}
+}
+
+// sameSlot returns the first of prefix-0, prefix-1, ... whose device keys
+// hash to the Redis Cluster slot of device id's.
+func sameSlot(prefix, id string) string {
+	for i := 0; ; i++ {
+		if c := fmt.Sprintf("%s-%d", prefix, i); slot(c) == slot(id) {
+			return c
+		}
+	}
+}
+
+// slot is the Redis Cluster slot of a device's keys, whose hash tag is
+// the device id: CRC16 (XMODEM) of it, mod 16384.
+func slot(id string) uint16 {
+	var crc uint16
+	for _, b := range []byte(id) {
+		crc ^= uint16(b) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc % 16384
 }

@@ -36,21 +36,19 @@ type devicePlan struct {
 
 type deviceWrite struct {
 	id     string
+	was    deviceFields // as planned from: the write happens only if the device is still so
 	added  bool
 	revoke bool  // its session was admitted with what changes
 	fields []any // field, value, ... to HSET
 }
 
-// planDevices compares devs with the registry under WATCH of their keys,
-// so that a device command meanwhile (add, rotate, disable, delete) makes
-// the sync start again. New devices without a secret hash get the secret
-// secrets holds for them, or a fresh one kept there; with secrets nil (a
-// dry run) none is made. If issuing is false they are refused instead.
-// Registered devices keep their secret and enabled flag unless
-// imp.Update.
-func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.DeviceImport, issuing bool, secrets map[string]string) (*devicePlan, error) {
+// planDevices compares devs with the registry. New devices without a
+// secret hash get the secret secrets holds for them, or a fresh one kept
+// there; with secrets nil (a dry run) none is made. If issuing is false
+// they are refused instead. Registered devices keep their secret and
+// enabled flag unless update.
+func (s *Store) planDevices(ctx context.Context, devs []recipes.DeviceRecord, update, issuing bool, secrets map[string]string) (*devicePlan, error) {
 	plan := &devicePlan{}
-	devs := imp.Devices
 	if len(devs) == 0 {
 		return plan, nil
 	}
@@ -58,19 +56,14 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.Devic
 	replies := make([]*redis.SliceCmd, len(devs))
 	for start := 0; start < len(devs); start += bulkChunk {
 		chunk := devs[start:min(start+bulkChunk, len(devs))]
-		keys := make([]string, len(chunk))
-		for i, d := range chunk {
-			keys[i] = s.keys.dev(d.ID)
-		}
-		if err := tx.Watch(ctx, keys...).Err(); err != nil {
-			return nil, s.edge.Err(op, err)
-		}
-		_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, key := range keys {
-				replies[start+i] = p.HMGet(ctx, key, "model", "secret", "enabled")
+		rctx, cancel := s.edge.RT(ctx)
+		_, err := s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
+			for i, d := range chunk {
+				replies[start+i] = p.HMGet(rctx, s.keys.dev(d.ID), "model", "secret", "enabled")
 			}
 			return nil
 		})
+		cancel()
 		if err != nil {
 			return nil, s.edge.Err(op, err)
 		}
@@ -108,7 +101,7 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.Devic
 					hash = deviceHash(secret)
 				}
 			}
-			plan.writes = append(plan.writes, deviceWrite{id: d.ID, added: true, fields: []any{"model", d.Model, "secret", hash, "enabled", enabled}})
+			plan.writes = append(plan.writes, deviceWrite{id: d.ID, was: st, added: true, fields: []any{"model", d.Model, "secret", hash, "enabled", enabled}})
 			plan.changes = append(plan.changes, recipes.DeviceChange{ID: d.ID, Op: recipes.ItemAdded})
 			continue
 		}
@@ -125,7 +118,7 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.Devic
 		// disabled since (a stolen one).
 		switch {
 		case d.Enabled == nil || st.enabled == enabled:
-		case imp.Update:
+		case update:
 			fields, revoke = append(fields, "enabled", enabled), revoke || enabled == "0"
 			on := enabled == "1"
 			ch.Enabled = &on
@@ -134,14 +127,14 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.Devic
 		}
 		switch {
 		case d.SecretHash == "" || st.secret == d.SecretHash:
-		case imp.Update:
+		case update:
 			fields, revoke = append(fields, "secret", d.SecretHash), true
 			ch.NewSecret = true
 		default:
 			ch.KeptSecret = true
 		}
 		if len(fields) > 0 {
-			plan.writes = append(plan.writes, deviceWrite{id: d.ID, revoke: revoke, fields: fields})
+			plan.writes = append(plan.writes, deviceWrite{id: d.ID, was: st, revoke: revoke, fields: fields})
 			ch.Op = recipes.ItemChanged
 		}
 		if ch.Op != "" || ch.KeptEnabled || ch.KeptSecret {
@@ -154,28 +147,74 @@ func (s *Store) planDevices(ctx context.Context, tx *redis.Tx, imp recipes.Devic
 	return plan, nil
 }
 
-// queueDevices queues plan's writes; new devices are created at now.
-func (s *Store) queueDevices(ctx context.Context, p redis.Pipeliner, plan *devicePlan, now time.Time) {
-	created := strconv.FormatInt(now.UnixMilli(), 10)
+// writeDeviceScript writes one device if it is still as planned: KEYS are
+// the device's hash and last-seen key (one slot); ARGV are whether it
+// existed ("1"/"0"), its model, secret and enabled flag then, whether it
+// is new ("1": its former last-seen time is dropped), the revocation
+// channel (empty: none), the device id, then the fields to set. It
+// returns 1 if it wrote, 0 if the device had changed.
+const writeDeviceScript = `
+local cur = redis.call('HMGET', KEYS[1], 'model', 'secret', 'enabled')
+local exists = '0'
+if cur[1] or cur[2] or cur[3] then exists = '1' end
+if exists ~= ARGV[1] then return 0 end
+if exists == '1' and ((cur[1] or '') ~= ARGV[2] or (cur[2] or '') ~= ARGV[3] or (cur[3] or '') ~= ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+if ARGV[5] == '1' then redis.call('DEL', KEYS[2]) end
+if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
+return 1`
+
+// writeDevices writes plan's devices, new ones listed first (keys.go),
+// each with [writeDeviceScript] in pipelines of scriptChunk, and returns
+// the ids of those that had changed since they were planned and were not
+// written, and whether any write was sent. A script is sent whole (EVAL, not EVALSHA) so that the embedded
+// store's journal replays it as it ran.
+func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Time) (conflicts map[string]bool, sent bool, err error) {
+	const op = "sync devices"
 	var added []string
 	for _, w := range plan.writes {
-		fields := w.fields
 		if w.added {
-			fields = append(fields[:len(fields):len(fields)], "created", created)
 			added = append(added, w.id)
 		}
-		p.HSet(ctx, s.keys.dev(w.id), fields...)
-		if w.revoke {
-			s.queueRevoked(ctx, p, w.id)
+	}
+	if err := s.listDevices(ctx, op, added...); err != nil {
+		return nil, false, err
+	}
+	created := strconv.FormatInt(now.UnixMilli(), 10)
+	conflicts = make(map[string]bool)
+	for start := 0; start < len(plan.writes); start += scriptChunk {
+		chunk := plan.writes[start:min(start+scriptChunk, len(plan.writes))]
+		done := make([]*redis.Cmd, len(chunk))
+		rctx, cancel := context.WithTimeout(ctx, 2*s.edge.Timeout())
+		sent = true
+		_, err := s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
+			for i, w := range chunk {
+				existed, added, channel := "0", "0", ""
+				if w.was.exists {
+					existed = "1"
+				}
+				fields := w.fields
+				if w.added {
+					added = "1"
+					fields = append(fields[:len(fields):len(fields)], "created", created)
+				}
+				if w.revoke {
+					channel = s.keys.revoked
+				}
+				args := append([]any{existed, w.was.model, w.was.secret, w.was.enabled, added, channel, w.id}, fields...)
+				done[i] = p.Eval(rctx, writeDeviceScript, []string{s.keys.dev(w.id), s.keys.seen(w.id)}, args...)
+			}
+			return nil
+		})
+		cancel()
+		if err != nil {
+			return nil, sent, s.edge.Err(op, err)
+		}
+		for i, w := range chunk {
+			if n, _ := done[i].Int(); n == 0 {
+				conflicts[w.id] = true
+			}
 		}
 	}
-	for start := 0; start < len(added); start += bulkChunk {
-		chunk := added[start:min(start+bulkChunk, len(added))]
-		members := make([]any, len(chunk))
-		for i, id := range chunk {
-			members[i] = id
-		}
-		p.SAdd(ctx, s.keys.devices, members...)
-		p.HDel(ctx, s.keys.seen, chunk...) // a former device of that id
-	}
+	return conflicts, sent, nil
 }

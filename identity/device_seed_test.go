@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/recipesd/recipesd/catalog"
+	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/recipes"
 )
 
@@ -441,21 +441,57 @@ func TestSyncWithDevices(t *testing.T) {
 	})
 }
 
-// TestSyncWithDevices_OutcomeUnknown: when EXEC fails, the write may have
-// happened in part (Redis does not roll back), and the error says so.
+// TestSyncWithDevices_WriteFails: devices are written after the catalog;
+// when their write fails the catalog keeps its changes, the error says
+// what failed, and the secrets handed over are the ones to keep. Running
+// the seed again, once the store is fixed, finishes it.
+func TestSyncWithDevices_WriteFails(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	s := env.Open(t)
+	cats, recs := syncFixture()
+	if err := env.RDB.Set(ctx, env.Key("devices"), "not a set", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var issued map[string]string
+	issue := func(secrets map[string]string) error {
+		issued = maps.Clone(secrets)
+		return nil
+	}
+	imp := recipes.DeviceImport{Devices: []recipes.DeviceRecord{{ID: "oven-1", Model: "CM-100"}}}
+	_, _, err := s.SyncWithDevices(ctx, cats, recs, imp, false, issue)
+	if err == nil || !strings.Contains(err.Error(), "sync devices") || len(issued) != 1 {
+		t.Fatalf("SyncWithDevices = %v after issuing %v; want the device write's error after 1 secret", err, issued)
+	}
+	if n := mustVersion(t, s); n == 0 {
+		t.Errorf("version %d: the catalog was not written before the devices", n)
+	}
+	if err := env.RDB.Del(ctx, env.Key("devices")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	changes, devChanges, err := s.SyncWithDevices(ctx, cats, recs, imp, false, issue)
+	if err != nil || len(changes) != 0 || len(devChanges) != 1 || devChanges[0].Op != recipes.ItemAdded {
+		t.Fatalf("again: %v, %v, %v; want only oven-1 added", changes, devChanges, err)
+	}
+	mustAuthenticate(t, s, "oven-1", issued["oven-1"])
+	if ids, err := s.DeviceIDs(ctx); err != nil || !slices.Equal(ids, []string{"oven-1"}) {
+		t.Errorf("DeviceIDs = %v, %v", ids, err)
+	}
+}
+
+// TestSyncWithDevices_OutcomeUnknown: when device writes were sent and
+// failed, some may have happened, and the error says so.
 func TestSyncWithDevices_OutcomeUnknown(t *testing.T) {
 	ctx := context.Background()
 	env := newEnv(t)
 	s := env.Open(t)
-	if err := env.RDB.Set(ctx, env.Key("devices"), "not a set", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
 	issued := 0
 	_, _, err := s.SyncWithDevices(ctx, nil, nil, recipes.DeviceImport{Devices: []recipes.DeviceRecord{{ID: "oven-1", Model: "CM-100"}}}, false, func(secrets map[string]string) error {
 		issued = len(secrets)
-		return nil
+		// Planned; now its key holds what its write cannot read.
+		return env.RDB.Set(ctx, env.Plain("dev:{oven-1}"), "not a hash", 0).Err()
 	})
-	if !errors.Is(err, catalog.ErrOutcomeUnknown) || issued != 1 {
+	if !errors.Is(err, identity.ErrOutcomeUnknown) || issued != 1 {
 		t.Fatalf("SyncWithDevices = %v after issuing %d secrets; want ErrOutcomeUnknown after 1", err, issued)
 	}
 }
@@ -497,18 +533,26 @@ func TestSyncWithDevices_Revokes(t *testing.T) {
 	if err := writer.SetDeviceEnabled(ctx, "end", false); err != nil { // marks the end
 		t.Fatal(err)
 	}
+	// Devices are written in parallel (one pipeline per Cluster master),
+	// so their revocations come in any order; "end" may overtake them on
+	// a Cluster, where each master relays the others' messages.
 	var heard []string
-	for id := ""; id != "end"; {
+	for ended := false; !ended || len(heard) < 3; {
 		select {
-		case id = <-got:
-			if id != "probe" && id != "end" {
+		case id := <-got:
+			switch id {
+			case "end":
+				ended = true
+			case "probe":
+			default:
 				heard = append(heard, id)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("heard %q, then nothing", heard)
 		}
 	}
-	if diff := cmp.Diff([]string{"rekeyed", "disabled", "remodelled"}, heard); diff != "" {
+	slices.Sort(heard)
+	if diff := cmp.Diff([]string{"disabled", "rekeyed", "remodelled"}, heard); diff != "" {
 		t.Errorf("revocations (-want +got):\n%s", diff)
 	}
 }

@@ -4,10 +4,11 @@
 // UI and the command line: how device secrets are issued and stored, the
 // password policy, how session ids and API tokens look and are hashed.
 //
-// Its keys live in the same hash tag as the catalog's ("{"+KeyPrefix+"}:",
-// see keys.go), so that a seed can register devices in the catalog's
-// MULTI/EXEC ([DeviceSeed]). None of its writes bump the catalog version:
-// appliances read nothing of them.
+// Its keys share the catalog's prefix; those of one device, or of one
+// staff session, carry a hash tag of their own so that a Redis Cluster
+// spreads them over its masters (see keys.go), and a seed registers
+// devices after the catalog's MULTI/EXEC ([DeviceSeed]). None of its
+// writes bump the catalog version: appliances read nothing of them.
 package identity
 
 import (
@@ -21,8 +22,9 @@ import (
 
 // Options configures a [Store]. The zero value works.
 type Options struct {
-	// KeyPrefix namespaces every key as "{"+KeyPrefix+"}:..."; it must be
-	// the catalog's, whose hash tag the keys share. Default "recipesd".
+	// KeyPrefix namespaces every key as "{"+KeyPrefix+"}:..." or
+	// KeyPrefix+":...{tag}..." (keys.go); it must be the catalog's.
+	// Default "recipesd".
 	KeyPrefix string
 	// Timeout bounds one Redis round trip; default
 	// [redisconn.DefaultTimeout].

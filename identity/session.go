@@ -50,8 +50,12 @@ func (s *Store) CreateSession(ctx context.Context, sess recipes.Session, idle ti
 			return "", s.edge.Err("create session", err)
 		}
 	}
+	// The session lives in a slot of its own (keys.go): it is listed in
+	// its account's set first, so that a password change ending every
+	// listed session either sees it or makes this login's set write
+	// conflict; a session cut short between the two leaves a hash the
+	// next login of the account forgets.
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.keys.session(hash), b, idle)
 		p.SAdd(ctx, s.keys.staffSessions(sess.Staff), hash)
 		for i, h := range others {
 			if live[i].Val() == 0 {
@@ -61,6 +65,9 @@ func (s *Store) CreateSession(ctx context.Context, sess recipes.Session, idle ti
 		return nil
 	})
 	if err != nil {
+		return "", s.edge.Err("create session", err)
+	}
+	if err := s.rdb.Set(ctx, s.keys.session(hash), b, idle).Err(); err != nil {
 		return "", s.edge.Err("create session", err)
 	}
 	return id, nil
@@ -112,12 +119,13 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	}
 	var sess recipes.Session
 	_ = json.Unmarshal(raw, &sess)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.keys.session(hash))
-		if sess.Staff != "" {
-			p.SRem(ctx, s.keys.staffSessions(sess.Staff), hash)
-		}
+	// The session first (it is what signs in), then its entry in the
+	// account's set, in another slot (keys.go).
+	if err := s.rdb.Del(ctx, s.keys.session(hash)).Err(); err != nil {
+		return s.edge.Err("delete session", err)
+	}
+	if sess.Staff == "" {
 		return nil
-	})
-	return s.edge.Err("delete session", err)
+	}
+	return s.edge.Err("delete session", s.rdb.SRem(ctx, s.keys.staffSessions(sess.Staff), hash).Err())
 }

@@ -97,6 +97,13 @@ func (s *Store) addStaff(ctx context.Context, st recipes.Staff) error {
 // updateStaff replaces an existing staff account, typically with a new
 // password hash, and ends all its sessions. It returns ENOTFOUND if there
 // is no such account.
+//
+// The sessions live in slots of their own (keys.go), so they are deleted
+// before the MULTI/EXEC that changes the account and drops the account's
+// set of sessions, while that set is WATCHed: a login listing a session
+// meanwhile makes the write start again and end that session too. A
+// failure after the deletion ends sessions without changing the account,
+// never the other way round.
 func (s *Store) updateStaff(ctx context.Context, st recipes.Staff) error {
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -116,11 +123,19 @@ func (s *Store) updateStaff(ctx context.Context, st recipes.Staff) error {
 			if err != nil {
 				return nil, s.edge.Err("update staff "+st.Name, err)
 			}
+			if len(hashes) > 0 {
+				_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+					for _, h := range hashes {
+						p.Del(ctx, s.keys.session(h))
+					}
+					return nil
+				})
+				if err != nil {
+					return nil, s.edge.Err("end the sessions of "+st.Name, err)
+				}
+			}
 			return func(ctx context.Context, p redis.Pipeliner) {
 				p.HSet(ctx, s.keys.users, st.Name, b)
-				for _, h := range hashes {
-					p.Del(ctx, s.keys.session(h))
-				}
 				p.Del(ctx, sessions)
 			}, nil
 		})

@@ -79,10 +79,10 @@ func TestSessions(t *testing.T) {
 			t.Fatalf("Session = %+v, %v", got, err)
 		}
 		// Only the hash of the id is stored, in the format of old.
-		if n := env.RDB.Exists(ctx, env.Key("staff:sess:"+sha256Hex(ids[0]))).Val(); n != 1 {
+		if n := env.RDB.Exists(ctx, env.Plain("staff:sess:{"+sha256Hex(ids[0])+"}")).Val(); n != 1 {
 			t.Fatalf("no session stored under the hash of its id")
 		}
-		if n := env.RDB.Exists(ctx, env.Key("staff:sess:"+ids[0])).Val(); n != 0 {
+		if n := env.RDB.Exists(ctx, env.Plain("staff:sess:{"+ids[0]+"}")).Val(); n != 0 {
 			t.Fatalf("session stored under its id in clear")
 		}
 	})

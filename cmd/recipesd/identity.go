@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -23,9 +25,10 @@ var (
 	_ catalog.SyncDevices = (*identity.DeviceSeed)(nil)
 )
 
-// openIdentity returns the identity registry on rdb, the catalog's Redis.
-func openIdentity(rdb redis.UniversalClient, c StoreConfig, timeout time.Duration, passwordCost int, log *slog.Logger) *identity.Store {
-	return identity.New(rdb, identity.Options{
+// openIdentity returns the identity registry on rdb, the catalog's Redis,
+// once keys of an older layout are moved (see identity.Open).
+func openIdentity(ctx context.Context, rdb redis.UniversalClient, c StoreConfig, timeout time.Duration, passwordCost int, log *slog.Logger) (*identity.Store, error) {
+	return identity.Open(ctx, rdb, identity.Options{
 		KeyPrefix:    c.KeyPrefix,
 		Timeout:      timeout,
 		PasswordCost: passwordCost,
@@ -43,8 +46,7 @@ type adminStore struct {
 // registry names the embedded identity store apart from the catalog's.
 type registry = identity.Store
 
-// seedWriter writes a seed: the catalog and, in the same MULTI/EXEC, its
-// devices.
+// seedWriter writes a seed: the catalog, then its devices.
 type seedWriter struct {
 	cat *catalog.Store
 	ids *identity.Store
@@ -59,6 +61,10 @@ func (w seedWriter) Sync(ctx context.Context, cats []recipes.Category, recs []re
 		co.Devices = ds
 	}
 	changes, err := w.cat.Sync(ctx, cats, recs, co)
+	if errors.Is(err, identity.ErrOutcomeUnknown) {
+		// The seed keeps its secrets file on the catalog's sentinel.
+		err = fmt.Errorf("%w (%w)", err, catalog.ErrOutcomeUnknown)
+	}
 	if err != nil || ds == nil {
 		return changes, nil, err
 	}

@@ -15,13 +15,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/catalog/embedded"
+	"github.com/recipesd/recipesd/internal/redistest"
 	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -54,33 +53,19 @@ func mustRun(tb testing.TB, code int, args ...string) result {
 }
 
 // testRedis is the Redis a test seeds: the one at REDIS_URL, under a key
-// prefix of the test's own (deleted afterwards), or else a fresh miniredis.
+// prefix of the test's own (deleted afterwards), or else a fresh miniredis
+// (see redistest.New).
 type testRedis struct {
 	env    map[string]string // RECIPESD_REDIS_URL and RECIPESD_KEY_PREFIX
 	prefix string
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
+	ns     *redistest.Env
 }
 
 func newTestRedis(tb testing.TB) *testRedis {
 	tb.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://" + miniredis.RunT(tb).Addr() + "/0"
-	}
-	prefix := fmt.Sprintf("t-%d", time.Now().UnixNano())
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st := &testRedis{env: map[string]string{"RECIPESD_REDIS_URL": url, "RECIPESD_KEY_PREFIX": prefix}, prefix: prefix, rdb: redis.NewClient(opt)}
-	tb.Cleanup(func() {
-		ctx := context.Background()
-		if keys, err := st.rdb.Keys(ctx, "{"+prefix+"}:*").Result(); err == nil && len(keys) > 0 {
-			st.rdb.Del(ctx, keys...)
-		}
-		_ = st.rdb.Close()
-	})
-	return st
+	ns := redistest.New(tb)
+	return &testRedis{env: map[string]string{"RECIPESD_REDIS_URL": ns.URL, "RECIPESD_KEY_PREFIX": ns.Prefix}, prefix: ns.Prefix, rdb: ns.RDB, ns: ns}
 }
 
 // mustRun runs recipesd against st and fails the test unless it exits
@@ -99,13 +84,8 @@ func (st *testRedis) mustRun(tb testing.TB, code int, args ...string) result {
 func (st *testRedis) dump(tb testing.TB) string {
 	tb.Helper()
 	ctx := context.Background()
-	keys, err := st.rdb.Keys(ctx, "{"+st.prefix+"}:*").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	slices.Sort(keys)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range st.ns.Keys(tb) {
 		typ := st.rdb.Type(ctx, k).Val()
 		var v any
 		switch typ {
@@ -829,20 +809,24 @@ func TestSeedCommand_Devices(t *testing.T) {
 		}
 	})
 
-	// When EXEC itself fails the write may have happened in part (Redis
-	// does not roll back), so the secrets are kept.
-	t.Run("ErrOutcomeUnknownKeepsSecrets", func(t *testing.T) {
+	// Devices are written after the catalog; when their write fails
+	// before any device is written, no secret is in use and the file
+	// goes. (When device writes were sent and failed, the file stays: see
+	// identity's TestSyncWithDevices_OutcomeUnknown and secretsfile.)
+	t.Run("ErrDevicesNotWritten", func(t *testing.T) {
 		other := newTestRedis(t)
-		if err := other.rdb.Set(ctx, "{"+other.prefix+"}:devices", "not a set", 0).Err(); err != nil {
-			t.Fatal(err)
+		for k, v := range map[string]string{"devices": "not a set", "identity:layout": "2"} {
+			if err := other.rdb.Set(ctx, "{"+other.prefix+"}:"+k, v, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
 		}
-		secrets := filepath.Join(dir, "kept.csv")
+		secrets := filepath.Join(dir, "notkept.csv")
 		r := other.mustRun(t, exitFailure, "seed", "-secrets-out", secrets, fleet)
-		if !strings.Contains(r.stderr, "kept "+secrets+": the store may have registered the 1 new devices") {
+		if !strings.Contains(r.stderr, "sync devices") || !strings.Contains(r.stderr, "WRONGTYPE") {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
-		if b := readFile(t, secrets); !strings.HasPrefix(b, "id,secret\noven-b,") {
-			t.Errorf("%s holds %q", secrets, b)
+		if _, err := os.Stat(secrets); !os.IsNotExist(err) {
+			t.Errorf("a seed that stored no device left %s: %v", secrets, err)
 		}
 	})
 

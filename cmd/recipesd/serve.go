@@ -108,7 +108,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Store = store
-	m.Identity = openIdentity(m.RDB, c.StoreConfig, c.StoreTimeout, c.PasswordCost, log)
+	if m.Identity, err = openIdentity(ctx, m.RDB, c.StoreConfig, c.StoreTimeout, c.PasswordCost, log); err != nil {
+		return err
+	}
 	if c.Demo {
 		if err := m.loadDemo(ctx); err != nil {
 			return err

@@ -61,6 +61,9 @@ func openStore(ctx context.Context, c StoreConfig, timeout time.Duration, log *s
 	if err != nil {
 		return nil, errors.Join(err, closeRedis())
 	}
-	ids := openIdentity(rdb, c, timeout, 0, log)
+	ids, err := openIdentity(ctx, rdb, c, timeout, 0, log)
+	if err != nil {
+		return nil, errors.Join(err, store.Close(), closeRedis())
+	}
 	return &openedStore{Store: store, ids: ids, rdb: rdb, closeRedis: closeRedis}, nil
 }

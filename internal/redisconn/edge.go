@@ -43,6 +43,10 @@ func (e *Edge) RT(ctx context.Context) (context.Context, context.CancelFunc) {
 // Err is [Err] for the edge's package.
 func (e *Edge) Err(op string, err error) error { return Err(e.pkg, op, err) }
 
+// Conflict counts a write that a concurrent one made start again outside
+// [Edge.Update] (a compare-and-set script that found its key changed).
+func (e *Edge) Conflict() { e.conflicts.Add(1) }
+
 // Conflicts returns how many EXECs a concurrent write has aborted.
 func (e *Edge) Conflicts() int64 { return e.conflicts.Load() }
 
