@@ -11,6 +11,7 @@ import (
 	"github.com/recipesd/recipesd/cluster"
 	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/internal/redistest"
+	"github.com/recipesd/recipesd/internal/webtest"
 )
 
 // TestDrainMovesDevicesToPeer: node A, asked to drain (by "recipesd
@@ -273,5 +274,30 @@ func TestNodeChannelOneSubscriber(t *testing.T) {
 	subs, err := a.RDB.PubSubNumSub(ctx, channel).Result()
 	if err != nil || subs[channel] != 1 {
 		t.Fatalf("subscribers of %s: %v %v, want 1", channel, subs, err)
+	}
+}
+
+// TestDrainButtonEmbeddedStore: on the embedded store there is no bus
+// (one node), and the admin UI's drain button drains this node directly:
+// Serve drains and returns.
+func TestDrainButtonEmbeddedStore(t *testing.T) {
+	a := MustRunMain(t, func(c *Config) { c.RedisURL = "" })
+	if a.Bus != nil {
+		t.Fatal("a node on the embedded store has a bus")
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(testContext(t, 30*time.Second)) }()
+	w := webtest.NewClient(t, a.HTTPURL)
+	w.SignIn("admin", testAdminPassword).Want(303)
+	// (The flash is not looked at: the node closes its HTTP side as it
+	// drains.)
+	w.Post("/nodes/"+a.Config.NodeID+"/drain", nil).Want(303)
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve after the drain: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the node did not drain and exit")
 	}
 }
