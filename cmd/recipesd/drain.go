@@ -100,8 +100,9 @@ const drainUsage = `Usage:
 The node marks itself draining (its /readyz answers 503), takes no new
 connections, answers the requests it has, then disconnects its devices at
 its -drain-rate with DISCONNECT 0x9C and the address of the least loaded
-live node, and exits as on SIGTERM. With -wait the command returns once
-the node has left the registry. The store flags say which Redis.
+live node, and exits as on SIGTERM. The node confirms the request before
+it starts; with -wait the command then returns once the node has left
+the registry. The store flags say which Redis.
 
 Flags:
 `
