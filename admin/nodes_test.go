@@ -53,10 +53,16 @@ func TestAdminNodes(t *testing.T) {
 }
 
 // drain is this node's drain as recipesd wires it: the registry asks
-// nodes to drain, and a flag says whether this one does.
+// nodes to drain over a bus, and a flag says whether this one does.
 type drain struct {
 	*cluster.Registry
+	bus      *cluster.Bus
 	draining atomic.Bool
+}
+
+func (d *drain) RequestDrain(ctx context.Context, id string) error {
+	_, err := d.Registry.RequestDrain(ctx, d.bus, id)
+	return err
 }
 
 func (d *drain) Draining() bool { return d.draining.Load() }
@@ -68,10 +74,21 @@ func (d *drain) Draining() bool { return d.draining.Load() }
 func TestAdminNodeDrain(t *testing.T) {
 	env := redistest.New(t)
 	ctx := context.Background()
+	newBus := func(id string) *cluster.Bus {
+		b := cluster.NewBus(env.RDB, cluster.BusOptions{Node: id, KeyPrefix: env.Prefix})
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	}
+	requests := make(chan struct{}, 1)
 	start := func(id string, heartbeatAt time.Time) *cluster.Node {
+		bus := newBus(id)
 		n, err := cluster.New(env.RDB, cluster.Options{ID: id, Addr: id + ".example:1883", KeyPrefix: env.Prefix,
-			Heartbeat: time.Hour, DeadAfter: 3 * time.Hour, Now: func() time.Time { return heartbeatAt }})
+			Heartbeat: time.Hour, DeadAfter: 3 * time.Hour, Now: func() time.Time { return heartbeatAt }, Bus: bus})
 		if err != nil {
+			t.Fatal(err)
+		}
+		n.HandleDrainRequests(func() { requests <- struct{}{} })
+		if err := bus.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if err := n.Start(ctx); err != nil {
@@ -80,16 +97,13 @@ func TestAdminNodeDrain(t *testing.T) {
 		t.Cleanup(func() { _ = n.Close(ctx) })
 		return n
 	}
-	a := start("node-a", time.Now())
+	start("node-a", time.Now())
 	start("node-b", time.Now().Add(-4*time.Hour))
-	requests := make(chan struct{}, 1)
-	wctx, cancel := context.WithCancel(ctx)
-	wait, err := a.WatchDrainRequests(wctx, func() { requests <- struct{}{} })
-	if err != nil {
+	asker := newBus("admin-test")
+	if err := asker.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); wait() })
-	d := &drain{Registry: cluster.NewRegistry(env.RDB, env.Prefix, 0, nil)}
+	d := &drain{Registry: cluster.NewRegistry(env.RDB, env.Prefix, 0, nil), bus: asker}
 	s := MustStartServer(t, func(o *admin.Options) { o.Nodes, o.Drain = d.Registry, d })
 
 	s.NewWebClient(t).Post("/nodes/node-a/drain", nil).Want(303) // staff only: to the sign-in page

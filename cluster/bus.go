@@ -19,8 +19,10 @@ import (
 
 // The bus: node-to-node messages over Redis pub/sub, one channel per node,
 // "{prefix}:node:<id>". A message is a JSON object with a "kind"; a node
-// reads only its own channel and ignores kinds it has no handler for
-// (other parts of the program listen on the same channel for theirs).
+// reads only its own channel, through its one bus, which is the only
+// subscriber and sender of it: asks (routed commands, drain requests),
+// their answers and one-way notices (takeovers) all travel there. Kinds
+// a node has no handler for are ignored.
 // Pub/sub because a node needs messages only while it is alive, every ask
 // is bounded in time, and nothing is left to trim: a message lost to a
 // failover or a dead node shows up as the asker's timeout, never a hang.
@@ -79,8 +81,10 @@ type Bus struct {
 	prefix string
 	log    *slog.Logger
 
-	handlers map[string]Handler
-	slots    chan struct{} // a token per ask being handled
+	handlers   map[string]Handler
+	notices    map[string]NoticeHandler
+	subscribed []func()
+	slots      chan struct{} // a token per ask being handled
 
 	mu      sync.Mutex
 	waiting map[string]chan message // asks by ID, until answered
@@ -100,16 +104,46 @@ func NewBus(rdb redis.UniversalClient, opts BusOptions) *Bus {
 		prefix:   cmp.Or(opts.KeyPrefix, defaultKeyPrefix),
 		log:      log.With("component", "cluster", "node", opts.Node),
 		handlers: map[string]Handler{},
+		notices:  map[string]NoticeHandler{},
 		slots:    make(chan struct{}, maxHandling),
 		waiting:  map[string]chan message{},
 	}
 }
 
-// Channel returns node's channel.
+// Channel returns node's channel: the one place that names it. It shares
+// the catalog's hash tag; on a Redis Cluster sharded pub/sub keeps it on
+// that slot's shard.
 func (b *Bus) Channel(node string) string { return "{" + b.prefix + "}:node:" + node }
+
+// Node returns the ID this bus receives as.
+func (b *Bus) Node() string { return b.node }
 
 // Handle makes fn answer the asks of kind. Call it before [Bus.Start].
 func (b *Bus) Handle(kind string, fn Handler) { b.handlers[kind] = fn }
+
+// A NoticeHandler receives one kind of notice (see [Bus.Notify]); from is
+// the sender's node ID. It runs on the bus's listening goroutine, one
+// notice at a time and in the order they arrived, so it must not block.
+type NoticeHandler func(from string, payload json.RawMessage)
+
+// HandleNotice makes fn receive the notices of kind. Call it before
+// [Bus.Start].
+func (b *Bus) HandleNotice(kind string, fn NoticeHandler) { b.notices[kind] = fn }
+
+// OnSubscribed makes fn run, on a goroutine of its own, each time the bus
+// has subscribed to this node's channel: at [Bus.Start] and again after
+// every interruption (Redis restarted, failed over, the connection
+// dropped). Messages sent while it was interrupted are lost; fn is where
+// a listener catches up on what they would have said. Call it before
+// [Bus.Start].
+func (b *Bus) OnSubscribed(fn func()) { b.subscribed = append(b.subscribed, fn) }
+
+// fireSubscribed runs the OnSubscribed functions.
+func (b *Bus) fireSubscribed() {
+	for _, fn := range b.subscribed {
+		go fn()
+	}
+}
 
 // Start subscribes to this node's channel, and returns once Redis has
 // confirmed, so that no ask sent after it returns is missed. It then
@@ -124,6 +158,7 @@ func (b *Bus) Start(ctx context.Context) error {
 	}
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	b.stop, b.done = stop, make(chan struct{})
+	b.fireSubscribed()
 	go func() {
 		defer close(b.done)
 		failing := false
@@ -132,8 +167,15 @@ func (b *Bus) Start(ctx context.Context) error {
 				b.log.Warn("node channel receive failed; asks to this node time out until it works again", "err", err)
 			}
 			failing = err != nil
-			if m, ok := msg.(*redis.Message); ok {
+			switch m := msg.(type) {
+			case *redis.Message:
 				b.receive(lctx, m.Payload)
+			case *redis.Subscription:
+				// go-redis made the subscription again after losing it.
+				if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
+					b.log.Info("subscribed to this node's channel again")
+					b.fireSubscribed()
+				}
 			}
 		})
 	}()
@@ -171,9 +213,15 @@ func (b *Bus) receive(ctx context.Context, raw string) {
 		}
 		return
 	}
+	if m.ID == "" { // a notice: nobody waits for an answer
+		if fn := b.notices[m.Kind]; fn != nil {
+			fn(m.From, m.Payload)
+		}
+		return
+	}
 	fn := b.handlers[m.Kind]
-	if fn == nil || m.ID == "" || m.From == "" {
-		return // another listener's kind (a drain request, say)
+	if fn == nil || m.From == "" {
+		return // a kind this node does not handle: the asker times out
 	}
 	b.handling.Add(1)
 	select {
@@ -197,8 +245,19 @@ func (b *Bus) receive(ctx context.Context, raw string) {
 		}
 		defer cancel()
 		out, err := fn(hctx, m.From, m.Payload)
+		if a, ok := out.(afterAnswer); ok {
+			out = a.answer
+			defer a.then()
+		}
 		b.answer(ctx, m, out, err)
 	}()
+}
+
+// afterAnswer is what a handler returns whose work must follow its
+// answer: then runs once the answer is sent (or failed to be).
+type afterAnswer struct {
+	answer any
+	then   func()
 }
 
 // answer sends the answer to ask m.
@@ -215,6 +274,27 @@ func (b *Bus) answer(ctx context.Context, m message, out any, herr error) {
 	if _, err := b.edge.PublishShard(context.WithoutCancel(ctx), "answer "+m.Kind, b.Channel(m.From), raw); err != nil {
 		b.log.Warn("could not answer an ask; the asking node times out", "kind", m.Kind, "to", m.From, "err", err)
 	}
+}
+
+// Notify sends payload, encoded as JSON, as a notice of kind to node: a
+// one-way message, which nobody answers. It returns [ErrNotListening]
+// (wrapped) when nobody listens on the node's channel, EUNAVAILABLE when
+// Redis is unreachable. A notice may be lost on the way (see
+// [Bus.OnSubscribed]).
+func (b *Bus) Notify(ctx context.Context, node, kind string, payload any) error {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("cluster: notify node %s of %s: encode: %w", node, kind, err)
+	}
+	msg, _ := json.Marshal(message{Kind: kind, From: b.node, Payload: raw})
+	n, err := b.edge.PublishShard(ctx, "notify node "+node+" of "+kind, b.Channel(node), msg)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("cluster: notify node %s of %s: %w", node, kind, ErrNotListening)
+	}
+	return nil
 }
 
 // RemoteError is the error a handler on another node returned.

@@ -3,51 +3,41 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/recipes"
 )
 
-// Drain requests. A node is asked to drain by a message on its own
-// channel,
-//
-//	{p}:node:<id>   channel PUBLISH {"kind":"drain"}
-//
-// the channel every node-to-node message for that node travels on. Other
-// kinds of message on it are not drain requests and are ignored here. A
-// request published while the node is not subscribed (it is restarting,
-// or Redis is) is lost; [Registry.RequestDrain] only sends to a node the
-// registry lists alive, and the caller can watch the registry for the
-// drain to show.
+// Drain requests. A node is asked to drain by an ask of kind "drain" on
+// the node bus, which it answers with a [DrainReceipt] before it starts
+// draining: the asker knows the node got the request. A node that is not
+// subscribed (it is restarting, or Redis is) gets nothing, and the asker
+// is told so ([ErrNotListening]) or times out.
 
-// drainKind is the kind of a drain request.
-const drainKind = "drain"
+// kindDrain is the bus kind of a drain request.
+const kindDrain = "drain"
 
-// drainRequest is a message on a node's channel as read here: its kind only.
-type drainRequest struct {
-	Kind string `json:"kind"`
+// drainAnswerWithin bounds the wait for a node's receipt: the node
+// answers without any I/O of its own, so only two publishes are waited on.
+const drainAnswerWithin = 5 * time.Second
+
+// DrainReceipt is a node's confirmation that it received a drain request.
+type DrainReceipt struct {
+	Node string `json:"node"`
+	// Already: the node had been asked before (or drains already); the
+	// request changes nothing.
+	Already bool `json:"already"`
 }
 
-// nodeChannel returns node id's channel, "{p}:node:<id>": it shares the
-// registry's hash tag, so in a Redis Cluster it lives on the registry's
-// slot.
-func (r *Registry) nodeChannel(id string) string {
-	return strings.TrimSuffix(r.key, "nodes") + "node:" + id
-}
-
-// RequestDrain asks node id to drain: it marks itself draining, sends its
-// devices to other nodes and exits. It returns ENOTFOUND if no node id is
-// registered, ECONFLICT if it is dead (nobody would receive the request),
-// and EUNAVAILABLE if Redis cannot be reached. Asking a node that drains
-// already is not an error.
-func (r *Registry) RequestDrain(ctx context.Context, id string) error {
+// checkDrainable returns nil if node id is registered and alive: ENOTFOUND
+// if no node id is registered, ECONFLICT if it is dead (nobody would
+// receive the request), EUNAVAILABLE if Redis cannot be reached.
+func (r *Registry) checkDrainable(ctx context.Context, id string) error {
 	nodes, err := r.Nodes(ctx)
 	if err != nil && len(nodes) == 0 {
 		return err
@@ -68,49 +58,78 @@ func (r *Registry) RequestDrain(ctx context.Context, id string) error {
 		return recipes.Errorf(recipes.ECONFLICT, "Node %q is dead: its last heartbeat was %s ago, so nobody would receive the request; it is forgotten once its entry expires.",
 			id, r.now().Sub(n.LastHeartbeat).Round(time.Second))
 	}
-	raw, err := json.Marshal(drainRequest{Kind: drainKind})
-	if err != nil {
-		return fmt.Errorf("cluster: encode drain request: %w", err)
-	}
-	rctx, cancel := r.edge.RT(ctx)
-	defer cancel()
-	return r.edge.Err("request drain of "+id, r.rdb.Publish(rctx, r.nodeChannel(id), raw).Err())
+	return nil
 }
 
-// receiveEvery is how long a receive on the node's channel waits before
-// it looks at ctx again.
-const receiveEvery = 2 * time.Second
-
-// WatchDrainRequests calls drain for each drain request sent to this node
-// until ctx ends. It returns once Redis has confirmed the subscription,
-// so that no request sent after it returns is missed, and watches in a
-// goroutine of its own; wait blocks until that goroutine has stopped.
-// drain runs on it, one call at a time, so it must not block. It returns
-// EUNAVAILABLE if the subscription cannot be made.
-func (n *Node) WatchDrainRequests(ctx context.Context, drain func()) (wait func(), err error) {
-	ps, err := n.edge.Subscribe(ctx, "subscribe to this node's channel", n.nodeChannel(n.opts.ID))
-	if err != nil {
-		return nil, err
+// RequestDrain asks node id over bus to drain (it marks itself draining,
+// sends its devices to other nodes and exits) and returns its receipt. It
+// returns ENOTFOUND if no node id is registered, ECONFLICT if it is dead,
+// or if it is alive in the registry but does not listen
+// ([ErrNotListening] in the chain) or does not answer in time
+// (context.DeadlineExceeded in the chain), and EUNAVAILABLE if Redis
+// cannot be reached. Asking a node that drains already is not an error.
+func (r *Registry) RequestDrain(ctx context.Context, bus *Bus, id string) (DrainReceipt, error) {
+	if err := r.checkDrainable(ctx, id); err != nil {
+		return DrainReceipt{}, err
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		redisconn.Listen(ctx, ps, receiveEvery, func(msg any, err error) {
-			if err != nil {
-				n.log.Debug("node channel subscription interrupted", "error", err)
-			}
-			m, ok := msg.(*redis.Message)
-			if !ok {
-				return
-			}
-			var got drainRequest
-			if json.Unmarshal([]byte(m.Payload), &got) == nil && got.Kind == drainKind {
-				n.log.Info("drain requested")
-				drain()
-			}
-		})
-	}()
-	return func() { <-done }, nil
+	actx, cancel := context.WithTimeout(ctx, drainAnswerWithin)
+	defer cancel()
+	raw, err := bus.Ask(actx, id, kindDrain, nil)
+	switch {
+	case errors.Is(err, ErrNotListening):
+		return DrainReceipt{}, fmt.Errorf("%w: %w", err, recipes.Errorf(recipes.ECONFLICT,
+			"Node %q is registered alive but does not listen for requests (it is starting, stopping or cut off from Redis); nobody received the request. Try again in a moment.", id))
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return DrainReceipt{}, fmt.Errorf("cluster: request drain of %s: %w: %w", id, err, recipes.Errorf(recipes.ECONFLICT,
+			"Node %q did not confirm the drain request within %s (it may be overloaded or cut off from Redis); it may still drain: see recipesd nodes.", id, drainAnswerWithin))
+	case err != nil:
+		return DrainReceipt{}, fmt.Errorf("cluster: request drain of %s: %w", id, err)
+	}
+	var rc DrainReceipt
+	if err := json.Unmarshal(raw, &rc); err != nil {
+		return DrainReceipt{}, fmt.Errorf("cluster: request drain of %s: its receipt %s: %w", id, clip(string(raw)), err)
+	}
+	return rc, nil
+}
+
+// RequestDrain asks node id to drain: [Registry.RequestDrain] over this
+// node's bus. On a node without a bus (alone on the embedded store) the
+// only node to drain is this one, and it is drained directly.
+func (n *Node) RequestDrain(ctx context.Context, id string) error {
+	if n.opts.Bus != nil {
+		_, err := n.Registry.RequestDrain(ctx, n.opts.Bus, id)
+		return err
+	}
+	if err := n.checkDrainable(ctx, id); err != nil {
+		return err
+	}
+	if id != n.opts.ID || n.drain == nil {
+		return recipes.Errorf(recipes.ECONFLICT, "Node %q cannot be asked from node %q, which shares no bus with other nodes (it runs on the embedded store).", id, n.opts.ID)
+	}
+	n.receiveDrain(n.opts.ID)
+	n.drain()
+	return nil
+}
+
+// HandleDrainRequests makes drain run when this node is asked to drain,
+// after its receipt is sent; drain must be safe to call more than once
+// (every request calls it). Call it before the bus starts.
+func (n *Node) HandleDrainRequests(drain func()) {
+	n.drain = drain
+	if n.opts.Bus == nil {
+		return
+	}
+	n.opts.Bus.Handle(kindDrain, func(_ context.Context, from string, _ json.RawMessage) (any, error) {
+		return afterAnswer{answer: n.receiveDrain(from), then: drain}, nil
+	})
+}
+
+// receiveDrain notes a drain request from node from and returns the
+// receipt.
+func (n *Node) receiveDrain(from string) DrainReceipt {
+	already := n.drainAsked.Swap(true) || n.Draining()
+	n.log.Info("drain requested", "by", from, "already", already)
+	return DrainReceipt{Node: n.opts.ID, Already: already}
 }
 
 // Peers picks where a draining node sends its devices: the advertised

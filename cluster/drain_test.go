@@ -2,9 +2,12 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/cluster"
 	"github.com/recipesd/recipesd/internal/redistest"
@@ -30,17 +33,10 @@ func TestSetDrainingShowsAtOnce(t *testing.T) {
 func TestRequestDrain(t *testing.T) {
 	env := redistest.New(t)
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	a := startNode(t, env, clk, "node-a", 0)
+	got := make(chan struct{}, 10)
+	a := startBusNode(t, env, clk, "node-a", func(n *cluster.Node) { n.HandleDrainRequests(func() { got <- struct{}{} }) })
 	startNode(t, env, clk, "node-b", 0)
 	ctx := context.Background()
-
-	got := make(chan struct{}, 10)
-	wctx, cancel := context.WithCancel(ctx)
-	wait, err := a.WatchDrainRequests(wctx, func() { got <- struct{}{} })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); wait() })
 
 	t.Run("OK", func(t *testing.T) {
 		// Other kinds on the node's channel belong to others: ignored.
@@ -77,6 +73,90 @@ func TestRequestDrain(t *testing.T) {
 			t.Fatalf("dead node: %v", err)
 		}
 	})
+}
+
+// startBusNode starts node id, as startNode does, with a bus; handle
+// registers its handlers before the bus listens.
+func startBusNode(t *testing.T, env *redistest.Env, clk *clock, id string, handle func(*cluster.Node)) *cluster.Node {
+	t.Helper()
+	bus := cluster.NewBus(env.RDB, cluster.BusOptions{Node: id, KeyPrefix: env.Prefix})
+	n, err := cluster.New(env.RDB, cluster.Options{
+		ID: id, Addr: id + ":1883", KeyPrefix: env.Prefix, Heartbeat: time.Hour, DeadAfter: 3 * time.Hour, Now: clk.Now, Bus: bus,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle(n)
+	ctx := context.Background()
+	if err := bus.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bus.Close() })
+	if err := n.Start(ctx); err != nil {
+		t.Fatalf("start %s: %v", id, err)
+	}
+	t.Cleanup(func() { _ = n.Close(ctx) })
+	return n
+}
+
+// TestRequestDrainReceipt: the asker gets the node's receipt, which says
+// whether it had been asked before; a node alive in the registry that
+// does not listen is named as such at once, rather than taken for asked.
+func TestRequestDrainReceipt(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Now()}
+	drains := make(chan struct{}, 10)
+	startBusNode(t, env, clk, "node-a", func(n *cluster.Node) { n.HandleDrainRequests(func() { drains <- struct{}{} }) })
+	startNode(t, env, clk, "node-b", 0) // registered, but no bus
+	cli := cluster.NewBus(env.RDB, cluster.BusOptions{Node: "cli-1", KeyPrefix: env.Prefix})
+	ctx := context.Background()
+	if err := cli.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	reg := cluster.NewRegistry(env.RDB, env.Prefix, 0, clk.Now)
+
+	for i, want := range []cluster.DrainReceipt{{Node: "node-a"}, {Node: "node-a", Already: true}} {
+		got, err := reg.RequestDrain(ctx, cli, "node-a")
+		if err != nil || got != want {
+			t.Fatalf("request %d: %+v %v, want %+v", i, got, err, want)
+		}
+		select {
+		case <-drains:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("request %d: node-a did not drain after its receipt", i)
+		}
+	}
+	_, err := reg.RequestDrain(ctx, cli, "node-b")
+	if !errors.Is(err, cluster.ErrNotListening) || recipes.ErrorCode(err) != recipes.ECONFLICT ||
+		!strings.HasPrefix(recipes.ErrorMessage(err), `Node "node-b" is registered alive but does not listen`) {
+		t.Fatalf("node without a bus: %v", err)
+	}
+}
+
+// TestNodeChannelOneSubscriber: a node's bus is the one subscriber of its
+// channel, whatever listens on it (commands, takeovers, drain requests).
+func TestNodeChannelOneSubscriber(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Now()}
+	var bus *cluster.Bus
+	startBusNode(t, env, clk, "node-a", func(n *cluster.Node) {
+		n.HandleDrainRequests(func() {})
+		n.HandleTakeovers(func(string, uint64) {}, func() {})
+	})
+	bus = cluster.NewBus(env.RDB, cluster.BusOptions{Node: "node-a", KeyPrefix: env.Prefix})
+	channel := bus.Channel("node-a")
+	ctx := context.Background()
+	var subs map[string]int64
+	var err error
+	if cc, ok := env.RDB.(*redis.ClusterClient); ok {
+		subs, err = cc.PubSubShardNumSub(ctx, channel).Result()
+	} else {
+		subs, err = env.RDB.PubSubNumSub(ctx, channel).Result()
+	}
+	if err != nil || subs[channel] != 1 {
+		t.Fatalf("subscribers of %s: %v %v, want 1", channel, subs, err)
+	}
 }
 
 // TestPeersPickLeastLoaded: referrals go to the least-loaded live peer

@@ -37,6 +37,11 @@ type Options struct {
 	DeadAfter time.Duration
 	Now       func() time.Time // default time.Now; tests set their clock
 	Logger    *slog.Logger     // nil discards logs
+
+	// Bus carries this node's messages to and from the others: takeover
+	// notices, drain requests. Nil on a node alone on its store (the
+	// embedded one), which has nobody to tell.
+	Bus *Bus
 }
 
 // Node is this process as a member of the cluster: it registers itself and
@@ -49,6 +54,9 @@ type Node struct {
 	started time.Time
 
 	draining atomic.Bool // set by SetDraining; written with every heartbeat
+
+	drain      func()      // set by HandleDrainRequests
+	drainAsked atomic.Bool // a drain request was received
 
 	stop chan struct{}
 	done chan struct{}

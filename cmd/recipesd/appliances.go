@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/recipesd/recipesd/admin"
@@ -44,19 +43,9 @@ func (l localCalls) Call(ctx context.Context, id, method string, params json.Raw
 // mode (an external Redis) over the node bus, to whichever node holds the
 // device; with the embedded store, the one node, locally. Idempotency
 // keys are kept in Redis either way.
-func (m *Main) startCommands(ctx context.Context) error {
+func (m *Main) startCommands() {
 	c := m.Config
-	opts := cluster.CommandOptions{Node: c.NodeID, Presence: m.Node, KeyPrefix: c.KeyPrefix, Timeout: c.StoreTimeout, Logger: m.Logger}
-	if c.RedisURL != "" {
-		opts.Bus = cluster.NewBus(m.RDB, cluster.BusOptions{Node: c.NodeID, KeyPrefix: c.KeyPrefix, Timeout: c.StoreTimeout, Logger: m.Logger})
-	}
-	m.Commands = cluster.NewCommands(m.RDB, localCalls{m.Responder}, opts)
-	if opts.Bus == nil {
-		return nil
-	}
-	if err := opts.Bus.Start(ctx); err != nil {
-		return fmt.Errorf("listen for other nodes' commands: %w", err)
-	}
-	m.Bus = opts.Bus
-	return nil
+	m.Commands = cluster.NewCommands(m.RDB, localCalls{m.Responder}, cluster.CommandOptions{
+		Node: c.NodeID, Bus: m.Bus, Presence: m.Node, KeyPrefix: c.KeyPrefix, Timeout: c.StoreTimeout, Logger: m.Logger,
+	})
 }

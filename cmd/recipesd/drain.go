@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -30,17 +31,12 @@ type drainTrigger struct {
 func (t *drainTrigger) fire() { t.once.Do(func() { close(t.ch) }) }
 
 // watchDrainRequests makes a drain request for this node end
-// [Main.Serve] as SIGTERM does.
-func (m *Main) watchDrainRequests(ctx context.Context) error {
+// [Main.Serve] as SIGTERM does: one over the node bus, or, on the
+// embedded store, the admin UI's button for this node. Call it before the
+// bus starts.
+func (m *Main) watchDrainRequests() {
 	m.drainRequested = &drainTrigger{ch: make(chan struct{})}
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	wait, err := m.Node.WatchDrainRequests(wctx, m.drainRequested.fire)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("watch drain requests: %w", err)
-	}
-	m.stopDrainWatch = func() { cancel(); wait() }
-	return nil
+	m.Node.HandleDrainRequests(m.drainRequested.fire)
 }
 
 // Serve runs the started server until ctx ends (SIGTERM, SIGINT) or a
@@ -104,8 +100,9 @@ const drainUsage = `Usage:
 The node marks itself draining (its /readyz answers 503), takes no new
 connections, answers the requests it has, then disconnects its devices at
 its -drain-rate with DISCONNECT 0x9C and the address of the least loaded
-live node, and exits as on SIGTERM. With -wait the command returns once
-the node has left the registry. The store flags say which Redis.
+live node, and exits as on SIGTERM. The node confirms the request before
+it starts; with -wait the command then returns once the node has left
+the registry. The store flags say which Redis.
 
 Flags:
 `
@@ -135,13 +132,25 @@ func drainCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer store.Close()
 	reg := cluster.NewRegistry(store.rdb, sc.KeyPrefix, 5*time.Second, nil)
-	if err := reg.RequestDrain(ctx, id); err != nil {
+	// A bus of its own, under an ID no node has, to receive the node's
+	// receipt on.
+	bus := cluster.NewBus(store.rdb, cluster.BusOptions{Node: "cli-" + rand.Text(), KeyPrefix: sc.KeyPrefix, Timeout: 5 * time.Second})
+	if err := bus.Start(ctx); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	defer bus.Close()
+	receipt, err := reg.RequestDrain(ctx, bus, id)
+	if err != nil {
 		if c := recipes.ErrorCode(err); c == recipes.ENOTFOUND || c == recipes.ECONFLICT {
 			return fmt.Errorf("drain: %s", recipes.ErrorMessage(err))
 		}
 		return fmt.Errorf("drain: %w", err)
 	}
-	fmt.Fprintf(stdout, "asked %s to drain\n", id)
+	if receipt.Already {
+		fmt.Fprintf(stdout, "%s confirmed the request; it had been asked to drain already\n", id)
+	} else {
+		fmt.Fprintf(stdout, "%s confirmed the request and drains\n", id)
+	}
 	if !wait {
 		return nil
 	}

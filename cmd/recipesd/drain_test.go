@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recipesd/recipesd/cluster"
 	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/internal/redistest"
+	"github.com/recipesd/recipesd/internal/webtest"
 )
 
 // TestDrainMovesDevicesToPeer: node A, asked to drain (by "recipesd
@@ -218,5 +220,84 @@ func TestSessionResendsUnansweredRequest(t *testing.T) {
 	}
 	if n := s.Responder.Stats().Requests; n != 2 {
 		t.Fatalf("the server saw %d requests, want 2 (sent, and sent again)", n)
+	}
+}
+
+// TestDrainCommandConfirmed: "recipesd drain" says the node received the
+// request (its receipt comes back over the bus, before the node drains),
+// says so again when it was asked already, and names a node that is alive
+// in the registry but does not listen instead of reporting it asked.
+func TestDrainCommandConfirmed(t *testing.T) {
+	a := MustRunMain(t)
+	ctx := testContext(t, 20*time.Second)
+	drain := func(id string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, []string{"drain", "-redis-url", a.Config.RedisURL, id}, noEnv, &out, &errOut)
+		return code, out.String(), strings.TrimSpace(errOut.String())
+	}
+	id := a.Config.NodeID
+	if code, out, errOut := drain(id); code != exitOK || out != id+" confirmed the request and drains\n" {
+		t.Fatalf("exit %d, %q, %q", code, out, errOut)
+	}
+	select {
+	case <-a.drainRequested.ch: // Serve would drain now
+	case <-time.After(5 * time.Second):
+		t.Fatal("the node confirmed, but its drain was not triggered")
+	}
+	if code, out, errOut := drain(id); code != exitOK || out != id+" confirmed the request; it had been asked to drain already\n" {
+		t.Fatalf("again: exit %d, %q, %q", code, out, errOut)
+	}
+
+	// A node registered alive whose bus does not listen.
+	mute, err := cluster.New(a.RDB, cluster.Options{ID: "node-mute", KeyPrefix: a.Config.KeyPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mute.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mute.Close(context.Background()) })
+	want := `recipesd: drain: Node "node-mute" is registered alive but does not listen for requests (it is starting, stopping or cut off from Redis); nobody received the request. Try again in a moment.`
+	if code, out, errOut := drain("node-mute"); code != exitFailure || errOut != want {
+		t.Fatalf("node not listening: exit %d, %q, %q, want %q", code, out, errOut, want)
+	}
+}
+
+// TestNodeChannelOneSubscriber: a node subscribes to its channel once,
+// through its bus, which carries commands, takeover notices and drain
+// requests alike.
+func TestNodeChannelOneSubscriber(t *testing.T) {
+	a := MustRunMain(t)
+	MustRunMainOn(t, a.Redis)
+	ctx := testContext(t, 10*time.Second)
+	channel := a.Bus.Channel(a.Config.NodeID)
+	subs, err := a.RDB.PubSubNumSub(ctx, channel).Result()
+	if err != nil || subs[channel] != 1 {
+		t.Fatalf("subscribers of %s: %v %v, want 1", channel, subs, err)
+	}
+}
+
+// TestDrainButtonEmbeddedStore: on the embedded store there is no bus
+// (one node), and the admin UI's drain button drains this node directly:
+// Serve drains and returns.
+func TestDrainButtonEmbeddedStore(t *testing.T) {
+	a := MustRunMain(t, func(c *Config) { c.RedisURL = "" })
+	if a.Bus != nil {
+		t.Fatal("a node on the embedded store has a bus")
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(testContext(t, 30*time.Second)) }()
+	w := webtest.NewClient(t, a.HTTPURL)
+	w.SignIn("admin", testAdminPassword).Want(303)
+	// (The flash is not looked at: the node closes its HTTP side as it
+	// drains.)
+	w.Post("/nodes/"+a.Config.NodeID+"/drain", nil).Want(303)
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve after the drain: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the node did not drain and exit")
 	}
 }

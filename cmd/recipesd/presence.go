@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/recipesd/recipesd/admin"
@@ -33,12 +32,13 @@ func (m *Main) responderPresence() responder.Presence {
 }
 
 // watchTakeovers ends this node's session of a device as soon as a newer
-// one starts on another node, and checks the sessions against Redis each
-// time the subscription to the notices is made (notices sent while it was
-// interrupted are lost).
-func (m *Main) watchTakeovers(ctx context.Context) error {
+// one starts on another node (a takeover notice on the node bus), and
+// checks the sessions against Redis each time the bus subscribes to this
+// node's channel (notices sent while it was interrupted are lost). Call
+// it before the bus starts.
+func (m *Main) watchTakeovers() {
 	if !m.clusterMode() {
-		return nil
+		return
 	}
 	log := m.Logger.With("component", "presence")
 	check := func() {
@@ -50,12 +50,7 @@ func (m *Main) watchTakeovers(ctx context.Context) error {
 			log.Info("ended sessions taken over on other nodes while this node missed the notices", "sessions", n)
 		}
 	}
-	stop, err := m.Node.WatchTakeovers(ctx, m.Responder.TakenOver, check)
-	if err != nil {
-		return fmt.Errorf("watch session takeovers: %w", err)
-	}
-	m.stopTakeovers = stop
-	return nil
+	m.Node.HandleTakeovers(m.Responder.TakenOver, check)
 }
 
 // presence is admin's [admin.Presence]: the cluster's presence in Redis

@@ -50,7 +50,7 @@ type Main struct {
 	Identity  *identity.Store // devices, staff, sessions, API tokens; shares Store's Redis
 	Responder *responder.Responder
 	Node      *cluster.Node // this process in the node registry
-	Bus       *cluster.Bus  // messages from other nodes; nil with the embedded store
+	Bus       *cluster.Bus  // this node's messages to and from the others; nil with the embedded store
 	Commands  *cluster.Commands
 	Admin     *admin.Server
 	Metrics   *prometheus.Registry // served on /metrics, read by the dashboard
@@ -63,9 +63,7 @@ type Main struct {
 	adminPassword string // the first admin's generated password, likewise
 
 	stopRevocations func() // ends the revocation watch and waits for it
-	stopDrainWatch  func() // ends the watch for drain requests and waits for it
 	drainRequested  *drainTrigger
-	stopTakeovers   func()       // ends the takeover watch (presence.go)
 	closeRedis      func() error // closes Redis, after everything built on it
 }
 
@@ -153,19 +151,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.watchRevocations(ctx); err != nil {
 		return err
 	}
-	if err := m.watchTakeovers(ctx); err != nil {
+	m.watchTakeovers()
+	m.watchDrainRequests()
+	m.startCommands()
+	if err := m.startBus(ctx); err != nil {
 		return err
 	}
 	if err := m.Responder.Start(ctx); err != nil {
 		return err
 	}
 	if err := m.startNode(ctx); err != nil {
-		return err
-	}
-	if err := m.watchDrainRequests(ctx); err != nil {
-		return err
-	}
-	if err := m.startCommands(ctx); err != nil {
 		return err
 	}
 
@@ -232,20 +227,12 @@ func (m *Main) Close() error {
 		m.stopRevocations()
 		m.stopRevocations = nil
 	}
-	if m.stopDrainWatch != nil {
-		m.stopDrainWatch()
-		m.stopDrainWatch = nil
-	}
 	if m.Responder != nil {
 		errs = append(errs, m.Responder.Close(ctx))
 	}
 	if m.Bus != nil {
 		// After the responder: the commands it ended still answer.
 		errs = append(errs, m.Bus.Close())
-	}
-	if m.stopTakeovers != nil {
-		m.stopTakeovers()
-		m.stopTakeovers = nil
 	}
 	if m.Node != nil {
 		// Not a failed shutdown: without its heartbeat, the others see
