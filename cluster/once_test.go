@@ -154,6 +154,45 @@ func TestCallOnceDeadClaimFreesItself(t *testing.T) {
 	}
 }
 
+// TestCallOnceDeadClaimFreesItsShare: the key of a node that died with
+// the call counts in its caller's share only as long as its claim lives,
+// not for the whole idempotency window: nothing is remembered of it. A
+// remembered outcome counts for the window.
+func TestCallOnceDeadClaimFreesItsShare(t *testing.T) {
+	env := redistest.New(t)
+	rdbA, err := redisconn.New(env.URL, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeoutA = 100 * time.Millisecond
+	devA := &device{answer: func(_ context.Context, _ int64, timeout time.Duration) (cluster.Answer, error) {
+		_ = rdbA.Close() // A dies with the call: it cannot settle its claim
+		return cluster.Answer{}, &recipes.CallError{Code: recipes.CallTimeout, Timeout: timeout}
+	}}
+	a := cluster.NewCommands(rdbA, devA, cluster.CommandOptions{Node: "node-a", KeyPrefix: env.Prefix, MaxKeysPerCaller: 1})
+	ctx := context.Background()
+	_, _ = a.Call(ctx, keyed("token:a", "k", timeoutA))
+
+	devB := answering()
+	b := cluster.NewCommands(env.RDB, devB, cluster.CommandOptions{Node: "node-b", KeyPrefix: env.Prefix, MaxKeysPerCaller: 1})
+	if _, err := b.Call(ctx, keyed("token:a", "k2", time.Second)); !errors.Is(err, recipes.ErrCallTooManyKeys) {
+		t.Fatalf("another key while A's claim lives: %v, want the caller's share of 1 full", err)
+	}
+	// Another caller's answered call, as short: its outcome, remembered,
+	// counts for the window, however short its claim.
+	if _, err := b.Call(ctx, keyed("token:b", "k", timeoutA)); err != nil {
+		t.Fatal(err)
+	}
+	// The share is counted by the clock of the nodes, not Redis's.
+	time.Sleep(timeoutA + 2*time.Second)
+	if ans, err := b.Call(ctx, keyed("token:a", "k2", time.Second)); err != nil || ans.Replayed || devB.commands() != 2 {
+		t.Fatalf("another key once A's claim is gone: %+v %v, want it sent", ans, err)
+	}
+	if _, err := b.Call(ctx, keyed("token:b", "k2", time.Second)); !errors.Is(err, recipes.ErrCallTooManyKeys) || devB.commands() != 2 {
+		t.Fatalf("b's second key while its first outcome is remembered: %v, want b's share of 1 full", err)
+	}
+}
+
 // TestCallOnceWaiterGetsPendingOutcome: a call with the key of a call still
 // running, on another node, waits for that call's outcome and gets it
 // replayed, a timeout too: the device is commanded once. The outcome is
