@@ -37,6 +37,34 @@ type dashboardPage struct {
 	Nodes        []clusterNode
 	NodesErr     string
 	ClusterCount bool
+	Routed       *routedView // nil when this process routes no commands
+}
+
+// routedView is this node's commands routed between nodes, since start.
+type routedView struct {
+	Sent, Received                 int64
+	SentUnanswered, RecvUnanswered []reasonCount // by outcome, the ones that happened
+	P50, P99                       string        // of sent ones, time to their outcome
+}
+
+// routedOf sums the commands by outcome of st's routed counters.
+func routedOf(st stats) *routedView {
+	if st.RoutedOut == nil && st.RoutedIn == nil {
+		return nil
+	}
+	r := &routedView{P50: duration(recipes.Quantile(st.RoutedLatency, 0.5)), P99: duration(recipes.Quantile(st.RoutedLatency, 0.99))}
+	sum := func(counts map[string]int64, total *int64, unanswered *[]reasonCount) {
+		for _, o := range slices.Sorted(maps.Keys(counts)) {
+			n := counts[o]
+			*total += n
+			if o != "answered" && n > 0 {
+				*unanswered = append(*unanswered, reasonCount{Reason: strings.ReplaceAll(o, "_", " "), Count: n})
+			}
+		}
+	}
+	sum(st.RoutedOut, &r.Sent, &r.SentUnanswered)
+	sum(st.RoutedIn, &r.Received, &r.RecvUnanswered)
+	return r
 }
 
 // clusterNode is a node as the dashboard's cluster view shows it.
@@ -82,6 +110,7 @@ func (s *Server) handleDashboard(c echo.Context) error {
 		}
 		p.CallsPending, p.AnswersDropped = st.CallsPending, st.AnswersDropped
 		p.CallP50, p.CallP99 = duration(recipes.Quantile(st.CallLatency, 0.5)), duration(recipes.Quantile(st.CallLatency, 0.99))
+		p.Routed = routedOf(st)
 	}
 	s.clusterView(c, &p)
 	return c.Render(http.StatusOK, "dashboard.html", p)

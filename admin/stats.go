@@ -32,6 +32,12 @@ type stats struct {
 	CallsPending   int                     // calls waiting for an answer now
 	AnswersDropped int64                   // late, duplicated or forged answers
 	CallLatency    []recipes.LatencyBucket // answered calls by call-to-answer time
+
+	// Commands routed between nodes (cluster mode); nil maps when this
+	// process exports no such counters.
+	RoutedOut     map[string]int64        // sent to the node holding the device, by outcome
+	RoutedIn      map[string]int64        // received from other nodes, by outcome
+	RoutedLatency []recipes.LatencyBucket // sent ones, by time to their outcome
 }
 
 // The metric names the dashboard reads; the responder exports them
@@ -46,6 +52,11 @@ const (
 	metricCallsPending   = "recipesd_rpc_calls_pending"
 	metricAnswersDropped = "recipesd_rpc_answers_dropped_total"
 	metricCallLatency    = "recipesd_rpc_call_latency_seconds"
+	// cluster exports these; its names are checked against these in
+	// the dashboard's test.
+	metricRoutedOut     = "recipesd_rpc_routed_total"
+	metricRoutedIn      = "recipesd_rpc_routed_in_total"
+	metricRoutedLatency = "recipesd_rpc_routed_latency_seconds"
 )
 
 // readStats gathers the registry and picks the dashboard's numbers out of
@@ -84,11 +95,26 @@ func statsOf(families []*dto.MetricFamily) stats {
 				st.AnswersDropped = int64(m.GetCounter().GetValue())
 			case metricCallLatency:
 				st.CallLatency = buckets(m.GetHistogram())
+			case metricRoutedOut:
+				st.RoutedOut = countInto(st.RoutedOut, m)
+			case metricRoutedIn:
+				st.RoutedIn = countInto(st.RoutedIn, m)
+			case metricRoutedLatency:
+				st.RoutedLatency = buckets(m.GetHistogram())
 			}
 		}
 	}
 	st.P50, st.P99 = recipes.Quantile(st.Latency, 0.5), recipes.Quantile(st.Latency, 0.99)
 	return st
+}
+
+// countInto adds m's count under its outcome label to counts, made if nil.
+func countInto(counts map[string]int64, m *dto.Metric) map[string]int64 {
+	if counts == nil {
+		counts = map[string]int64{}
+	}
+	counts[label(m, "outcome")] = int64(m.GetCounter().GetValue())
+	return counts
 }
 
 func label(m *dto.Metric, name string) string {

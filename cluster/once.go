@@ -33,7 +33,10 @@ import (
 // MaxKeysPerCaller keys remembered gets CallTooManyKeys for a new key,
 // instead of one caller filling Redis. There is no bound over all callers
 // any more: each outcome expires with the window, and one counter for the
-// whole fleet would be one hot key on one Cluster slot. The bound is
+// whole fleet would be one hot key on one Cluster slot. A key counts in
+// its caller's share while its claim lives, then for the window once its
+// outcome is stored: the claim of a node that died with the call stops
+// counting with the claim. The bound is
 // checked before the claim, not atomically with it (the two keys are on
 // different slots): racing calls of one caller may pass it by a few.
 
@@ -173,16 +176,12 @@ func (c *Commands) checkCallerKeys(ctx context.Context, callerKey, key string) e
 // runClaimed runs cmd under its claimed key and settles the claim.
 func (c *Commands) runClaimed(ctx context.Context, cmd Command, key, callerKey string, claim []byte) (Answer, error) {
 	sctx := context.WithoutCancel(ctx) // the outcome is stored even if the caller left
-	rctx, cancel := c.edge.RT(sctx)
-	_, err := c.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
-		p.ZAdd(rctx, callerKey, redis.Z{Score: float64(time.Now().Add(IdempotencyWindow).UnixMilli()), Member: key})
-		p.PExpire(rctx, callerKey, IdempotencyWindow)
-		return nil
-	})
-	cancel()
-	if err != nil {
+	// The key counts in the caller's share while the claim lives, and
+	// for the window once its outcome is stored: the claim of a node that
+	// dies with the call frees the share with the key.
+	if err := c.countCallerKey(sctx, callerKey, key, cmd.Timeout+claimMargin); err != nil {
 		c.release(sctx, key, claim)
-		return Answer{}, c.edge.Err("count the caller's idempotency key", err)
+		return Answer{}, err
 	}
 
 	ans, err := c.route(ctx, cmd)
@@ -192,17 +191,44 @@ func (c *Commands) runClaimed(ctx context.Context, cmd Command, key, callerKey s
 		o := toWire(ans, err)
 		settled, _ = json.Marshal(onceRecord{Command: sum([]byte(cmd.Method), cmd.Params), Outcome: &o})
 	}
-	rctx, cancel = c.edge.RT(sctx)
+	rctx, cancel := c.edge.RT(sctx)
 	defer cancel()
 	if settled == nil {
 		c.release(sctx, key, claim)
 		_ = c.rdb.ZRem(rctx, callerKey, key).Err()
-	} else if serr := settleKeyScript.Run(rctx, c.rdb, []string{key}, claim, settled, IdempotencyWindow.Milliseconds()).Err(); serr != nil {
+		return ans, err
+	}
+	n, serr := settleKeyScript.Run(rctx, c.rdb, []string{key}, claim, settled, IdempotencyWindow.Milliseconds()).Int()
+	if serr == nil && n == 0 {
+		serr = errors.New("its claim expired before the outcome came")
+	}
+	if serr != nil {
 		// The device was commanded; a retry may command it again.
 		c.log.Warn("could not remember the outcome of a keyed call; a retry with its key commands the device again",
 			"device", cmd.Device, "err", serr)
+		return ans, err
+	}
+	if cerr := c.countCallerKey(sctx, callerKey, key, IdempotencyWindow); cerr != nil {
+		c.log.Warn("could not count a remembered outcome in its caller's share until it is forgotten", "err", cerr)
 	}
 	return ans, err
+}
+
+// countCallerKey counts key in the share of the caller of callerKey for d.
+func (c *Commands) countCallerKey(ctx context.Context, callerKey, key string, d time.Duration) error {
+	rctx, cancel := c.edge.RT(ctx)
+	defer cancel()
+	_, err := c.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
+		p.ZAdd(rctx, callerKey, redis.Z{Score: float64(time.Now().Add(d).UnixMilli()), Member: key})
+		// No member is counted longer than the window: the set need not
+		// outlive it.
+		p.PExpire(rctx, callerKey, IdempotencyWindow)
+		return nil
+	})
+	if err != nil {
+		return c.edge.Err("count the caller's idempotency key", err)
+	}
+	return nil
 }
 
 // release deletes key's claim, if it is still ours.
