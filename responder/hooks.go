@@ -183,8 +183,14 @@ func (r *Responder) sessionEnded(cl *mqtt.Client, dc *deviceConn, expire bool) {
 	if d.Client() == nil {
 		r.calls.failDevice(cl.ID, recipes.ErrCallGone)
 	}
-	if expire && !cl.IsTakenOver() {
-		r.devices.Remove(cl.ID, d)
+	if expire {
+		// A session that ends because the device connected again must not
+		// take the new session's outbox with it. The new connection marks
+		// the old one taken over before its session looks the outbox up
+		// (OnSessionEstablished, under the registry's lock), so asking
+		// under that lock leaves no window between the check and the
+		// removal.
+		r.devices.RemoveUnless(cl.ID, d, cl.IsTakenOver)
 	}
 }
 

@@ -84,11 +84,22 @@ func (d *Device) ID() string { return d.id }
 // model. A clean start drops what the old session had; a resumed one keeps
 // subscriptions and resends unacked replies with DUP set, as MQTT
 // requires.
+//
+// A client already closed is not bound: mochi runs a session's
+// established hook even when a newer connection of the device took it
+// over in between, and binding the old client then would unbind the new
+// one. The new one is bound after mochi closed the old (its takeover
+// stops the old client first), so under d.mu one of the two orders holds:
+// the old one sees itself closed, or it is bound first and replaced.
 func (d *Device) Attach(cl *mqtt.Client, clean bool, model string) {
+	d.mu.Lock()
+	if cl.Closed() {
+		d.mu.Unlock()
+		return
+	}
 	d.ending.Store(false)
 	d.model.Store(&model)
 	d.maxPacket.Store(cl.Properties.Props.MaximumPacketSize)
-	d.mu.Lock()
 	d.cl = cl
 	d.progress = time.Now()
 	d.warnedAt.Store(0)

@@ -45,6 +45,18 @@ func (g *Registry) Remove(id string, d *Device) {
 	}
 }
 
+// RemoveUnless forgets d if it is still device id's session and kept,
+// called under the registry's lock, reports false. A new session of the
+// device looks its session up under the same lock, so kept can tell
+// whether one has started without a window in between.
+func (g *Registry) RemoveUnless(id string, d *Device, kept func() bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.devices[id] == d && !kept() {
+		delete(g.devices, id)
+	}
+}
+
 // All returns every session.
 func (g *Registry) All() []*Device {
 	g.mu.RLock()
