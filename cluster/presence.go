@@ -103,6 +103,47 @@ func (n *Node) Release(ctx context.Context, id string, epoch uint64) (bool, erro
 	return k > 0, nil
 }
 
+// ReleaseAll is [Node.Release] for many sessions at once, in one round
+// trip per Redis node: the sessions of a reconnect storm end by the
+// thousand. sessions maps each device to the epoch of its session that
+// ended (of two that ended, the newer: releasing the older is a no-op).
+func (n *Node) ReleaseAll(ctx context.Context, sessions map[string]uint64) error {
+	if len(sessions) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(sessions))
+	for id := range sessions {
+		ids = append(ids, id)
+	}
+	rctx, cancel := context.WithTimeout(ctx, n.edge.Timeout()*time.Duration(1+len(ids)/5000))
+	defer cancel()
+	cmds, err := n.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
+		for _, id := range ids {
+			releaseScript.EvalSha(rctx, p, []string{n.presenceKey(id)}, n.opts.ID, sessions[id])
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	// A Redis that has not seen the script yet (its first release, or
+	// after a restart) answers NOSCRIPT: those go one by one, which loads
+	// it.
+	var errs []error
+	for i, c := range cmds {
+		switch err := c.Err(); {
+		case err == nil:
+		case redis.HasErrorPrefix(err, "NOSCRIPT"):
+			if _, err := n.Release(ctx, ids[i], sessions[ids[i]]); err != nil {
+				errs = append(errs, err)
+			}
+		default:
+			errs = append(errs, n.edge.Err("release device "+ids[i], err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Lookup returns the holders of the devices ids that are connected now,
 // by device ID: those with a holder whose node is alive. A device whose
 // holder's node has died is not connected, whatever its key still says,

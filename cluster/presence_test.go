@@ -118,3 +118,46 @@ func TestPresenceClaimRace(t *testing.T) {
 		}
 	}
 }
+
+// TestPresenceReleaseAll: many releases in one round trip, each as exact
+// as Release: a device a newer session holds keeps its holder. Run twice,
+// the first time on a Redis that has not seen the script (NOSCRIPT).
+func TestPresenceReleaseAll(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	a := startNode(t, env, clk, "node-a", 0)
+	b := startNode(t, env, clk, "node-b", 0)
+	ctx := context.Background()
+	for round := range 2 {
+		if round == 0 {
+			if err := env.RDB.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sessions := map[string]uint64{}
+		for _, id := range []string{"oven-1", "oven-2", "oven-3"} {
+			h, _, err := a.Claim(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sessions[id] = h.Epoch
+		}
+		newer, _, err := b.Claim(ctx, "oven-3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.ReleaseAll(ctx, sessions); err != nil {
+			t.Fatalf("round %d: ReleaseAll: %v", round, err)
+		}
+		got, err := a.Lookup(ctx, "oven-1", "oven-2", "oven-3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got["oven-3"] != newer {
+			t.Fatalf("round %d: after ReleaseAll, Lookup = %+v; want only oven-3, held by %+v", round, got, newer)
+		}
+		if _, err := b.Release(ctx, "oven-3", newer.Epoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -36,9 +36,9 @@ type Presence interface {
 	// returns the session's epoch; the previous holder's node, if another,
 	// is told to end its older session.
 	ClaimSession(ctx context.Context, id string) (epoch uint64, err error)
-	// Release clears device id's holder if it is still this node at epoch,
-	// and reports whether it did.
-	Release(ctx context.Context, id string, epoch uint64) (bool, error)
+	// ReleaseAll clears the holder of each device in sessions if it is
+	// still this node at the epoch given.
+	ReleaseAll(ctx context.Context, sessions map[string]uint64) error
 	// Epochs returns the newest epoch of each device among ids.
 	Epochs(ctx context.Context, ids []string) (map[string]uint64, error)
 }
@@ -160,33 +160,15 @@ func (r *Responder) claimDone(dc *deviceConn) {
 }
 
 // connClosed releases dc's claim, if it made one, once its connection is
-// closed: in the background, within the store timeout (retried a few
-// times), so that no goroutine of mochi's waits on the store.
+// closed: in the background (release.go), so that no goroutine of
+// mochi's waits on the store.
 func (r *Responder) connClosed(dc *deviceConn) {
 	r.claimDone(dc)
 	epoch := dc.epoch.Swap(0)
 	if epoch == 0 || r.opts.Presence == nil {
 		return
 	}
-	r.releases.Add(1)
-	go func() {
-		defer r.releases.Done()
-		id := dc.claimID
-		for try, wait := 1, 500*time.Millisecond; ; try, wait = try+1, 2*wait {
-			ctx, cancel := context.WithTimeout(context.Background(), r.opts.StoreTimeout)
-			_, err := r.opts.Presence.Release(ctx, id, epoch)
-			cancel()
-			if err == nil {
-				return
-			}
-			if try == 3 {
-				r.log.Warn("cannot release the device's session; it is shown connected here until it reconnects or this node stops",
-					"device", id, "epoch", epoch, "error", err)
-				return
-			}
-			time.Sleep(wait)
-		}
-	}()
+	r.releaseLater(dc.claimID, epoch)
 }
 
 // staleSession ends cl at once if a newer session of its device was seen

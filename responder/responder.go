@@ -66,9 +66,9 @@ type Responder struct {
 	calls       calls // commands waiting for the device's answer (calls.go)
 	seen        session.SeenLog
 	revoked     revocations
-	epochs      epochs     // newest epoch seen per device (presence.go)
-	claims      claimLocks // serializes one device's claims here
-	releases    sync.WaitGroup
+	epochs      epochs         // newest epoch seen per device (presence.go)
+	claims      claimLocks     // serializes one device's claims here
+	releases    releases       // claims of ended sessions, released in batches (release.go)
 	throttle    *edge.Throttle // per-source limits before authentication
 	stopSeen    chan struct{}
 
@@ -244,7 +244,7 @@ func (r *Responder) Close(ctx context.Context) error {
 			}
 		}
 		r.flushSeen(ctx) // the disconnects of the devices just closed
-		waitCtx(ctx, &r.releases)
+		waitCtx(ctx, &r.releases.running)
 	})
 	return r.closeErr
 }
