@@ -54,6 +54,7 @@ type Node struct {
 	started time.Time
 
 	draining atomic.Bool // set by SetDraining; written with every heartbeat
+	claims   claimQueue  // claims waiting to go to Redis (claims.go)
 
 	drain      func()      // set by HandleDrainRequests
 	drainAsked atomic.Bool // a drain request was received

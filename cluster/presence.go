@@ -67,14 +67,16 @@ func (r *Registry) presenceKey(id string) string {
 // device had none). The previous holder's session, if it still runs, is
 // now an older session of the device and must end; it is the caller's to
 // tell that node.
+//
+// Claims made while another batch of claims is with Redis go together in
+// the next one (claims.go): a reconnect storm then costs a round trip per
+// batch, not per device, and a lone claim waits for nothing.
 func (n *Node) Claim(ctx context.Context, id string) (now, prev Holder, err error) {
-	since := n.opts.Now()
-	rctx, cancel := n.edge.RT(ctx)
-	defer cancel()
-	res, err := claimScript.Run(rctx, n.rdb, []string{n.presenceKey(id)}, n.opts.ID, since.UnixMilli()).Slice()
-	if err != nil {
-		return Holder{}, Holder{}, n.edge.Err("claim device "+id, err)
-	}
+	return n.claims.claim(ctx, n, id)
+}
+
+// claimResult decodes the claim script's answer for device id.
+func (n *Node) claimResult(id string, since time.Time, res []any) (now, prev Holder, err error) {
 	if len(res) != 3 {
 		return Holder{}, Holder{}, fmt.Errorf("cluster: claim device %s: unexpected answer %v", id, res)
 	}

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -158,6 +159,46 @@ func TestPresenceReleaseAll(t *testing.T) {
 		}
 		if _, err := b.Release(ctx, "oven-3", newer.Epoch); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestPresenceAbandonedClaimReleased: a claim whose connection stopped
+// waiting (its context ended) but that Redis made anyway is released, or
+// the device would be shown connected with no session.
+func TestPresenceAbandonedClaimReleased(t *testing.T) {
+	env := redistest.New(t)
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	a := startNode(t, env, clk, "node-a", 0)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	ctx := context.Background()
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("oven-%d", i)
+		if h, _, err := a.Claim(gone, id); err == nil {
+			// The answer came before the claimer saw its context end.
+			if _, err := a.Release(ctx, id, h.Epoch); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			epochs, err := a.Epochs(ctx, []string{id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			held, err := a.Lookup(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if epochs[id] == 1 && len(held) == 0 {
+				return // claimed, then released
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("abandoned claim of %s: epoch %d, holders %+v; want it made and released", id, epochs[id], held)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
 }
