@@ -8,13 +8,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/recipesd/recipesd/cluster"
+	"github.com/recipesd/recipesd/internal/redisconn"
 	"github.com/recipesd/recipesd/internal/redistest"
 )
 
 func TestCollectorTellsTheCluster(t *testing.T) {
 	env := redistest.New(t)
 	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	a := startNode(t, env, clk, "node-a", 2)
+	// node-a has a Redis client of its own, closed below to show a node
+	// that has lost Redis; env's stays open for the test's cleanup.
+	own, err := redisconn.New(env.URL, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startNodeOn(t, env, own, clk, "node-a", 2)
 	startNode(t, env, clk, "node-b", 5)
 	clk.Add(3*time.Hour + time.Second) // both dead: their hour-long heartbeats never came
 	startNode(t, env, clk, "node-c", 7)
@@ -41,7 +48,7 @@ recipesd_node_info{mqtt_addr="node-a:1883",node="node-a",version="v1.2.3"} 1
 
 	// Without Redis the node still says who it is, and that it cannot
 	// see the cluster.
-	env.RDB.Close()
+	_ = own.Close()
 	want = `
 # HELP recipesd_cluster_registry_up 1 if this node could read the node registry at this scrape, else 0.
 # TYPE recipesd_cluster_registry_up gauge

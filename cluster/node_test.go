@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/recipesd/recipesd/cluster"
 	"github.com/recipesd/recipesd/internal/redistest"
 	"github.com/recipesd/recipesd/recipes"
@@ -31,7 +33,13 @@ func (c *clock) Add(d time.Duration) {
 // hour, so that only the test's explicit beats (restarts) write.
 func startNode(t *testing.T, env *redistest.Env, clk *clock, id string, devices int) *cluster.Node {
 	t.Helper()
-	n, err := cluster.New(env.RDB, cluster.Options{
+	return startNodeOn(t, env, env.RDB, clk, id, devices)
+}
+
+// startNodeOn is startNode with a Redis client of the node's own.
+func startNodeOn(t *testing.T, env *redistest.Env, rdb redis.UniversalClient, clk *clock, id string, devices int) *cluster.Node {
+	t.Helper()
+	n, err := cluster.New(rdb, cluster.Options{
 		ID: id, Addr: id + ":1883", Version: "v1.2.3", Devices: func() int { return devices },
 		KeyPrefix: env.Prefix, Heartbeat: time.Hour, DeadAfter: 3 * time.Hour, Now: clk.Now,
 	})
