@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,7 +151,16 @@ func TestNodeChannelOneSubscriber(t *testing.T) {
 	var subs map[string]int64
 	var err error
 	if cc, ok := env.RDB.(*redis.ClusterClient); ok {
-		subs, err = cc.PubSubShardNumSub(ctx, channel).Result()
+		// Each master counts the shard channels of its own slots.
+		var mu sync.Mutex
+		subs = map[string]int64{}
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+			n, err := c.PubSubShardNumSub(ctx, channel).Result()
+			mu.Lock()
+			defer mu.Unlock()
+			subs[channel] += n[channel]
+			return err
+		})
 	} else {
 		subs, err = env.RDB.PubSubNumSub(ctx, channel).Result()
 	}
