@@ -175,9 +175,28 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	return a, nil
 }
 
+// errConnectionEnded is why a subscribe failed when the connection ended
+// before its SUBACK.
+var errConnectionEnded = errors.New("the connection ended before the SUBACK")
+
 // Subscribe subscribes to filter and returns the SUBACK reason code.
+// It fails as soon as the connection ends: paho would wait for a SUBACK
+// that cannot come until ctx ends (a device taken over right after its
+// CONNACK, say).
 func (c *Client) Subscribe(ctx context.Context, filter string, qos byte) (byte, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-c.c.Done():
+			cancel(errConnectionEnded)
+		case <-ctx.Done():
+		}
+	}()
 	sa, err := c.c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: qos}}})
+	if cause := context.Cause(ctx); errors.Is(cause, errConnectionEnded) {
+		err = cause
+	}
 	if sa != nil && len(sa.Reasons) == 1 {
 		if sa.Reasons[0] >= 0x80 {
 			return sa.Reasons[0], fmt.Errorf("appliance %s: subscribe %s: reason 0x%02x", c.ID, filter, sa.Reasons[0])
