@@ -17,8 +17,14 @@ import (
 // claims are released.
 const releaseBatch = 5 * time.Millisecond
 
-// releaseTries is how often a batch is tried before it is given up.
-const releaseTries = 3
+// releaseTries is how often a batch is tried before the failure is
+// logged; it is tried again after that, every releaseRetry, until it
+// succeeds or the responder closes: a claim left behind would show its
+// device connected here for as long as this node lives.
+const (
+	releaseTries = 3
+	releaseRetry = 5 * time.Second
+)
 
 // releases are the claims waiting to be released.
 type releases struct {
@@ -26,6 +32,7 @@ type releases struct {
 	pending  map[string]uint64 // device -> epoch of its session that ended
 	flushing bool              // a flush is scheduled or running
 	running  sync.WaitGroup    // the flush, for Close
+	stop     chan struct{}     // closed by Close: no more waiting to retry
 }
 
 // releaseLater queues the release of device id's claim at epoch.
@@ -69,7 +76,8 @@ func (r *Responder) flushReleases() {
 	}
 }
 
-// release releases batch, trying releaseTries times with a growing pause.
+// release releases batch, trying again with a growing pause (up to
+// releaseRetry) until it succeeds or the responder closes.
 func (r *Responder) release(batch map[string]uint64) {
 	wait := 500 * time.Millisecond
 	for try := 1; ; try++ {
@@ -77,14 +85,24 @@ func (r *Responder) release(batch map[string]uint64) {
 		err := r.opts.Presence.ReleaseAll(ctx, batch)
 		cancel()
 		if err == nil {
+			if try > releaseTries {
+				r.log.Info("released the ended sessions at last", "devices", len(batch), "tries", try)
+			}
 			return
 		}
 		if try == releaseTries {
-			r.log.Warn("cannot release ended sessions; their devices are shown connected here until they reconnect or this node stops",
+			r.log.Warn("cannot release ended sessions; their devices are shown connected here until it works, tried again every "+releaseRetry.String(),
 				"devices", len(batch), "error", err)
-			return
 		}
-		time.Sleep(wait)
-		wait *= 2
+		t := time.NewTimer(wait)
+		select {
+		case <-r.releases.stop:
+			t.Stop()
+			r.log.Warn("closing with ended sessions not released; their devices are shown connected until this node is dead in the registry",
+				"devices", len(batch))
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, releaseRetry)
 	}
 }

@@ -104,6 +104,7 @@ func New(catalog Catalog, opts Options) *Responder {
 		opts:     o,
 		log:      o.Logger.With("component", "responder"),
 		devices:  session.NewRegistry(),
+		releases: releases{stop: make(chan struct{})},
 		refusals: rate.NewLimiter(1, 10),
 		sessions: session.Config{
 			OutboxLimit:  o.OutboxLimit,
@@ -244,6 +245,7 @@ func (r *Responder) Close(ctx context.Context) error {
 			}
 		}
 		r.flushSeen(ctx) // the disconnects of the devices just closed
+		close(r.releases.stop)
 		waitCtx(ctx, &r.releases.running)
 	})
 	return r.closeErr

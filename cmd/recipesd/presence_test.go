@@ -312,3 +312,38 @@ func TestTakeoverNoticeLost(t *testing.T) {
 		t.Fatalf("session ended with %#x, want 0x8E", code)
 	}
 }
+
+// TestReleaseOutlastsRedisOutage: a session that ends while Redis is down
+// for longer than the first few release tries is still released once
+// Redis is back, so its device is not shown connected for as long as its
+// node lives.
+func TestReleaseOutlastsRedisOutage(t *testing.T) {
+	a := MustRunMain(t)
+	b := MustRunMainOn(t, a.Redis)
+	secret := a.MustRegister(t, "oven-outage", testModel)
+	dev := mustDialAt(t, a, "oven-outage", secret)
+	api := deviceAPI(t, b)
+	eventually(t, "connected on "+a.Config.NodeID, func() bool {
+		p := getPresence(t, api, "oven-outage")
+		return p.Connected && p.Node == a.Config.NodeID
+	})
+	a.Redis.Close()
+	_ = dev.Close()
+	// Past the first three tries (0, 0.5 and 1.5 s), well within the
+	// liveness bound, so that node A stays alive throughout.
+	time.Sleep(2500 * time.Millisecond)
+	if err := a.Redis.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p := getPresence(t, api, "oven-outage")
+		if !p.Connected {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after Redis came back the device that left during the outage is still shown %+v", p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
