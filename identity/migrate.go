@@ -183,15 +183,7 @@ func (s *Store) migrateDevices(ctx context.Context, held func() error) (int, err
 			return nil
 		})
 		if err == nil && len(old) > 0 {
-			// Only once every copy is made: a crash before leaves the
-			// old keys to copy again.
-			_, err = s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
-				for _, k := range old {
-					p.Del(rctx, k)
-				}
-				p.HDel(rctx, s.keys.oldSeen(), chunk...)
-				return nil
-			})
+			err = s.dropMoved(rctx, old, func(p redis.Pipeliner) { p.HDel(rctx, s.keys.oldSeen(), chunk...) })
 		}
 		cancel()
 		if err != nil {
@@ -200,6 +192,22 @@ func (s *Store) migrateDevices(ctx context.Context, held func() error) (int, err
 		moved += len(old)
 	}
 	return moved, nil
+}
+
+// dropMoved deletes the old keys of a chunk, and whatever more adds to the
+// same pipeline, only once every copy of the chunk is made: a crash before
+// leaves the old keys to copy again.
+func (s *Store) dropMoved(ctx context.Context, old []string, more func(redis.Pipeliner)) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range old {
+			p.Del(ctx, k)
+		}
+		if more != nil {
+			more(p)
+		}
+		return nil
+	})
+	return err
 }
 
 // migrateSessions moves the staff sessions listed in every account's set,
@@ -252,12 +260,7 @@ func (s *Store) migrateSessions(ctx context.Context, held func() error) (int, er
 			return nil
 		})
 		if err == nil && len(old) > 0 {
-			_, err = s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
-				for _, k := range old {
-					p.Del(rctx, k)
-				}
-				return nil
-			})
+			err = s.dropMoved(rctx, old, nil)
 		}
 		cancel()
 		if err != nil {
