@@ -37,6 +37,7 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(staffKey, "token:"+tok.Name)
 		c.Set(tokenKey, tok)
+		setActor(c, recipes.Actor{Kind: recipes.ActorToken, Name: tok.Name})
 		return next(c)
 	}
 }

@@ -29,66 +29,103 @@ func (s *Server) routes() {
 	e.StaticFS("/static", web.Static())
 
 	csrf := s.csrf()
-	public := []echo.MiddlewareFunc{csrf}
-	e.GET("/login", s.handleLoginForm, public...)
-	e.POST("/login", s.handleLogin, public...) // throttled: see loginThrottle
-
-	staff := []echo.MiddlewareFunc{s.requireStaff, csrf}
-	e.POST("/logout", s.handleLogout, staff...)
-	e.GET("/", s.handleHome, staff...)
-	e.GET("/dashboard", s.handleDashboard, staff...)
-
-	e.GET("/categories", s.handleCategoryIndex, staff...)
-	e.GET("/categories/new", s.handleCategoryNew, staff...)
-	e.POST("/categories/new", s.handleCategoryCreate, staff...)
-	e.GET("/categories/:slug", s.handleCategoryView, staff...)
-	e.GET("/categories/:slug/edit", s.handleCategoryEdit, staff...)
-	e.POST("/categories/:slug/edit", s.handleCategoryUpdate, staff...)
-	e.POST("/categories/:slug/move", s.handleCategoryMove, staff...)
-	e.POST("/categories/:slug/publish", s.handleCategoryPublish, staff...)
-	e.GET("/categories/:slug/delete", s.handleCategoryDeleteForm, staff...)
-	e.POST("/categories/:slug/delete", s.handleCategoryDelete, staff...)
-	e.GET("/categories/:slug/recipes/new", s.handleRecipeNew, staff...)
-	e.POST("/categories/:slug/recipes/new", s.handleRecipeCreate, staff...)
-
-	e.GET("/recipes/:id", s.handleRecipeEdit, staff...)
-	e.POST("/recipes/:id", s.handleRecipeSave, staff...)
-	e.POST("/recipes/:id/publish", s.handleRecipePublish, staff...)
-	e.GET("/recipes/:id/discard", s.handleRecipeDiscardForm, staff...)
-	e.POST("/recipes/:id/discard", s.handleRecipeDiscard, staff...)
-	e.POST("/recipes/:id/move", s.handleRecipeMove, staff...)
-	e.POST("/recipes/:id/send", s.handleRecipeSend, staff...)
-	e.GET("/recipes/:id/delete", s.handleRecipeDeleteForm, staff...)
-	e.POST("/recipes/:id/delete", s.handleRecipeDelete, staff...)
-
-	e.GET("/devices", s.handleDeviceIndex, staff...)
-	e.POST("/devices", s.handleDeviceCreate, staff...)
-	e.GET("/devices/:id", s.handleDeviceView, staff...)
-	e.POST("/devices/:id/model", s.handleDeviceModel, staff...)
-	e.POST("/devices/:id/enable", s.handleDeviceEnable, staff...)
-	e.POST("/devices/:id/disable", s.handleDeviceDisable, staff...)
-	e.GET("/devices/:id/rotate", s.handleDeviceRotateForm, staff...)
-	e.POST("/devices/:id/rotate", s.handleDeviceRotate, staff...)
-	e.GET("/devices/:id/delete", s.handleDeviceDeleteForm, staff...)
-	e.POST("/devices/:id/delete", s.handleDeviceDelete, staff...)
-
-	e.GET("/nodes", s.handleNodeIndex, staff...)
-	e.POST("/nodes/:id/drain", s.handleNodeDrain, staff...)
-
-	e.GET("/tokens", s.handleTokenIndex, staff...)
-	e.POST("/tokens", s.handleTokenCreate, staff...)
-	e.GET("/tokens/:name/revoke", s.handleTokenRevokeForm, staff...)
-	e.POST("/tokens/:name/revoke", s.handleTokenRevoke, staff...)
+	for _, r := range s.pages() {
+		mw := []echo.MiddlewareFunc{csrf}
+		if r.who != public {
+			mw = []echo.MiddlewareFunc{s.requireStaff, csrf}
+		}
+		e.Add(r.method, r.path, r.handle, mw...)
+	}
 
 	e.GET("/api/openapi.json", s.handleOpenAPI)
 	api := e.Group("/api", s.requireToken)
-	// Each API route names the scope a token needs for it: a row cannot
-	// leave it out, as a forgotten middleware argument could.
-	for _, r := range []struct {
-		method, path string
-		handle       echo.HandlerFunc
-		scope        string
-	}{
+	for _, r := range s.apiRoutes() {
+		api.Add(r.method, r.path, r.handle, requireScope(r.scope))
+	}
+}
+
+// access says who may use a page. Every page names one in its row, so
+// none is left open by a forgotten middleware argument.
+type access int
+
+const (
+	public access = iota // anyone: the sign-in form
+	editor               // signed-in staff of any role
+	admin                // signed-in admins only
+)
+
+// pageRoute is one route of the admin UI.
+type pageRoute struct {
+	method, path string
+	handle       echo.HandlerFunc
+	who          access
+}
+
+// apiRoute is one route of the JSON API and the token scope it needs.
+type apiRoute struct {
+	method, path string
+	handle       echo.HandlerFunc
+	scope        string
+}
+
+// pages lists every route of the admin UI with who may use it.
+func (s *Server) pages() []pageRoute {
+	return []pageRoute{
+		{http.MethodGet, "/login", s.handleLoginForm, public},
+		{http.MethodPost, "/login", s.handleLogin, public}, // throttled: see loginThrottle
+
+		{http.MethodPost, "/logout", s.handleLogout, editor},
+		{http.MethodGet, "/", s.handleHome, editor},
+		{http.MethodGet, "/dashboard", s.handleDashboard, editor},
+
+		{http.MethodGet, "/categories", s.handleCategoryIndex, editor},
+		{http.MethodGet, "/categories/new", s.handleCategoryNew, editor},
+		{http.MethodPost, "/categories/new", s.handleCategoryCreate, editor},
+		{http.MethodGet, "/categories/:slug", s.handleCategoryView, editor},
+		{http.MethodGet, "/categories/:slug/edit", s.handleCategoryEdit, editor},
+		{http.MethodPost, "/categories/:slug/edit", s.handleCategoryUpdate, editor},
+		{http.MethodPost, "/categories/:slug/move", s.handleCategoryMove, editor},
+		{http.MethodPost, "/categories/:slug/publish", s.handleCategoryPublish, editor},
+		{http.MethodGet, "/categories/:slug/delete", s.handleCategoryDeleteForm, editor},
+		{http.MethodPost, "/categories/:slug/delete", s.handleCategoryDelete, editor},
+		{http.MethodGet, "/categories/:slug/recipes/new", s.handleRecipeNew, editor},
+		{http.MethodPost, "/categories/:slug/recipes/new", s.handleRecipeCreate, editor},
+
+		{http.MethodGet, "/recipes/:id", s.handleRecipeEdit, editor},
+		{http.MethodPost, "/recipes/:id", s.handleRecipeSave, editor},
+		{http.MethodPost, "/recipes/:id/publish", s.handleRecipePublish, editor},
+		{http.MethodGet, "/recipes/:id/discard", s.handleRecipeDiscardForm, editor},
+		{http.MethodPost, "/recipes/:id/discard", s.handleRecipeDiscard, editor},
+		{http.MethodPost, "/recipes/:id/move", s.handleRecipeMove, editor},
+		{http.MethodPost, "/recipes/:id/send", s.handleRecipeSend, admin},
+		{http.MethodGet, "/recipes/:id/delete", s.handleRecipeDeleteForm, editor},
+		{http.MethodPost, "/recipes/:id/delete", s.handleRecipeDelete, editor},
+
+		{http.MethodGet, "/devices", s.handleDeviceIndex, admin},
+		{http.MethodPost, "/devices", s.handleDeviceCreate, admin},
+		{http.MethodGet, "/devices/:id", s.handleDeviceView, admin},
+		{http.MethodPost, "/devices/:id/model", s.handleDeviceModel, admin},
+		{http.MethodPost, "/devices/:id/enable", s.handleDeviceEnable, admin},
+		{http.MethodPost, "/devices/:id/disable", s.handleDeviceDisable, admin},
+		{http.MethodGet, "/devices/:id/rotate", s.handleDeviceRotateForm, admin},
+		{http.MethodPost, "/devices/:id/rotate", s.handleDeviceRotate, admin},
+		{http.MethodGet, "/devices/:id/delete", s.handleDeviceDeleteForm, admin},
+		{http.MethodPost, "/devices/:id/delete", s.handleDeviceDelete, admin},
+
+		{http.MethodGet, "/nodes", s.handleNodeIndex, admin},
+		{http.MethodPost, "/nodes/:id/drain", s.handleNodeDrain, admin},
+
+		{http.MethodGet, "/tokens", s.handleTokenIndex, admin},
+		{http.MethodPost, "/tokens", s.handleTokenCreate, admin},
+		{http.MethodGet, "/tokens/:name/revoke", s.handleTokenRevokeForm, admin},
+		{http.MethodPost, "/tokens/:name/revoke", s.handleTokenRevoke, admin},
+	}
+}
+
+// apiRoutes lists every route of the JSON API under /api with the scope
+// a token needs for it.
+func (s *Server) apiRoutes() []apiRoute {
+	return []apiRoute{
 		{http.MethodGet, "/categories", s.apiCategoryIndex, recipes.ScopeCatalog},
 		{http.MethodPost, "/categories", s.apiCategoryCreate, recipes.ScopeCatalog},
 		{http.MethodPut, "/category-order", s.apiCategoryOrder, recipes.ScopeCatalog},
@@ -112,8 +149,6 @@ func (s *Server) routes() {
 		{http.MethodPost, "/devices/:id/rotate", s.apiDeviceRotate, recipes.ScopeDevices},
 		{http.MethodPost, "/devices/:id/rpc", s.apiDeviceCall, recipes.ScopeCommands},
 		{http.MethodGet, "/nodes", s.apiNodeIndex, recipes.ScopeMetrics},
-	} {
-		api.Add(r.method, r.path, r.handle, requireScope(r.scope))
 	}
 }
 

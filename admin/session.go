@@ -215,6 +215,7 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(staffKey, sess.Staff)
+		setActor(c, recipes.Actor{Kind: recipes.ActorStaff, Name: sess.Staff})
 		return next(c)
 	}
 }
@@ -226,4 +227,11 @@ func (s *Server) setCookie(c echo.Context, name, value string, maxAge int) {
 		Name: name, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.secure(c), SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// setActor makes a the actor of every write c's handler makes: the
+// catalog's revisions and the audit log read it from the request context.
+func setActor(c echo.Context, a recipes.Actor) {
+	r := c.Request()
+	c.SetRequest(r.WithContext(recipes.WithActor(r.Context(), a)))
 }

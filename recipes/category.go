@@ -18,6 +18,11 @@ type Category struct {
 	// Position orders categories on the appliance's screen, lowest first.
 	Position int `json:"position"`
 
+	// Translations holds Name and Description in other languages than
+	// the catalog's default, by canonical BCP 47 tag; appliances get one
+	// language (see [Category.In]).
+	Translations map[string]CategoryText `json:"translations,omitempty"`
+
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
@@ -33,5 +38,6 @@ func (c *Category) Validate() error {
 	if c.Position < 0 || c.Position > 1_000_000 {
 		p.add("position", "must be between 0 and 1000000, not %d", c.Position)
 	}
+	c.validateTranslations(&p)
 	return p.err("category", c.Slug)
 }

@@ -17,6 +17,10 @@ type Device struct {
 	ID    string `json:"id"`
 	Model string `json:"model"` // one of Models; decides which recipes it sees
 
+	// Locale is the BCP 47 tag of the language the appliance shows;
+	// empty means the catalog's default. A request may ask for another.
+	Locale string `json:"locale,omitempty"`
+
 	// Enabled devices may connect; disabling one refuses its next CONNECT.
 	Enabled bool `json:"enabled"`
 
@@ -37,6 +41,9 @@ func (d *Device) Validate() error {
 	}
 	if !slices.Contains(Models, d.Model) {
 		p.add("model", "%q is not a known appliance model (%s)", d.Model, strings.Join(Models, ", "))
+	}
+	if d.Locale != "" {
+		validateLanguageKey(&p, "locale", d.Locale)
 	}
 	return p.err("device", d.ID)
 }

@@ -22,6 +22,11 @@ type Query struct {
 	// Model is the asking appliance's model, from its authenticated identity;
 	// empty means every recipe suits.
 	Model string
+
+	// Languages are the languages wanted, most preferred first: the
+	// request's accept-language, then the device's locale. Each falls
+	// back by [Fallbacks], and the catalog's default language comes last.
+	Languages []string
 }
 
 // Kind names what q asks for.

@@ -64,6 +64,11 @@ type Recipe struct {
 	Steps       []Step       `json:"steps"`
 	Tags        []string     `json:"tags,omitempty"`
 
+	// Translations holds the recipe's words in other languages than the
+	// catalog's default, by canonical BCP 47 tag. Appliances never see
+	// this member: they get the recipe in one language (see [Recipe.In]).
+	Translations map[string]RecipeText `json:"translations,omitempty"`
+
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
@@ -96,6 +101,10 @@ type Summary struct {
 	Models       []string   `json:"models,omitempty"`
 	Tags         []string   `json:"tags,omitempty"`
 	UpdatedAt    time.Time  `json:"updated_at,omitzero"`
+
+	// Translations of Title and Summary, by language; never sent to
+	// appliances (see [Summary.In]).
+	Translations map[string]SummaryText `json:"translations,omitempty"`
 }
 
 // ToSummary returns the list entry for r.
@@ -104,7 +113,19 @@ func (r *Recipe) ToSummary() Summary {
 		ID: r.ID, Category: r.Category, Title: r.Title, Summary: r.Summary,
 		Servings: r.Servings, TotalMinutes: r.TotalMinutes, Difficulty: r.Difficulty,
 		Models: r.Models, Tags: r.Tags, UpdatedAt: r.UpdatedAt,
+		Translations: r.summaryTexts(),
 	}
+}
+
+func (r *Recipe) summaryTexts() map[string]SummaryText {
+	if len(r.Translations) == 0 {
+		return nil
+	}
+	m := make(map[string]SummaryText, len(r.Translations))
+	for lang, t := range r.Translations {
+		m[lang] = SummaryText{Title: t.Title, Summary: t.Summary}
+	}
+	return m
 }
 
 // SuitsModel reports whether a recipe with the given model list can be cooked
@@ -142,6 +163,7 @@ func (r *Recipe) Validate() error {
 	}
 	r.validateIngredients(&p)
 	r.validateSteps(&p)
+	r.validateTranslations(&p)
 	if len(r.Tags) > MaxTags {
 		p.add("tags", "has %d tags; the limit is %d", len(r.Tags), MaxTags)
 	}

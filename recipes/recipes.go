@@ -14,6 +14,12 @@ import (
 type Document struct {
 	ETag string
 	Data json.RawMessage
+
+	// Language is the BCP 47 tag of the language Data is in: the reply's
+	// content-language. A list names the language it was asked in after
+	// fallback; an item in it that has no translation to that language
+	// carries its own "language" member.
+	Language string
 }
 
 // ErrUncached is returned by catalog lookups that may only use memory when

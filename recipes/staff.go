@@ -12,10 +12,39 @@ const MaxStaffName = 32
 
 // Staff is an editor's account on the admin UI.
 type Staff struct {
-	Name         string    `json:"name"`
-	PasswordHash string    `json:"password_hash"` // bcrypt
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	Name         string `json:"name"`
+	PasswordHash string `json:"password_hash"` // bcrypt
+
+	// Role says what the account may do (Role… constants). Accounts made
+	// before staff had roles have none stored and are admins, as they
+	// could do everything then: see [Staff.EffectiveRole].
+	Role string `json:"role,omitempty"`
+	// Disabled accounts cannot sign in, and their sessions end.
+	Disabled bool `json:"disabled,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Roles of staff accounts.
+const (
+	// RoleAdmin may do everything: devices, API tokens, staff accounts,
+	// commands to appliances, nodes, the audit log, and the catalog.
+	RoleAdmin = "admin"
+	// RoleEditor may change the catalog's content and nothing else.
+	RoleEditor = "editor"
+)
+
+// Roles lists every role, most powerful first.
+var Roles = []string{RoleAdmin, RoleEditor}
+
+// EffectiveRole returns st's role; an account stored before roles
+// existed is an admin.
+func (st *Staff) EffectiveRole() string {
+	if st.Role == "" {
+		return RoleAdmin
+	}
+	return st.Role
 }
 
 // Session is a signed-in editor. It is stored under a hash of its secret

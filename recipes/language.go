@@ -1,0 +1,93 @@
+package recipes
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// DefaultLanguage is the catalog's language until one is set.
+const DefaultLanguage = "en"
+
+// MaxLanguages bounds the translations one category or recipe may carry,
+// and the tags one accept-language list may name.
+const MaxLanguages = 32
+
+// ParseLanguage returns tag in its canonical BCP 47 form ("de-at" ->
+// "de-AT", "iw" -> "he"), or an error saying why it is not a language
+// tag. Wildcards, "und" and private-use-only tags name no language.
+func ParseLanguage(tag string) (string, error) {
+	s := strings.TrimSpace(tag)
+	if s == "" {
+		return "", fmt.Errorf("language tag is empty")
+	}
+	if len(s) > 35 {
+		return "", fmt.Errorf("language tag %q is longer than 35 characters", tag)
+	}
+	t, err := language.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a BCP 47 language tag (like de, de-AT, fr-CA)", tag)
+	}
+	if b, conf := t.Base(); conf != language.Exact || b.String() == "und" {
+		return "", fmt.Errorf("%q names no language (like de, de-AT, fr-CA)", tag)
+	}
+	return t.String(), nil
+}
+
+// ParseAcceptLanguage returns the tags of an accept-language value,
+// most preferred first: a comma-separated list of BCP 47 tags, each
+// optionally weighted with ";q=" as in HTTP. Tags weighted 0 and "*" are
+// left out.
+func ParseAcceptLanguage(s string) ([]string, error) {
+	tags, _, err := language.ParseAcceptLanguage(s)
+	if err != nil {
+		return nil, fmt.Errorf("accept-language %q is not a list of BCP 47 tags: %v", s, err)
+	}
+	if len(tags) > MaxLanguages {
+		return nil, fmt.Errorf("accept-language names %d languages; the limit is %d", len(tags), MaxLanguages)
+	}
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		// "*" parses as "mul" (several languages): no language to serve.
+		if b, conf := t.Base(); conf != language.Exact || b.String() == "und" || b.String() == "mul" {
+			continue
+		}
+		out = append(out, t.String())
+	}
+	return out, nil
+}
+
+// Fallbacks returns tag and the shorter tags it falls back to, by RFC 4647
+// lookup: "zh-Hant-TW" -> zh-Hant-TW, zh-Hant, zh.
+func Fallbacks(tag string) []string {
+	out := []string{tag}
+	for {
+		i := strings.LastIndexByte(tag, '-')
+		if i < 0 {
+			return out
+		}
+		tag = tag[:i]
+		// A single-letter subtag is an extension or private-use marker
+		// and never stands alone (RFC 4647 §3.4).
+		if j := strings.LastIndexByte(tag, '-'); j >= 0 && len(tag)-j-1 == 1 {
+			tag = tag[:j]
+		}
+		out = append(out, tag)
+	}
+}
+
+// PickLanguage returns the language to serve: the first of want, or of
+// the shorter tags each falls back to, that has reports true for; else
+// def. want is most preferred first (a request's accept-language, then
+// the device's locale).
+func PickLanguage(want []string, has func(tag string) bool, def string) string {
+	for _, w := range want {
+		for _, t := range Fallbacks(w) {
+			if t == def || has(t) {
+				return t
+			}
+		}
+	}
+	return def
+}
