@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/language"
@@ -90,4 +91,39 @@ func PickLanguage(want []string, has func(tag string) bool, def string) string {
 		}
 	}
 	return def
+}
+
+// Languages are the catalog's languages: the default, which every
+// category and recipe is written in, and the others editors translate to.
+type Languages struct {
+	Default string   `json:"default_language"`
+	Others  []string `json:"languages,omitempty"`
+}
+
+// All returns the default language, then the others.
+func (l Languages) All() []string { return append([]string{l.Default}, l.Others...) }
+
+// Has reports whether tag is one of the catalog's languages.
+func (l Languages) Has(tag string) bool {
+	return tag == l.Default || slices.Contains(l.Others, tag)
+}
+
+// Validate returns a *ValidationError listing every problem with l.
+func (l *Languages) Validate() error {
+	var p problems
+	validateLanguageKey(&p, "default_language", l.Default)
+	if len(l.Others) > MaxLanguages {
+		p.add("languages", "has %d languages; the limit is %d", len(l.Others), MaxLanguages)
+	}
+	for i, t := range l.Others {
+		field := fmt.Sprintf("languages[%d]", i)
+		switch {
+		case !validateLanguageKey(&p, field, t):
+		case t == l.Default:
+			p.add(field, "%q is the default language; list only the others", t)
+		case slices.Index(l.Others, t) != i:
+			p.add(field, "%q is listed twice", t)
+		}
+	}
+	return p.err("languages", "")
 }
