@@ -108,4 +108,3 @@ func TestRecipeTranslationProblems(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
