@@ -53,6 +53,8 @@ type categoryPage struct {
 	Pages    int
 	PrevURL  string
 	NextURL  string
+
+	Schedule *scheduleCard // nil hides it (web/templates/part_schedule.html)
 }
 
 func (s *Server) handleCategoryView(c echo.Context) error {

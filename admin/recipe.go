@@ -30,6 +30,13 @@ type recipeFormPage struct {
 	Units        []string
 	Models       []string
 	Difficulties []recipes.Difficulty
+
+	// Cards of the editors' workflow, each built in its own file and
+	// shown by its own template (web/templates/part_*.html); nil hides it.
+	Translations *translationsCard
+	Preview      *previewCard
+	History      *historyCard
+	Schedule     *scheduleCard
 }
 
 func recipeURL(id string) string { return "/recipes/" + url.PathEscape(id) }

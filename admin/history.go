@@ -1,0 +1,4 @@
+package admin
+
+// historyCard is the history card of a page.
+type historyCard struct{}

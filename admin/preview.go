@@ -1,0 +1,4 @@
+package admin
+
+// previewCard is the preview card of a page.
+type previewCard struct{}

@@ -1,0 +1,4 @@
+package admin
+
+// scheduleCard is the schedule card of a page.
+type scheduleCard struct{}
