@@ -72,6 +72,10 @@ func (s *Server) handleCategoryView(c echo.Context) error {
 	}
 	p := categoryPage{page: s.page(c, cat.Name, "categories"), Category: cat, Recipes: rp, Query: q, PageNo: n,
 		Pages: max(1, (rp.Total+perPage-1)/perPage)}
+	if p.Schedule, err = s.scheduleCard(ctx, recipes.ScheduleCategory, cat.Slug, categoryURL(cat.Slug)+"/schedule",
+		cat.Pending > 0 || cat.Status != recipes.Published); err != nil {
+		return err
+	}
 	link := func(n int) string {
 		v := url.Values{}
 		if q != "" {

@@ -89,6 +89,9 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 		return err
 	}
 	p.Status, p.UpdatedAt = status, r.UpdatedAt
+	if p.Schedule, err = s.scheduleCard(c.Request().Context(), recipes.ScheduleRecipe, r.ID, recipeURL(r.ID)+"/schedule", status != recipes.Published); err != nil {
+		return err
+	}
 	if s.opts.Appliances != nil {
 		if p.Appliances, err = s.connectedDevices(c.Request().Context()); err != nil {
 			return err

@@ -117,6 +117,7 @@ type Devices interface {
 // Store is everything the admin server needs from the store.
 type Store interface {
 	Catalog
+	Schedules
 	Accounts
 	Devices
 }

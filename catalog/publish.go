@@ -20,9 +20,15 @@ import (
 // no such recipe, and the *recipes.ValidationError if the draft is no
 // longer valid.
 func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publication, error) {
+	return s.publishRecipe(ctx, id, nil)
+}
+
+// publishRecipe is [Store.PublishRecipe] with hook's work in the same
+// transaction (nil: none).
+func (s *Store) publishRecipe(ctx context.Context, id string, hook publishHook) (recipes.Publication, error) {
 	var pubd recipes.Publication
 	err := s.publishing(ctx, "publish recipe", 6, []string{s.keys.draftRcp(id), s.keys.rcp(id)},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+		hook.around(&pubd, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			pubd = recipes.Publication{}
 			op := "publish recipe " + id
 			draft, err := s.edge.Bytes(op, tx.Get(ctx, s.keys.draftRcp(id)))
@@ -83,7 +89,7 @@ func (s *Store) PublishRecipe(ctx context.Context, id string) (recipes.Publicati
 				}
 				s.queuePublish(ctx, p, pr)
 			}, nil
-		})
+		}))
 	return pubd, err
 }
 
@@ -129,10 +135,16 @@ func categoryPosition(raw []byte) (int, error) {
 // drafts of all its recipes, at once. It returns what it published and
 // ENOTFOUND if there is no such category.
 func (s *Store) PublishCategory(ctx context.Context, slug string) (recipes.Publication, error) {
+	return s.publishCategory(ctx, slug, nil)
+}
+
+// publishCategory is [Store.PublishCategory] with hook's work in the same
+// transaction (nil: none).
+func (s *Store) publishCategory(ctx context.Context, slug string, hook publishHook) (recipes.Publication, error) {
 	var pubd recipes.Publication
 	err := s.publishing(ctx, "publish category", 10,
 		[]string{s.keys.cats, s.keys.draftCats(), s.keys.draftRcps(), s.keys.rcpcat},
-		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+		hook.around(&pubd, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			pubd = recipes.Publication{}
 			op := "publish category " + slug
 			draft, err := s.edge.Bytes(op, tx.HGet(ctx, s.keys.draftCats(), slug))
@@ -185,7 +197,7 @@ func (s *Store) PublishCategory(ctx context.Context, slug string) (recipes.Publi
 					s.queuePublish(ctx, p, pr)
 				}
 			}, nil
-		})
+		}))
 	return pubd, err
 }
 

@@ -57,6 +57,10 @@ type Config struct {
 	AdminPassword string // of the first admin account; from the environment only
 	PasswordCost  int    // bcrypt cost of new passwords; 0: bcrypt's default (tests lower it)
 
+	// ScheduleInterval is how often this node looks for scheduled
+	// publishes that came due.
+	ScheduleInterval time.Duration
+
 	// This node in a cluster (cluster.Options).
 	NodeID        string
 	AdvertiseMQTT string // empty: the MQTT listen address
@@ -123,6 +127,7 @@ func (e *envFlags) devices(c *Config) {
 func (e *envFlags) admin(c *Config) {
 	e.Duration(&c.SessionIdle, "session-idle", "RECIPESD_SESSION_IDLE", 30*time.Minute, "an editor unused this long is signed out")
 	e.Bool(&c.SecureCookies, "secure-cookies", "RECIPESD_SECURE_COOKIES", false, "mark cookies Secure on plain HTTP too (behind a TLS-terminating proxy)")
+	e.Duration(&c.ScheduleInterval, "schedule-interval", "RECIPESD_SCHEDULE_INTERVAL", time.Second, "how often to publish scheduled publishes that came due (every node does; each fires once)")
 	// A password is never a flag: flags show in ps.
 	c.AdminPassword = e.env("RECIPESD_ADMIN_PASSWORD")
 }
@@ -181,6 +186,7 @@ func (c *Config) validate() []error {
 	check(c.ConnectFailureWindow >= time.Second && c.ConnectFailureWindow <= 24*time.Hour, "-mqtt-connect-failure-window %s: must be between 1s and 24h", c.ConnectFailureWindow)
 	check(c.UnauthPerSource >= 0, "-mqtt-unauthenticated-per-source %d: must be 0 or more", c.UnauthPerSource)
 	check(c.SessionIdle >= time.Minute && c.SessionIdle <= 7*24*time.Hour, "-session-idle %s: must be between 1m and 168h", c.SessionIdle)
+	check(c.ScheduleInterval >= 10*time.Millisecond && c.ScheduleInterval <= time.Hour, "-schedule-interval %s: must be between 10ms and 1h", c.ScheduleInterval)
 	check(c.NodeID != "", "-node-id: must not be empty (the host name is unknown)")
 	check(c.NodeHeartbeat >= 10*time.Millisecond && c.NodeHeartbeat <= time.Minute, "-node-heartbeat %s: must be between 10ms and 1m", c.NodeHeartbeat)
 	check(c.NodeDeadAfter >= 3*c.NodeHeartbeat, "-node-dead-after %s: must be at least 3 × -node-heartbeat (%s)", c.NodeDeadAfter, 3*c.NodeHeartbeat)

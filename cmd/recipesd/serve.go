@@ -55,6 +55,12 @@ type Main struct {
 	Admin     *admin.Server
 	Metrics   *prometheus.Registry // served on /metrics, read by the dashboard
 
+	// OnScheduleFired, when set before Run, is told of every scheduled
+	// publish this node fired, with ctx carrying recipes.SchedulerActor and
+	// err saying why it published nothing (nil when it published). It is
+	// where the audit log records scheduled publishes.
+	OnScheduleFired func(ctx context.Context, p recipes.ScheduledPublish, err error)
+
 	// SecretsFile is the file that holds the secrets this start generated;
 	// empty if it generated none.
 	SecretsFile string
@@ -63,6 +69,7 @@ type Main struct {
 	adminPassword string // the first admin's generated password, likewise
 
 	stopRevocations func() // ends the revocation watch and waits for it
+	stopScheduler   func() // ends the scheduler and waits for it
 	drainRequested  *drainTrigger
 	closeRedis      func() error // closes Redis, after everything built on it
 }
@@ -205,6 +212,7 @@ func (m *Main) Run(ctx context.Context) error {
 			"give -tls-cert and -tls-key, or put a TLS proxy in front and set -secure-cookies, or listen on 127.0.0.1",
 			"addr", m.Admin.Addr())
 	}
+	m.startScheduler(ctx)
 	secrets := ""
 	if m.demoSecret != "" {
 		secrets = m.SecretsFile
@@ -220,6 +228,10 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	var errs []error
+	if m.stopScheduler != nil {
+		m.stopScheduler()
+		m.stopScheduler = nil
+	}
 	if m.Admin != nil {
 		errs = append(errs, m.Admin.Close(ctx))
 	}

@@ -23,3 +23,32 @@
     });
   });
 })();
+
+// Scheduled publishing: show times in the browser's time zone, and send
+// the time picked there as UTC (at_utc); without this the form reads UTC
+// and says so.
+(function () {
+  "use strict";
+  var tz = "";
+  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* keep UTC */ }
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var d = new Date(el.getAttribute("datetime"));
+    if (!isNaN(d)) el.textContent = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  });
+  document.querySelectorAll("[data-tz]").forEach(function (el) {
+    el.textContent = el.textContent.replace("UTC", tz || "your time zone");
+  });
+  document.querySelectorAll("form[data-schedule]").forEach(function (form) {
+    var local = form.querySelector("input[type=datetime-local]");
+    var utc = form.querySelector("input[name=at_utc]");
+    if (!local || !utc) return;
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    var min = new Date(Date.now() + 60000);
+    local.min = min.getFullYear() + "-" + pad(min.getMonth() + 1) + "-" + pad(min.getDate()) + "T" + pad(min.getHours()) + ":" + pad(min.getMinutes());
+    form.addEventListener("submit", function () {
+      // new Date("YYYY-MM-DDTHH:MM") is local time; toISOString is UTC.
+      var d = new Date(local.value);
+      utc.value = isNaN(d) ? "" : d.toISOString().replace(/\.\d{3}Z$/, "Z");
+    });
+  });
+})();
