@@ -98,8 +98,8 @@ func TestAdminRecipeTranslation(t *testing.T) {
 	})
 
 	t.Run("NotOffered", func(t *testing.T) {
-		w.Get("/recipes/" + id + "/translations/it").Want(404).Has(t, `does not translate to "it"`)
-		w.Get("/recipes/" + id + "/translations/en").Want(404).Has(t, "default language")
+		w.Get("/recipes/"+id+"/translations/it").Want(404).Has(t, `does not translate to "it"`)
+		w.Get("/recipes/"+id+"/translations/en").Want(404).Has(t, "default language")
 		w.Get("/recipes/" + id + "/translations/x!").Want(404)
 		if p := w.Get("/recipes/" + id + "/translations/DE").Want(301); p.Location != base {
 			t.Errorf("redirect to %q, want %q", p.Location, base)
@@ -135,7 +135,7 @@ func TestAdminRecipeTranslation(t *testing.T) {
 	})
 
 	t.Run("Remove", func(t *testing.T) {
-		w.Get(base + "/delete").Want(200).Has(t, "Remove the de translation")
+		w.Get(base+"/delete").Want(200).Has(t, "Remove the de translation")
 		w.Post(base+"/delete", nil).Want(303)
 		if got := s.mustRecipe(t, id).Translations; got != nil {
 			t.Fatalf("translations after removal = %+v", got)
