@@ -63,6 +63,7 @@ func TestTranslationInBrowser(t *testing.T) {
 	if got := b.Text("#title-error"); got != "is required" {
 		t.Errorf("error next to the title: %q", got)
 	}
+	b.Screenshot("translation-form.png")
 	b.Fill("#title", "Tomatensuppe")
 	if st := b.Submit("#save-translation"); st != 200 {
 		t.Fatalf("saving the translation: status %d", st)
@@ -73,5 +74,5 @@ func TestTranslationInBrowser(t *testing.T) {
 	if got := className("#translation-de"); strings.Contains(got, "missing") || !strings.Contains(got, "translated") {
 		t.Errorf("marker class after translating %q, want translated", got)
 	}
-	b.Screenshot("translation")
+	b.Screenshot("translation-done.png")
 }
