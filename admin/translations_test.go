@@ -14,6 +14,7 @@ import (
 
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/web"
 )
 
 // mustDeclare makes the test server's catalog translate to langs.
@@ -409,5 +410,37 @@ func decodeBody(tb testing.TB, p *webtest.Page, v any) {
 	tb.Helper()
 	if err := json.Unmarshal([]byte(p.Body), v); err != nil {
 		tb.Fatalf("decode %s: %v", p.Body, err)
+	}
+}
+
+// TestOpenAPIDocumentsTranslations checks that the API document names the
+// translations member of recipes and categories and what it holds.
+func TestOpenAPIDocumentsTranslations(t *testing.T) {
+	b, err := web.FS.ReadFile("static/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					AdditionalProperties struct {
+						Ref string `json:"$ref"`
+					} `json:"additionalProperties"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for schema, want := range map[string]string{"Recipe": "#/components/schemas/RecipeText", "Category": "#/components/schemas/CategoryText"} {
+		got := doc.Components.Schemas[schema].Properties["translations"].AdditionalProperties.Ref
+		if got != want {
+			t.Errorf("%s.translations holds %q, want %q", schema, got, want)
+		}
+		if _, ok := doc.Components.Schemas[strings.TrimPrefix(want, "#/components/schemas/")]; !ok {
+			t.Errorf("%s is not defined", want)
+		}
 	}
 }
