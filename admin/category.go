@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,6 +113,8 @@ type categoryFormPage struct {
 	New    bool
 	Form   categoryForm
 	Errors formErrors
+
+	Translations *translationsCard // nil hides it (web/templates/part_translations.html)
 }
 
 func (s *Server) handleCategoryNew(c echo.Context) error {
@@ -143,9 +146,14 @@ func (s *Server) handleCategoryEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	l, err := s.store.Languages(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	return c.Render(http.StatusOK, "category_form.html", categoryFormPage{
-		page: s.page(c, "Edit "+cat.Name, "categories"),
-		Form: categoryForm{Slug: cat.Slug, Name: cat.Name, Description: cat.Description},
+		page:         s.page(c, "Edit "+cat.Name, "categories"),
+		Form:         categoryForm{Slug: cat.Slug, Name: cat.Name, Description: cat.Description},
+		Translations: newTranslationsCard(l, categoryURL(cat.Slug)+"/translations/", slices.Sorted(maps.Keys(cat.Translations))),
 	})
 }
 

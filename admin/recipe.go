@@ -74,7 +74,7 @@ func (s *Server) handleRecipeCreate(c echo.Context) error {
 	if f.ID == "" {
 		f.ID = slugify(f.Title)
 	}
-	return s.submitRecipe(c, f, true, func(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error) {
+	return s.submitRecipe(c, f, true, func(ctx context.Context, r recipes.Recipe, _ recipeForm) (recipes.Recipe, error) {
 		return s.store.CreateRecipe(ctx, r)
 	})
 }
@@ -90,6 +90,9 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 	}
 	p.Status, p.UpdatedAt = status, r.UpdatedAt
 	if p.Schedule, err = s.scheduleCard(c.Request().Context(), recipes.ScheduleRecipe, r.ID, recipeURL(r.ID)+"/schedule", status != recipes.Published); err != nil {
+		return err
+	}
+	if p.Translations, err = s.recipeTranslationsCard(c.Request().Context(), r); err != nil {
 		return err
 	}
 	if s.opts.Appliances != nil {
@@ -112,7 +115,8 @@ func (s *Server) handleRecipeSave(c echo.Context) error {
 	}
 	f := parseRecipeForm(v)
 	f.ID, f.Category = cur.ID, cur.Category
-	return s.submitRecipe(c, f, false, func(ctx context.Context, r recipes.Recipe) (recipes.Recipe, error) {
+	return s.submitRecipe(c, f, false, func(ctx context.Context, r recipes.Recipe, f recipeForm) (recipes.Recipe, error) {
+		carryTranslations(cur, f, &r)
 		return s.store.SaveRecipe(ctx, r)
 	})
 }
@@ -120,7 +124,7 @@ func (s *Server) handleRecipeSave(c echo.Context) error {
 // submitRecipe handles a posted recipe form: a row operation re-shows the
 // form, anything else saves it through save, or shows every problem next
 // to its field.
-func (s *Server) submitRecipe(c echo.Context, f recipeForm, isNew bool, save func(context.Context, recipes.Recipe) (recipes.Recipe, error)) error {
+func (s *Server) submitRecipe(c echo.Context, f recipeForm, isNew bool, save func(context.Context, recipes.Recipe, recipeForm) (recipes.Recipe, error)) error {
 	ctx := c.Request().Context()
 	show := func(status int, errs formErrors) error {
 		title := "New recipe"
@@ -144,7 +148,7 @@ func (s *Server) submitRecipe(c echo.Context, f recipeForm, isNew bool, save fun
 	if errs.Any() {
 		return show(http.StatusUnprocessableEntity, errs)
 	}
-	saved, err := save(ctx, r)
+	saved, err := save(ctx, r, f)
 	if err != nil {
 		if !errs.addErr(err, placeRecipeField) {
 			return err

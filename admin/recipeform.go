@@ -28,25 +28,30 @@ type recipeForm struct {
 	Steps        []stepRow
 }
 
+// Rows remember in Orig their index in the saved recipe (empty for a row
+// added in the form), so that translations follow a row that moves and go
+// with one that is removed (see carryTranslations).
 type ingredientRow struct {
 	Name, Quantity, Unit string
+	Orig                 string
 }
 
 type stepRow struct {
 	Text, Minutes, TemperatureC, Speed string
+	Orig                               string
 }
 
-func (r ingredientRow) empty() bool { return r == ingredientRow{} }
-func (r stepRow) empty() bool       { return r == stepRow{} }
+func (r ingredientRow) empty() bool { r.Orig = ""; return r == ingredientRow{} }
+func (r stepRow) empty() bool       { r.Orig = ""; return r == stepRow{} }
 
 // fields maps the form's names of a row's fields ("ingredients[0].unit")
 // to where the row keeps them.
 func (r *ingredientRow) fields() map[string]*string {
-	return map[string]*string{"name": &r.Name, "quantity": &r.Quantity, "unit": &r.Unit}
+	return map[string]*string{"name": &r.Name, "quantity": &r.Quantity, "unit": &r.Unit, "orig": &r.Orig}
 }
 
 func (r *stepRow) fields() map[string]*string {
-	return map[string]*string{"text": &r.Text, "minutes": &r.Minutes, "temperature_c": &r.TemperatureC, "speed": &r.Speed}
+	return map[string]*string{"text": &r.Text, "minutes": &r.Minutes, "temperature_c": &r.TemperatureC, "speed": &r.Speed, "orig": &r.Orig}
 }
 
 // row returns row i of rows, adding empty rows up to it.
@@ -93,11 +98,11 @@ func formFromRecipe(r recipes.Recipe) recipeForm {
 		Servings: strconv.Itoa(r.Servings), TotalMinutes: strconv.Itoa(r.TotalMinutes),
 		Difficulty: string(r.Difficulty), Models: r.Models, Tags: strings.Join(r.Tags, ", "),
 	}
-	for _, in := range r.Ingredients {
-		f.Ingredients = append(f.Ingredients, ingredientRow{Name: in.Name, Quantity: strconv.FormatFloat(in.Quantity, 'f', -1, 64), Unit: in.Unit})
+	for i, in := range r.Ingredients {
+		f.Ingredients = append(f.Ingredients, ingredientRow{Name: in.Name, Quantity: strconv.FormatFloat(in.Quantity, 'f', -1, 64), Unit: in.Unit, Orig: strconv.Itoa(i)})
 	}
-	for _, st := range r.Steps {
-		row := stepRow{Text: st.Text}
+	for i, st := range r.Steps {
+		row := stepRow{Text: st.Text, Orig: strconv.Itoa(i)}
 		if st.Minutes != 0 {
 			row.Minutes = strconv.Itoa(st.Minutes)
 		}

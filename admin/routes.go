@@ -92,6 +92,10 @@ func (s *Server) pages() []pageRoute {
 		{http.MethodPost, "/categories/:slug/delete", s.handleCategoryDelete, editor},
 		{http.MethodGet, "/categories/:slug/recipes/new", s.handleRecipeNew, editor},
 		{http.MethodPost, "/categories/:slug/recipes/new", s.handleRecipeCreate, editor},
+		{http.MethodGet, "/categories/:slug/translations/:lang", s.handleCategoryTranslation, editor},
+		{http.MethodPost, "/categories/:slug/translations/:lang", s.handleCategoryTranslationSave, editor},
+		{http.MethodGet, "/categories/:slug/translations/:lang/delete", s.handleCategoryTranslationDeleteForm, editor},
+		{http.MethodPost, "/categories/:slug/translations/:lang/delete", s.handleCategoryTranslationDelete, editor},
 
 		{http.MethodGet, "/recipes/:id", s.handleRecipeEdit, editor},
 		{http.MethodPost, "/recipes/:id", s.handleRecipeSave, editor},
@@ -104,6 +108,14 @@ func (s *Server) pages() []pageRoute {
 		{http.MethodPost, "/recipes/:id/send", s.handleRecipeSend, admin},
 		{http.MethodGet, "/recipes/:id/delete", s.handleRecipeDeleteForm, editor},
 		{http.MethodPost, "/recipes/:id/delete", s.handleRecipeDelete, editor},
+		{http.MethodGet, "/recipes/:id/translations/:lang", s.handleRecipeTranslation, editor},
+		{http.MethodPost, "/recipes/:id/translations/:lang", s.handleRecipeTranslationSave, editor},
+		{http.MethodGet, "/recipes/:id/translations/:lang/delete", s.handleRecipeTranslationDeleteForm, editor},
+		{http.MethodPost, "/recipes/:id/translations/:lang/delete", s.handleRecipeTranslationDelete, editor},
+
+		{http.MethodGet, "/translations", s.handleMissingTranslations, editor},
+		{http.MethodGet, "/languages", s.handleLanguages, admin},
+		{http.MethodPost, "/languages", s.handleLanguagesChange, admin},
 
 		{http.MethodGet, "/scheduled", s.handleScheduledIndex, editor},
 		{http.MethodPost, "/scheduled/cancel", s.handleScheduledCancel, editor},
@@ -153,6 +165,10 @@ func (s *Server) apiRoutes() []apiRoute {
 		{http.MethodPost, "/recipes/:id/schedule", s.apiRecipeSchedule, recipes.ScopeCatalog},
 		{http.MethodDelete, "/recipes/:id/schedule", s.apiRecipeUnschedule, recipes.ScopeCatalog},
 		{http.MethodGet, "/scheduled", s.apiScheduledIndex, recipes.ScopeCatalog},
+		// Languages are catalog settings: a token that may delete categories
+		// may declare languages too (tokens have scopes, not roles).
+		{http.MethodGet, "/languages", s.apiLanguages, recipes.ScopeCatalog},
+		{http.MethodPut, "/languages", s.apiLanguagesSet, recipes.ScopeCatalog},
 		{http.MethodGet, "/devices", s.apiDeviceIndex, recipes.ScopeDevices},
 		{http.MethodPost, "/devices", s.apiDeviceCreate, recipes.ScopeDevices},
 		{http.MethodGet, "/devices/:id", s.apiDeviceView, recipes.ScopeDevices},

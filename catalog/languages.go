@@ -43,9 +43,15 @@ func languagesFrom(def, others any) recipes.Languages {
 }
 
 // SetLanguages sets the catalog's languages. Appliances see the change at
-// once (the catalog version moves), as their fallback may now differ.
+// once (the catalog version moves), as their fallback may now differ. It
+// returns the *recipes.ValidationError for a bad list, and ECONFLICT for a
+// declared language dropped (or made the default) while translations to
+// it are stored.
 func (s *Store) SetLanguages(ctx context.Context, l recipes.Languages) error {
 	if err := l.Validate(); err != nil {
+		return err
+	}
+	if err := s.checkLanguageRemoval(ctx, l); err != nil {
 		return err
 	}
 	return s.publishing(ctx, "set languages", 3, nil, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
