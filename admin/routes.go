@@ -141,6 +141,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		{http.MethodPost, "/recipes/:id/move", s.apiRecipeMove, recipes.ScopeCatalog},
 		{http.MethodPost, "/recipes/:id/publish", s.apiRecipePublish, recipes.ScopeCatalog},
 		{http.MethodPost, "/recipes/:id/discard", s.apiRecipeDiscard, recipes.ScopeCatalog},
+		{http.MethodGet, "/recipes/:id/preview", s.apiRecipePreview, recipes.ScopeCatalog},
 		{http.MethodGet, "/devices", s.apiDeviceIndex, recipes.ScopeDevices},
 		{http.MethodPost, "/devices", s.apiDeviceCreate, recipes.ScopeDevices},
 		{http.MethodGet, "/devices/:id", s.apiDeviceView, recipes.ScopeDevices},
