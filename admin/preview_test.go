@@ -55,8 +55,7 @@ type preview struct {
 	UserProperties           []admin.UserProperty `json:"user_properties"`
 }
 
-// appliancePayload is the payload an appliance gets for doc: the reply
-// envelope around the document, as PROTOCOL.md §3 defines it.
+// envelopeData is the recipe in a 200 reply's payload (PROTOCOL.md §3).
 func envelopeData(tb testing.TB, payload string) recipes.Recipe {
 	tb.Helper()
 	var env struct {
