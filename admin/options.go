@@ -74,6 +74,10 @@ type Options struct {
 	// Presence, when set, tells which devices are connected, where and
 	// since when; without it no device is shown connected.
 	Presence Presence
+	// Previews, when set, shows editors the exact reply an appliance
+	// receives for a recipe (the recipe page's preview card and
+	// GET /api/recipes/:id/preview).
+	Previews Previews
 	// AnonymousDevices: devices may connect without being registered, so
 	// a connected device may be commanded though the registry lacks it.
 	AnonymousDevices bool

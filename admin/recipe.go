@@ -95,6 +95,9 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 	if p.Translations, err = s.recipeTranslationsCard(c.Request().Context(), r); err != nil {
 		return err
 	}
+	if p.Preview, err = s.previewCard(c, r, status); err != nil {
+		return err
+	}
 	if s.opts.Appliances != nil {
 		if p.Appliances, err = s.connectedDevices(c.Request().Context()); err != nil {
 			return err

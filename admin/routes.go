@@ -169,6 +169,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		// may declare languages too (tokens have scopes, not roles).
 		{http.MethodGet, "/languages", s.apiLanguages, recipes.ScopeCatalog},
 		{http.MethodPut, "/languages", s.apiLanguagesSet, recipes.ScopeCatalog},
+		{http.MethodGet, "/recipes/:id/preview", s.apiRecipePreview, recipes.ScopeCatalog},
 		{http.MethodGet, "/devices", s.apiDeviceIndex, recipes.ScopeDevices},
 		{http.MethodPost, "/devices", s.apiDeviceCreate, recipes.ScopeDevices},
 		{http.MethodGet, "/devices/:id", s.apiDeviceView, recipes.ScopeDevices},

@@ -95,7 +95,7 @@ func MustStartServer(tb testing.TB, change ...func(*admin.Options)) *testServer 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts := admin.Options{Listener: ln, SessionIdle: 30 * time.Minute}
+	opts := admin.Options{Listener: ln, SessionIdle: 30 * time.Minute, Previews: newTestPreviews(cat, 0)}
 	for _, f := range change {
 		f(&opts)
 	}

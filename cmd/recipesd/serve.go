@@ -202,6 +202,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Drain:            m.Node,
 		NodeID:           c.NodeID,
 		Presence:         presence{m},
+		Previews:         previews{store, m.Responder},
 		AnonymousDevices: c.AllowAnonymous,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
