@@ -83,8 +83,8 @@ type revisions struct {
 	// anyGone: some deleted histories exist, which a revived item may be
 	// one of.
 	anyGone bool
-	actor recipes.Actor
-	now   time.Time
+	actor   recipes.Actor
+	now     time.Time
 }
 
 // withRevisions is the hook of an edit: it returns q followed by the
@@ -231,7 +231,6 @@ func (b *batch) putRevisions(revs *revisions) {
 		b.add("zrem", b.keys.revGone(), member)
 	}
 }
-
 
 // revHead is a revision's JSON without its snapshot.
 type revHead struct {

@@ -9,8 +9,8 @@ import (
 func TestDiffRecipes(t *testing.T) {
 	t90 := 90
 	a := Recipe{ID: "r", Category: "soups", Title: "Soup", Servings: 2,
-		Ingredients: []Ingredient{{Name: "water", Quantity: 1, Unit: "l"}, {Name: "salt"}, {Name: "leek", Quantity: 2}},
-		Steps:       []Step{{Text: "Boil.", Minutes: 5, TemperatureC: &t90}, {Text: "Serve."}},
+		Ingredients:  []Ingredient{{Name: "water", Quantity: 1, Unit: "l"}, {Name: "salt"}, {Name: "leek", Quantity: 2}},
+		Steps:        []Step{{Text: "Boil.", Minutes: 5, TemperatureC: &t90}, {Text: "Serve."}},
 		Translations: map[string]RecipeText{"de": {Title: "Suppe"}}}
 	b := a
 	b.Title, b.Servings = "Leek soup", 4
