@@ -89,6 +89,9 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 		return err
 	}
 	p.Status, p.UpdatedAt = status, r.UpdatedAt
+	if p.History, err = s.recipeHistoryCard(c.Request().Context(), r.ID); err != nil {
+		return err
+	}
 	if s.opts.Appliances != nil {
 		if p.Appliances, err = s.connectedDevices(c.Request().Context()); err != nil {
 			return err

@@ -100,6 +100,9 @@ func (s *Server) pages() []pageRoute {
 		{http.MethodPost, "/recipes/:id/send", s.handleRecipeSend, admin},
 		{http.MethodGet, "/recipes/:id/delete", s.handleRecipeDeleteForm, editor},
 		{http.MethodPost, "/recipes/:id/delete", s.handleRecipeDelete, editor},
+		{http.MethodGet, "/recipes/:id/history", s.handleRecipeHistory, editor},
+		{http.MethodGet, "/recipes/:id/diff", s.handleRecipeDiff, editor},
+		{http.MethodPost, "/recipes/:id/restore", s.handleRecipeRestore, editor},
 
 		{http.MethodGet, "/devices", s.handleDeviceIndex, admin},
 		{http.MethodPost, "/devices", s.handleDeviceCreate, admin},
@@ -141,6 +144,8 @@ func (s *Server) apiRoutes() []apiRoute {
 		{http.MethodPost, "/recipes/:id/move", s.apiRecipeMove, recipes.ScopeCatalog},
 		{http.MethodPost, "/recipes/:id/publish", s.apiRecipePublish, recipes.ScopeCatalog},
 		{http.MethodPost, "/recipes/:id/discard", s.apiRecipeDiscard, recipes.ScopeCatalog},
+		{http.MethodGet, "/recipes/:id/revisions", s.apiRecipeRevisions, recipes.ScopeCatalog},
+		{http.MethodGet, "/recipes/:id/revisions/:n", s.apiRecipeRevision, recipes.ScopeCatalog},
 		{http.MethodGet, "/devices", s.apiDeviceIndex, recipes.ScopeDevices},
 		{http.MethodPost, "/devices", s.apiDeviceCreate, recipes.ScopeDevices},
 		{http.MethodGet, "/devices/:id", s.apiDeviceView, recipes.ScopeDevices},

@@ -57,6 +57,8 @@ type Catalog interface {
 	// PublishRecipe publishes a recipe's draft, and its category if that
 	// is new; ENOTFOUND, or the *recipes.ValidationError.
 	PublishRecipe(ctx context.Context, id string) (recipes.Publication, error)
+
+	Revisions // the history of recipes and categories (history.go)
 }
 
 // Accounts keeps staff accounts, their sessions and API tokens, and their
