@@ -115,6 +115,15 @@ func (f *fakeStore) SaveRecipe(_ context.Context, r recipes.Recipe) (recipes.Rec
 func (f *fakeStore) MoveRecipe(context.Context, string, string) error { return f.missing("MoveRecipe") }
 func (f *fakeStore) DiscardRecipe(context.Context, string) error      { return f.missing("DiscardRecipe") }
 func (f *fakeStore) RemoveRecipe(context.Context, string) error       { return f.missing("RemoveRecipe") }
+func (f *fakeStore) Revisions(context.Context, string, string) ([]recipes.Revision, error) {
+	return nil, nil // no history: the recipe page shows an empty card
+}
+func (f *fakeStore) Revision(context.Context, string, string, int64) (recipes.Revision, error) {
+	return recipes.Revision{}, f.missing("Revision")
+}
+func (f *fakeStore) RestoreRecipe(context.Context, string, int64) (recipes.Recipe, error) {
+	return recipes.Recipe{}, f.missing("RestoreRecipe")
+}
 func (f *fakeStore) PublishRecipe(context.Context, string) (recipes.Publication, error) {
 	return recipes.Publication{}, f.missing("PublishRecipe")
 }

@@ -98,6 +98,9 @@ func (s *Server) handleRecipeEdit(c echo.Context) error {
 	if p.Preview, err = s.previewCard(c, r, status); err != nil {
 		return err
 	}
+	if p.History, err = s.recipeHistoryCard(c.Request().Context(), r.ID); err != nil {
+		return err
+	}
 	if s.opts.Appliances != nil {
 		if p.Appliances, err = s.connectedDevices(c.Request().Context()); err != nil {
 			return err

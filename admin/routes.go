@@ -119,6 +119,9 @@ func (s *Server) pages() []pageRoute {
 
 		{http.MethodGet, "/scheduled", s.handleScheduledIndex, editor},
 		{http.MethodPost, "/scheduled/cancel", s.handleScheduledCancel, editor},
+		{http.MethodGet, "/recipes/:id/history", s.handleRecipeHistory, editor},
+		{http.MethodGet, "/recipes/:id/diff", s.handleRecipeDiff, editor},
+		{http.MethodPost, "/recipes/:id/restore", s.handleRecipeRestore, editor},
 
 		{http.MethodGet, "/devices", s.handleDeviceIndex, admin},
 		{http.MethodPost, "/devices", s.handleDeviceCreate, admin},
@@ -170,6 +173,8 @@ func (s *Server) apiRoutes() []apiRoute {
 		{http.MethodGet, "/languages", s.apiLanguages, recipes.ScopeCatalog},
 		{http.MethodPut, "/languages", s.apiLanguagesSet, recipes.ScopeCatalog},
 		{http.MethodGet, "/recipes/:id/preview", s.apiRecipePreview, recipes.ScopeCatalog},
+		{http.MethodGet, "/recipes/:id/revisions", s.apiRecipeRevisions, recipes.ScopeCatalog},
+		{http.MethodGet, "/recipes/:id/revisions/:n", s.apiRecipeRevision, recipes.ScopeCatalog},
 		{http.MethodGet, "/devices", s.apiDeviceIndex, recipes.ScopeDevices},
 		{http.MethodPost, "/devices", s.apiDeviceCreate, recipes.ScopeDevices},
 		{http.MethodGet, "/devices/:id", s.apiDeviceView, recipes.ScopeDevices},

@@ -33,6 +33,13 @@ type Options struct {
 	Timeout   time.Duration // per Redis round trip, default [redisconn.DefaultTimeout]
 	CacheSize int           // full recipes kept in memory, default 10000
 	Logger    *slog.Logger  // nil discards logs
+
+	// Revision history (see revision.go): how many revisions each item
+	// keeps (default 50), and how many deleted items' histories are kept
+	// (default 10,000) and for how long (default 90 days).
+	RevisionsKept     int
+	DeletedHistories  int
+	DeletedHistoryAge time.Duration
 }
 
 // Defaults for [Options].
@@ -47,6 +54,15 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = DefaultCacheSize
+	}
+	if o.RevisionsKept <= 0 {
+		o.RevisionsKept = DefaultRevisionsKept
+	}
+	if o.DeletedHistories <= 0 {
+		o.DeletedHistories = DefaultDeletedHistories
+	}
+	if o.DeletedHistoryAge <= 0 {
+		o.DeletedHistoryAge = DefaultDeletedHistoryAge
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -40,7 +40,8 @@ func (s *Store) CreateCategory(ctx context.Context, c recipes.Category) (recipes
 			if err != nil {
 				return nil, fmt.Errorf("catalog: encode category %s: %w", c.Slug, err)
 			}
-			return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftCategory(ctx, p, c.Slug, b) }, nil
+			return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) { s.queueDraftCategory(ctx, p, c.Slug, b) }, nil,
+				revNote{kind: revCategory, id: c.Slug, action: recipes.RevCreated, snap: b, revived: true})
 		})
 	return c, err
 }
@@ -115,9 +116,11 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, u recipes.Categ
 			if err := c.Validate(); err != nil {
 				return nil, err
 			}
+			note := revNote{kind: revCategory, id: slug, action: recipes.RevSaved, prev: raw}
 			if sameContent(pub, c, clearCategoryTime) {
 				_ = json.Unmarshal(pub, &c)
-				return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftCategoryRemoval(ctx, p, slug) }, nil
+				note.snap = pub
+				return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) { s.queueDraftCategoryRemoval(ctx, p, slug) }, nil, note)
 			}
 			if sameContent(draft, c, clearCategoryTime) {
 				return nil, errNoChange
@@ -127,7 +130,8 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, u recipes.Categ
 			if err != nil {
 				return nil, fmt.Errorf("catalog: encode category %s: %w", slug, err)
 			}
-			return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftCategory(ctx, p, slug, b) }, nil
+			note.snap = b
+			return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) { s.queueDraftCategory(ctx, p, slug, b) }, nil, note)
 		})
 	return c, err
 }

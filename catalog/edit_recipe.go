@@ -38,7 +38,8 @@ func (s *Store) CreateRecipe(ctx context.Context, r recipes.Recipe) (recipes.Rec
 					return nil, fieldError("recipe", r.ID, "id", "%q is already taken by another recipe", r.ID)
 				}
 			}
-			return s.queueDraft(&r)
+			q, err := s.queueDraft(&r)
+			return s.withRevisions(ctx, tx, q, err, revNote{kind: revRecipe, id: r.ID, action: recipes.RevCreated, recipe: &r, revived: true})
 		})
 	return r, err
 }
@@ -76,15 +77,19 @@ func (s *Store) SaveRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recip
 			if head.Category != r.Category {
 				return nil, fieldError("recipe", r.ID, "category", "cannot change from %q here; move the recipe instead", head.Category)
 			}
+			note := revNote{kind: revRecipe, id: r.ID, action: recipes.RevSaved, prev: cur}
 			if sameContent(pub, r, clearRecipeTime) {
 				_ = json.Unmarshal(pub, &r)
-				return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftRecipeRemoval(ctx, p, r.ID) }, nil
+				note.snap = pub
+				return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) { s.queueDraftRecipeRemoval(ctx, p, r.ID) }, nil, note)
 			}
 			if sameContent(draft, r, clearRecipeTime) {
 				_ = json.Unmarshal(draft, &r)
 				return nil, errNoChange
 			}
-			return s.queueDraft(&r)
+			q, err := s.queueDraft(&r)
+			note.recipe = &r
+			return s.withRevisions(ctx, tx, q, err, note)
 		})
 	return r, err
 }
@@ -95,22 +100,20 @@ func (s *Store) SaveRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recip
 func (s *Store) DiscardRecipe(ctx context.Context, id string) error {
 	return s.update(ctx, "discard recipe", []string{s.keys.draftRcp(id), s.keys.rcp(id)},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-			n, err := tx.Exists(ctx, s.keys.draftRcp(id), s.keys.rcp(id)).Result()
+			drafts, pubs, err := s.watchRecipes(ctx, tx, "discard recipe "+id, []string{id})
 			if err != nil {
-				return nil, storeErr("discard recipe "+id, err)
+				return nil, err
 			}
-			pub, err := tx.Exists(ctx, s.keys.rcp(id)).Result()
-			if err != nil {
-				return nil, storeErr("discard recipe "+id, err)
-			}
+			draft, pub := drafts[0], pubs[0]
 			switch {
-			case n == 0:
+			case draft == nil && pub == nil:
 				return nil, recipes.Errorf(recipes.ENOTFOUND, "recipe %q not found", id)
-			case pub == 0:
+			case pub == nil:
 				return nil, recipes.Errorf(recipes.ECONFLICT, "recipe %q was never published, so there is nothing to go back to; delete it instead", id)
-			case n == 1:
+			case draft == nil:
 				return nil, errNoChange
 			}
-			return func(ctx context.Context, p redis.Pipeliner) { s.queueDraftRecipeRemoval(ctx, p, id) }, nil
+			return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) { s.queueDraftRecipeRemoval(ctx, p, id) }, nil,
+				revNote{kind: revRecipe, id: id, action: recipes.RevDiscarded, prev: draft, snap: pub})
 		})
 }

@@ -67,7 +67,10 @@ func (s *Store) prepareMoves(ctx context.Context, tx *redis.Tx, from, to string,
 		b  []byte
 	}
 	var draftMoves []draftMove
+	var notes []revNote
 	for i, rid := range ids {
+		// The editors' copy is the draft if there is one.
+		note := revNote{kind: revRecipe, id: rid, action: recipes.RevMoved, changed: []string{"category"}}
 		if pubs[i] != nil {
 			r, err := decodeRecipe(pubs[i], s.keys.rcp(rid))
 			if err != nil {
@@ -88,6 +91,7 @@ func (s *Store) prepareMoves(ctx context.Context, tx *redis.Tx, from, to string,
 					return nil, err
 				}
 				moves, olds = append(moves, enc), append(olds, old)
+				note.snap = enc.recipe
 			}
 		}
 		if drafts[i] != nil {
@@ -102,20 +106,26 @@ func (s *Store) prepareMoves(ctx context.Context, tx *redis.Tx, from, to string,
 					return nil, fmt.Errorf("catalog: encode recipe %s: %w", rid, err)
 				}
 				draftMoves = append(draftMoves, draftMove{rid, b})
+				note.snap = b
+			} else if pubs[i] != nil {
+				note.snap = nil // the published copy moved under an unmoved draft: the editors' copy stays
 			}
+		}
+		if note.snap != nil {
+			notes = append(notes, note)
 		}
 	}
 	if len(moves) == 0 && len(draftMoves) == 0 {
 		return nil, errNoChange
 	}
-	return func(ctx context.Context, p redis.Pipeliner) {
+	return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) {
 		for i := range moves {
 			s.queueRecipe(ctx, p, moves[i], olds[i])
 		}
 		for _, d := range draftMoves {
 			s.queueDraftRecipe(ctx, p, d.id, to, d.b)
 		}
-	}, nil
+	}, nil, notes...)
 }
 
 func decodeRecipe(raw []byte, key string) (recipes.Recipe, error) {

@@ -82,13 +82,17 @@ func (s *Store) publishRecipe(ctx context.Context, id string, hook publishHook) 
 				return nil, corrupt(s.keys.draftCats()+" "+pr.enc.category, err)
 			}
 			pubd.Recipes = []string{id}
-			return func(ctx context.Context, p redis.Pipeliner) {
+			notes := []revNote{{kind: revRecipe, id: id, action: recipes.RevPublished, prev: pub, snap: draft}}
+			if cat != nil {
+				notes = append(notes, revNote{kind: revCategory, id: slug, action: recipes.RevPublished, snap: cat})
+			}
+			return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) {
 				if cat != nil {
 					s.queueCategory(ctx, p, pr.enc.category, pos, cat)
 					s.queueDraftCategoryRemoval(ctx, p, pr.enc.category)
 				}
 				s.queuePublish(ctx, p, pr)
-			}, nil
+			}, nil, notes...)
 		}))
 	return pubd, err
 }
@@ -174,6 +178,7 @@ func (s *Store) publishCategory(ctx context.Context, slug string, hook publishHo
 				return nil, err
 			}
 			prs := make([]recipePublish, 0, len(ids))
+			var notes []revNote
 			for i, id := range ids {
 				if drafts[i] == nil {
 					continue
@@ -184,11 +189,17 @@ func (s *Store) publishCategory(ctx context.Context, slug string, hook publishHo
 				}
 				prs = append(prs, pr)
 				pubd.Recipes = append(pubd.Recipes, id)
+				notes = append(notes, revNote{kind: revRecipe, id: id, action: recipes.RevPublished, prev: pubs[i], snap: drafts[i]})
 			}
 			if draft != nil {
 				pubd.Categories = []string{slug}
+				prev, err := s.edge.Bytes(op, tx.HGet(ctx, s.keys.cats, slug))
+				if err != nil {
+					return nil, err
+				}
+				notes = append(notes, revNote{kind: revCategory, id: slug, action: recipes.RevPublished, prev: prev, snap: draft})
 			}
-			return func(ctx context.Context, p redis.Pipeliner) {
+			return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) {
 				if draft != nil {
 					s.queueCategory(ctx, p, slug, pos, draft)
 					s.queueDraftCategoryRemoval(ctx, p, slug)
@@ -196,7 +207,7 @@ func (s *Store) publishCategory(ctx context.Context, slug string, hook publishHo
 				for _, pr := range prs {
 					s.queuePublish(ctx, p, pr)
 				}
-			}, nil
+			}, nil, notes...)
 		}))
 	return pubd, err
 }

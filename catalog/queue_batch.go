@@ -28,6 +28,8 @@ type batch struct {
 	groups map[bulkKey]*bulkGroup // nil: send at once
 	order  []*bulkGroup
 	lists  map[string][2]string // slug -> its idx and sums keys, made once
+
+	revisionsKept int // see putRevisions
 }
 
 // Commands carry at most this many items each, which keeps every command
@@ -45,7 +47,7 @@ type bulkGroup struct {
 
 // queue returns a batch that sends each command at once.
 func (s *Store) queue(ctx context.Context, p redis.Pipeliner) *batch {
-	return &batch{ctx: ctx, p: p, keys: &s.keys}
+	return &batch{ctx: ctx, p: p, keys: &s.keys, revisionsKept: s.opts.RevisionsKept}
 }
 
 // bulk returns a batch that groups commands until flush.

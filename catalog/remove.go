@@ -36,7 +36,15 @@ func (s *Store) prepareDeletes(ctx context.Context, tx *redis.Tx, ids []string, 
 			}
 		}
 	}
-	return func(ctx context.Context, p redis.Pipeliner) {
+	notes := make([]revNote, len(ids))
+	for i, id := range ids {
+		snap := drafts[i]
+		if snap == nil {
+			snap = pubs[i]
+		}
+		notes[i] = revNote{kind: revRecipe, id: id, action: recipes.RevDeleted, snap: snap, deleted: true}
+	}
+	return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) {
 		for i, id := range ids {
 			if drafts[i] != nil {
 				s.queueDraftRecipeRemoval(ctx, p, id)
@@ -45,7 +53,7 @@ func (s *Store) prepareDeletes(ctx context.Context, tx *redis.Tx, ids []string, 
 				s.queueRecipeRemoval(ctx, p, id, old)
 			}
 		}
-	}, nil
+	}, nil, notes...)
 }
 
 // RemoveCategory deletes a category, published or not. A category that
@@ -100,13 +108,20 @@ func (s *Store) RemoveCategory(ctx context.Context, slug string, how recipes.Cat
 				return nil, recipes.Errorf(recipes.ECONFLICT,
 					"category %q still holds %d recipes; move them to another category or delete them with it", slug, n)
 			}
-			return func(ctx context.Context, p redis.Pipeliner) {
+			snap, err := s.edge.Bytes(op, tx.HGet(ctx, s.keys.draftCats(), slug))
+			if err == nil && snap == nil {
+				snap, err = s.edge.Bytes(op, tx.HGet(ctx, s.keys.cats, slug))
+			}
+			if err != nil {
+				return nil, err
+			}
+			return s.withRevisions(ctx, tx, func(ctx context.Context, p redis.Pipeliner) {
 				if recs != nil {
 					recs(ctx, p)
 				}
 				s.queueCategoryRemoval(ctx, p, slug)
 				s.queueDraftCategoryRemoval(ctx, p, slug)
-			}, nil
+			}, nil, revNote{kind: revCategory, id: slug, action: recipes.RevDeleted, snap: snap, deleted: true})
 		})
 	return n, err
 }

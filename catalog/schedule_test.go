@@ -14,7 +14,6 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-var alice = recipes.Actor{Kind: recipes.ActorStaff, Name: "alice"}
 
 // mustSchedule schedules kind id at at, as alice.
 func mustSchedule(tb testing.TB, s *catalog.Store, kind, id string, at time.Time) {

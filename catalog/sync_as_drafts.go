@@ -23,7 +23,7 @@ func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs 
 	}
 	var plan *draftPlan
 	// Publishing bumps the version; editors' saves change the draft indexes.
-	watch := []string{s.keys.version, s.keys.cats, s.keys.rcpcat, s.keys.draftCats(), s.keys.draftRcps()}
+	watch := []string{s.keys.version, s.keys.cats, s.keys.rcpcat, s.keys.draftCats(), s.keys.draftRcps(), s.keys.revSeq()}
 	err = s.update(ctx, draftsOp, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 		var err error
 		if plan, err = s.planDrafts(ctx, tx, in); err != nil {
@@ -32,10 +32,15 @@ func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs 
 		if dryRun || len(plan.changes)+len(plan.dropCats)+len(plan.dropRecs) == 0 {
 			return nil, errNoChange
 		}
+		revs, err := s.prepareRevisions(ctx, tx, draftNotes(in, plan), false)
+		if err != nil {
+			return nil, err
+		}
 		now := time.Now().UTC()
 		return func(ctx context.Context, p redis.Pipeliner) {
 			b := s.bulk(ctx, p)
 			queueDrafts(b, in, plan, now)
+			b.putRevisions(draftSnapshots(revs, in, plan))
 			b.flush()
 		}, nil
 	})

@@ -25,6 +25,7 @@ import (
 type carriedDrafts struct {
 	moves []movedDraft
 	keep  map[string]string // pruned category slug -> JSON to keep as its draft
+	filed map[string]string // recipe id -> category of each draft
 }
 
 // movedDraft is the draft of recipe id, filed under the recipe's new
@@ -41,6 +42,7 @@ func (s *Store) planCarriedDrafts(ctx context.Context, tx *redis.Tx, plan *syncP
 	if err != nil {
 		return d, storeErr("sync", err)
 	}
+	d.filed = filed
 	if len(filed) == 0 {
 		return d, nil
 	}

@@ -18,6 +18,7 @@ type syncPlan struct {
 	catWrite []int       // indexes into in.cats to write
 	recWrite []int       // indexes into in.recs to write
 	recOld   []placement // where each of recWrite is listed now
+	recDiff  [][]string  // the fields each of recWrite changes (nil: added)
 
 	goneRecs []goneRecipe
 	goneCats []string
@@ -26,8 +27,9 @@ type syncPlan struct {
 }
 
 type goneRecipe struct {
-	id string
-	pl placement
+	id  string
+	pl  placement
+	raw []byte // its published JSON, for its last revision
 }
 
 // planSync reads the stored catalog under WATCH and compares it with in.
@@ -69,6 +71,7 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 			plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemAdded, Kind: "recipe", ID: e.id, Category: e.category})
 			plan.recWrite = append(plan.recWrite, i)
 			plan.recOld = append(plan.recOld, placement{})
+			plan.recDiff = append(plan.recDiff, nil)
 		}
 	}
 	err = mgetEach(ctx, tx, "sync", false, len(storedIdx), func(j int) string { return s.keys.rcp(in.recs[storedIdx[j]].id) }, func(j int, raw *string) error {
@@ -87,6 +90,7 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 		plan.changes = append(plan.changes, ch)
 		plan.recWrite = append(plan.recWrite, storedIdx[j])
 		plan.recOld = append(plan.recOld, old)
+		plan.recDiff = append(plan.recDiff, syncChanged(raw, e.recipe))
 		return nil
 	})
 	if err != nil {
@@ -111,7 +115,7 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 		if pl.category == "" { // the id->category hash knows where it was
 			pl.category = rcpcat[gone[j]]
 		}
-		plan.goneRecs = append(plan.goneRecs, goneRecipe{gone[j], pl})
+		plan.goneRecs = append(plan.goneRecs, goneRecipe{gone[j], pl, []byte(*raw)})
 		plan.changes = append(plan.changes, recipes.Change{Op: recipes.ItemRemoved, Kind: "recipe", ID: gone[j], Category: pl.category})
 		return nil
 	})

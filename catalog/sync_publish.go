@@ -35,7 +35,7 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 	// Every write of published content bumps the version inside its
 	// MULTI/EXEC, so watching the version notices any of them; drafts are
 	// saved without, and are watched by their indexes.
-	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats()}
+	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats(), s.keys.revSeq()}
 	rounds := 10 + len(recs)/200
 	err = s.writeTx(ctx, "sync", rounds, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
 		var err error
@@ -49,11 +49,16 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 		if err != nil {
 			return nil, false, err
 		}
+		revs, err := s.prepareRevisions(ctx, tx, syncNotes(in, plan, drafts), false)
+		if err != nil {
+			return nil, false, err
+		}
 		now := time.Now().UTC()
 		return func(ctx context.Context, p redis.Pipeliner) {
 			b := s.bulk(ctx, p)
 			queueSync(b, in, plan, now)
 			queueCarriedDrafts(b, drafts)
+			b.putRevisions(syncSnapshots(revs, in, plan))
 			b.flush()
 		}, true, nil
 	})

@@ -18,6 +18,9 @@ type StoreConfig struct {
 	DataDir   string
 	RedisURL  string
 	KeyPrefix string
+	// RevisionsKept is how many revisions of each recipe and category the
+	// catalog keeps (see catalog/revision.go).
+	RevisionsKept int
 }
 
 // Config is everything "recipesd serve" can be told.
@@ -159,6 +162,9 @@ func limit(flag int) int {
 func (c *StoreConfig) validate() []error {
 	if c.RedisURL == "" && c.DataDir == "" {
 		return []error{errors.New("-data-dir is required when -redis-url is empty")}
+	}
+	if c.RevisionsKept < 1 {
+		return []error{fmt.Errorf("-revisions-kept must be 1 or more, not %d", c.RevisionsKept)}
 	}
 	return nil
 }

@@ -101,6 +101,7 @@ func (e *envFlags) store(c *StoreConfig) {
 	e.String(&c.DataDir, "data-dir", "RECIPESD_DATA_DIR", "./data", "directory of the embedded catalog store")
 	e.String(&c.RedisURL, "redis-url", "RECIPESD_REDIS_URL", "", "Redis URL (redis://host:port/db); empty runs the embedded store in -data-dir")
 	e.String(&c.KeyPrefix, "key-prefix", "RECIPESD_KEY_PREFIX", "recipesd", "prefix of every Redis key")
+	e.Int(&c.RevisionsKept, "revisions-kept", "RECIPESD_REVISIONS_KEPT", 50, "revisions kept of each recipe and category")
 }
 
 // batch registers the flags of a command that works through the store in

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/user"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -164,6 +165,8 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		}
 		defer func() { err = secrets.Finish(err, catalog.ErrOutcomeUnknown, stderr) }()
 	}
+	// The revisions the seed records name who ran it.
+	ctx = recipes.WithActor(ctx, cliActor())
 	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, batchLogger(c.LogLevel, stderr))
 	if err != nil {
 		return err
@@ -328,4 +331,13 @@ func formatProblems(ps []seed.Problem) string {
 		b = append(b, '\n')
 	}
 	return string(b[:max(len(b)-1, 0)])
+}
+
+// cliActor is the operator at the command line: the OS user.
+func cliActor() recipes.Actor {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return recipes.Actor{Kind: recipes.ActorCLI, Name: name}
 }

@@ -892,3 +892,28 @@ func TestSeedCommand_SecretsOutRetry(t *testing.T) {
 		t.Errorf("oven-7 lost the secret staff gave it: %v", err)
 	}
 }
+
+// A seed records one revision per item it adds, as the operator at the
+// command line, and keeps no more than -revisions-kept.
+func TestSeedCommand_Revisions(t *testing.T) {
+	st := newTestRedis(t)
+	st.mustRun(t, exitOK, "seed", "-progress", "off", "-revisions-kept", "3", demoDir)
+	s, err := catalog.Open(context.Background(), st.rdb, catalog.Options{KeyPrefix: st.prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cats, err := s.EditorCategories(context.Background())
+	if err != nil || len(cats) == 0 {
+		t.Fatalf("categories: %v %v", cats, err)
+	}
+	revs, err := s.Revisions(context.Background(), recipes.RevisionCategory, cats[0].Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cliActor()
+	if len(revs) != 1 || revs[0].Action != recipes.RevSeeded || revs[0].Actor != want || want.Kind != recipes.ActorCLI || want.Name == "" {
+		t.Errorf("revisions of %s after a seed: %+v, want one seeded by %v", cats[0].Slug, revs, want)
+	}
+	st.mustRun(t, exitUsage, "seed", "-progress", "off", "-revisions-kept", "0", demoDir)
+}

@@ -105,9 +105,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	store, err := catalog.Open(ctx, m.RDB, catalog.Options{
-		KeyPrefix: c.KeyPrefix,
-		Timeout:   c.StoreTimeout,
-		Logger:    log,
+		KeyPrefix:     c.KeyPrefix,
+		Timeout:       c.StoreTimeout,
+		Logger:        log,
+		RevisionsKept: c.RevisionsKept,
 	})
 	if err != nil {
 		return err

@@ -57,7 +57,7 @@ func openStore(ctx context.Context, c StoreConfig, timeout time.Duration, log *s
 	if err != nil {
 		return nil, err
 	}
-	store, err := catalog.Open(ctx, rdb, catalog.Options{KeyPrefix: c.KeyPrefix, Timeout: timeout, Logger: log})
+	store, err := catalog.Open(ctx, rdb, catalog.Options{KeyPrefix: c.KeyPrefix, Timeout: timeout, Logger: log, RevisionsKept: c.RevisionsKept})
 	if err != nil {
 		return nil, errors.Join(err, closeRedis())
 	}
