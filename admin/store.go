@@ -59,7 +59,7 @@ type Catalog interface {
 	PublishRecipe(ctx context.Context, id string) (recipes.Publication, error)
 
 	Translating // admin/translations.go
-	Revisions // the history of recipes and categories (history.go)
+	Revisions   // the history of recipes and categories (history.go)
 }
 
 // Accounts keeps staff accounts, their sessions and API tokens, and their

@@ -14,7 +14,6 @@ import (
 	"github.com/recipesd/recipesd/recipes"
 )
 
-
 // mustSchedule schedules kind id at at, as alice.
 func mustSchedule(tb testing.TB, s *catalog.Store, kind, id string, at time.Time) {
 	tb.Helper()
