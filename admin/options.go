@@ -74,6 +74,10 @@ type Options struct {
 	// Presence, when set, tells which devices are connected, where and
 	// since when; without it no device is shown connected.
 	Presence Presence
+	// Audit, when set, records every state-changing request and serves
+	// /audit and GET /api/audit; without it nothing is recorded and those
+	// pages say so.
+	Audit AuditLog
 	// AnonymousDevices: devices may connect without being registered, so
 	// a connected device may be commanded though the registry lacks it.
 	AnonymousDevices bool

@@ -37,6 +37,7 @@ var scopeChoices = []scopeChoice{
 	{recipes.ScopeDevices, "register, re-key, disable and delete devices"},
 	{recipes.ScopeCommands, "send commands to connected appliances"},
 	{recipes.ScopeMetrics, "read /metrics (for Prometheus)"},
+	{recipes.ScopeAudit, "read the audit log"},
 }
 
 func (s *Server) tokenPage(c echo.Context) (tokenIndexPage, error) {
