@@ -138,6 +138,7 @@ func (f *fakeStore) Session(_ context.Context, id string, _ time.Duration) (reci
 	}
 	return recipes.Session{Staff: "editor", CreatedAt: time.Now()}, nil
 }
+
 // Staff knows the account of testSession, an admin as accounts made
 // before roles are: it sees every page.
 func (f *fakeStore) Staff(_ context.Context, name string) (recipes.Staff, error) {

@@ -21,7 +21,7 @@ type staffPage struct {
 	page
 	Accounts []staffRow
 	Roles    []string
-	Me    string
+	Me       string
 
 	Name, Role string // as typed in the add form
 	Errors     formErrors
