@@ -67,6 +67,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		s.logins.failed(client, name, now)
 		setActor(c, recipes.Actor{Kind: recipes.ActorStaff, Name: name})
 		s.log.Info("sign-in refused: account disabled", "name", name, "client", client)
+		noteFailure(c, http.StatusForbidden, "account disabled")
 		return s.renderLogin(c, http.StatusForbidden, name, next, "This account is disabled. An admin can enable it again.")
 	}
 	if err != nil {
@@ -82,6 +83,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 			noteAudit(c, "", "no such account (the name is not recorded)")
 			s.log.Info("sign-in failed: no such account", "name_len", len(name), "client", client)
 		}
+		noteFailure(c, http.StatusUnauthorized, "wrong name or password")
 		return s.renderLogin(c, http.StatusUnauthorized, name, next, "Wrong name or password.")
 	}
 	s.logins.succeeded(client, name)

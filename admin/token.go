@@ -71,6 +71,7 @@ func (s *Server) handleTokenCreate(c echo.Context) error {
 		return err
 	}
 	scopes := form["scope"]
+	noteAudit(c, "name="+name, "scopes="+strings.Join(scopes, ","))
 	staff, _ := c.Get(staffKey).(string)
 	p, err := s.tokenPage(c)
 	if err != nil {
