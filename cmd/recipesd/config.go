@@ -18,6 +18,11 @@ type StoreConfig struct {
 	DataDir   string
 	RedisURL  string
 	KeyPrefix string
+
+	// The audit log's retention, for the server and the commands that
+	// record in it alike (each write trims).
+	AuditKeep   int
+	AuditMaxAge time.Duration
 }
 
 // Config is everything "recipesd serve" can be told.
@@ -152,10 +157,17 @@ func limit(flag int) int {
 }
 
 func (c *StoreConfig) validate() []error {
+	var errs []error
 	if c.RedisURL == "" && c.DataDir == "" {
-		return []error{errors.New("-data-dir is required when -redis-url is empty")}
+		errs = append(errs, errors.New("-data-dir is required when -redis-url is empty"))
 	}
-	return nil
+	if c.AuditKeep < 1 {
+		errs = append(errs, fmt.Errorf("-audit-keep %d: must be at least 1", c.AuditKeep))
+	}
+	if c.AuditMaxAge < time.Minute {
+		errs = append(errs, fmt.Errorf("-audit-max-age %s: must be at least 1m", c.AuditMaxAge))
+	}
+	return errs
 }
 
 func (c *Config) validate() []error {

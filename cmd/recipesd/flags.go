@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/recipesd/recipesd/audit"
 )
 
 // errHelp is returned when -h was asked for; the help has been printed.
@@ -101,6 +103,8 @@ func (e *envFlags) store(c *StoreConfig) {
 	e.String(&c.DataDir, "data-dir", "RECIPESD_DATA_DIR", "./data", "directory of the embedded catalog store")
 	e.String(&c.RedisURL, "redis-url", "RECIPESD_REDIS_URL", "", "Redis URL (redis://host:port/db); empty runs the embedded store in -data-dir")
 	e.String(&c.KeyPrefix, "key-prefix", "RECIPESD_KEY_PREFIX", "recipesd", "prefix of every Redis key")
+	e.Int(&c.AuditKeep, "audit-keep", "RECIPESD_AUDIT_KEEP", audit.DefaultKeep, "audit log entries kept (about: whole blocks are trimmed)")
+	e.Duration(&c.AuditMaxAge, "audit-max-age", "RECIPESD_AUDIT_MAX_AGE", audit.DefaultMaxAge, "audit log entries older than this are trimmed")
 }
 
 // batch registers the flags of a command that works through the store in

@@ -204,6 +204,13 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	rep, err := seed.Sync(ctx, seedWriter{store.Store, store.ids}, cat, opts)
 	prog.end()
+	if !c.DryRun {
+		detail := ""
+		if err == nil {
+			detail = rep.String()
+		}
+		store.record(ctx, stderr, "seed", "", detail, err)
+	}
 	if err != nil {
 		return seedError(err)
 	}

@@ -196,6 +196,7 @@ func (m *Main) Run(ctx context.Context) error {
 		NodeID:           c.NodeID,
 		Presence:         presence{m},
 		AnonymousDevices: c.AllowAnonymous,
+		Audit:            openAudit(m.RDB, c.StoreConfig, c.StoreTimeout),
 	})
 	if err := m.Admin.Start(ctx); err != nil {
 		return err
