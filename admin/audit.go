@@ -52,6 +52,10 @@ func noteFailure(c echo.Context, status int, msg string) {
 // audited records a request of method after its handler, if method
 // changes state. A request without an actor (no session, no token) never
 // gets here, except on the public sign-in, which sets its own.
+//
+// The entry is written before ServeHTTP returns, and so before the end of
+// the answer reaches the client (net/http buffers what the handler wrote
+// until then): whoever acts and then opens /audit finds the entry.
 func (s *Server) audited(method string, public bool) echo.MiddlewareFunc {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:

@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/recipesd/recipesd/admin"
 	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/webtest"
 	"github.com/recipesd/recipesd/recipes"
@@ -211,4 +213,38 @@ func TestAuditLog(t *testing.T) {
 		}
 		api.Call(http.MethodGet, "/api/audit?limit=0", nil).Want(http.StatusBadRequest)
 	})
+}
+
+// slowLog is an audit log that takes its time to record.
+type slowLog struct{ admin.AuditLog }
+
+func (l slowLog) Record(ctx context.Context, e recipes.AuditEntry) error {
+	time.Sleep(100 * time.Millisecond)
+	return l.AuditLog.Record(ctx, e)
+}
+
+// TestAuditEntryBeforeAnswer: the entry of a request is written by the
+// time its whole answer has arrived, for a page or redirect the handler
+// writes as for an error, so whoever acts and then opens /audit finds it
+// there, however slow the log.
+func TestAuditEntryBeforeAnswer(t *testing.T) {
+	s := MustStartServer(t, func(o *admin.Options) { o.Audit = slowLog{o.Audit} })
+	w := s.MustSignIn(t)
+	steps := []struct {
+		name   string
+		do     func() *webtest.Page
+		status int
+	}{
+		{"Page", func() *webtest.Page { return w.Post("/staff", url.Values{"name": {"fay"}, "role": {"editor"}}) }, http.StatusOK},
+		{"Redirect", func() *webtest.Page { return w.Post("/staff/fay/disable", nil) }, http.StatusSeeOther},
+		{"Error", func() *webtest.Page { return w.Post("/staff/nobody/enable", nil) }, http.StatusNotFound},
+	}
+	for _, st := range steps {
+		before := s.auditLen(t)
+		st.do().Want(st.status)
+		if got := s.auditLen(t) - before; got != 1 {
+			t.Errorf("%s: %d entries when the answer arrived, want 1", st.name, got)
+		}
+		time.Sleep(150 * time.Millisecond) // a late entry must not count for the next step
+	}
 }
