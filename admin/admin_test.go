@@ -147,6 +147,30 @@ func (f *fakeStore) Session(_ context.Context, id string, _ time.Duration) (reci
 	}
 	return recipes.Session{Staff: "editor", CreatedAt: time.Now()}, nil
 }
+
+// Staff knows the account of testSession, an admin as accounts made
+// before roles are: it sees every page.
+func (f *fakeStore) Staff(_ context.Context, name string) (recipes.Staff, error) {
+	if name != "editor" {
+		return recipes.Staff{}, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", name)
+	}
+	return recipes.Staff{Name: name}, nil
+}
+func (f *fakeStore) StaffList(context.Context) ([]recipes.Staff, error) {
+	return nil, f.missing("StaffList")
+}
+func (f *fakeStore) AddStaffAs(context.Context, string, string, string) (string, error) {
+	return "", f.missing("AddStaffAs")
+}
+func (f *fakeStore) SetPassword(context.Context, string, string) (string, error) {
+	return "", f.missing("SetPassword")
+}
+func (f *fakeStore) SetRole(context.Context, string, string) (recipes.Staff, error) {
+	return recipes.Staff{}, f.missing("SetRole")
+}
+func (f *fakeStore) SetDisabled(context.Context, string, bool) (recipes.Staff, error) {
+	return recipes.Staff{}, f.missing("SetDisabled")
+}
 func (f *fakeStore) DeleteSession(ctx context.Context, id string) error {
 	if f.DeleteSessionFn == nil {
 		return f.missing("DeleteSession")

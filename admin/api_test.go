@@ -24,11 +24,11 @@ func TestAdminTokens(t *testing.T) {
 	}
 	t.Run("ErrInvalid", func(t *testing.T) {
 		p := w.Post("/tokens", url.Values{"name": {"no-scope"}}).Want(422)
-		if got := p.FieldError("scope"); got != "choose at least one scope (catalog, devices, commands, metrics)" {
+		if got := p.FieldError("scope"); got != "choose at least one scope (catalog, devices, commands, metrics, audit)" {
 			t.Errorf("error next to the scopes: %q", got)
 		}
 		p = w.Post("/tokens", url.Values{"name": {"bad-scope"}, "scope": {"catalog", "root"}}).Want(422)
-		if got := p.FieldError("scope"); got != `"root" is not a scope (catalog, devices, commands, metrics)` {
+		if got := p.FieldError("scope"); got != `"root" is not a scope (catalog, devices, commands, metrics, audit)` {
 			t.Errorf("error next to the scopes: %q", got)
 		}
 		p = w.Post("/tokens", url.Values{"name": {"Bad Name"}, "scope": {"catalog"}}).Want(422)

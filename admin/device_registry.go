@@ -99,6 +99,7 @@ func (s *Server) deviceRow(ctx context.Context, id string) (deviceRow, error) {
 // secret. The device is made from what was stored, not read back: a
 // failed read must not lose a secret that exists nowhere else.
 func (s *Server) registerDevice(c echo.Context, id, model string) (deviceRow, string, error) {
+	noteAudit(c, "id="+id, "model="+model)
 	secret, err := s.store.AddDevice(c.Request().Context(), id, model)
 	if err != nil {
 		return deviceRow{}, "", err

@@ -78,6 +78,11 @@ type Options struct {
 	// receives for a recipe (the recipe page's preview card and
 	// GET /api/recipes/:id/preview).
 	Previews Previews
+
+	// Audit, when set, records every state-changing request and serves
+	// /audit and GET /api/audit; without it nothing is recorded and those
+	// pages say so.
+	Audit AuditLog
 	// AnonymousDevices: devices may connect without being registered, so
 	// a connected device may be commanded though the registry lacks it.
 	AnonymousDevices bool

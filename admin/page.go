@@ -14,6 +14,7 @@ import (
 type page struct {
 	Title string
 	Staff string // signed-in editor; empty on the sign-in page
+	Admin bool   // the signed-in staff is an admin: navigation shows admins' pages
 	CSRF  string
 	Flash string
 	Nav   string // the active navigation entry
@@ -26,6 +27,7 @@ type page struct {
 func (s *Server) page(c echo.Context, title, nav string) page {
 	p := page{Title: title, Nav: nav}
 	p.Staff, _ = c.Get(staffKey).(string)
+	p.Admin = isAdmin(c)
 	p.CSRF, _ = c.Get(csrfField).(string)
 	if ck, err := c.Cookie(flashCookie); err == nil && ck.Value != "" {
 		p.Flash, _ = url.QueryUnescape(ck.Value)
@@ -61,6 +63,7 @@ func (s *Server) flashError(c echo.Context, err error, back string) error {
 	switch recipes.ErrorCode(err) {
 	case recipes.EINVALID, recipes.ECONFLICT:
 		s.flash(c, warnPrefix+recipes.ErrorMessage(err))
+		noteFailure(c, codes[recipes.ErrorCode(err)], recipes.ErrorMessage(err))
 		return c.Redirect(http.StatusSeeOther, back)
 	}
 	return err

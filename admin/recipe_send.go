@@ -19,6 +19,7 @@ import (
 // and shows the device's answer or the precise failure.
 func (s *Server) handleRecipeSend(c echo.Context) error {
 	id, device := param(c, "id"), c.FormValue("device")
+	noteAudit(c, "device="+device, "method=recipe.install")
 	if device == "" {
 		s.flash(c, warnPrefix+"Choose an appliance to send the recipe to.")
 		return c.Redirect(http.StatusSeeOther, recipeURL(id))
@@ -41,14 +42,17 @@ func (s *Server) handleRecipeSend(c echo.Context) error {
 	switch {
 	case errors.As(err, &f):
 		s.flash(c, warnPrefix+fmt.Sprint(f.Message))
+		noteFailure(c, f.Code, fmt.Sprint(f.Message))
 	case recipes.ErrorCode(err) == recipes.ENOTFOUND:
 		s.flash(c, warnPrefix+recipes.ErrorMessage(err))
+		noteFailure(c, http.StatusNotFound, recipes.ErrorMessage(err))
 	case err != nil:
 		return err
 	case ans.Status == http.StatusOK:
 		s.flash(c, fmt.Sprintf("Sent “%s” to %s: the appliance installed it.", r.Title, device))
 	default:
 		s.flash(c, fmt.Sprintf("%s%s refused “%s”: %s", warnPrefix, device, r.Title, applianceSaid(ans)))
+		noteFailure(c, http.StatusBadGateway, fmt.Sprintf("the appliance answered %d", ans.Status))
 	}
 	return c.Redirect(http.StatusSeeOther, recipeURL(id))
 }

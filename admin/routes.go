@@ -28,19 +28,26 @@ func (s *Server) routes() {
 	e.GET("/favicon.ico", s.handleFavicon)
 	e.StaticFS("/static", web.Static())
 
+	// Every row gets its guards from its rule: who is signed in, then the
+	// audit record (so that a request refused by role or CSRF is recorded
+	// too, with its actor), then the role, then the CSRF check.
 	csrf := s.csrf()
 	for _, r := range s.pages() {
-		mw := []echo.MiddlewareFunc{csrf}
+		var mw []echo.MiddlewareFunc
 		if r.who != public {
-			mw = []echo.MiddlewareFunc{s.requireStaff, csrf}
+			mw = append(mw, s.requireStaff)
 		}
-		e.Add(r.method, r.path, r.handle, mw...)
+		mw = append(mw, s.audited(r.method, r.who == public))
+		if r.who == admin {
+			mw = append(mw, requireAdmin)
+		}
+		e.Add(r.method, r.path, r.handle, append(mw, csrf)...)
 	}
 
 	e.GET("/api/openapi.json", s.handleOpenAPI)
 	api := e.Group("/api", s.requireToken)
 	for _, r := range s.apiRoutes() {
-		api.Add(r.method, r.path, r.handle, requireScope(r.scope))
+		api.Add(r.method, r.path, r.handle, s.audited(r.method, false), requireScope(r.scope))
 	}
 }
 
@@ -141,6 +148,16 @@ func (s *Server) pages() []pageRoute {
 		{http.MethodPost, "/tokens", s.handleTokenCreate, admin},
 		{http.MethodGet, "/tokens/:name/revoke", s.handleTokenRevokeForm, admin},
 		{http.MethodPost, "/tokens/:name/revoke", s.handleTokenRevoke, admin},
+
+		{http.MethodGet, "/staff", s.handleStaffIndex, admin},
+		{http.MethodPost, "/staff", s.handleStaffCreate, admin},
+		{http.MethodPost, "/staff/:name/password", s.handleStaffPassword, admin},
+		{http.MethodPost, "/staff/:name/role", s.handleStaffRole, admin},
+		{http.MethodPost, "/staff/:name/disable", s.handleStaffDisable, admin},
+		{http.MethodPost, "/staff/:name/enable", s.handleStaffEnable, admin},
+
+		{http.MethodGet, "/audit", s.handleAuditIndex, admin},
+		{http.MethodGet, "/audit/export", s.handleAuditExport, admin},
 	}
 }
 
@@ -183,6 +200,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		{http.MethodPost, "/devices/:id/rotate", s.apiDeviceRotate, recipes.ScopeDevices},
 		{http.MethodPost, "/devices/:id/rpc", s.apiDeviceCall, recipes.ScopeCommands},
 		{http.MethodGet, "/nodes", s.apiNodeIndex, recipes.ScopeMetrics},
+		{http.MethodGet, "/audit", s.apiAuditIndex, recipes.ScopeAudit},
 	}
 }
 

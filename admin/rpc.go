@@ -196,6 +196,7 @@ func (s *Server) apiDeviceCall(c echo.Context) error {
 		// the same name is another caller.
 		Caller: "token:" + tok.Hash,
 	}
+	noteAudit(c, "", "method="+in.Method)
 	if in.Method == "" || len(in.Method) > 128 {
 		return recipes.Errorf(recipes.EINVALID, "method is required (at most 128 bytes), e.g. \"recipe.install\"")
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/audit"
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/redisconn"
@@ -51,6 +52,7 @@ type testServer struct {
 	Admin    *admin.Server
 	Store    *catalog.Store
 	Identity *identity.Store
+	Audit    *audit.Log
 	Redis    *miniredis.Miniredis
 	Options  admin.Options
 	HTTPURL  string
@@ -95,7 +97,8 @@ func MustStartServer(tb testing.TB, change ...func(*admin.Options)) *testServer 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts := admin.Options{Listener: ln, SessionIdle: 30 * time.Minute, Previews: newTestPreviews(cat, 0)}
+	log := audit.New(rdb, audit.Options{})
+	opts := admin.Options{Listener: ln, SessionIdle: 30 * time.Minute, Previews: newTestPreviews(cat, 0), Audit: log}
 	for _, f := range change {
 		f(&opts)
 	}
@@ -109,7 +112,7 @@ func MustStartServer(tb testing.TB, change ...func(*admin.Options)) *testServer 
 			tb.Errorf("close: %v", err)
 		}
 	})
-	return &testServer{Admin: srv, Store: cat, Identity: ids, Redis: mr, Options: opts, HTTPURL: "http://" + srv.Addr()}
+	return &testServer{Admin: srv, Store: cat, Identity: ids, Audit: log, Redis: mr, Options: opts, HTTPURL: "http://" + srv.Addr()}
 }
 
 // NewWebClient returns a browser without JavaScript for the server.

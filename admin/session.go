@@ -20,6 +20,7 @@ const (
 	sessionCookie = "recipesd_session"
 	flashCookie   = "recipesd_flash"
 	staffKey      = "staff"     // context: the signed-in staff name
+	roleKey       = "role"      // context: the signed-in staff's role
 	sessionKey    = "sessionID" // context: the session id
 )
 
@@ -31,7 +32,7 @@ type loginPage struct {
 }
 
 func (s *Server) handleLoginForm(c echo.Context) error {
-	if _, err := s.session(c); err == nil {
+	if _, _, err := s.session(c); err == nil {
 		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 	}
 	return s.renderLogin(c, http.StatusOK, "", c.QueryParam("next"), "")
@@ -52,22 +53,37 @@ func (s *Server) handleLogin(c echo.Context) error {
 	name, password, next := strings.TrimSpace(c.FormValue("name")), c.FormValue("password"), c.FormValue("next")
 	client, now := c.RealIP(), time.Now()
 	if limit, wait := s.logins.admit(client, name, now); limit != "" {
+		// Throttled before the account is looked up: the name may be
+		// anything typed, so it is not recorded.
+		setActor(c, recipes.Actor{Kind: recipes.ActorStaff})
 		return s.refuseLogin(c, name, next, limit, wait)
 	}
 	st, err := s.store.AuthenticateStaff(ctx, name, password)
 	code := recipes.ErrorCode(err)
-	if err != nil && code != recipes.ENOTFOUND && code != recipes.EINVALID {
+	if err != nil && code != recipes.ENOTFOUND && code != recipes.EINVALID && code != recipes.ECONFLICT {
 		return err
+	}
+	if code == recipes.ECONFLICT { // the right password of a disabled account
+		s.logins.failed(client, name, now)
+		setActor(c, recipes.Actor{Kind: recipes.ActorStaff, Name: name})
+		s.log.Info("sign-in refused: account disabled", "name", name, "client", client)
+		noteFailure(c, http.StatusForbidden, "account disabled")
+		return s.renderLogin(c, http.StatusForbidden, name, next, "This account is disabled. An admin can enable it again.")
 	}
 	if err != nil {
 		s.logins.failed(client, name, now)
 		// People type their password into the name field: a name that is
 		// no account is logged only by its length.
 		if code == recipes.EINVALID {
+			setActor(c, recipes.Actor{Kind: recipes.ActorStaff, Name: name})
 			s.log.Info("sign-in failed: wrong password", "name", name, "client", client)
 		} else {
+			// Nor is it recorded in the audit log, for the same reason.
+			setActor(c, recipes.Actor{Kind: recipes.ActorStaff})
+			noteAudit(c, "", "no such account (the name is not recorded)")
 			s.log.Info("sign-in failed: no such account", "name_len", len(name), "client", client)
 		}
+		noteFailure(c, http.StatusUnauthorized, "wrong name or password")
 		return s.renderLogin(c, http.StatusUnauthorized, name, next, "Wrong name or password.")
 	}
 	s.logins.succeeded(client, name)
@@ -83,6 +99,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	s.setCookie(c, sessionCookie, id, 0)
 	c.Set(staffKey, st.Name)
+	setActor(c, recipes.Actor{Kind: recipes.ActorStaff, Name: st.Name})
 	s.log.Info("signed in", "name", st.Name, "client", c.RealIP())
 	return c.Redirect(http.StatusSeeOther, safeNext(next))
 }
@@ -177,8 +194,27 @@ func (s *Server) handleLogout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// session returns the live session of c's cookie.
-func (s *Server) session(c echo.Context) (recipes.Session, error) {
+// session returns the live session of c's cookie and its account. The
+// account is read on every request (one HGET) so that a role change
+// applies to the next request and a disabled or deleted account's session
+// ends at once, whatever ended its sessions in the store or not.
+func (s *Server) session(c echo.Context) (recipes.Session, recipes.Staff, error) {
+	sess, err := s.sessionOnly(c)
+	if err != nil {
+		return sess, recipes.Staff{}, err
+	}
+	st, err := s.store.Staff(c.Request().Context(), sess.Staff)
+	if err == nil && st.Disabled {
+		err = recipes.Errorf(recipes.ENOTFOUND, "staff account %q is disabled", sess.Staff)
+	}
+	if recipes.ErrorCode(err) == recipes.ENOTFOUND {
+		_ = s.store.DeleteSession(c.Request().Context(), c.Get(sessionKey).(string))
+	}
+	return sess, st, err
+}
+
+// sessionOnly returns the live session of c's cookie.
+func (s *Server) sessionOnly(c echo.Context) (recipes.Session, error) {
 	ck, err := c.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return recipes.Session{}, recipes.Errorf(recipes.ENOTFOUND, "not signed in")
@@ -199,7 +235,7 @@ func (s *Server) session(c echo.Context) (recipes.Session, error) {
 // the sign-in page, back here afterwards.
 func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sess, err := s.session(c)
+		sess, st, err := s.session(c)
 		switch {
 		case recipes.ErrorCode(err) == recipes.ENOTFOUND:
 			if _, cerr := c.Cookie(sessionCookie); cerr == nil {
@@ -215,6 +251,7 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(staffKey, sess.Staff)
+		c.Set(roleKey, st.EffectiveRole())
 		setActor(c, recipes.Actor{Kind: recipes.ActorStaff, Name: sess.Staff})
 		return next(c)
 	}

@@ -211,7 +211,7 @@ func (s *Server) requireMetricsReader(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
 			return withToken(c)
 		}
-		sess, err := s.session(c)
+		sess, _, err := s.session(c)
 		switch {
 		case recipes.ErrorCode(err) == recipes.ENOTFOUND:
 			return echo.NewHTTPError(http.StatusUnauthorized,

@@ -68,8 +68,29 @@ type Catalog interface {
 type Accounts interface {
 	// AuthenticateStaff returns the account if password is its password;
 	// ENOTFOUND for no such account, EINVALID for a wrong password, each
-	// as slow as a right one.
+	// as slow as a right one; ECONFLICT for a disabled account.
 	AuthenticateStaff(ctx context.Context, name, password string) (recipes.Staff, error)
+
+	// Staff returns one staff account; ENOTFOUND. It is read on every
+	// signed-in request, so that a role change or a disabled account
+	// applies at once.
+	Staff(ctx context.Context, name string) (recipes.Staff, error)
+	// StaffList returns every staff account by name.
+	StaffList(ctx context.Context) ([]recipes.Staff, error)
+	// AddStaffAs creates an account with role and password, or a
+	// generated one if password is empty, and returns the generated one;
+	// EINVALID (name, role, password policy) or ECONFLICT (name taken).
+	AddStaffAs(ctx context.Context, name, password, role string) (string, error)
+	// SetPassword sets a new password, or a generated one (returned) if
+	// password is empty, and ends the account's sessions; EINVALID or
+	// ENOTFOUND.
+	SetPassword(ctx context.Context, name, password string) (string, error)
+	// SetRole changes an account's role; EINVALID, ENOTFOUND, or
+	// ECONFLICT for the last enabled admin.
+	SetRole(ctx context.Context, name, role string) (recipes.Staff, error)
+	// SetDisabled disables (ending its sessions) or enables an account;
+	// ENOTFOUND, or ECONFLICT for the last enabled admin.
+	SetDisabled(ctx context.Context, name string, disabled bool) (recipes.Staff, error)
 
 	// CreateSession starts a session that expires after idle unused and
 	// returns its id, the secret for the cookie.
@@ -115,6 +136,19 @@ type Devices interface {
 	UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpdate) (recipes.Device, error)
 	// DeleteDevice removes a device; ENOTFOUND.
 	DeleteDevice(ctx context.Context, id string) error
+}
+
+// AuditLog is where the server records every state-changing request and
+// reads them back for /audit.
+type AuditLog interface {
+	// Record appends e; its ID and Time are the log's.
+	Record(ctx context.Context, e recipes.AuditEntry) error
+	// Entries returns a page of the entries f selects, newest first;
+	// EINVALID for a bad f.Before.
+	Entries(ctx context.Context, f recipes.AuditFilter) (recipes.AuditPage, error)
+	// Each calls fn with every entry f selects, newest first, until fn
+	// returns an error.
+	Each(ctx context.Context, f recipes.AuditFilter, fn func(recipes.AuditEntry) error) error
 }
 
 // Store is everything the admin server needs from the store.

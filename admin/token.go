@@ -37,6 +37,7 @@ var scopeChoices = []scopeChoice{
 	{recipes.ScopeDevices, "register, re-key, disable and delete devices"},
 	{recipes.ScopeCommands, "send commands to connected appliances"},
 	{recipes.ScopeMetrics, "read /metrics (for Prometheus)"},
+	{recipes.ScopeAudit, "read the audit log"},
 }
 
 func (s *Server) tokenPage(c echo.Context) (tokenIndexPage, error) {
@@ -70,6 +71,7 @@ func (s *Server) handleTokenCreate(c echo.Context) error {
 		return err
 	}
 	scopes := form["scope"]
+	noteAudit(c, "name="+name, "scopes="+strings.Join(scopes, ","))
 	staff, _ := c.Get(staffKey).(string)
 	p, err := s.tokenPage(c)
 	if err != nil {

@@ -71,11 +71,21 @@ func (s *Store) EnsureAdmin(ctx context.Context, password string) (created bool,
 	return err == nil, generated, err
 }
 
-// AddStaff creates a staff account with password, or a generated one if
-// password is empty, and returns the generated password. It returns
-// EINVALID for a bad name or password and ECONFLICT if the name is taken.
+// AddStaff creates an admin account, as every account was before staff
+// had roles; see [Store.AddStaffAs].
 func (s *Store) AddStaff(ctx context.Context, name, password string) (generated string, err error) {
+	return s.AddStaffAs(ctx, name, password, recipes.RoleAdmin)
+}
+
+// AddStaffAs creates a staff account with role and password, or a
+// generated one if password is empty, and returns the generated password.
+// It returns EINVALID for a bad name, role or password and ECONFLICT if
+// the name is taken.
+func (s *Store) AddStaffAs(ctx context.Context, name, password, role string) (generated string, err error) {
 	if err := recipes.CheckName("staff", name); err != nil {
+		return "", err
+	}
+	if err := recipes.CheckRole(role); err != nil {
 		return "", err
 	}
 	password, generated = newPassword(password)
@@ -84,7 +94,8 @@ func (s *Store) AddStaff(ctx context.Context, name, password string) (generated 
 		return "", err
 	}
 	now := time.Now().UTC()
-	if err := s.addStaff(ctx, recipes.Staff{Name: name, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}); err != nil {
+	st := recipes.Staff{Name: name, PasswordHash: hash, Role: role, CreatedAt: now, UpdatedAt: now}
+	if err := s.addStaff(ctx, st); err != nil {
 		return "", err
 	}
 	return generated, nil
@@ -95,19 +106,43 @@ func (s *Store) AddStaff(ctx context.Context, name, password string) (generated 
 // password. It returns EINVALID for a bad password and ENOTFOUND if there
 // is no such account.
 func (s *Store) SetPassword(ctx context.Context, name, password string) (generated string, err error) {
-	st, err := s.Staff(ctx, name)
+	password, generated = newPassword(password)
+	hash, err := s.hashPassword(password) // outside the transaction: bcrypt is slow on purpose
 	if err != nil {
 		return "", err
 	}
-	password, generated = newPassword(password)
-	if st.PasswordHash, err = s.hashPassword(password); err != nil {
-		return "", err
-	}
-	st.UpdatedAt = time.Now().UTC()
-	if err := s.updateStaff(ctx, st); err != nil {
+	_, err = s.changeStaff(ctx, name, true, func(st *recipes.Staff) error {
+		st.PasswordHash, st.UpdatedAt = hash, time.Now().UTC()
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
 	return generated, nil
+}
+
+// SetRole gives a staff account role; it takes effect on the account's
+// next request (the admin server reads the account on every request), so
+// its sessions go on. It returns EINVALID for a bad role, ENOTFOUND, and
+// ECONFLICT for the last enabled admin.
+func (s *Store) SetRole(ctx context.Context, name, role string) (recipes.Staff, error) {
+	if err := recipes.CheckRole(role); err != nil {
+		return recipes.Staff{}, err
+	}
+	return s.changeStaff(ctx, name, false, func(st *recipes.Staff) error {
+		st.Role, st.UpdatedAt = role, time.Now().UTC()
+		return nil
+	})
+}
+
+// SetDisabled disables or enables a staff account. Disabling ends all its
+// sessions at once and it cannot sign in until enabled again. It returns
+// ENOTFOUND, and ECONFLICT for the last enabled admin.
+func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool) (recipes.Staff, error) {
+	return s.changeStaff(ctx, name, disabled, func(st *recipes.Staff) error {
+		st.Disabled, st.UpdatedAt = disabled, time.Now().UTC()
+		return nil
+	})
 }
 
 // ErrWrongPassword is returned by [Store.AuthenticateStaff] for a
@@ -121,9 +156,15 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
+// ErrStaffDisabled is returned by [Store.AuthenticateStaff] for the right
+// password of a disabled account; only whoever knows the password learns
+// that the account is disabled.
+var ErrStaffDisabled = recipes.Errorf(recipes.ECONFLICT, "this account is disabled; an admin can enable it again")
+
 // AuthenticateStaff returns the account name if password is its password.
-// It returns ENOTFOUND if there is no such account and [ErrWrongPassword]
-// (EINVALID) for a wrong password; either takes as long as a right one.
+// It returns ENOTFOUND if there is no such account, [ErrWrongPassword]
+// (EINVALID) for a wrong password, either as slow as a right one, and
+// [ErrStaffDisabled] (ECONFLICT) for a disabled account.
 func (s *Store) AuthenticateStaff(ctx context.Context, name, password string) (recipes.Staff, error) {
 	st, err := s.Staff(ctx, name)
 	if recipes.ErrorCode(err) == recipes.ENOTFOUND {
@@ -136,6 +177,9 @@ func (s *Store) AuthenticateStaff(ctx context.Context, name, password string) (r
 	// A hash bcrypt cannot read admits nobody either.
 	if bcrypt.CompareHashAndPassword([]byte(st.PasswordHash), []byte(password)) != nil {
 		return recipes.Staff{}, ErrWrongPassword
+	}
+	if st.Disabled {
+		return recipes.Staff{}, ErrStaffDisabled
 	}
 	return st, nil
 }

@@ -94,9 +94,14 @@ func (s *Store) addStaff(ctx context.Context, st recipes.Staff) error {
 	return nil
 }
 
-// updateStaff replaces an existing staff account, typically with a new
-// password hash, and ends all its sessions. It returns ENOTFOUND if there
-// is no such account.
+// changeStaff applies change to the staff account name and stores it,
+// ending all its sessions when endSessions is set. It returns ENOTFOUND if
+// there is no such account, change's error as it is, and ECONFLICT if the
+// change would leave no enabled admin (see [lastAdmin]).
+//
+// The whole staff hash is read under WATCH: the guard must see the other
+// accounts as the write commits, or two admins demoting each other at the
+// same moment would both succeed and leave none.
 //
 // The sessions live in slots of their own (keys.go), so they are deleted
 // before the MULTI/EXEC that changes the account and drops the account's
@@ -104,24 +109,41 @@ func (s *Store) addStaff(ctx context.Context, st recipes.Staff) error {
 // meanwhile makes the write start again and end that session too. A
 // failure after the deletion ends sessions without changing the account,
 // never the other way round.
-func (s *Store) updateStaff(ctx context.Context, st recipes.Staff) error {
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("identity: encode staff %s: %w", st.Name, err)
-	}
-	sessions := s.keys.staffSessions(st.Name)
-	return s.edge.Update(ctx, "update staff", 4, []string{s.keys.users, sessions},
+func (s *Store) changeStaff(ctx context.Context, name string, endSessions bool, change func(st *recipes.Staff) error) (recipes.Staff, error) {
+	var out recipes.Staff
+	sessions := s.keys.staffSessions(name)
+	err := s.edge.Update(ctx, "update staff", 4, []string{s.keys.users, sessions},
 		func(ctx context.Context, tx *redis.Tx) (redisconn.Queue, error) {
-			ok, err := tx.HExists(ctx, s.keys.users, st.Name).Result()
+			all, err := tx.HGetAll(ctx, s.keys.users).Result()
 			if err != nil {
-				return nil, s.edge.Err("update staff "+st.Name, err)
+				return nil, s.edge.Err("update staff "+name, err)
 			}
+			raw, ok := all[name]
 			if !ok {
-				return nil, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", st.Name)
+				return nil, recipes.Errorf(recipes.ENOTFOUND, "staff account %q not found", name)
+			}
+			var before recipes.Staff
+			if err := json.Unmarshal([]byte(raw), &before); err != nil {
+				return nil, corrupt(s.keys.users+" "+name, err)
+			}
+			st := before
+			if err := change(&st); err != nil {
+				return nil, err
+			}
+			if err := lastAdmin(all, before, st); err != nil {
+				return nil, err
+			}
+			b, err := json.Marshal(st)
+			if err != nil {
+				return nil, fmt.Errorf("identity: encode staff %s: %w", name, err)
+			}
+			out = st
+			if !endSessions {
+				return func(ctx context.Context, p redis.Pipeliner) { p.HSet(ctx, s.keys.users, name, b) }, nil
 			}
 			hashes, err := tx.SMembers(ctx, sessions).Result()
 			if err != nil {
-				return nil, s.edge.Err("update staff "+st.Name, err)
+				return nil, s.edge.Err("update staff "+name, err)
 			}
 			if len(hashes) > 0 {
 				_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -131,12 +153,31 @@ func (s *Store) updateStaff(ctx context.Context, st recipes.Staff) error {
 					return nil
 				})
 				if err != nil {
-					return nil, s.edge.Err("end the sessions of "+st.Name, err)
+					return nil, s.edge.Err("end the sessions of "+name, err)
 				}
 			}
 			return func(ctx context.Context, p redis.Pipeliner) {
-				p.HSet(ctx, s.keys.users, st.Name, b)
+				p.HSet(ctx, s.keys.users, name, b)
 				p.Del(ctx, sessions)
 			}, nil
 		})
+	return out, err
+}
+
+// lastAdmin returns ECONFLICT if changing before into after takes away
+// the last enabled admin: nobody could then manage staff, devices or
+// tokens from the admin UI. all is the staff hash as read.
+func lastAdmin(all map[string]string, before, after recipes.Staff) error {
+	active := func(st recipes.Staff) bool { return !st.Disabled && st.EffectiveRole() == recipes.RoleAdmin }
+	if !active(before) || active(after) {
+		return nil
+	}
+	for name, raw := range all {
+		var st recipes.Staff
+		if name != before.Name && json.Unmarshal([]byte(raw), &st) == nil && active(st) {
+			return nil
+		}
+	}
+	return recipes.Errorf(recipes.ECONFLICT,
+		"%q is the last enabled admin: make another account an admin first, or nobody could manage staff, devices and tokens", before.Name)
 }

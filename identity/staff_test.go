@@ -162,9 +162,9 @@ func TestAPITokens(t *testing.T) {
 		_, err := s.CreateAPIToken(ctx, "ci", "alice", []string{recipes.ScopeCatalog})
 		assertCode(t, err, recipes.ECONFLICT, "")
 		_, err = s.CreateAPIToken(ctx, "no-scope", "alice", nil)
-		assertCode(t, err, recipes.EINVALID, "choose at least one scope (catalog, devices, commands, metrics)")
+		assertCode(t, err, recipes.EINVALID, "choose at least one scope (catalog, devices, commands, metrics, audit)")
 		_, err = s.CreateAPIToken(ctx, "bad-scope", "alice", []string{"root"})
-		assertCode(t, err, recipes.EINVALID, `"root" is not a scope (catalog, devices, commands, metrics)`)
+		assertCode(t, err, recipes.EINVALID, `"root" is not a scope (catalog, devices, commands, metrics, audit)`)
 	})
 	t.Run("Revoke", func(t *testing.T) {
 		if err := s.RevokeAPIToken(ctx, "ci"); err != nil {

@@ -47,6 +47,14 @@ func (st *Staff) EffectiveRole() string {
 	return st.Role
 }
 
+// CheckRole returns an EINVALID error naming the roles if role is not one.
+func CheckRole(role string) error {
+	if slices.Contains(Roles, role) {
+		return nil
+	}
+	return Errorf(EINVALID, "%q is not a role (%s)", role, strings.Join(Roles, ", "))
+}
+
 // Session is a signed-in editor. It is stored under a hash of its secret
 // id, which only the editor's cookie holds.
 type Session struct {
@@ -75,10 +83,11 @@ const (
 	ScopeDevices  = "devices"  // the device registry: register, re-key, disable, delete
 	ScopeCommands = "commands" // commands to connected appliances
 	ScopeMetrics  = "metrics"  // GET /metrics, for a Prometheus scraper
+	ScopeAudit    = "audit"    // read the audit log (GET /api/audit)
 )
 
 // AllScopes lists every scope.
-var AllScopes = []string{ScopeCatalog, ScopeDevices, ScopeCommands, ScopeMetrics}
+var AllScopes = []string{ScopeCatalog, ScopeDevices, ScopeCommands, ScopeMetrics, ScopeAudit}
 
 // Allowed returns the scopes t has. A token stored before tokens had
 // scopes keeps what it could do then: the catalog and commands, not the

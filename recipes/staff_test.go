@@ -36,8 +36,8 @@ func TestCheckScopes(t *testing.T) {
 		msg    string
 	}{
 		{"OK", []string{"catalog", "devices", "commands"}, ""},
-		{"ErrEmpty", nil, "choose at least one scope (catalog, devices, commands, metrics)"},
-		{"ErrUnknown", []string{"catalog", "admin"}, `"admin" is not a scope (catalog, devices, commands, metrics)`},
+		{"ErrEmpty", nil, "choose at least one scope (catalog, devices, commands, metrics, audit)"},
+		{"ErrUnknown", []string{"catalog", "admin"}, `"admin" is not a scope (catalog, devices, commands, metrics, audit)`},
 		{"ErrTwice", []string{"devices", "devices"}, `scope "devices" is given twice`},
 	}
 	for _, tt := range tests {

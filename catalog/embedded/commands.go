@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -59,6 +60,53 @@ func cmdArgs(c redis.Cmder) ([]bstr, error) {
 		out[i] = bstr(s)
 	}
 	return out, nil
+}
+
+// pinStreamIDs replaces, in the journaled args of each XADD of cmds that
+// took effect, an id miniredis chose ("*" or "<ms>-*") with the id it
+// chose: replayed as "*", an entry would get the time of the replay, and
+// the stream's order and its trimming by age would be lost. args holds the
+// journaled commands of cmds, in order.
+func pinStreamIDs(cmds []redis.Cmder, args [][]bstr) {
+	i := 0
+	for _, c := range cmds {
+		if !journaled(c.Name()) {
+			continue
+		}
+		a := args[i]
+		i++
+		sc, ok := c.(*redis.StringCmd)
+		if c.Name() != "xadd" || !ok || sc.Err() != nil || sc.Val() == "" {
+			continue
+		}
+		if at := xaddIDArg(a); at > 0 && (a[at] == "*" || strings.HasSuffix(string(a[at]), "-*")) {
+			a[at] = bstr(sc.Val())
+		}
+	}
+}
+
+// xaddIDArg returns the index of the id in the args of an XADD:
+// XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] id
+// field value ...; 0 if the args are not that.
+func xaddIDArg(a []bstr) int {
+	at := 2
+	if at < len(a) && strings.EqualFold(string(a[at]), "nomkstream") {
+		at++
+	}
+	if at < len(a) && (strings.EqualFold(string(a[at]), "maxlen") || strings.EqualFold(string(a[at]), "minid")) {
+		at++
+		if at < len(a) && (a[at] == "~" || a[at] == "=") {
+			at++
+		}
+		at++ // the threshold
+		if at < len(a) && strings.EqualFold(string(a[at]), "limit") {
+			at += 2
+		}
+	}
+	if at >= len(a) {
+		return 0
+	}
+	return at
 }
 
 // journaled reports whether a command may change data. The list is of the

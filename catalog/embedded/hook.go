@@ -122,6 +122,7 @@ func (e *Store) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run fun
 	if len(done) == 0 {
 		return err
 	}
+	pinStreamIDs(cmds, done)
 	if jerr := e.record(ctx, done); jerr != nil {
 		return refuse(cmds, jerr)
 	}

@@ -30,7 +30,8 @@ type snapshot struct {
 
 // snapKey is one key. Vals holds a string's value; a list's or set's
 // elements; a hash's fields and values, alternating; a sorted set's members
-// and scores, alternating.
+// and scores, alternating; a stream's entries, each as its id, its number
+// of fields and values, and those.
 type snapKey struct {
 	Key       bstr       `json:"k"`
 	Type      string     `json:"type"`
@@ -81,6 +82,16 @@ func dump(m *miniredis.Miniredis, seq uint64) (*snapshot, error) {
 			scores, err = db.SortedSet(k)
 			for _, member := range slices.Sorted(maps.Keys(scores)) {
 				vals = append(vals, member, strconv.FormatFloat(scores[member], 'g', -1, 64))
+			}
+		case "stream":
+			var entries []miniredis.StreamEntry
+			entries, err = db.Stream(k)
+			for _, e := range entries {
+				vals = append(vals, e.ID, strconv.Itoa(len(e.Values)))
+				vals = append(vals, e.Values...)
+			}
+			if err == nil && len(vals) == 0 {
+				continue // trimmed empty: the next XADD makes it again
 			}
 		default:
 			return nil, fmt.Errorf("catalog: snapshot: key %q is a %s, which the embedded store cannot persist", k, sk.Type)
@@ -139,6 +150,8 @@ func restoreKey(m *miniredis.Miniredis, sk snapKey) error {
 				_, err = m.ZAdd(k, score, vals[i])
 			}
 		}
+	case sk.Type == "stream" && len(vals) > 0:
+		err = restoreStream(m, k, vals)
 	default:
 		return fmt.Errorf("bad %s entry with %d values", sk.Type, len(vals))
 	}
@@ -147,6 +160,24 @@ func restoreKey(m *miniredis.Miniredis, sk snapKey) error {
 	}
 	if sk.TTL > 0 {
 		m.SetTTL(k, time.Duration(sk.TTL)*time.Millisecond)
+	}
+	return nil
+}
+
+// restoreStream adds a stream's entries, as dump lists them, to m.
+func restoreStream(m *miniredis.Miniredis, k string, vals []string) error {
+	for len(vals) > 0 {
+		if len(vals) < 2 {
+			return fmt.Errorf("bad stream entry: %d values left", len(vals))
+		}
+		n, err := strconv.Atoi(vals[1])
+		if err != nil || n < 2 || n%2 != 0 || len(vals) < 2+n {
+			return fmt.Errorf("bad stream entry %q: %q values", vals[0], vals[1])
+		}
+		if _, err := m.XAdd(k, vals[0], vals[2:2+n]); err != nil {
+			return fmt.Errorf("stream entry %q: %w", vals[0], err)
+		}
+		vals = vals[2+n:]
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ func TestUserAndTokenCommands(t *testing.T) {
 		if _, out, _ := cli(nil, "token", "list"); !strings.Contains(out, "devices,commands") {
 			t.Errorf("list shows no scopes: %s", out)
 		}
-		if code, _, stderr := cli(nil, "token", "add", "root", "-scopes", "everything"); code != exitUsage || !strings.Contains(stderr, `"everything" is not a scope (catalog, devices, commands, metrics)`) {
+		if code, _, stderr := cli(nil, "token", "add", "root", "-scopes", "everything"); code != exitUsage || !strings.Contains(stderr, `"everything" is not a scope (catalog, devices, commands, metrics, audit)`) {
 			t.Errorf("bad scope: exit %d, %s", code, stderr)
 		}
 		if code, _, _ := cli(nil, "token", "revoke", "ci"); code != 0 {

@@ -21,6 +21,11 @@ type StoreConfig struct {
 	// RevisionsKept is how many revisions of each recipe and category the
 	// catalog keeps (see catalog/revision.go).
 	RevisionsKept int
+
+	// The audit log's retention, for the server and the commands that
+	// record in it alike (each write trims).
+	AuditKeep   int
+	AuditMaxAge time.Duration
 }
 
 // Config is everything "recipesd serve" can be told.
@@ -160,13 +165,20 @@ func limit(flag int) int {
 }
 
 func (c *StoreConfig) validate() []error {
+	var errs []error
 	if c.RedisURL == "" && c.DataDir == "" {
-		return []error{errors.New("-data-dir is required when -redis-url is empty")}
+		errs = append(errs, errors.New("-data-dir is required when -redis-url is empty"))
 	}
 	if c.RevisionsKept < 1 {
-		return []error{fmt.Errorf("-revisions-kept must be 1 or more, not %d", c.RevisionsKept)}
+		errs = append(errs, fmt.Errorf("-revisions-kept %d: must be at least 1", c.RevisionsKept))
 	}
-	return nil
+	if c.AuditKeep < 1 {
+		errs = append(errs, fmt.Errorf("-audit-keep %d: must be at least 1", c.AuditKeep))
+	}
+	if c.AuditMaxAge < time.Minute {
+		errs = append(errs, fmt.Errorf("-audit-max-age %s: must be at least 1m", c.AuditMaxAge))
+	}
+	return errs
 }
 
 func (c *Config) validate() []error {

@@ -79,6 +79,13 @@ func deviceCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer store.Close()
 	err = runDeviceAction(ctx, store.ids, action, ids, model, asJSON, stdout, stderr)
+	if action != "list" {
+		detail := ""
+		if model != "" {
+			detail = "model=" + model
+		}
+		store.record(ctx, stderr, "device "+action, "id="+ids[0], detail, err)
+	}
 	if recipes.ErrorCode(err) == recipes.EINVALID {
 		return &usageError{fmt.Errorf("device %s: %w", action, err)}
 	}

@@ -140,6 +140,7 @@ func drainCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer bus.Close()
 	receipt, err := reg.RequestDrain(ctx, bus, id)
+	store.record(ctx, stderr, "drain", "node="+id, "", err)
 	if err != nil {
 		if c := recipes.ErrorCode(err); c == recipes.ENOTFOUND || c == recipes.ECONFLICT {
 			return fmt.Errorf("drain: %s", recipes.ErrorMessage(err))

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/recipesd/recipesd/audit"
 )
 
 // errHelp is returned when -h was asked for; the help has been printed.
@@ -102,6 +104,8 @@ func (e *envFlags) store(c *StoreConfig) {
 	e.String(&c.RedisURL, "redis-url", "RECIPESD_REDIS_URL", "", "Redis URL (redis://host:port/db); empty runs the embedded store in -data-dir")
 	e.String(&c.KeyPrefix, "key-prefix", "RECIPESD_KEY_PREFIX", "recipesd", "prefix of every Redis key")
 	e.Int(&c.RevisionsKept, "revisions-kept", "RECIPESD_REVISIONS_KEPT", 50, "revisions kept of each recipe and category")
+	e.Int(&c.AuditKeep, "audit-keep", "RECIPESD_AUDIT_KEEP", audit.DefaultKeep, "audit log entries kept (about: whole blocks are trimmed)")
+	e.Duration(&c.AuditMaxAge, "audit-max-age", "RECIPESD_AUDIT_MAX_AGE", audit.DefaultMaxAge, "audit log entries older than this are trimmed")
 }
 
 // batch registers the flags of a command that works through the store in

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/recipesd/recipesd/catalog/embedded"
+	"github.com/recipesd/recipesd/recipes"
 )
 
 func main() {
@@ -47,6 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
 	}
+	if name != "serve" {
+		ctx = recipes.WithActor(ctx, cliActor(getenv))
+	}
 	var err error
 	switch name {
 	case "serve":
@@ -57,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = seedCommand(ctx, args, getenv, stdout, stderr)
 	case "export":
 		err = exportCommand(ctx, args, getenv, stdout, stderr)
-	case "user":
+	case "user", "staff":
 		err = userCmd(ctx, args, getenv, stdout, stderr)
 	case "token":
 		err = tokenCmd(ctx, args, getenv, stdout, stderr)
@@ -95,7 +99,8 @@ Usage:
   recipesd seed [flags] FILE|DIR...
                              load catalog files (JSON or YAML) into the store
   recipesd export [flags]    write the catalog out in the same format
-  recipesd user ACTION NAME  manage staff accounts of the admin UI ("recipesd user -h")
+  recipesd user ACTION NAME  manage staff accounts of the admin UI: add, passwd, role,
+                             disable, enable, list ("recipesd user -h"; also "recipesd staff")
   recipesd token ACTION NAME manage API tokens ("recipesd token -h")
   recipesd nodes [-json]     list the recipesd nodes sharing the store
   recipesd drain [-wait] NODE-ID

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/recipesd/recipesd/recipes"
@@ -39,15 +40,37 @@ func (m *Main) publishDue(ctx context.Context, now time.Time) {
 	if err != nil && ctx.Err() == nil {
 		m.Logger.Warn("scheduled publishes left for the next round", "component", "scheduler", "error", err)
 	}
-	if m.OnScheduleFired == nil {
-		return
-	}
 	ctx = recipes.WithActor(context.WithoutCancel(ctx), recipes.SchedulerActor)
 	for _, f := range fired {
 		var ferr error
 		if f.Outcome.Failed() {
 			ferr = errors.New(f.Outcome.Error)
 		}
-		m.OnScheduleFired(ctx, f, ferr)
+		m.recordFired(ctx, f, ferr)
+		if m.OnScheduleFired != nil {
+			m.OnScheduleFired(ctx, f, ferr)
+		}
+	}
+}
+
+// recordFired writes a fired publish to the audit log, as the scheduler,
+// naming who scheduled it. The publish happened either way: a log that
+// cannot record is only warned about.
+func (m *Main) recordFired(ctx context.Context, f recipes.ScheduledPublish, err error) {
+	if m.audit == nil {
+		return
+	}
+	e := recipes.AuditEntry{
+		Actor:   recipes.SchedulerActor,
+		Action:  "scheduled publish",
+		Target:  f.Kind + "=" + f.ID,
+		Outcome: recipes.AuditOK,
+		Detail:  fmt.Sprintf("scheduled by %s for %s", f.By, f.At.UTC().Format(time.RFC3339)),
+	}
+	if err != nil {
+		e.Outcome = "failed: " + err.Error()
+	}
+	if rerr := m.audit.Record(ctx, e); rerr != nil {
+		m.Logger.Warn("the audit log did not record a scheduled publish", "component", "scheduler", "target", e.Target, "error", rerr)
 	}
 }

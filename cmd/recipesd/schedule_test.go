@@ -131,7 +131,7 @@ func TestScheduleFiredHook(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var got []heard
-	m := &Main{Store: s.Store, Logger: s.Logger, OnScheduleFired: func(ctx context.Context, p recipes.ScheduledPublish, err error) {
+	m := &Main{Store: s.Store, Logger: s.Logger, audit: s.audit, OnScheduleFired: func(ctx context.Context, p recipes.ScheduledPublish, err error) {
 		h := heard{id: p.ID, actor: recipes.ActorFrom(ctx)}
 		if err != nil {
 			h.err = err.Error()
@@ -149,5 +149,28 @@ func TestScheduleFiredHook(t *testing.T) {
 		if h.actor != recipes.SchedulerActor || h.err != want[h.id] {
 			t.Errorf("heard %+v, want actor %v, error %q", h, recipes.SchedulerActor, want[h.id])
 		}
+	}
+
+	// Each fire is in the audit log once, as the scheduler, with who
+	// scheduled it.
+	page, err := s.audit.Entries(context.Background(), recipes.AuditFilter{Actor: recipes.SchedulerActor.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[string]string{}
+	for _, e := range page.Entries {
+		if e.Action != "scheduled publish" || !strings.Contains(e.Detail, "scheduled by ") {
+			t.Errorf("audit entry %+v", e)
+		}
+		if _, dup := outcomes[e.Target]; dup {
+			t.Errorf("%s recorded twice", e.Target)
+		}
+		outcomes[e.Target] = e.Outcome
+	}
+	if o := outcomes["recipe="+demoRecipes[0]]; o != recipes.AuditOK {
+		t.Errorf("audit outcome of the publish: %q (all: %v)", o, outcomes)
+	}
+	if o := outcomes["recipe="+demoRecipes[1]]; !strings.HasPrefix(o, "failed: ") {
+		t.Errorf("audit outcome of the failed publish: %q (all: %v)", o, outcomes)
 	}
 }

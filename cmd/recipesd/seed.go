@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/user"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -165,8 +164,6 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		}
 		defer func() { err = secrets.Finish(err, catalog.ErrOutcomeUnknown, stderr) }()
 	}
-	// The revisions the seed records name who ran it.
-	ctx = recipes.WithActor(ctx, cliActor())
 	store, err := openStore(ctx, c.StoreConfig, c.StoreTimeout, batchLogger(c.LogLevel, stderr))
 	if err != nil {
 		return err
@@ -207,6 +204,13 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	rep, err := seed.Sync(ctx, seedWriter{store.Store, store.ids}, cat, opts)
 	prog.end()
+	if !c.DryRun {
+		detail := ""
+		if err == nil {
+			detail = rep.String()
+		}
+		store.record(ctx, stderr, "seed", "", detail, err)
+	}
 	if err != nil {
 		return seedError(err)
 	}
@@ -331,13 +335,4 @@ func formatProblems(ps []seed.Problem) string {
 		b = append(b, '\n')
 	}
 	return string(b[:max(len(b)-1, 0)])
-}
-
-// cliActor is the operator at the command line: the OS user.
-func cliActor() recipes.Actor {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	return recipes.Actor{Kind: recipes.ActorCLI, Name: name}
 }

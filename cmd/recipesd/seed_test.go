@@ -911,7 +911,7 @@ func TestSeedCommand_Revisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := cliActor()
+	want := cliActor(os.Getenv)
 	if len(revs) != 1 || revs[0].Action != recipes.RevSeeded || revs[0].Actor != want || want.Kind != recipes.ActorCLI || want.Name == "" {
 		t.Errorf("revisions of %s after a seed: %+v, want one seeded by %v", cats[0].Slug, revs, want)
 	}

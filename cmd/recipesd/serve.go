@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/audit"
 	"github.com/recipesd/recipesd/catalog"
 	"github.com/recipesd/recipesd/cluster"
 	"github.com/recipesd/recipesd/identity"
@@ -60,6 +61,8 @@ type Main struct {
 	// err saying why it published nothing (nil when it published). It is
 	// where the audit log records scheduled publishes.
 	OnScheduleFired func(ctx context.Context, p recipes.ScheduledPublish, err error)
+
+	audit *audit.Log // where the admin UI and the scheduler record actions
 
 	// SecretsFile is the file that holds the secrets this start generated;
 	// empty if it generated none.
@@ -189,6 +192,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.saveSecrets(); err != nil {
 		return err
 	}
+	m.audit = openAudit(m.RDB, c.StoreConfig, c.StoreTimeout)
 	m.Admin = admin.New(adminStore{store, m.Identity}, admin.Options{
 		Addr:             c.HTTPAddr,
 		Listener:         m.HTTPListener,
@@ -205,6 +209,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Presence:         presence{m},
 		Previews:         previews{store, m.Responder},
 		AnonymousDevices: c.AllowAnonymous,
+		Audit:            m.audit,
 	})
 	if err := m.Admin.Start(ctx); err != nil {
 		return err

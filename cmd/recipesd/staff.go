@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -14,9 +15,18 @@ import (
 )
 
 const userUsage = `Usage:
-  recipesd user add NAME       create a staff account for the admin UI
+  recipesd user add [-role editor|admin] NAME
+                               create a staff account for the admin UI (an editor by default)
   recipesd user passwd NAME    set a new password; signs the account out everywhere
+  recipesd user role -role editor|admin NAME
+                               change an account's role; applies to its next request
+  recipesd user disable NAME   disable an account; signs it out everywhere
+  recipesd user enable NAME    enable it again
   recipesd user list [-json]   list staff accounts
+
+"recipesd staff" is the same command. Admins may do everything; editors
+change the catalog's content only. The last enabled admin can be neither
+disabled nor demoted.
 
 The password is taken from RECIPESD_PASSWORD (or the file named by
 RECIPESD_PASSWORD_FILE). Without one, a strong password is generated and
@@ -29,7 +39,7 @@ Flags:
 `
 
 const tokenUsage = `Usage:
-  recipesd token add NAME [-scopes catalog,devices,commands,metrics]
+  recipesd token add NAME [-scopes catalog,devices,commands,metrics,audit]
                                 create an API token; prints it once
   recipesd token revoke NAME    revoke it at once
   recipesd token list [-json]   list API tokens (never their secrets)
@@ -39,7 +49,7 @@ scripts can capture it: TOKEN=$(recipesd token add import-script).
 A token may do only what its scopes allow: catalog (categories and
 recipes; the default), devices (register, re-key, disable and delete
 devices), commands (send commands to connected appliances), metrics
-(read /metrics: a Prometheus scraper's token).
+(read /metrics: a Prometheus scraper's token), audit (read the audit log).
 Send it as "Authorization: Bearer $TOKEN" to the JSON API under /api/.
 
 Flags:
@@ -54,6 +64,7 @@ type staffCommand struct {
 	flags   func(fs *flag.FlagSet)                                                              // adds the command's own flags, if any
 	list    func(ctx context.Context, reg *identity.Store) (listing, error)                     // the list action
 	do      func(ctx context.Context, reg *identity.Store, action, name, password string) error // the others
+	detail  func(action string) string                                                          // of the audit entry, if any
 }
 
 func (sc staffCommand) run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -102,6 +113,11 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 			name = names[0]
 		}
 		err = sc.do(ctx, store.ids, action, name, password)
+		detail := ""
+		if sc.detail != nil {
+			detail = sc.detail(action)
+		}
+		store.record(ctx, stderr, sc.name+" "+action, "name="+name, detail, err)
 	}
 	switch recipes.ErrorCode(err) {
 	case "":
@@ -116,7 +132,18 @@ func (sc staffCommand) run(ctx context.Context, args []string, getenv func(strin
 
 // userCmd runs "recipesd user ...".
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := staffCommand{name: "user", usage: userUsage, actions: map[string]bool{"add": true, "passwd": true, "list": false}}
+	var role string
+	cmd := staffCommand{name: "user", usage: userUsage,
+		actions: map[string]bool{"add": true, "passwd": true, "role": true, "disable": true, "enable": true, "list": false},
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&role, "role", "", "role of the account (add: default editor; role: required): "+strings.Join(recipes.Roles, ", "))
+		},
+		detail: func(action string) string {
+			if action == "add" || action == "role" {
+				return "role=" + role
+			}
+			return ""
+		}}
 	cmd.list = func(ctx context.Context, store *identity.Store) (listing, error) {
 		staff, err := store.StaffList(ctx)
 		if err != nil {
@@ -124,15 +151,21 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		type entry struct { // without the password hash
 			Name      string    `json:"name"`
+			Role      string    `json:"role"`
+			Disabled  bool      `json:"disabled"`
 			CreatedAt time.Time `json:"created_at"`
 			UpdatedAt time.Time `json:"updated_at"`
 		}
 		out := make([]entry, len(staff))
 		for i, st := range staff {
-			out[i] = entry{st.Name, st.CreatedAt, st.UpdatedAt}
+			out[i] = entry{st.Name, st.EffectiveRole(), st.Disabled, st.CreatedAt, st.UpdatedAt}
 		}
-		return newListing(out, "NAME\tCREATED\tPASSWORD SET", func(e entry) string {
-			return fmt.Sprintf("%s\t%s\t%s", e.Name, e.CreatedAt.Local().Format(time.DateTime), e.UpdatedAt.Local().Format(time.DateTime))
+		return newListing(out, "NAME\tROLE\tSTATUS\tCREATED\tCHANGED", func(e entry) string {
+			status := "enabled"
+			if e.Disabled {
+				status = "disabled"
+			}
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", e.Name, e.Role, status, e.CreatedAt.Local().Format(time.DateTime), e.UpdatedAt.Local().Format(time.DateTime))
 		}), nil
 	}
 	cmd.do = func(ctx context.Context, store *identity.Store, action, name, password string) error {
@@ -140,11 +173,24 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		var err error
 		switch action {
 		case "add":
-			generated, err = store.AddStaff(ctx, name, password)
-			what = fmt.Sprintf("staff account %q created", name)
+			generated, err = store.AddStaffAs(ctx, name, password, cmp.Or(role, recipes.RoleEditor))
+			what = fmt.Sprintf("staff account %q created as %s", name, cmp.Or(role, recipes.RoleEditor))
 		case "passwd":
 			generated, err = store.SetPassword(ctx, name, password)
 			what = fmt.Sprintf("new password set for %q; its sessions have ended", name)
+		case "role":
+			if role == "" {
+				return recipes.Errorf(recipes.EINVALID, "-role is required (%s)", strings.Join(recipes.Roles, ", "))
+			}
+			if _, err = store.SetRole(ctx, name, role); err == nil {
+				fmt.Fprintf(stderr, "%q is now %s\n", name, role)
+			}
+			return err
+		case "disable", "enable":
+			if _, err = store.SetDisabled(ctx, name, action == "disable"); err == nil {
+				fmt.Fprintf(stderr, "%q is %sd\n", name, action)
+			}
+			return err
 		}
 		if err != nil {
 			return err
@@ -161,6 +207,12 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 	cmd := staffCommand{name: "token", usage: tokenUsage, actions: map[string]bool{"add": true, "revoke": true, "list": false},
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&scopes, "scopes", recipes.ScopeCatalog, "what the new token may do, comma-separated: "+strings.Join(recipes.AllScopes, ", "))
+		},
+		detail: func(action string) string {
+			if action == "add" {
+				return "scopes=" + scopes
+			}
+			return ""
 		}}
 	cmd.list = func(ctx context.Context, store *identity.Store) (listing, error) {
 		ts, err := store.APITokens(ctx)
