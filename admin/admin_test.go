@@ -205,8 +205,8 @@ func (f *fakeStore) Device(ctx context.Context, id string) (recipes.Device, erro
 	}
 	return f.DeviceFn(ctx, id)
 }
-func (f *fakeStore) AddDevice(context.Context, string, string) (string, error) {
-	return "", f.missing("AddDevice")
+func (f *fakeStore) RegisterDevice(context.Context, recipes.Device) (string, error) {
+	return "", f.missing("RegisterDevice")
 }
 func (f *fakeStore) RotateDeviceSecret(context.Context, string) (string, error) {
 	return "", f.missing("RotateDeviceSecret")

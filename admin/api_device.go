@@ -47,13 +47,14 @@ func (s *Server) apiDeviceIndex(c echo.Context) error {
 
 func (s *Server) apiDeviceCreate(c echo.Context) error {
 	var in struct {
-		ID    string `json:"id"`
-		Model string `json:"model"`
+		ID     string `json:"id"`
+		Model  string `json:"model"`
+		Locale string `json:"locale"`
 	}
 	if err := bindStrictJSON(c, &in); err != nil {
 		return err
 	}
-	d, secret, err := s.registerDevice(c, in.ID, in.Model)
+	d, secret, err := s.registerDevice(c, in.ID, in.Model, in.Locale)
 	if err != nil {
 		return err
 	}
@@ -66,8 +67,8 @@ func (s *Server) apiDeviceView(c echo.Context) error {
 	return okJSON(c, d, err)
 }
 
-// apiDeviceUpdate changes a device's model and/or enabled flag, both in
-// one write: a bad request changes nothing.
+// apiDeviceUpdate changes a device's model, locale and/or enabled flag,
+// all in one write: a bad request changes nothing.
 func (s *Server) apiDeviceUpdate(c echo.Context) error {
 	var u recipes.DeviceUpdate
 	if err := bindStrictJSON(c, &u); err != nil {
@@ -78,7 +79,7 @@ func (s *Server) apiDeviceUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("device updated", "device", id, "model", d.Model, "enabled", d.Enabled, "by", c.Get(staffKey))
+	s.log.Info("device updated", "device", id, "model", d.Model, "locale", d.Locale, "enabled", d.Enabled, "by", c.Get(staffKey))
 	conns, err := s.connections(c.Request().Context(), []string{id})
 	if err != nil {
 		return err

@@ -39,8 +39,9 @@ type deviceIndexPage struct {
 
 // deviceForm is the registration form, as typed.
 type deviceForm struct {
-	ID    string
-	Model string
+	ID     string
+	Model  string
+	Locale string
 }
 
 func (s *Server) handleDeviceIndex(c echo.Context) error {
@@ -90,8 +91,8 @@ func (s *Server) deviceIndexPage(c echo.Context) (deviceIndexPage, error) {
 // handleDeviceCreate registers a device and shows its secret once, on the
 // page that answers the POST (never in a URL or a cookie).
 func (s *Server) handleDeviceCreate(c echo.Context) error {
-	f := deviceForm{ID: strings.TrimSpace(c.FormValue("id")), Model: c.FormValue("model")}
-	d, secret, err := s.registerDevice(c, f.ID, f.Model)
+	f := deviceForm{ID: strings.TrimSpace(c.FormValue("id")), Model: c.FormValue("model"), Locale: strings.TrimSpace(c.FormValue("locale"))}
+	d, secret, err := s.registerDevice(c, f.ID, f.Model, f.Locale)
 	if err != nil {
 		p, perr := s.deviceIndexPage(c)
 		if perr != nil {
@@ -113,6 +114,7 @@ type devicePage struct {
 	Device deviceRow
 	Models []string
 	Model  string // the model form, as typed
+	Locale string // the locale form, as typed
 	Errors formErrors
 
 	Secret    string // a secret just issued, shown this once
@@ -128,7 +130,7 @@ func (s *Server) renderDevice(c echo.Context, status int, id string, edit func(*
 }
 
 func (s *Server) showDevice(c echo.Context, status int, d deviceRow, edit func(*devicePage)) error {
-	p := devicePage{page: s.page(c, d.ID, "devices"), Device: d, Models: recipes.Models, Model: d.Model}
+	p := devicePage{page: s.page(c, d.ID, "devices"), Device: d, Models: recipes.Models, Model: d.Model, Locale: d.Locale}
 	if edit != nil {
 		edit(&p)
 	}
@@ -163,6 +165,42 @@ func (s *Server) handleDeviceModel(c echo.Context) error {
 	s.log.Info("device model changed", "device", id, "model", model, "by", c.Get(staffKey))
 	s.flash(c, fmt.Sprintf("%s is now a %s. If it was connected, it was disconnected so that it reconnects as one.", id, model))
 	return c.Redirect(http.StatusSeeOther, deviceURL(id))
+}
+
+// handleDeviceLocale sets the device's locale, or clears it when the
+// field is left empty.
+func (s *Server) handleDeviceLocale(c echo.Context) error {
+	id, typed := param(c, "id"), strings.TrimSpace(c.FormValue("locale"))
+	locale := recipes.NormalizeLocale(typed)
+	ctx := c.Request().Context()
+	before, err := s.store.Device(ctx, id)
+	if err != nil {
+		return err
+	}
+	if before.Locale == locale {
+		s.flash(c, fmt.Sprintf("%s speaks %s already; nothing changed.", id, localeName(locale)))
+		return c.Redirect(http.StatusSeeOther, deviceURL(id))
+	}
+	if _, err = s.store.UpdateDevice(ctx, id, recipes.DeviceUpdate{Locale: &locale}); err != nil {
+		var errs formErrors
+		if recipes.ErrorCode(err) == recipes.ENOTFOUND || !errs.addErr(err, nil) {
+			return err
+		}
+		return s.renderDevice(c, http.StatusUnprocessableEntity, id, func(p *devicePage) {
+			p.Locale, p.Errors = typed, errs
+		})
+	}
+	s.log.Info("device locale changed", "device", id, "locale", locale, "by", c.Get(staffKey))
+	s.flash(c, fmt.Sprintf("%s now speaks %s. If it was connected, it was disconnected so that it reconnects speaking it.", id, localeName(locale)))
+	return c.Redirect(http.StatusSeeOther, deviceURL(id))
+}
+
+// localeName is how a flash message names a locale.
+func localeName(locale string) string {
+	if locale == "" {
+		return "the catalog's default language"
+	}
+	return locale
 }
 
 func (s *Server) handleDeviceEnable(c echo.Context) error  { return s.setDeviceEnabled(c, true) }

@@ -98,14 +98,19 @@ func (s *Server) deviceRow(ctx context.Context, id string) (deviceRow, error) {
 // registerDevice registers an enabled device and returns it with its
 // secret. The device is made from what was stored, not read back: a
 // failed read must not lose a secret that exists nowhere else.
-func (s *Server) registerDevice(c echo.Context, id, model string) (deviceRow, string, error) {
-	noteAudit(c, "id="+id, "model="+model)
-	secret, err := s.store.AddDevice(c.Request().Context(), id, model)
+func (s *Server) registerDevice(c echo.Context, id, model, locale string) (deviceRow, string, error) {
+	locale = recipes.NormalizeLocale(locale) // as the store keeps it
+	detail := "model=" + model
+	if locale != "" {
+		detail += " locale=" + locale
+	}
+	noteAudit(c, "id="+id, detail)
+	secret, err := s.store.RegisterDevice(c.Request().Context(), recipes.Device{ID: id, Model: model, Locale: locale})
 	if err != nil {
 		return deviceRow{}, "", err
 	}
-	s.log.Info("device registered", "device", id, "model", model, "by", c.Get(staffKey))
-	return deviceRow{Device: recipes.Device{ID: id, Model: model, Enabled: true, CreatedAt: time.Now().UTC()}}, secret, nil
+	s.log.Info("device registered", "device", id, "model", model, "locale", locale, "by", c.Get(staffKey))
+	return deviceRow{Device: recipes.Device{ID: id, Model: model, Locale: locale, Enabled: true, CreatedAt: time.Now().UTC()}}, secret, nil
 }
 
 // rotateDevice issues device id a new secret and returns the device and

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/recipesd/recipesd/admin"
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/web"
 )
 
@@ -62,4 +64,68 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if len(served) < 20 {
 		t.Fatalf("only %d API routes found: %q", len(served), served)
 	}
+}
+
+// TestOpenAPIDeviceFields: the device schemas name every field a device
+// has and every field a change may set, so that a field added to the
+// domain is documented.
+func TestOpenAPIDeviceFields(t *testing.T) {
+	b, err := web.FS.ReadFile("static/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type object struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	type body struct {
+		RequestBody struct {
+			Content map[string]struct {
+				Schema object `json:"schema"`
+			} `json:"content"`
+		} `json:"requestBody"`
+	}
+	var doc struct {
+		Paths struct {
+			Devices struct {
+				Post body `json:"post"`
+			} `json:"/api/devices"`
+			Device struct {
+				Patch body `json:"patch"`
+			} `json:"/api/devices/{id}"`
+		} `json:"paths"`
+		Components struct {
+			Schemas struct {
+				Device object `json:"Device"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		schema object
+		fields []string
+	}{
+		{"Device", doc.Components.Schemas.Device, jsonFields(reflect.TypeFor[recipes.Device]())},
+		{"createDevice", doc.Paths.Devices.Post.RequestBody.Content["application/json"].Schema, []string{"id", "model", "locale"}},
+		{"updateDevice", doc.Paths.Device.Patch.RequestBody.Content["application/json"].Schema, jsonFields(reflect.TypeFor[recipes.DeviceUpdate]())},
+	} {
+		for _, f := range tt.fields {
+			if _, ok := tt.schema.Properties[f]; !ok {
+				t.Errorf("%s: field %q is not documented", tt.name, f)
+			}
+		}
+	}
+}
+
+// jsonFields returns the JSON names of t's fields.
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -134,6 +134,7 @@ func (s *Server) pages() []pageRoute {
 		{http.MethodPost, "/devices", s.handleDeviceCreate, admin},
 		{http.MethodGet, "/devices/:id", s.handleDeviceView, admin},
 		{http.MethodPost, "/devices/:id/model", s.handleDeviceModel, admin},
+		{http.MethodPost, "/devices/:id/locale", s.handleDeviceLocale, admin},
 		{http.MethodPost, "/devices/:id/enable", s.handleDeviceEnable, admin},
 		{http.MethodPost, "/devices/:id/disable", s.handleDeviceDisable, admin},
 		{http.MethodGet, "/devices/:id/rotate", s.handleDeviceRotateForm, admin},

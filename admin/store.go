@@ -123,15 +123,16 @@ type Devices interface {
 	DevicesByID(ctx context.Context, ids []string) ([]recipes.Device, error)
 	// Device returns one device, or ENOTFOUND.
 	Device(ctx context.Context, id string) (recipes.Device, error)
-	// AddDevice registers an enabled device and returns its secret; the
-	// *recipes.ValidationError for a bad id or model, ECONFLICT if the id
-	// is taken.
-	AddDevice(ctx context.Context, id, model string) (string, error)
+	// RegisterDevice registers an enabled device with d's id, model and
+	// locale (stored canonical) and returns its secret; the
+	// *recipes.ValidationError for a bad id, model or locale, ECONFLICT if
+	// the id is taken.
+	RegisterDevice(ctx context.Context, d recipes.Device) (string, error)
 	// RotateDeviceSecret issues a new secret and returns it; the old one
 	// stops working. ENOTFOUND.
 	RotateDeviceSecret(ctx context.Context, id string) (string, error)
-	// UpdateDevice changes a device's model and/or enabled flag at once
-	// and returns it; the *recipes.ValidationError (nothing changed), or
+	// UpdateDevice changes a device's model, locale and/or enabled flag at
+	// once and returns it; the *recipes.ValidationError (nothing changed), or
 	// ENOTFOUND.
 	UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpdate) (recipes.Device, error)
 	// DeleteDevice removes a device; ENOTFOUND.

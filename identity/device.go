@@ -13,19 +13,31 @@ import (
 
 // Device writes. They do not bump the catalog version: they change nothing
 // an appliance can read, so they must not throw away every cached ETag.
-// Whatever changes the secret, model or enabled flag a device's session
-// was admitted with, or deletes the device, revokes that session
+// Whatever changes the secret, model, locale or enabled flag a device's
+// session was admitted with, or deletes the device, revokes that session
 // (device_revoke.go) in the same MULTI/EXEC. Each MULTI/EXEC touches one
 // device's keys only, one Cluster slot (keys.go).
 
-// AddDevice registers a device of the given model and returns its secret,
-// which is not stored and cannot be shown again. It returns the
-// *recipes.ValidationError for a bad id or model and ECONFLICT if the id
-// is taken.
+// AddDevice registers a device of the given model: [Store.RegisterDevice]
+// without a locale.
 func (s *Store) AddDevice(ctx context.Context, id, model string) (string, error) {
-	d := recipes.Device{ID: id, Model: model, Enabled: true}
+	return s.RegisterDevice(ctx, recipes.Device{ID: id, Model: model})
+}
+
+// RegisterDevice registers an enabled device with d's id, model and locale
+// (stored canonical: "de-at" becomes "de-AT") and returns its secret,
+// which is not stored and cannot be shown again. It returns the
+// *recipes.ValidationError for a bad id, model or locale and ECONFLICT if
+// the id is taken.
+func (s *Store) RegisterDevice(ctx context.Context, d recipes.Device) (string, error) {
+	d = recipes.Device{ID: d.ID, Model: d.Model, Locale: recipes.NormalizeLocale(d.Locale), Enabled: true}
 	if err := d.Validate(); err != nil {
 		return "", err
+	}
+	id := d.ID
+	fields := []any{"model", d.Model, "secret", "", "enabled", "1", "created", ""}
+	if d.Locale != "" {
+		fields = append(fields, "locale", d.Locale)
 	}
 	secret, err := newDeviceSecret()
 	if err != nil {
@@ -42,8 +54,9 @@ func (s *Store) AddDevice(ctx context.Context, id, model string) (string, error)
 		if exists {
 			return nil, recipes.Errorf(recipes.ECONFLICT, "device %q already exists", id)
 		}
+		fields[3], fields[7] = deviceHash(secret), now
 		return func(ctx context.Context, p redis.Pipeliner) {
-			p.HSet(ctx, s.keys.dev(id), "model", model, "secret", deviceHash(secret), "enabled", "1", "created", now)
+			p.HSet(ctx, s.keys.dev(id), fields...)
 			p.Del(ctx, s.keys.seen(id)) // a former device of that id
 		}, nil
 	})

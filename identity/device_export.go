@@ -35,7 +35,7 @@ func (s *Store) ExportDevices(ctx context.Context) ([]recipes.DeviceRecord, erro
 		rctx, cancel := s.edge.RT(ctx)
 		_, err := s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
 			for i, id := range chunk {
-				fields[i] = p.HMGet(rctx, s.keys.dev(id), "model", "secret", "enabled")
+				fields[i] = p.HMGet(rctx, s.keys.dev(id), "model", "secret", "enabled", "locale")
 			}
 			return nil
 		})
@@ -52,7 +52,7 @@ func (s *Store) ExportDevices(ctx context.Context) ([]recipes.DeviceRecord, erro
 				return nil, corrupt(s.keys.dev(id), errors.New("secret: not a sha256 hash"))
 			}
 			enabled := st.enabled == "1"
-			out = append(out, recipes.DeviceRecord{ID: id, Model: st.model, Enabled: &enabled, SecretHash: st.secret})
+			out = append(out, recipes.DeviceRecord{ID: id, Model: st.model, Locale: st.locale, Enabled: &enabled, SecretHash: st.secret})
 		}
 	}
 	return out, nil
@@ -60,17 +60,19 @@ func (s *Store) ExportDevices(ctx context.Context) ([]recipes.DeviceRecord, erro
 
 // deviceFields is the fields of a device hash that a sync compares.
 type deviceFields struct {
-	exists                 bool
-	model, secret, enabled string
+	exists                         bool
+	model, secret, enabled, locale string
 }
 
-// storedDevice reads the reply of HMGET model secret enabled.
+// storedDevice reads the reply of HMGET model secret enabled locale. A
+// device has the first three; the locale is optional.
 func storedDevice(v []any) deviceFields {
 	var st deviceFields
-	for i, f := range []*string{&st.model, &st.secret, &st.enabled} {
+	for i, f := range []*string{&st.model, &st.secret, &st.enabled, &st.locale} {
 		if i < len(v) {
 			if s, ok := v[i].(string); ok {
-				*f, st.exists = s, true
+				*f = s
+				st.exists = st.exists || i < 3
 			}
 		}
 	}

@@ -103,6 +103,7 @@ func decodeDevice(id string, h map[string]string) (recipes.Device, error) {
 	return recipes.Device{
 		ID:        id,
 		Model:     h["model"],
+		Locale:    h["locale"],
 		Enabled:   h["enabled"] == "1",
 		CreatedAt: time.UnixMilli(created).UTC(),
 	}, nil

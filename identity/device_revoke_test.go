@@ -101,8 +101,9 @@ func TestWatchRevokedDevices(t *testing.T) {
 	}
 }
 
-// TestUpdateDevice: model and enabled change together or not at all, and
-// only a change that must end a session announces a revocation.
+// TestUpdateDevice: model, locale and enabled change together or not at
+// all, and only a change that must end a session announces a revocation
+// (a new locale does: the session was admitted with the old one).
 func TestUpdateDevice(t *testing.T) {
 	env := newEnv(t)
 	s, watcher := env.Open(t), env.Open(t)
@@ -130,18 +131,22 @@ func TestUpdateDevice(t *testing.T) {
 		{"Both", recipes.DeviceUpdate{Model: str("CM-300"), Enabled: &no}, recipes.Device{Model: "CM-300", Enabled: false}, "", true},
 		{"Enable", recipes.DeviceUpdate{Enabled: &yes}, recipes.Device{Model: "CM-300", Enabled: true}, "", false},
 		{"Model", recipes.DeviceUpdate{Model: str("CM-200")}, recipes.Device{Model: "CM-200", Enabled: true}, "", true},
+		{"Locale", recipes.DeviceUpdate{Locale: str("de-at")}, recipes.Device{Model: "CM-200", Locale: "de-AT", Enabled: true}, "", true},
+		{"LocaleSame", recipes.DeviceUpdate{Locale: str(" DE-at ")}, recipes.Device{Model: "CM-200", Locale: "de-AT", Enabled: true}, "", false},
+		{"LocaleInvalid", recipes.DeviceUpdate{Model: str("CM-300"), Locale: str("de_AT!")}, recipes.Device{Model: "CM-200", Locale: "de-AT", Enabled: true}, recipes.EINVALID, false},
+		{"LocaleCleared", recipes.DeviceUpdate{Locale: str("")}, recipes.Device{Model: "CM-200", Enabled: true}, "", true},
 	}
 	for _, st := range steps {
 		d, err := s.UpdateDevice(ctx, "oven-1", st.u)
 		if recipes.ErrorCode(err) != st.code {
 			t.Fatalf("%s: error %v, want code %q", st.name, err, st.code)
 		}
-		if err == nil && (d.Model != st.want.Model || d.Enabled != st.want.Enabled) {
+		if err == nil && (d.Model != st.want.Model || d.Locale != st.want.Locale || d.Enabled != st.want.Enabled) {
 			t.Errorf("%s: returned %+v", st.name, d)
 		}
 		stored, err := s.Device(ctx, "oven-1")
-		if err != nil || stored.Model != st.want.Model || stored.Enabled != st.want.Enabled {
-			t.Fatalf("%s: stored %+v, %v; want model %s enabled %v", st.name, stored, err, st.want.Model, st.want.Enabled)
+		if err != nil || stored.Model != st.want.Model || stored.Locale != st.want.Locale || stored.Enabled != st.want.Enabled {
+			t.Fatalf("%s: stored %+v, %v; want model %s locale %q enabled %v", st.name, stored, err, st.want.Model, st.want.Locale, st.want.Enabled)
 		}
 		// A revocation of another device marks the end of this step's.
 		// It is published from oven-1's slot: on a Redis Cluster only the

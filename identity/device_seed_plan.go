@@ -59,7 +59,7 @@ func (s *Store) planDevices(ctx context.Context, devs []recipes.DeviceRecord, up
 		rctx, cancel := s.edge.RT(ctx)
 		_, err := s.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
 			for i, d := range chunk {
-				replies[start+i] = p.HMGet(rctx, s.keys.dev(d.ID), "model", "secret", "enabled")
+				replies[start+i] = p.HMGet(rctx, s.keys.dev(d.ID), "model", "secret", "enabled", "locale")
 			}
 			return nil
 		})
@@ -101,7 +101,11 @@ func (s *Store) planDevices(ctx context.Context, devs []recipes.DeviceRecord, up
 					hash = deviceHash(secret)
 				}
 			}
-			plan.writes = append(plan.writes, deviceWrite{id: d.ID, was: st, added: true, fields: []any{"model", d.Model, "secret", hash, "enabled", enabled}})
+			fields := []any{"model", d.Model, "secret", hash, "enabled", enabled}
+			if d.Locale != "" {
+				fields = append(fields, "locale", d.Locale)
+			}
+			plan.writes = append(plan.writes, deviceWrite{id: d.ID, was: st, added: true, fields: fields})
 			plan.changes = append(plan.changes, recipes.DeviceChange{ID: d.ID, Op: recipes.ItemAdded})
 			continue
 		}
@@ -111,6 +115,11 @@ func (s *Store) planDevices(ctx context.Context, devs []recipes.DeviceRecord, up
 		if st.model != d.Model {
 			fields, revoke = append(fields, "model", d.Model), true
 			ch.FromModel, ch.Model = st.model, d.Model
+		}
+		// A locale left out keeps the registered one, as staff set it.
+		if d.Locale != "" && st.locale != d.Locale {
+			fields, revoke = append(fields, "locale", d.Locale), true
+			ch.FromLocale, ch.Locale = st.locale, d.Locale
 		}
 		// Without Update, or left out, the secret and enabled flag keep
 		// what staff set: a fleet file re-seeded must not give back a
@@ -149,19 +158,19 @@ func (s *Store) planDevices(ctx context.Context, devs []recipes.DeviceRecord, up
 
 // writeDeviceScript writes one device if it is still as planned: KEYS are
 // the device's hash and last-seen key (one slot); ARGV are whether it
-// existed ("1"/"0"), its model, secret and enabled flag then, whether it
-// is new ("1": its former last-seen time is dropped), the revocation
-// channel (empty: none), the device id, then the fields to set. It
-// returns 1 if it wrote, 0 if the device had changed.
+// existed ("1"/"0"), its model, secret, enabled flag and locale then,
+// whether it is new ("1": its former last-seen time is dropped), the
+// revocation channel (empty: none), the device id, then the fields to
+// set. It returns 1 if it wrote, 0 if the device had changed.
 const writeDeviceScript = `
-local cur = redis.call('HMGET', KEYS[1], 'model', 'secret', 'enabled')
+local cur = redis.call('HMGET', KEYS[1], 'model', 'secret', 'enabled', 'locale')
 local exists = '0'
 if cur[1] or cur[2] or cur[3] then exists = '1' end
 if exists ~= ARGV[1] then return 0 end
-if exists == '1' and ((cur[1] or '') ~= ARGV[2] or (cur[2] or '') ~= ARGV[3] or (cur[3] or '') ~= ARGV[4]) then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 8))
-if ARGV[5] == '1' then redis.call('DEL', KEYS[2]) end
-if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
+if exists == '1' and ((cur[1] or '') ~= ARGV[2] or (cur[2] or '') ~= ARGV[3] or (cur[3] or '') ~= ARGV[4] or (cur[4] or '') ~= ARGV[5]) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
+if ARGV[6] == '1' then redis.call('DEL', KEYS[2]) end
+if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
 return 1`
 
 // writeDevices writes plan's devices, new ones listed first (keys.go),
@@ -201,7 +210,7 @@ func (s *Store) writeDevices(ctx context.Context, plan *devicePlan, now time.Tim
 				if w.revoke {
 					channel = s.keys.revoked
 				}
-				args := append([]any{existed, w.was.model, w.was.secret, w.was.enabled, added, channel, w.id}, fields...)
+				args := append([]any{existed, w.was.model, w.was.secret, w.was.enabled, w.was.locale, added, channel, w.id}, fields...)
 				done[i] = p.Eval(rctx, writeDeviceScript, []string{s.keys.dev(w.id), s.keys.seen(w.id)}, args...)
 			}
 			return nil

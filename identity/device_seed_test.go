@@ -503,8 +503,8 @@ func TestSyncWithDevices_Revokes(t *testing.T) {
 	env := newEnv(t)
 	writer, watcher := env.Open(t), env.Open(t)
 	ctx := context.Background()
-	for _, id := range []string{"probe", "same", "rekeyed", "disabled", "remodelled", "enabled"} {
-		if _, err := writer.AddDevice(ctx, id, "CM-100"); err != nil {
+	for _, id := range []string{"probe", "same", "rekeyed", "disabled", "remodelled", "enabled", "relocaled", "keeps-locale"} {
+		if _, err := writer.RegisterDevice(ctx, recipes.Device{ID: id, Model: "CM-100", Locale: "de"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -523,12 +523,29 @@ func TestSyncWithDevices_Revokes(t *testing.T) {
 		devRecord("rekeyed", "CM-100", true, "new"),
 		devRecord("disabled", "CM-100", false, ""),
 		{ID: "remodelled", Model: "CM-300"},
+		{ID: "relocaled", Model: "CM-100", Locale: "fr-CA"},
+		{ID: "keeps-locale", Model: "CM-100"}, // no locale: keeps "de"
+		{ID: "same-locale", Model: "CM-100", Locale: "de"},
 		devRecord("enabled", "CM-100", true, ""),
 		devRecord("added", "CM-100", true, "a"),
 		devRecord("end", "CM-100", true, "e"),
 	}
-	if _, _, err := writer.SyncWithDevices(ctx, nil, nil, recipes.DeviceImport{Devices: devs, Update: true}, false, nil); err != nil {
+	if _, err := writer.RegisterDevice(ctx, recipes.Device{ID: "same-locale", Model: "CM-100", Locale: "de"}); err != nil {
 		t.Fatal(err)
+	}
+	_, changes, err := writer.SyncWithDevices(ctx, nil, nil, recipes.DeviceImport{Devices: devs, Update: true}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range changes {
+		if ch.ID == "relocaled" && (ch.Op != recipes.ItemChanged || ch.FromLocale != "de" || ch.Locale != "fr-CA") {
+			t.Errorf("change of relocaled = %+v, want locale de -> fr-CA", ch)
+		}
+	}
+	for id, want := range map[string]string{"relocaled": "fr-CA", "keeps-locale": "de", "same-locale": "de"} {
+		if d, err := writer.Device(ctx, id); err != nil || d.Locale != want {
+			t.Errorf("%s after sync: %+v, %v; want locale %q", id, d, err, want)
+		}
 	}
 	if err := writer.SetDeviceEnabled(ctx, "end", false); err != nil { // marks the end
 		t.Fatal(err)
@@ -537,7 +554,7 @@ func TestSyncWithDevices_Revokes(t *testing.T) {
 	// so their revocations come in any order; "end" may overtake them on
 	// a Cluster, where each master relays the others' messages.
 	var heard []string
-	for ended := false; !ended || len(heard) < 3; {
+	for ended := false; !ended || len(heard) < 4; {
 		select {
 		case id := <-got:
 			switch id {
@@ -552,7 +569,7 @@ func TestSyncWithDevices_Revokes(t *testing.T) {
 		}
 	}
 	slices.Sort(heard)
-	if diff := cmp.Diff([]string{"disabled", "rekeyed", "remodelled"}, heard); diff != "" {
+	if diff := cmp.Diff([]string{"disabled", "rekeyed", "relocaled", "remodelled"}, heard); diff != "" {
 		t.Errorf("revocations (-want +got):\n%s", diff)
 	}
 }
@@ -573,6 +590,10 @@ func TestExportDevices(t *testing.T) {
 	if err := s.SetDeviceEnabled(ctx, "oven-c", false); err != nil {
 		t.Fatal(err)
 	}
+	locale := "pt-br"
+	if _, err := s.UpdateDevice(ctx, "oven-b", recipes.DeviceUpdate{Locale: &locale}); err != nil {
+		t.Fatal(err)
+	}
 	devs, err := s.ExportDevices(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -580,7 +601,7 @@ func TestExportDevices(t *testing.T) {
 	yes, no := true, false
 	want := []recipes.DeviceRecord{
 		{ID: "oven-a", Model: "CM-200", Enabled: &yes, SecretHash: secretHash(secrets["oven-a"])},
-		{ID: "oven-b", Model: "CM-200", Enabled: &yes, SecretHash: secretHash(secrets["oven-b"])},
+		{ID: "oven-b", Model: "CM-200", Locale: "pt-BR", Enabled: &yes, SecretHash: secretHash(secrets["oven-b"])},
 		{ID: "oven-c", Model: "CM-200", Enabled: &no, SecretHash: secretHash(secrets["oven-c"])},
 	}
 	if diff := cmp.Diff(want, devs); diff != "" {

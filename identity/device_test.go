@@ -76,6 +76,55 @@ func TestAddDevice(t *testing.T) {
 	})
 }
 
+// TestRegisterDeviceLocale: a locale is stored in its canonical form and
+// comes back with the device, from every read; a tag that is none is
+// refused with the reason, and nothing is registered.
+func TestRegisterDeviceLocale(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		s := MustOpenStore(t)
+		ctx := context.Background()
+		secret, err := s.RegisterDevice(ctx, recipes.Device{ID: "oven-1", Model: "CM-100", Locale: "de-at"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.Device(ctx, "oven-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := d.Locale, "de-AT"; got != want {
+			t.Fatalf("Locale = %q, want %q", got, want)
+		}
+		if got := mustAuthenticate(t, s, "oven-1", secret).Locale; got != "de-AT" {
+			t.Fatalf("authenticated Locale = %q, want de-AT", got)
+		}
+		if _, err := s.AddDevice(ctx, "oven-2", "CM-100"); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := s.Device(ctx, "oven-2"); err != nil || d.Locale != "" {
+			t.Fatalf("device without a locale: %+v, %v", d, err)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		s := MustOpenStore(t)
+		ctx := context.Background()
+		for _, tt := range []struct{ locale, want string }{
+			{"de_AT!", `"de_AT!" is not a BCP 47 language tag`},
+			{"x-private", `"x-private" names no language`},
+			{"und", `"und" names no language`},
+			{strings.Repeat("a", 40), "longer than 35 characters"},
+		} {
+			_, err := s.RegisterDevice(ctx, recipes.Device{ID: "oven-1", Model: "CM-100", Locale: tt.locale})
+			var ve *recipes.ValidationError
+			if !errors.As(err, &ve) || !strings.Contains(ve.Field("locale"), tt.want) {
+				t.Errorf("RegisterDevice(locale %q) = %v, want a locale problem containing %q", tt.locale, err, tt.want)
+			}
+		}
+		if _, err := s.Device(ctx, "oven-1"); recipes.ErrorCode(err) != recipes.ENOTFOUND {
+			t.Fatalf("a refused device was registered: %v", err)
+		}
+	})
+}
+
 func dumpKey(tb testing.TB, env *testEnv, key string) string {
 	tb.Helper()
 	ctx := context.Background()

@@ -10,15 +10,27 @@ import (
 )
 
 // UpdateDevice applies u to a device in one MULTI/EXEC and returns the
-// device. Only what differs is written. A new model or disabling revokes
-// the device's session (its session was admitted as the old model, or
-// must not outlive the change); re-enabling or an unchanged value does
-// not. It returns the *recipes.ValidationError for an unknown model,
-// validated before anything is written, and ENOTFOUND for an unknown
-// device.
+// device. Only what differs is written. A new model or locale, or
+// disabling, revokes the device's session (its session was admitted as
+// the old model and locale, or must not outlive the change), so that its
+// next request, after it reconnects, is answered as the device now is;
+// re-enabling or an unchanged value does not. The locale is stored
+// canonical. It returns the *recipes.ValidationError for an unknown model
+// or a bad locale, validated before anything is written, and ENOTFOUND
+// for an unknown device.
 func (s *Store) UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpdate) (recipes.Device, error) {
-	if u.Model != nil {
-		d := recipes.Device{ID: id, Model: *u.Model}
+	if u.Locale != nil {
+		locale := recipes.NormalizeLocale(*u.Locale)
+		u.Locale = &locale
+	}
+	if u.Model != nil || u.Locale != nil {
+		d := recipes.Device{ID: id, Model: recipes.Models[0]}
+		if u.Model != nil {
+			d.Model = *u.Model
+		}
+		if u.Locale != nil {
+			d.Locale = *u.Locale
+		}
 		if err := d.Validate(); err != nil {
 			return recipes.Device{}, err
 		}
@@ -40,6 +52,9 @@ func (s *Store) UpdateDevice(ctx context.Context, id string, u recipes.DeviceUpd
 		revoke := false
 		if u.Model != nil && *u.Model != out.Model {
 			fields, revoke, out.Model = append(fields, "model", *u.Model), true, *u.Model
+		}
+		if u.Locale != nil && *u.Locale != out.Locale {
+			fields, revoke, out.Locale = append(fields, "locale", *u.Locale), true, *u.Locale
 		}
 		if u.Enabled != nil && *u.Enabled != out.Enabled {
 			v := "0"

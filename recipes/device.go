@@ -74,6 +74,11 @@ type DeviceRecord struct {
 	ID    string `json:"id"`
 	Model string `json:"model"` // one of Models
 
+	// Locale is the device's BCP 47 language tag in its canonical form
+	// (see [Device.Locale]). Empty is not given: a new device has none,
+	// a registered one keeps its own.
+	Locale string `json:"locale,omitempty"`
+
 	// Enabled is nil when not given: a new device is enabled. A
 	// registered one keeps its flag unless [DeviceImport.Update].
 	Enabled *bool `json:"enabled,omitempty"`
@@ -111,7 +116,7 @@ func ValidSecretHash(h string) bool {
 // Validate returns a *ValidationError listing every problem with d.
 func (d *DeviceRecord) Validate() error {
 	var p problems
-	dev := Device{ID: d.ID, Model: d.Model}
+	dev := Device{ID: d.ID, Model: d.Model, Locale: d.Locale}
 	var ve *ValidationError
 	if err := dev.Validate(); err != nil && errors.As(err, &ve) {
 		p.fields = append(p.fields, ve.Fields...)
@@ -147,11 +152,23 @@ type DeviceChange struct {
 	Op ChangeOp
 
 	// What changes in a registered device.
-	FromModel, Model string // set when its model changes
-	NewSecret        bool   // its secret hash, and so its secret, is replaced
-	Enabled          *bool  // set when its enabled flag changes: the new flag
+	FromModel, Model   string // set when its model changes
+	FromLocale, Locale string // set when its locale changes
+	NewSecret          bool   // its secret hash, and so its secret, is replaced
+	Enabled            *bool  // set when its enabled flag changes: the new flag
 
 	// What the import gives differently for a registered device but left
 	// as registered, for want of [DeviceImport.Update].
 	KeptSecret, KeptEnabled bool
+}
+
+// NormalizeLocale returns tag in its canonical form if it is a language
+// tag, so that staff may type "de-at" for "de-AT"; anything else comes
+// back trimmed, for [Device.Validate] to say what is wrong with it.
+func NormalizeLocale(tag string) string {
+	tag = strings.TrimSpace(tag)
+	if canon, err := ParseLanguage(tag); err == nil {
+		return canon
+	}
+	return tag
 }

@@ -11,12 +11,14 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/recipesd/recipesd/recipes"
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // Devices is what the responder needs from the device registry.
 type Devices interface {
 	// AuthenticateDevice admits device id by its secret and returns it (its
-	// Model decides what it sees). It returns
+	// Model decides what it sees, its Locale the language it is answered
+	// in unless a request asks for another). It returns
 	// [recipes.ErrBadDeviceCredentials] for an unknown or disabled device or
 	// a wrong secret, and EUNAVAILABLE when the registry cannot be reached.
 	AuthenticateDevice(ctx context.Context, id, secret string) (recipes.Device, error)
@@ -90,7 +92,7 @@ func (r *Responder) checkConnect(dc *deviceConn, cl *mqtt.Client, pk packets.Pac
 		r.log.Warn("cannot authenticate device", "device", id, "error", err)
 		return packets.ErrServerUnavailable
 	}
-	dc.authed, dc.model = true, dev.Model
+	dc.authed, dc.identity = true, session.Identity{Model: dev.Model, Locale: dev.Locale}
 	return packets.CodeSuccess
 }
 

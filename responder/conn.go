@@ -10,6 +10,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/recipesd/recipesd/responder/edge"
+	"github.com/recipesd/recipesd/responder/session"
 )
 
 // deviceConn is the net.Conn mochi reads a device from: the edge guard's
@@ -29,8 +30,8 @@ type deviceConn struct {
 
 	// Set by the hooks.
 	client      *mqtt.Client
-	revokedSeq  uint64 // revocations numbered up to this one are in the registry's answer
-	model       string
+	revokedSeq  uint64           // revocations numbered up to this one are in the registry's answer
+	identity    session.Identity // what the registry admitted it as
 	authed      bool
 	anonymous   bool
 	established bool // CONNACK sent and counted as connected

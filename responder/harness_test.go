@@ -16,6 +16,7 @@ import (
 	"github.com/recipesd/recipesd/identity"
 	"github.com/recipesd/recipesd/internal/appliance"
 	"github.com/recipesd/recipesd/internal/redisconn"
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/responder"
 	"github.com/recipesd/recipesd/seed"
 )
@@ -95,6 +96,14 @@ var deviceSeq atomic.Int64
 // round trips too, as in recipesd.
 func mustServe(tb testing.TB, change ...func(*responder.Options)) *testServer {
 	tb.Helper()
+	return mustServeWith(tb, nil, change...)
+}
+
+// mustServeWith is mustServe with the responder asking wrap(the catalog)
+// instead of the catalog itself, for tests that watch or adjust what the
+// store is asked and answers; nil asks the catalog.
+func mustServeWith(tb testing.TB, wrap func(*catalog.Store) responder.Catalog, change ...func(*responder.Options)) *testServer {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -117,7 +126,11 @@ func mustServe(tb testing.TB, change ...func(*responder.Options)) *testServer {
 	s := &testServer{Opts: opts, Redis: miniredis.RunT(tb)}
 	s.Catalog, s.Registry = openStores(tb, s.Redis, opts.StoreTimeout)
 	s.Opts.Devices = s.Registry
-	s.Responder = responder.New(s.Catalog, s.Opts)
+	var cat responder.Catalog = s.Catalog
+	if wrap != nil {
+		cat = wrap(s.Catalog)
+	}
+	s.Responder = responder.New(cat, s.Opts)
 	if err := s.Responder.Start(context.Background()); err != nil {
 		_ = ln.Close()
 		tb.Fatalf("start responder: %v", err)
@@ -131,6 +144,18 @@ func mustServe(tb testing.TB, change ...func(*responder.Options)) *testServer {
 	})
 	s.MQTTAddr = s.Responder.Addr()
 	return s
+}
+
+// MustRegisterLocale adds a device of the given model and locale to the
+// registry and returns its secret.
+func (s *testServer) MustRegisterLocale(tb testing.TB, id, model, locale string) string {
+	tb.Helper()
+	secret, err := s.Registry.RegisterDevice(context.Background(), recipes.Device{ID: id, Model: model, Locale: locale})
+	if err != nil {
+		tb.Fatalf("register device %s: %v", id, err)
+	}
+	s.secrets.Store(id, secret)
+	return secret
 }
 
 // MustRegister adds a device of the given model to the registry and

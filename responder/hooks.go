@@ -140,7 +140,7 @@ func (h *deviceHook) OnSessionEstablished(cl *mqtt.Client, pk packets.Packet) {
 		return session.NewDevice(cl.ID, &h.r.sessions)
 	})
 	// The model comes from the registry, never from the request.
-	d.Attach(cl, pk.Connect.Clean || created, dc.model)
+	d.Attach(cl, pk.Connect.Clean || created, dc.identity)
 	dc.established = true
 	h.r.stats.connected.Add(1)
 	if !dc.anonymous {

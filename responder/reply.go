@@ -53,23 +53,45 @@ var statusText = func() map[int]string {
 	return m
 }()
 
-// encodeDocument builds {"status":200,"etag":"…","data":…}. ETags are hex
-// and need no escaping.
+// encodeDocument builds {"status":200,"etag":"…","language":"…","data":…},
+// without "language" when the document names none. ETags are hex and
+// language tags letters, digits and hyphens (the catalog writes them
+// canonical): neither needs escaping.
 func encodeDocument(doc recipes.Document) []byte {
-	b := make([]byte, 0, len(doc.Data)+len(doc.ETag)+40)
+	b := make([]byte, 0, len(doc.Data)+len(doc.ETag)+languageLen(doc.Language)+40)
 	b = append(b, `{"status":200,"etag":"`...)
 	b = append(b, doc.ETag...)
+	b = appendLanguage(b, doc.Language)
 	b = append(b, `","data":`...)
 	b = append(b, doc.Data...)
 	return append(b, '}')
 }
 
-// encodeNotModified builds {"status":304,"etag":"…"}.
-func encodeNotModified(etag string) []byte {
-	b := make([]byte, 0, len(etag)+32)
+// encodeNotModified builds {"status":304,"etag":"…","language":"…"},
+// without "language" when lang is empty.
+func encodeNotModified(etag, lang string) []byte {
+	b := make([]byte, 0, len(etag)+languageLen(lang)+32)
 	b = append(b, `{"status":304,"etag":"`...)
 	b = append(b, etag...)
+	b = appendLanguage(b, lang)
 	return append(b, `"}`...)
+}
+
+// languageLen is how many bytes appendLanguage adds.
+func languageLen(lang string) int {
+	if lang == "" {
+		return 0
+	}
+	return len(`","language":"`) + len(lang)
+}
+
+// appendLanguage adds the "language" member after an open string value.
+func appendLanguage(b []byte, lang string) []byte {
+	if lang == "" {
+		return b
+	}
+	b = append(b, `","language":"`...)
+	return append(b, lang...)
 }
 
 type errorBody struct {
@@ -93,11 +115,19 @@ func encodeError(status int, message string) []byte {
 // Payloads are only ever read.
 var tooManyRequestsBody = encodeError(StatusTooManyRequests, "request rate exceeded; slow down")
 
-// replyPacket builds the PUBLISH that answers req with body.
+// replyPacket builds the PUBLISH that answers req with body. "status"
+// comes first (isTooManyRequests looks there). Like every user property
+// of a reply, content-language survives a device that set Request Problem
+// Information to 0 (deviceHook.OnPacketEncode).
 func (r *Responder) replyPacket(req *request, status int, body []byte, now int64) *packets.Packet {
-	user := []packets.UserProperty{{Key: "status", Val: statusText[status]}}
-	if status == StatusTooManyRequests && req.retryAfter > 0 {
-		user = append(user, packets.UserProperty{Key: "retry-after", Val: strconv.Itoa(req.retryAfter)})
+	var user []packets.UserProperty
+	switch {
+	case status == StatusTooManyRequests && req.retryAfter > 0:
+		user = []packets.UserProperty{{Key: "status", Val: statusText[status]}, {Key: "retry-after", Val: strconv.Itoa(req.retryAfter)}}
+	case (status == StatusOK || status == StatusNotModified) && req.language != "":
+		user = []packets.UserProperty{{Key: "status", Val: statusText[status]}, {Key: "content-language", Val: req.language}}
+	default:
+		user = []packets.UserProperty{{Key: "status", Val: statusText[status]}}
 	}
 	return &packets.Packet{
 		FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: req.qos},
@@ -165,8 +195,9 @@ func (r *Responder) answer(req *request, doc recipes.Document, err error, inline
 		r.answerStatus(req, status, msg, inline)
 		return
 	}
+	req.language = doc.Language
 	if req.ifNoneMatch != "" && req.ifNoneMatch == doc.ETag {
-		r.send(req, StatusNotModified, encodeNotModified(doc.ETag), inline)
+		r.send(req, StatusNotModified, encodeNotModified(doc.ETag, doc.Language), inline)
 		return
 	}
 	r.send(req, StatusOK, encodeDocument(doc), inline)

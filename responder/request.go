@@ -26,6 +26,7 @@ type request struct {
 	correlation   []byte
 	qos           byte
 	ifNoneMatch   string
+	acceptLang    string // the accept-language user properties, joined
 	query         recipes.Query
 
 	received time.Time
@@ -34,6 +35,7 @@ type request struct {
 
 	dev        *session.Device // the asking device's session; nil for none
 	retryAfter int             // seconds, on a 429
+	language   string          // the reply's content-language, on a 200 or 304
 }
 
 func (q *request) expired(now time.Time) bool {
@@ -68,8 +70,16 @@ func (r *Responder) newRequest(pk packets.Packet, now time.Time) (*request, bool
 		req.expires = now.Add(time.Duration(mei) * time.Second)
 	}
 	for _, u := range pk.Properties.User {
-		if u.Key == "if-none-match" {
+		switch u.Key {
+		case "if-none-match":
 			req.ifNoneMatch = u.Val
+		case "accept-language":
+			// Repeated, they are one list, as repeated HTTP headers are.
+			if req.acceptLang != "" {
+				req.acceptLang += ", " + u.Val
+			} else {
+				req.acceptLang = u.Val
+			}
 		}
 	}
 	return req, true
@@ -108,6 +118,9 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 	if err == nil {
 		err = q.Validate()
 	}
+	if err == nil {
+		err = wantLanguages(req.acceptLang, d, &q)
+	}
 	if err != nil {
 		r.answer(req, recipes.Document{}, err, true)
 		return
@@ -125,6 +138,27 @@ func (r *Responder) handleRequest(_ *mqtt.Client, _ packets.Subscription, pk pac
 	if !r.enqueue(req) {
 		r.answer(req, recipes.Document{}, errBusy, true)
 	}
+}
+
+// wantLanguages sets q.Languages: the request's accept-language tags, most
+// preferred first, then the device's locale. Without accept-language it
+// is the session's own slice, so that the common request allocates
+// nothing for it. A malformed accept-language is EINVALID.
+func wantLanguages(accept string, d *session.Device, q *recipes.Query) error {
+	var locale []string
+	if d != nil {
+		locale = d.Languages()
+	}
+	if accept == "" {
+		q.Languages = locale
+		return nil
+	}
+	tags, err := recipes.ParseAcceptLanguage(accept)
+	if err != nil {
+		return recipes.Errorf(recipes.EINVALID, "%s", err.Error())
+	}
+	q.Languages = append(tags, locale...)
+	return nil
 }
 
 // parsePayload reads the optional JSON object of a request into q.

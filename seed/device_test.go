@@ -50,7 +50,7 @@ const (
 	badModelMessage = `"CM-900" is not a known appliance model (CM-100, CM-200, CM-300, CM-300X)`
 	badHashMessage  = `must be "sha256:" and the 64 lower-case hex digits of the SHA-256 of the secret, ` +
 		`as printf %s "$SECRET" | sha256sum prints them (the value given is not shown, in case it is a secret)`
-	unknownDeviceField = "unknown field; known fields are id, model, enabled, secret_hash"
+	unknownDeviceField = "unknown field; known fields are id, model, locale, enabled, secret_hash"
 )
 
 func devProblem(file string, line int, id, field, msg string) seed.Problem {
@@ -97,6 +97,21 @@ func TestParse_Devices(t *testing.T) {
 			files: map[string]string{"a.json": "{\"devices\": [\n  {\n    \"id\": \"oven-1\",\n    \"model\": \"CM-300\",\n" +
 				"    \"secret\": \"hunter2\"\n  }\n]}\n"},
 			want: []seed.Problem{devProblem("a.json", 5, "oven-1", "secret", plaintextSecretMessage)},
+		},
+		{name: "OKLocale", files: map[string]string{"a.json": devFile(device("oven-1", `"enabled"`, `"locale": "de-AT", "enabled"`))}},
+		{
+			name: "ErrLocale",
+			files: map[string]string{"a.json": "{\"devices\": [\n  {\n    \"id\": \"oven-1\",\n    \"model\": \"CM-300\",\n" +
+				"    \"locale\": \"de_AT!\"\n  },\n  {\n    \"id\": \"oven-2\",\n    \"model\": \"CM-300\",\n    \"locale\": \"de-at\"\n  }\n]}\n"},
+			want: []seed.Problem{
+				devProblem("a.json", 5, "oven-1", "locale", `"de_AT!" is not a BCP 47 language tag (like de, de-AT, fr-CA)`),
+				devProblem("a.json", 10, "oven-2", "locale", `write the language tag "de-at" as "de-AT"`),
+			},
+		},
+		{
+			name:  "ErrLocaleType",
+			files: map[string]string{"a.json": devFile(device("oven-1", `"enabled"`, `"locale": ["de"], "enabled"`))},
+			want:  []seed.Problem{devProblem("a.json", 3, "oven-1", "locale", "must be a string, not an array")},
 		},
 		{
 			name:  "ErrUnknownField",
@@ -153,14 +168,14 @@ const plaintextSecretMessage = `plaintext secrets are never accepted in files; g
 	`or to have the server issue one (recipesd seed -secrets-out FILE)`
 
 func TestParse_DeviceRecord(t *testing.T) {
-	c, err := seed.Parse("a.json", []byte(devFile(device("oven-1"), device("oven-2", `"enabled": true, `, ``, `"CM-300"`, `"CM-100"`),
+	c, err := seed.Parse("a.json", []byte(devFile(device("oven-1", `"enabled"`, `"locale": "fr-CA", "enabled"`), device("oven-2", `"enabled": true, `, ``, `"CM-300"`, `"CM-100"`),
 		device("oven-3", `"enabled": true`, `"enabled": false`, `, "secret_hash": "`+hashOf("s3cret-oven-3")+`"`, ``))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	yes, no := true, false
 	want := []recipes.DeviceRecord{
-		{ID: "oven-1", Model: "CM-300", Enabled: &yes, SecretHash: hashOf("s3cret-oven-1")},
+		{ID: "oven-1", Model: "CM-300", Locale: "fr-CA", Enabled: &yes, SecretHash: hashOf("s3cret-oven-1")},
 		{ID: "oven-2", Model: "CM-100", SecretHash: hashOf("s3cret-oven-2")},
 		{ID: "oven-3", Model: "CM-300", Enabled: &no},
 	}
@@ -190,6 +205,11 @@ func TestParseYAML_Devices(t *testing.T) {
 			name: "ErrModel",
 			data: yamlDevFile(yamlDevice("oven-1", "CM-300", "CM-900")),
 			want: []seed.Problem{devProblem("a.yaml", 3, "oven-1", "model", badModelMessage)},
+		},
+		{
+			name: "ErrLocale",
+			data: yamlDevFile(yamlDevice("oven-1"), yamlDevice("oven-2", "    enabled", "    locale: en_GB\n    enabled")),
+			want: []seed.Problem{devProblem("a.yaml", 9, "oven-2", "locale", `write the language tag "en_GB" as "en-GB"`)},
 		},
 		{
 			name: "ErrHash",
@@ -261,6 +281,9 @@ func TestWriteCatalog_Devices(t *testing.T) {
 			en = &no
 		}
 		c.Devices = append(c.Devices, recipes.DeviceRecord{ID: "oven-" + strings.Repeat("0", 4-len(itoa(i))) + itoa(i), Model: recipes.Models[i%len(recipes.Models)], Enabled: en, SecretHash: hashOf(itoa(i))})
+		if i%3 == 2 {
+			c.Devices[i].Locale = "de-AT"
+		}
 	}
 	for _, f := range []seed.Format{seed.JSON, seed.YAML} {
 		t.Run(string(f), func(t *testing.T) {
@@ -282,12 +305,20 @@ func TestWriteCatalog_Devices(t *testing.T) {
 			if len(got.Recipes) != len(c.Recipes) || len(got.Categories) != len(c.Categories) {
 				t.Errorf("read %d categories and %d recipes, wrote %d and %d", len(got.Categories), len(got.Recipes), len(c.Categories), len(c.Recipes))
 			}
-			wantLine := `{"id": "oven-0001", "model": "CM-200", "enabled": true, "secret_hash": "` + hashOf("1") + `"}`
-			if f == seed.YAML {
-				wantLine = "---\ndevices:\n  - id: oven-0000\n    model: CM-100\n    enabled: false\n    secret_hash: " + hashOf("0") + "\n"
+			wantLines := []string{
+				`{"id": "oven-0001", "model": "CM-200", "enabled": true, "secret_hash": "` + hashOf("1") + `"}`,
+				`{"id": "oven-0002", "model": "CM-300", "locale": "de-AT", "enabled": true, "secret_hash": "` + hashOf("2") + `"}`,
 			}
-			if !strings.Contains(b.String(), wantLine) {
-				t.Errorf("output lacks %q", wantLine)
+			if f == seed.YAML {
+				wantLines = []string{
+					"---\ndevices:\n  - id: oven-0000\n    model: CM-100\n    enabled: false\n    secret_hash: " + hashOf("0") + "\n",
+					"  - id: oven-0002\n    model: CM-300\n    locale: de-AT\n    enabled: true\n",
+				}
+			}
+			for _, wantLine := range wantLines {
+				if !strings.Contains(b.String(), wantLine) {
+					t.Errorf("output lacks %q", wantLine)
+				}
 			}
 		})
 	}
@@ -397,14 +428,17 @@ func TestSync_Devices(t *testing.T) {
 				{ID: "oven-1", Op: recipes.ItemChanged, NewSecret: true},
 				{ID: "oven-2", Op: recipes.ItemChanged, Enabled: &yes},
 				{ID: "oven-3", Op: recipes.ItemChanged, FromModel: "CM-100", Model: "CM-300", NewSecret: true, Enabled: &no},
+				{ID: "oven-4", Op: recipes.ItemChanged, Locale: "de-AT"},
+				{ID: "oven-5", Op: recipes.ItemChanged, FromLocale: "de", Locale: "fr"},
 			}, nil
 		}
-		rep, err := seed.Sync(ctx, st, withDevices(t, device("oven-1"), device("oven-2"), device("oven-3")), seed.SyncOptions{UpdateDevices: true})
+		rep, err := seed.Sync(ctx, st, withDevices(t, device("oven-1"), device("oven-2"), device("oven-3"), device("oven-4"), device("oven-5")), seed.SyncOptions{UpdateDevices: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "devices: 0 added, 3 changed\n" +
-			"  ~ oven-1 (secret replaced)\n  ~ oven-2 (re-enabled)\n  ~ oven-3 (model CM-100 -> CM-300, secret replaced, disabled)\n"
+		want := "devices: 0 added, 5 changed\n" +
+			"  ~ oven-1 (secret replaced)\n  ~ oven-2 (re-enabled)\n  ~ oven-3 (model CM-100 -> CM-300, secret replaced, disabled)\n" +
+			"  ~ oven-4 (locale (none) -> de-AT)\n  ~ oven-5 (locale de -> fr)\n"
 		var diff strings.Builder
 		if err := rep.WriteDiff(&diff, false); err != nil {
 			t.Fatal(err)

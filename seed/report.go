@@ -198,6 +198,13 @@ func deviceDetails(ch recipes.DeviceChange) string {
 	if ch.FromModel != ch.Model {
 		what = append(what, fmt.Sprintf("model %s -> %s", ch.FromModel, ch.Model))
 	}
+	if ch.FromLocale != ch.Locale {
+		from := ch.FromLocale
+		if from == "" {
+			from = "(none)"
+		}
+		what = append(what, fmt.Sprintf("locale %s -> %s", from, ch.Locale))
+	}
 	if ch.NewSecret {
 		what = append(what, "secret replaced")
 	}

@@ -20,7 +20,7 @@
 //	    }
 //	  ],
 //	  "devices": [
-//	    {"id": "oven-0042", "model": "CM-300", "enabled": true, "secret_hash": "sha256:9f86d0…"}
+//	    {"id": "oven-0042", "model": "CM-300", "locale": "de-AT", "enabled": true, "secret_hash": "sha256:9f86d0…"}
 //	  ]
 //	}
 //
@@ -32,8 +32,9 @@
 // temperature_c (37 to 160) and speed (0 to 10) are left out when the step
 // does not heat or stir. A recipe may name a category defined in another file.
 // Devices (see [recipes.DeviceRecord]) bootstrap a fleet: an id unique
-// across all files, a model, enabled (default true) and the hash of the
-// secret, never the secret itself. A new device without a hash has one
+// across all files, a model, optionally a locale (a canonical BCP 47 tag;
+// left out, a device in the store keeps its own), enabled (default true)
+// and the hash of the secret, never the secret itself. A new device without a hash has one
 // issued (see [SyncOptions.Secrets]); a device in the store keeps its
 // secret and enabled flag unless [SyncOptions.UpdateDevices].
 // Unknown fields are errors, so that a misspelt field is never silently

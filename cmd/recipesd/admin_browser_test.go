@@ -54,7 +54,7 @@ func TestAdminDevicesInBrowser(t *testing.T) {
 		t.Errorf("flash %q", got)
 	}
 	b.Submit(`.crumbs a[href="/devices"]`)
-	if got := b.Text("#devices tbody"); !strings.Contains(got, "oven-7\tCM-300\tDISABLED") {
+	if got := b.Text("#devices tbody"); !strings.Contains(got, "oven-7\tCM-300\tdefault\tDISABLED") {
 		t.Errorf("device list %q", got)
 	}
 	b.Screenshot("admin-devices.png")

@@ -78,10 +78,15 @@ func TestAdminDevices(t *testing.T) {
 			{"Wildcard", "oven+", "CM-100", "id", `"oven+" must be`},
 			{"UnknownModel", "oven-9", "CM-999", "model", `"CM-999" is not a known appliance model (CM-100, CM-200, CM-300, CM-300X)`},
 			{"Taken", "fridge-1", "CM-100", "id", `device "fridge-1" already exists`},
+			{"BadLocale", "oven-9", "CM-100", "locale", `"de_AT!" is not a BCP 47 language tag`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				p := w.Post("/devices", url.Values{"id": {tt.id}, "model": {tt.model}}).Want(422)
+				form := url.Values{"id": {tt.id}, "model": {tt.model}}
+				if tt.field == "locale" {
+					form.Set("locale", "de_AT!")
+				}
+				p := w.Post("/devices", form).Want(422)
 				if got := p.FieldError(tt.field); !strings.Contains(got, tt.want) {
 					t.Errorf("error next to %s: %q, want it to contain %q", tt.field, got, tt.want)
 				}
@@ -119,6 +124,46 @@ func TestAdminDevices(t *testing.T) {
 		mustBeKicked(t, dev)
 		w.Get("/devices/fridge-1").Want(200).Has(t, "fridge-1 is now a CM-100.")
 		dev = s.MustDial(top, appliance.Options{ID: "fridge-1", Password: secret})
+	})
+
+	t.Run("Locale", func(t *testing.T) {
+		p := w.Post("/devices/fridge-1/locale", url.Values{"locale": {"de_AT!"}}).Want(422)
+		if got := p.FieldError("locale"); !strings.Contains(got, `"de_AT!" is not a BCP 47 language tag`) {
+			t.Errorf("error next to locale: %q", got)
+		}
+		if !strings.Contains(p.Body, `value="de_AT!"`) {
+			t.Error("the refused locale is not shown as typed")
+		}
+		if d, _ := s.Identity.Device(ctx, "fridge-1"); d.Locale != "" {
+			t.Fatalf("a refused locale was stored: %q", d.Locale)
+		}
+		// Stored canonical; the session, admitted speaking the default,
+		// ends so that the device's next request is answered in de-AT.
+		w.Post("/devices/fridge-1/locale", url.Values{"locale": {"de-at"}}).Want(303)
+		mustBeKicked(t, dev)
+		if p := w.Get("/devices/fridge-1").Want(200).Has(t, "fridge-1 now speaks de-AT.", "CM-100 · de-AT"); !strings.Contains(p.Body, `value="de-AT"`) {
+			t.Error("the locale field does not show de-AT")
+		}
+		if d, _ := s.Identity.Device(ctx, "fridge-1"); d.Locale != "de-AT" {
+			t.Fatalf("stored locale %q, want de-AT", d.Locale)
+		}
+		if p := w.Get("/devices").Want(200); !strings.Contains(p.Body, "<td>de-AT</td>") {
+			t.Error("the device list does not show the locale")
+		}
+		dev = s.MustDial(top, appliance.Options{ID: "fridge-1", Password: secret})
+		// The same tag, however written, changes nothing and keeps the session.
+		w.Post("/devices/fridge-1/locale", url.Values{"locale": {"DE-at"}}).Want(303)
+		w.Get("/devices/fridge-1").Want(200).Has(t, "fridge-1 speaks de-AT already; nothing changed.")
+		if r, err := dev.Ask(testContext(t, 5*time.Second), appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
+			t.Fatalf("after an unchanged locale the device asks: %v %v", r, err)
+		}
+	})
+
+	t.Run("RegisterWithLocale", func(t *testing.T) {
+		w.Post("/devices", url.Values{"id": {"fridge-fr"}, "model": {"CM-100"}, "locale": {"fr-ca"}}).Want(200).Has(t, "Device “fridge-fr” registered", "fr-CA")
+		if d, err := s.Identity.Device(ctx, "fridge-fr"); err != nil || d.Locale != "fr-CA" {
+			t.Fatalf("registered %+v, %v; want locale fr-CA", d, err)
+		}
 	})
 
 	t.Run("Disable", func(t *testing.T) {
@@ -211,6 +256,7 @@ func TestAdminDeviceAPI(t *testing.T) {
 	type device struct {
 		ID        string    `json:"id"`
 		Model     string    `json:"model"`
+		Locale    string    `json:"locale"`
 		Enabled   bool      `json:"enabled"`
 		Connected bool      `json:"connected"`
 		CreatedAt time.Time `json:"created_at"`
@@ -255,6 +301,9 @@ func TestAdminDeviceAPI(t *testing.T) {
 			{"WrongType", "PATCH", "/api/devices/hob-1", `{"enabled":"no"}`, 400, "invalid", `the body is not the JSON expected: field "enabled" has the wrong type`, ""},
 			{"Trailing", "PATCH", "/api/devices/hob-1", `{"enabled":false} {"enabled":true}`, 400, "invalid", "there is more after the object", ""},
 			{"PatchModel", "PATCH", "/api/devices/hob-1", map[string]any{"model": "CM-999", "enabled": false}, 400, "invalid", "", "model"},
+			{"PatchLocale", "PATCH", "/api/devices/hob-1", map[string]any{"locale": "en_GB!", "enabled": false}, 400, "invalid", `locale "en_GB!" is not a BCP 47 language tag`, "locale"},
+			{"PatchLocaleType", "PATCH", "/api/devices/hob-1", `{"locale":["de"]}`, 400, "invalid", `field "locale" has the wrong type`, ""},
+			{"BadLocale", "POST", "/api/devices", map[string]string{"id": "hob-2", "model": "CM-100", "locale": "und"}, 400, "invalid", `"und" names no language`, "locale"},
 			{"PatchUnknown", "PATCH", "/api/devices/nope", map[string]any{"enabled": false}, 404, "not_found", `device "nope" not found`, ""},
 			{"Filter", "GET", "/api/devices?connected=maybe", nil, 400, "invalid", `connected must be true or false, not "maybe"`, ""},
 			{"Limit", "GET", "/api/devices?limit=0", nil, 400, "invalid", "limit must be a whole number between 1 and 1000", ""},
@@ -274,6 +323,32 @@ func TestAdminDeviceAPI(t *testing.T) {
 		got := webtest.DecodeJSON[device](t, api.Call("GET", "/api/devices/hob-1", nil).Want(200))
 		if got.Model != "CM-300" || !got.Enabled || !got.Connected {
 			t.Fatalf("after refused requests: %+v", got)
+		}
+	})
+
+	t.Run("Locale", func(t *testing.T) {
+		got := webtest.DecodeJSON[device](t, api.Call("PATCH", "/api/devices/hob-1", map[string]any{"locale": "pt-br"}).Want(200))
+		if got.Locale != "pt-BR" || got.Model != "CM-300" {
+			t.Fatalf("after PATCH locale: %+v", got)
+		}
+		mustBeKicked(t, dev) // admitted speaking the default
+		if got := webtest.DecodeJSON[device](t, api.Call("GET", "/api/devices/hob-1", nil).Want(200)); got.Locale != "pt-BR" {
+			t.Fatalf("GET after PATCH locale: %+v", got)
+		}
+		dev = s.MustDial(top, appliance.Options{ID: "hob-1", Password: created.Secret})
+		got = webtest.DecodeJSON[device](t, api.Call("PATCH", "/api/devices/hob-1", map[string]any{"locale": ""}).Want(200))
+		if got.Locale != "" {
+			t.Fatalf("after PATCH locale \"\": %+v", got)
+		}
+		mustBeKicked(t, dev)
+		dev = s.MustDial(top, appliance.Options{ID: "hob-1", Password: created.Secret})
+
+		made := webtest.DecodeJSON[device](t, api.Call("POST", "/api/devices", map[string]string{"id": "hob-de", "model": "CM-100", "locale": "de-at"}).Want(201))
+		if made.Locale != "de-AT" {
+			t.Fatalf("created %+v, want locale de-AT", made)
+		}
+		if got := webtest.DecodeJSON[device](t, api.Call("GET", "/api/devices/hob-de", nil).Want(200)); got.Locale != "de-AT" {
+			t.Fatalf("GET created %+v", got)
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,27 @@ func TestDisconnectDevice(t *testing.T) {
 		t.Fatal("Disconnect reports the connected device was not connected")
 	}
 	mustBeKicked(t, other)
+}
+
+// TestDeviceLocaleFromCLI: a locale set by the CLI, a store client of its
+// own, ends the device's session on the running server, so that its next
+// connection, and every request on it, wants the new language.
+func TestDeviceLocaleFromCLI(t *testing.T) {
+	s := MustRunMain(t)
+	dev := s.MustDial(t, appliance.Options{ID: "polyglot"})
+	var stderr bytes.Buffer
+	env := func(string) string { return "" }
+	if code := run(context.Background(), []string{"device", "locale", "polyglot", "-locale", "fr", "-redis-url", "redis://" + s.Redis.Addr()}, env, io.Discard, &stderr); code != exitOK {
+		t.Fatalf("device locale: exit %d: %s", code, stderr.String())
+	}
+	mustBeKicked(t, dev)
+	if d, err := s.Identity.Device(context.Background(), "polyglot"); err != nil || d.Locale != "fr" {
+		t.Fatalf("after the CLI: %+v, %v; want locale fr", d, err)
+	}
+	dev = s.MustDial(t, appliance.Options{ID: "polyglot", Password: s.secrets["polyglot"]})
+	if r, err := dev.Ask(testContext(t, 5*time.Second), appliance.Request{Topic: "recipes/categories"}); err != nil || r.Status != 200 {
+		t.Fatalf("reconnected: %v %v", r, err)
+	}
 }
 
 // TestDemoDevice: the first start registers the demo device and its secret
@@ -147,10 +169,26 @@ func TestDeviceCommand(t *testing.T) {
 		{"ErrModelBad", []string{"device", "model", "spare-oven", "-model", "toaster"}, exitUsage, `"toaster" is not a known appliance model`},
 		{"ErrModelNotFound", []string{"device", "model", "no-oven", "-model", "CM-100"}, exitFailure, `device "no-oven" not found`},
 		{"OKModel", []string{"device", "model", "spare-oven", "-model", "CM-300"}, exitOK, `"spare-oven" is now a CM-300`},
+		{"OKLocale", []string{"device", "locale", "spare-oven", "-locale", "de-at"}, exitOK, `"spare-oven" speaks de-AT`},
+		{"OKLocaleClear", []string{"device", "locale", "spare-oven", "-locale", ""}, exitOK, `"spare-oven" speaks the catalog's default language`},
+		{"ErrLocaleNoLocale", []string{"device", "locale", "spare-oven"}, exitUsage, "device locale: -locale is required"},
+		{"ErrLocaleBad", []string{"device", "locale", "spare-oven", "-locale", "de_AT!"}, exitUsage, `locale "de_AT!" is not a BCP 47 language tag`},
+		{"ErrLocaleNotFound", []string{"device", "locale", "no-oven", "-locale", "de"}, exitFailure, `device "no-oven" not found`},
+		{"ErrLocaleElsewhere", []string{"device", "model", "spare-oven", "-model", "CM-300", "-locale", "de"}, exitUsage, "-locale is for add and locale only"},
+		{"ErrAddBadLocale", []string{"device", "add", "x-oven", "-model", "CM-100", "-locale", "und"}, exitUsage, `"und" names no language`},
+		{"OKAddLocale", []string{"device", "add", "fr-oven", "-model", "CM-100", "-locale", "fr-ca"}, exitOK, `device "fr-oven" added`},
+		{"OKDeleteAdded", []string{"device", "delete", "fr-oven"}, exitOK, `"fr-oven" deleted`},
 		{"OKDisable", []string{"device", "disable", "spare-oven"}, exitOK, `"spare-oven" disabled`},
 		{"OKDelete", []string{"device", "delete", "spare-oven"}, exitOK, `"spare-oven" deleted`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "OKDeleteAdded" {
+				// Before it goes: fr-oven was stored as fr-CA.
+				code, out, _ := cli("device", "list")
+				if code != exitOK || !regexp.MustCompile(`fr-oven\s+CM-100\s+fr-CA\s`).MatchString(out) {
+					t.Fatalf("list: exit %d, want fr-oven with locale fr-CA:\n%s", code, out)
+				}
+			}
 			code, _, stderr := cli(tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.msg) {
 				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.code, tt.msg)

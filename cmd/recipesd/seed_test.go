@@ -766,7 +766,7 @@ func TestSeedCommand_Devices(t *testing.T) {
 			bad + `:6: device "oven-d": secret_hash: must be "sha256:" and the 64 lower-case hex digits`,
 			bad + `:9: device "oven-e": secret: plaintext secrets are never accepted in files; give secret_hash instead`,
 			bad + `:10: device "oven-a": id: is already used by another device at ` + fleet + ":3",
-			bad + `:12: device "oven-a": colour: unknown field; known fields are id, model, enabled, secret_hash`,
+			bad + `:12: device "oven-a": colour: unknown field; known fields are id, model, locale, enabled, secret_hash`,
 		} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)

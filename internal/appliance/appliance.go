@@ -47,14 +47,16 @@ type Reply struct {
 	PayloadFormat *byte
 	MessageExpiry *uint32
 	StatusProp    string // the "status" user property
+	ContentLang   string // the "content-language" user property
 	ResponseTopic string // set on commands (PROTOCOL.md §4)
 	Payload       []byte
 
 	// Decoded payload.
-	Status int             `json:"status"`
-	ETag   string          `json:"etag"`
-	Data   json.RawMessage `json:"data"`
-	Error  *struct {
+	Status   int             `json:"status"`
+	ETag     string          `json:"etag"`
+	Language string          `json:"language"`
+	Data     json.RawMessage `json:"data"`
+	Error    *struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
@@ -214,6 +216,7 @@ func (c *Client) received(pr paho.PublishReceived) (bool, error) {
 		r.ResponseTopic = pp.ResponseTopic
 		r.PayloadFormat, r.MessageExpiry = pp.PayloadFormat, pp.MessageExpiry
 		r.StatusProp = pp.User.Get("status")
+		r.ContentLang = pp.User.Get("content-language")
 	}
 	c.mu.Lock()
 	if fn := c.onCommand; fn != nil && p.Topic == CommandTopic(c.ID) {
@@ -247,6 +250,7 @@ type Request struct {
 	NoCorrelation bool
 	ContentType   string
 	IfNoneMatch   string
+	AcceptLang    string // the accept-language user property
 	MessageExpiry uint32
 	QoS           *byte // default: the client's QoS
 }
@@ -270,6 +274,9 @@ func (c *Client) Send(ctx context.Context, req Request) (<-chan *Reply, *paho.Pu
 	props := &paho.PublishProperties{ResponseTopic: req.ResponseTopic, CorrelationData: req.Correlation, ContentType: req.ContentType}
 	if req.IfNoneMatch != "" {
 		props.User.Add("if-none-match", req.IfNoneMatch)
+	}
+	if req.AcceptLang != "" {
+		props.User.Add("accept-language", req.AcceptLang)
 	}
 	if req.MessageExpiry > 0 {
 		props.MessageExpiry = &req.MessageExpiry

@@ -36,9 +36,9 @@ type Device struct {
 	warnedAt, lastWarn, seenAt atomic.Int64
 
 	// Set by Attach, read for every request and reply without the lock:
-	// the authenticated device's model ("" sees everything), and the
-	// Maximum Packet Size it declared (0 for none).
-	model     atomic.Pointer[string]
+	// what the device was admitted as, and the Maximum Packet Size it
+	// declared (0 for none).
+	admitted  atomic.Pointer[admitted]
 	maxPacket atomic.Uint32
 
 	mu         sync.Mutex
@@ -68,6 +68,20 @@ type Config struct {
 	IsWarning func(*packets.Packet) bool
 }
 
+// Identity is what a device's session was admitted as, from its
+// registration. A change to it ends the session (the registry revokes
+// it), so it holds for the session's life.
+type Identity struct {
+	Model  string // "" sees everything
+	Locale string // BCP 47, canonical; "" for the catalog's default
+}
+
+// admitted is an Identity with what every request reads of it prepared.
+type admitted struct {
+	model     string
+	languages []string // the locale alone, or nil: shared, never written
+}
+
 // NewDevice returns the session of device id, offline, with a full
 // request budget.
 func NewDevice(id string, cfg *Config) *Device {
@@ -80,8 +94,7 @@ func NewDevice(id string, cfg *Config) *Device {
 // ID returns the device's ID.
 func (d *Device) ID() string { return d.id }
 
-// Attach binds a (re)connected client, authenticated as a device of
-// model. A clean start drops what the old session had; a resumed one keeps
+// Attach binds a (re)connected client, authenticated as id. A clean start drops what the old session had; a resumed one keeps
 // subscriptions and resends unacked replies with DUP set, as MQTT
 // requires.
 //
@@ -91,14 +104,18 @@ func (d *Device) ID() string { return d.id }
 // one. The new one is bound after mochi closed the old (its takeover
 // stops the old client first), so under d.mu one of the two orders holds:
 // the old one sees itself closed, or it is bound first and replaced.
-func (d *Device) Attach(cl *mqtt.Client, clean bool, model string) {
+func (d *Device) Attach(cl *mqtt.Client, clean bool, id Identity) {
+	ad := &admitted{model: id.Model}
+	if id.Locale != "" {
+		ad.languages = []string{id.Locale}
+	}
 	d.mu.Lock()
 	if cl.Closed() {
 		d.mu.Unlock()
 		return
 	}
 	d.ending.Store(false)
-	d.model.Store(&model)
+	d.admitted.Store(ad)
 	d.maxPacket.Store(cl.Properties.Props.MaximumPacketSize)
 	d.cl = cl
 	d.progress = time.Now()
@@ -134,10 +151,20 @@ func (d *Device) Attach(cl *mqtt.Client, clean bool, model string) {
 // Model returns the authenticated device's model, which decides what it
 // sees; "" sees everything.
 func (d *Device) Model() string {
-	if m := d.model.Load(); m != nil {
-		return *m
+	if a := d.admitted.Load(); a != nil {
+		return a.model
 	}
 	return ""
+}
+
+// Languages returns the device's locale as the languages it wants, nil
+// for none. The slice is shared by every request of the session: callers
+// must not write to it (append copies, as its capacity is its length).
+func (d *Device) Languages() []string {
+	if a := d.admitted.Load(); a != nil {
+		return a.languages
+	}
+	return nil
 }
 
 // Client returns the device's connection, nil while it is offline.
