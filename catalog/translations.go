@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -84,4 +85,82 @@ func changedTags[T comparable](before, after map[string]T) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// KindLanguages is the Kind of the [recipes.Change] a sync reports when it
+// changes the catalog's languages; its ID lists them, the default first.
+const KindLanguages = "languages"
+
+func languagesChange(l recipes.Languages) recipes.Change {
+	return recipes.Change{Op: recipes.ItemChanged, Kind: KindLanguages, ID: strings.Join(l.All(), ",")}
+}
+
+// syncTranslations are the languages of the translations a sync is
+// given, item by item, collected before its transaction so that the
+// items themselves need not be kept.
+type syncTranslations struct {
+	items []translatedItem
+	used  []string // every language used, sorted
+}
+
+type translatedItem struct {
+	kind, id string
+	tags     []string
+}
+
+func collectTranslations(cats []recipes.Category, recs []recipes.Recipe) syncTranslations {
+	var st syncTranslations
+	seen := make(map[string]struct{})
+	add := func(kind, id string, tags []string) {
+		st.items = append(st.items, translatedItem{kind, id, tags})
+		for _, t := range tags {
+			seen[t] = struct{}{}
+		}
+	}
+	for i := range cats {
+		if len(cats[i].Translations) > 0 {
+			add("category", cats[i].Slug, categoryTags(&cats[i]))
+		}
+	}
+	for i := range recs {
+		if len(recs[i].Translations) > 0 {
+			add("recipe", recs[i].ID, recipeTags(&recs[i]))
+		}
+	}
+	st.used = slices.Sorted(maps.Keys(seen))
+	return st
+}
+
+// syncLanguages works out, under WATCH, the catalog's languages after a
+// sync with decl (nil: as they are) and whether they change, and refuses
+// every translation given to a language they do not include.
+func (s *Store) syncLanguages(ctx context.Context, tx *redis.Tx, st syncTranslations,
+	decl *recipes.LanguagesDecl, prune bool,
+) (recipes.Languages, bool, error) {
+	cur, err := s.languagesIn(ctx, tx)
+	if err != nil {
+		return cur, false, err
+	}
+	langs := cur
+	if decl != nil {
+		langs = decl.Resolve(cur, st.used, prune)
+		if err := langs.Validate(); err != nil {
+			return cur, false, err
+		}
+	}
+	var errs []error
+	for _, it := range st.items {
+		if err := undeclared(langs, it.kind, it.id, it.tags); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch len(errs) {
+	case 0:
+	case 1:
+		return cur, false, errs[0]
+	default:
+		return cur, false, errors.Join(errs...)
+	}
+	same := langs.Default == cur.Default && slices.Equal(langs.Others, cur.Others)
+	return langs, !same, nil
 }
