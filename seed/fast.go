@@ -47,13 +47,64 @@ func (f *fastParser) document() bool {
 		case listKind(key) != "":
 			seen[key] = true
 			return f.array(key)
+		case isLanguageKey(key):
+			seen[key] = true
+			return f.language(key)
 		}
 		return false
 	})
 	if _, more := s.peek(); !ok || more || len(seen) == 0 {
 		return false // not JSON, trailing data, or nothing in the file
 	}
+	f.problems = append(f.problems, f.cat.checkLanguages(f.file)...)
 	return true
+}
+
+// language reads the top-level default_language (a string) or languages
+// (an array of strings); anything else, or a problem, is left to the
+// decoder of [parser] to report.
+func (f *fastParser) language(key string) bool {
+	s := &f.scan
+	c, ok := s.peek()
+	if !ok {
+		return false
+	}
+	line := s.t.line(s.off)
+	decode := func() (any, bool) {
+		if c, ok := s.peek(); !ok || c != '"' {
+			return nil, false
+		}
+		start := s.off
+		end, ok := s.value()
+		var v string
+		if !ok || json.Unmarshal(s.t.slice(start, end), &v) != nil {
+			return nil, false
+		}
+		return v, true
+	}
+	var ps []Problem
+	if key == defaultLanguageKey {
+		v, ok := decode()
+		if !ok {
+			return false
+		}
+		ps = f.cat.declare(f.file, key, line, v, nil, false)
+	} else {
+		if c != '[' || !s.next('[') {
+			return false
+		}
+		var elems []langValue
+		if !s.members(']', func(int, byte) bool {
+			at := s.t.line(s.off)
+			v, ok := decode()
+			elems = append(elems, langValue{v, at})
+			return ok
+		}) {
+			return false
+		}
+		ps = f.cat.declare(f.file, key, line, nil, elems, true)
+	}
+	return len(ps) == 0
 }
 
 // array reads the records of one array, handing them to a decode pool.
