@@ -1,6 +1,9 @@
 package seed
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"maps"
+)
 
 // parseFast parses a catalog file whose JSON is well formed, which is
 // nearly every file and the one that matters for speed: it finds where each
@@ -147,6 +150,10 @@ func (f *fastParser) merge(done []*batch) bool {
 				f.cat.remember(k, a)
 			}
 		}
+		if len(b.cat.trLines) > 0 && f.cat.trLines == nil {
+			f.cat.trLines = make(map[srcKey]int)
+		}
+		maps.Copy(f.cat.trLines, b.cat.trLines)
 		f.problems = append(f.problems, b.problems...)
 	}
 	return true

@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -183,77 +184,44 @@ func (c *Catalog) syncLanguages() *recipes.LanguagesDecl {
 // rememberTranslations notes the line of each translation of a record,
 // so that the store's problems with it (a language the catalog does not
 // have) point at it. raw is the record's JSON; lineAt maps offsets in it
-// to lines.
-func (c *Catalog) rememberTranslations(kind, id, file string, raw []byte, lineAt func(int) int) {
-	s := scanner{t: &memText{data: raw}}
-	if !s.next('{') {
+// to lines. It looks for each tag's key after the record's
+// "translations" key with a plain search, which a text quoting such a key
+// could only fool into pointing at another line of the same record:
+// decoding and checking the record are what matter, and this runs for
+// every translated record of a big seed.
+func (c *Catalog) rememberTranslations(kind, id string, raw []byte, lineAt func(int) int, tags []string) {
+	from := bytes.Index(raw, []byte(`"translations":`))
+	if from < 0 {
 		return
 	}
-	s.members('}', func(int, byte) bool {
-		key, ok := s.key()
-		if !ok {
-			return false
+	if c.trLines == nil {
+		c.trLines = make(map[srcKey]int)
+	}
+	var key []byte
+	for _, tag := range tags {
+		key = append(append(append(key[:0], '"'), tag...), '"')
+		off := bytes.Index(raw[from:], key)
+		if off < 0 {
+			continue
 		}
-		if key != "translations" {
-			return s.skipValue()
-		}
-		if !s.next('{') {
-			return false
-		}
-		return s.members('}', func(int, byte) bool {
-			start := s.off
-			tag, ok := s.key()
-			if !ok {
-				return false
-			}
-			c.remember(translationKey(kind, id, tag), source{file, lineAt(start)})
-			return s.skipValue()
-		})
-	})
+		c.trLines[translationKey(kind, id, tag)] = lineAt(from + off)
+	}
 }
 
 func translationKey(kind, id, tag string) srcKey {
-	return srcKey{"translation:" + kind, id + "\x00" + tag}
-}
-
-// skipValue moves past the value at s.off, of any JSON type.
-func (s *scanner) skipValue() bool {
-	c, ok := s.peek()
-	if !ok {
-		return false
-	}
-	if c == '"' || c == '{' || c == '[' {
-		_, ok := s.value()
-		return ok
-	}
-	// A number, true, false or null: up to the next delimiter.
-	for {
-		b := s.t.at(s.off)
-		if len(b) == 0 {
-			return false
-		}
-		for i, c := range b {
-			if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' || c == '\r' {
-				s.off += i
-				return true
-			}
-		}
-		s.off += len(b)
-	}
+	return srcKey{kind, id + "\x00" + tag}
 }
 
 // translationLine returns the line of the translation a store's problem
 // with field ("translations.de.title") of kind and id is about.
-func translationLine(src map[srcKey][]source, kind, id, field string) (int, bool) {
+func translationLine(lines map[srcKey]int, kind, id, field string) (int, bool) {
 	rest, ok := strings.CutPrefix(field, "translations.")
 	if !ok {
 		return 0, false
 	}
 	tag, _, _ := strings.Cut(rest, ".")
-	if s := src[translationKey(kind, id, tag)]; len(s) > 0 {
-		return s[0].line, true
-	}
-	return 0, false
+	line, ok := lines[translationKey(kind, id, tag)]
+	return line, ok
 }
 
 // languagesJSON is the top of a catalog file that says its languages.

@@ -148,3 +148,29 @@ func TestWrite_LanguagesRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestSynthetic_Translate(t *testing.T) {
+	c, err := seed.Synthetic(2000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Translate("de", "fr-CA"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a translated synthetic catalog is invalid: %v", err)
+	}
+	r := c.Recipes[7]
+	if got := r.Translations["de"]; got.Title != "[de] "+r.Title[:min(len(r.Title), 115)] && !strings.HasPrefix(got.Title, "[de] ") ||
+		len(got.Ingredients) != len(r.Ingredients) || len(got.Steps) != len(r.Steps) {
+		t.Errorf("de translation of %s: %+v", r.ID, got)
+	}
+	if diff := cmp.Diff(&recipes.LanguagesDecl{Others: []string{"de", "fr-CA"}, OthersGiven: true}, c.Languages); diff != "" {
+		t.Errorf("Languages (-want +got):\n%s", diff)
+	}
+	for _, bad := range [][]string{{"en"}, {"de", "de"}, {"fr-ca"}} {
+		if err := c.Translate(bad...); err == nil {
+			t.Errorf("Translate(%v) = nil, want an error", bad)
+		}
+	}
+}

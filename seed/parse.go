@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/recipesd/recipesd/recipes"
@@ -237,7 +239,7 @@ func (d recordDecoder) category(c *recipes.Category, err error, raw func() []byt
 	if d.check(c, err, raw, lineAt, kindCategory, func() string { return c.Slug }, c.Validate) {
 		d.cat.addCategory(*c, source{d.file, lineAt(0)})
 		if len(c.Translations) > 0 {
-			d.cat.rememberTranslations(kindCategory, c.Slug, d.file, raw(), lineAt)
+			d.cat.rememberTranslations(kindCategory, c.Slug, raw(), lineAt, slices.Collect(maps.Keys(c.Translations)))
 		}
 	}
 }
@@ -246,7 +248,7 @@ func (d recordDecoder) recipe(r *recipes.Recipe, err error, raw func() []byte, l
 	if d.check(r, err, raw, lineAt, kindRecipe, func() string { return r.ID }, r.Validate) {
 		d.cat.addRecipe(*r, source{d.file, lineAt(0)})
 		if len(r.Translations) > 0 {
-			d.cat.rememberTranslations(kindRecipe, r.ID, d.file, raw(), lineAt)
+			d.cat.rememberTranslations(kindRecipe, r.ID, raw(), lineAt, r.Languages())
 		}
 	}
 }

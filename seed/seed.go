@@ -77,6 +77,8 @@ type Catalog struct {
 	// nothing (see [Sync]).
 	Languages *recipes.LanguagesDecl
 	langLines []int // the line of each of Languages.Others, if known
+	// trLines holds the line of each translation, by translationKey.
+	trLines map[srcKey]int
 
 	// src holds the position of each occurrence of a slug or id, in order.
 	src map[srcKey][]source

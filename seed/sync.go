@@ -99,11 +99,11 @@ func Sync(ctx context.Context, st Writer, c Catalog, opts SyncOptions) (Report, 
 	}
 	// Nothing here refers to c's records during the write, so that the
 	// store may let go of each once it has encoded it.
-	src := c.src
+	src, trLines := c.src, c.trLines
 	opts.Languages = c.syncLanguages()
 	changes, devChanges, err := st.Sync(ctx, c.Categories, c.Recipes, devs, opts)
 	if err != nil {
-		if perr := storeProblems(err, src, hashless); perr != nil {
+		if perr := storeProblems(err, src, trLines, hashless); perr != nil {
 			return rep, perr
 		}
 		return rep, fmt.Errorf("seed: %w", err)
@@ -166,7 +166,7 @@ func (c Catalog) checkWhole(allCategories bool) error {
 // store returned into problems at the positions src knows, or returns nil.
 // A device of hashless refused for want of a secret hash is told how to
 // give one or have one issued.
-func storeProblems(err error, src map[srcKey][]source, hashless map[string]bool) error {
+func storeProblems(err error, src map[srcKey][]source, trLines map[srcKey]int, hashless map[string]bool) error {
 	var verrs []*recipes.ValidationError
 	var collect func(error)
 	collect = func(err error) {
@@ -195,7 +195,7 @@ func storeProblems(err error, src map[srcKey][]source, hashless map[string]bool)
 			if p.Kind == kindDevice && p.Field == "secret_hash" && hashless[p.ID] {
 				p.Message = missingSecretHash
 			}
-			if line, ok := translationLine(src, ve.Kind, ve.ID, p.Field); ok {
+			if line, ok := translationLine(trLines, ve.Kind, ve.ID, p.Field); ok {
 				p.Line = line
 			}
 			if p.Kind == kindLanguages {

@@ -2,7 +2,7 @@ package seed
 
 import (
 	"fmt"
-	"strings"
+	"maps"
 )
 
 // record is one category, recipe or device of a catalog, with where it
@@ -80,13 +80,10 @@ func merge(known func(string) bool, parts ...Catalog) (Catalog, error) {
 			recs = append(recs, r)
 			m.remember(srcKey{r.kind, r.id}, r.at)
 		}
-		for k, at := range p.src {
-			if strings.HasPrefix(k.kind, "translation:") {
-				for _, a := range at {
-					m.remember(k, a)
-				}
-			}
+		if len(p.trLines) > 0 && m.trLines == nil {
+			m.trLines = make(map[srcKey]int, len(p.trLines))
 		}
+		maps.Copy(m.trLines, p.trLines)
 		ps = append(ps, m.mergeLanguages(&p)...)
 		m.Categories = append(m.Categories, p.Categories...)
 		m.Recipes = append(m.Recipes, p.Recipes...)

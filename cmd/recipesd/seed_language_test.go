@@ -162,3 +162,18 @@ func TestSeedCommand_LanguageProblems(t *testing.T) {
 		}
 	})
 }
+
+// TestSeedCommand_SyntheticLanguages seeds a generated catalog translated
+// to two languages, as the load tests do.
+func TestSeedCommand_SyntheticLanguages(t *testing.T) {
+	st := newTestRedis(t)
+	r := st.mustRun(t, exitOK, "seed", "-synthetic", "300", "-synthetic-languages", "de,fr")
+	if !strings.Contains(r.stdout, "languages en (default), de, fr") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	doc, err := st.openStore(t).Find(context.Background(), recipes.Query{Languages: []string{"fr-FR"}})
+	if err != nil || doc.Language != "fr" || !strings.Contains(string(doc.Data), "[fr] ") {
+		t.Fatalf("category list in fr-FR: %s %.200s, %v", doc.Language, doc.Data, err)
+	}
+	st.mustRun(t, exitUsage, "seed", "-synthetic-languages", "de", "x.json")
+}
