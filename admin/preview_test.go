@@ -82,7 +82,7 @@ func TestRecipePreviewAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := `{"status":200,"etag":"` + doc.ETag + `","data":` + string(doc.Data) + `}`
+			want := `{"status":200,"etag":"` + doc.ETag + `","language":"` + doc.Language + `","data":` + string(doc.Data) + `}`
 			if p.Version != "published" || p.Model != model || p.Payload != want || p.PayloadSize != len(want) {
 				t.Fatalf("%s: preview %+v\nwant payload %s", model, p, want)
 			}

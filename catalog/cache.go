@@ -21,7 +21,7 @@ type generation struct {
 	version int64
 
 	cats    atomic.Pointer[catState]
-	lists   sync.Map // slug -> *listState
+	lists   sync.Map // listKey -> *listState
 	recipes clockCache
 
 	mu      sync.Mutex
@@ -36,14 +36,17 @@ func newGeneration(version int64, size int) *generation {
 	}
 }
 
-func (g *generation) list(slug string) *listState {
-	if v, ok := g.lists.Load(slug); ok {
+// listKey names a category's list in one language.
+type listKey struct{ slug, lang string }
+
+func (g *generation) list(slug, lang string) *listState {
+	if v, ok := g.lists.Load(listKey{slug, lang}); ok {
 		return v.(*listState)
 	}
 	return nil
 }
 
-func (g *generation) putList(ls *listState) { g.lists.Store(ls.slug, ls) }
+func (g *generation) putList(ls *listState) { g.lists.Store(listKey{ls.slug, ls.lang}, ls) }
 
 // flight is one load in progress; callers that want the same thing wait
 // for it instead of asking Redis again (a herd after every invalidation).
@@ -94,8 +97,12 @@ type recipeEntry struct {
 	id       string
 	category string
 	models   []string
-	doc      recipes.Document
+	doc      recipes.Document // in the default language
 	missing  bool
+
+	// langs are the recipe in each declared language it is translated
+	// to; nil for an untranslated recipe, which costs nothing more.
+	langs []recipes.Document
 
 	ref  atomic.Bool // CLOCK reference bit
 	slot int
@@ -107,7 +114,25 @@ func (e *recipeEntry) answer(q *recipes.Query) (recipes.Document, error) {
 	if e.missing || e.category != q.Category || !recipes.SuitsModel(e.models, q.Model) {
 		return recipes.Document{}, recipeNotFound(q.RecipeID, q.Category)
 	}
+	if len(e.langs) == 0 || len(q.Languages) == 0 {
+		return e.doc, nil
+	}
+	lang := recipes.PickLanguage(q.Languages, e.has, e.doc.Language)
+	for _, d := range e.langs {
+		if d.Language == lang {
+			return d, nil
+		}
+	}
 	return e.doc, nil
+}
+
+func (e *recipeEntry) has(lang string) bool {
+	for _, d := range e.langs {
+		if d.Language == lang {
+			return true
+		}
+	}
+	return false
 }
 
 // clockCache is a bounded map of recipes with CLOCK (second chance)

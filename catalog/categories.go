@@ -12,7 +12,7 @@ import (
 
 // Categories returns every category ordered by position, then slug.
 func (s *Store) Categories(ctx context.Context) ([]recipes.Category, error) {
-	items, err := s.readCategories(ctx)
+	items, _, err := s.readCategories(ctx)
 	if err != nil {
 		return nil, err
 	}

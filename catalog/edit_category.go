@@ -22,8 +22,11 @@ func (s *Store) CreateCategory(ctx context.Context, c recipes.Category) (recipes
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
-	err := s.update(ctx, "create category", []string{s.keys.cats, s.keys.draftCats()},
+	err := s.update(ctx, "create category", []string{s.keys.cats, s.keys.draftCats(), s.keys.settings()},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+			if err := s.checkTranslations(ctx, tx, "category", c.Slug, categoryTags(&c)); err != nil {
+				return nil, err
+			}
 			all, err := s.allCategories(ctx, tx)
 			if err != nil {
 				return nil, err
@@ -85,7 +88,7 @@ func (s *Store) allCategories(ctx context.Context, tx *redis.Tx) (map[string]rec
 // such category and the *recipes.ValidationError if the result is invalid.
 func (s *Store) UpdateCategory(ctx context.Context, slug string, u recipes.CategoryUpdate) (recipes.Category, error) {
 	var c recipes.Category
-	err := s.update(ctx, "update category", []string{s.keys.cats, s.keys.draftCats()},
+	err := s.update(ctx, "update category", []string{s.keys.cats, s.keys.draftCats(), s.keys.settings()},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			op := "update category " + slug
 			pub, err := s.edge.Bytes(op, tx.HGet(ctx, s.keys.cats, slug))
@@ -107,6 +110,7 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, u recipes.Categ
 			if err := json.Unmarshal(raw, &c); err != nil {
 				return nil, corrupt(key+" "+slug, err)
 			}
+			before := c.Translations
 			if u.Name != nil {
 				c.Name = *u.Name
 			}
@@ -114,6 +118,12 @@ func (s *Store) UpdateCategory(ctx context.Context, slug string, u recipes.Categ
 				c.Description = *u.Description
 			}
 			if err := c.Validate(); err != nil {
+				return nil, err
+			}
+			// Only translations this update writes are checked: one to a
+			// language the catalog has dropped since must not stop an
+			// editor from renaming the category.
+			if err := s.checkTranslations(ctx, tx, "category", slug, changedTags(before, c.Translations)); err != nil {
 				return nil, err
 			}
 			note := revNote{kind: revCategory, id: slug, action: recipes.RevSaved, prev: raw}

@@ -21,9 +21,12 @@ func (s *Store) CreateRecipe(ctx context.Context, r recipes.Recipe) (recipes.Rec
 	}
 	// Its own keys (a second create of the id writes them) and its
 	// category's removal counter; see write.go.
-	err := s.update(ctx, "create recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID), s.keys.catGen(r.Category)},
+	err := s.update(ctx, "create recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID), s.keys.catGen(r.Category), s.keys.settings()},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			op := "create recipe " + r.ID
+			if err := s.checkTranslations(ctx, tx, "recipe", r.ID, recipeTags(&r)); err != nil {
+				return nil, err
+			}
 			if ok, err := s.categoryExists(ctx, tx, r.Category); err != nil {
 				return nil, err
 			} else if !ok {
@@ -52,9 +55,12 @@ func (s *Store) SaveRecipe(ctx context.Context, r recipes.Recipe) (recipes.Recip
 	if err := r.Validate(); err != nil {
 		return r, err
 	}
-	err := s.update(ctx, "save recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID)},
+	err := s.update(ctx, "save recipe", []string{s.keys.draftRcp(r.ID), s.keys.rcp(r.ID), s.keys.settings()},
 		func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 			op := "save recipe " + r.ID
+			if err := s.checkTranslations(ctx, tx, "recipe", r.ID, recipeTags(&r)); err != nil {
+				return nil, err
+			}
 			draft, err := s.edge.Bytes(op, tx.Get(ctx, s.keys.draftRcp(r.ID)))
 			if err != nil {
 				return nil, err

@@ -32,11 +32,11 @@ func (s *Store) Find(ctx context.Context, q recipes.Query) (recipes.Document, er
 	}
 	switch {
 	case q.Category == "":
-		return cs.doc, nil
+		return cs.answer(&q), nil
 	case !cs.has(q.Category):
 		return recipes.Document{}, categoryNotFound(q.Category)
 	case q.RecipeID == "":
-		ls, err := s.cachedList(ctx, g, q.Category)
+		ls, err := s.cachedList(ctx, g, cs, q.Category, cs.listLanguage(&q))
 		if err != nil {
 			return recipes.Document{}, err
 		}
@@ -44,14 +44,14 @@ func (s *Store) Find(ctx context.Context, q recipes.Query) (recipes.Document, er
 	}
 	// The list tells which ids exist, so that requests for made-up ids are
 	// answered from memory after the first.
-	ls, err := s.cachedList(ctx, g, q.Category)
+	ls, err := s.cachedList(ctx, g, cs, q.Category, cs.langs.Default)
 	if err != nil {
 		return recipes.Document{}, err
 	}
 	if !ls.has(q.RecipeID) {
 		return recipes.Document{}, recipeNotFound(q.RecipeID, q.Category)
 	}
-	e, err := s.cachedRecipe(ctx, g, q.RecipeID)
+	e, err := s.cachedRecipe(ctx, g, cs, q.RecipeID)
 	if err != nil {
 		return recipes.Document{}, err
 	}
@@ -66,33 +66,57 @@ func (s *Store) FindCached(q recipes.Query) (recipes.Document, error) {
 }
 
 func (s *Store) findIn(g *generation, q *recipes.Query) (recipes.Document, error) {
+	// The category list holds the catalog's languages: nothing is
+	// answered from memory before they are known.
 	cs := g.cats.Load()
+	if cs == nil {
+		return recipes.Document{}, recipes.ErrUncached
+	}
 	switch {
 	case q.Category == "":
-		if cs != nil {
-			return cs.doc, nil
-		}
-	case cs != nil && !cs.has(q.Category):
+		return cs.answer(q), nil
+	case !cs.has(q.Category):
 		return recipes.Document{}, categoryNotFound(q.Category)
 	case q.RecipeID == "":
-		if ls := g.list(q.Category); ls != nil {
+		if ls := g.list(q.Category, cs.listLanguage(q)); ls != nil {
 			return ls.page(q)
 		}
 	default:
 		if e := g.recipes.get(q.RecipeID); e != nil {
 			return e.answer(q)
 		}
-		if ls := g.list(q.Category); ls != nil && !ls.has(q.RecipeID) {
+		if ls := g.list(q.Category, cs.langs.Default); ls != nil && !ls.has(q.RecipeID) {
 			return recipes.Document{}, recipeNotFound(q.RecipeID, q.Category)
 		}
 	}
 	return recipes.Document{}, recipes.ErrUncached
 }
 
-// catState is the cached category list.
+// catState is the cached category list, in the default language and in
+// each other language the catalog declares, and the catalog's languages.
 type catState struct {
-	doc   recipes.Document
+	langs recipes.Languages
+	doc   recipes.Document            // in langs.Default
+	docs  map[string]recipes.Document // by other declared language
 	known map[string]struct{}
+}
+
+// listLanguage is the language a list (or the category list) is served
+// in for q: the first wanted language, or the one it falls back to, that
+// the catalog declares; else the default. A catalog without other
+// languages, or a query that wants none, costs nothing here.
+func (cs *catState) listLanguage(q *recipes.Query) string {
+	if len(q.Languages) == 0 || len(cs.langs.Others) == 0 {
+		return cs.langs.Default
+	}
+	return recipes.PickLanguage(q.Languages, cs.langs.Has, cs.langs.Default)
+}
+
+func (cs *catState) answer(q *recipes.Query) recipes.Document {
+	if lang := cs.listLanguage(q); lang != cs.langs.Default {
+		return cs.docs[lang]
+	}
+	return cs.doc
 }
 
 func (cs *catState) has(slug string) bool {
@@ -100,10 +124,13 @@ func (cs *catState) has(slug string) bool {
 	return ok
 }
 
-// listState is one category's recipes in list order, each summary's JSON
-// encoded once so that a page is a concatenation.
+// listState is one category's recipes in list order in one language,
+// each summary's JSON encoded once so that a page is a concatenation.
+// The list in the default language is read from Redis; a list in another
+// language is built from it (see [listIn]).
 type listState struct {
 	slug    string
+	lang    string
 	entries []listEntry
 	ids     map[string]struct{}
 	after   map[string]int // cursor -> index of the entry it names
@@ -116,6 +143,11 @@ type listEntry struct {
 	tags   []string
 	models []string
 	json   []byte
+
+	// sum is the summary with its translations to declared languages, kept
+	// only in the default list's entries that have any: the other
+	// languages' lists are built from them.
+	sum *recipes.Summary
 }
 
 func (ls *listState) has(id string) bool {
@@ -194,15 +226,16 @@ func (ls *listState) page(q *recipes.Query) (recipes.Document, error) {
 	buf = append(buf, pageMid...)
 	buf = append(buf, next...)
 	buf = append(buf, pageTail...)
-	return recipes.Document{ETag: etag(buf), Data: buf}, nil
+	return recipes.Document{ETag: ETag(ls.lang, buf), Data: buf, Language: ls.lang}, nil
 }
 
 // etag is the content-derived entity tag of data: the same bytes give the
 // same tag on every instance and across restarts.
-func etag(data []byte) string {
+func etag(data []byte) string { return hexTag(xxhash.Sum64(data)) }
+
+func hexTag(h uint64) string {
 	const digits = "0123456789abcdef"
 	var tag [16]byte
-	h := xxhash.Sum64(data)
 	for i := range tag {
 		tag[i] = digits[h>>(60-4*i)&0xf]
 	}

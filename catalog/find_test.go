@@ -40,16 +40,20 @@ func TestFind_Categories(t *testing.T) {
 	})
 }
 
-// assertETag checks that doc's ETag is the 16-hex xxhash64 of its Data.
+// assertETag checks that doc's ETag is the 16-hex xxhash64 of its
+// language, NUL and its Data, and that it names its language.
 func assertETag(tb testing.TB, doc recipes.Document) {
 	tb.Helper()
+	if doc.Language == "" {
+		tb.Fatalf("Language is empty; every answer names its language")
+	}
 	var b [8]byte
-	h := xxhash.Sum64(doc.Data)
+	h := xxhash.Sum64(append([]byte(doc.Language+"\x00"), doc.Data...))
 	for i := range b {
 		b[i] = byte(h >> (56 - 8*i))
 	}
 	if want := hex.EncodeToString(b[:]); doc.ETag != want {
-		tb.Fatalf("ETag = %q, want %q (xxhash64 of Data)", doc.ETag, want)
+		tb.Fatalf("ETag = %q, want %q (xxhash64 of language, NUL, Data)", doc.ETag, want)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recipesd/recipesd/recipes"
@@ -91,8 +92,11 @@ func ETag(lang string, data []byte) string {
 	if lang == "" {
 		return etag(data)
 	}
-	b := make([]byte, 0, len(lang)+1+len(data))
-	b = append(b, lang...)
-	b = append(b, 0)
-	return etag(append(b, data...))
+	// The hash of lang, NUL, data, streamed: a page is hashed on every
+	// request, and copying it first would cost an allocation each time.
+	d := xxhash.New()
+	_, _ = d.WriteString(lang)
+	_, _ = d.Write([]byte{0})
+	_, _ = d.Write(data)
+	return hexTag(d.Sum64())
 }

@@ -19,6 +19,12 @@ type SyncOptions struct {
 	Drafts bool
 	// DryRun works out the changes and writes nothing.
 	DryRun bool
+	// Languages, if set, is what a seed's files say about the catalog's
+	// languages; the languages it resolves to (see
+	// [recipes.LanguagesDecl.Resolve]) are written in the sync's
+	// MULTI/EXEC. Either way every translation given must be to one of the
+	// catalog's languages other than its default.
+	Languages *recipes.LanguagesDecl
 	// Devices, if set, is a seed's device registrations, written after
 	// the catalog's MULTI/EXEC (see [SyncDevices]). The catalog version
 	// bumps only if published content changes too.
@@ -90,7 +96,7 @@ func (s *Store) Sync(ctx context.Context, cats []recipes.Category, recs []recipe
 		case opts.Devices != nil:
 			return nil, recipes.Errorf(recipes.EINVALID, "drafts cannot hold devices")
 		}
-		return s.syncAsDrafts(ctx, cats, recs, opts.DryRun)
+		return s.syncAsDrafts(ctx, cats, recs, opts.DryRun, opts.Languages)
 	}
 	return s.syncPublished(ctx, cats, recs, opts)
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,7 +14,7 @@ import (
 // syncAsDrafts is [Store.Sync] with Drafts: cats and recs become editors'
 // drafts, in one MULTI/EXEC that leaves published content and the version
 // alone.
-func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, dryRun bool) ([]recipes.Change, error) {
+func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, dryRun bool, decl *recipes.LanguagesDecl) ([]recipes.Change, error) {
 	if err := validateImport(cats, recs); err != nil {
 		return nil, err
 	}
@@ -21,20 +22,29 @@ func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs 
 	if err != nil {
 		return nil, err
 	}
+	tr := collectTranslations(cats, recs)
 	var plan *draftPlan
 	// Publishing bumps the version; editors' saves change the draft indexes.
-	watch := []string{s.keys.version, s.keys.cats, s.keys.rcpcat, s.keys.draftCats(), s.keys.draftRcps(), s.keys.revSeq()}
-	err = s.update(ctx, draftsOp, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
-		var err error
+	watch := []string{s.keys.version, s.keys.cats, s.keys.rcpcat, s.keys.draftCats(), s.keys.draftRcps(), s.keys.settings(), s.keys.revSeq()}
+	// The drafts leave the version alone; the catalog's languages are no
+	// draft, and a change to them is one appliances see.
+	err = s.writeTx(ctx, draftsOp, 4, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
+		langs, setLangs, err := s.syncLanguages(ctx, tx, tr, decl, false)
+		if err != nil {
+			return nil, false, err
+		}
 		if plan, err = s.planDrafts(ctx, tx, in); err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if setLangs {
+			plan.changes = append(plan.changes, languagesChange(langs))
 		}
 		if dryRun || len(plan.changes)+len(plan.dropCats)+len(plan.dropRecs) == 0 {
-			return nil, errNoChange
+			return nil, false, errNoChange
 		}
 		revs, err := s.prepareRevisions(ctx, tx, draftNotes(in, plan), false)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		now := time.Now().UTC()
 		return func(ctx context.Context, p redis.Pipeliner) {
@@ -42,9 +52,12 @@ func (s *Store) syncAsDrafts(ctx context.Context, cats []recipes.Category, recs 
 			queueDrafts(b, in, plan, now)
 			b.putRevisions(draftSnapshots(revs, in, plan))
 			b.flush()
-		}, nil
+			if setLangs {
+				s.queueLanguages(langs)(ctx, p)
+			}
+		}, setLangs, nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errNoChange) {
 		return nil, err
 	}
 	return plan.changes, nil

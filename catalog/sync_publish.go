@@ -26,6 +26,7 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 	if err != nil {
 		return nil, err
 	}
+	tr := collectTranslations(cats, recs)
 	if opts.Devices != nil {
 		if err := opts.Devices.Plan(ctx, opts.DryRun); err != nil {
 			return nil, err
@@ -35,12 +36,18 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 	// Every write of published content bumps the version inside its
 	// MULTI/EXEC, so watching the version notices any of them; drafts are
 	// saved without, and are watched by their indexes.
-	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats(), s.keys.revSeq()}
+	watch := []string{s.keys.version, s.keys.draftRcps(), s.keys.draftCats(), s.keys.settings(), s.keys.revSeq()}
 	rounds := 10 + len(recs)/200
 	err = s.writeTx(ctx, "sync", rounds, watch, func(ctx context.Context, tx *redis.Tx) (queueFunc, bool, error) {
-		var err error
+		langs, setLangs, err := s.syncLanguages(ctx, tx, tr, opts.Languages, opts.Prune)
+		if err != nil {
+			return nil, false, err
+		}
 		if plan, err = s.planSync(ctx, tx, in, opts.Prune); err != nil {
 			return nil, false, err
+		}
+		if setLangs {
+			plan.changes = append(plan.changes, languagesChange(langs))
 		}
 		if opts.DryRun || len(plan.changes) == 0 {
 			return nil, false, errNoChange
@@ -60,6 +67,9 @@ func (s *Store) syncPublished(ctx context.Context, cats []recipes.Category, recs
 			queueCarriedDrafts(b, drafts)
 			b.putRevisions(syncSnapshots(revs, in, plan))
 			b.flush()
+			if setLangs {
+				s.queueLanguages(langs)(ctx, p)
+			}
 		}, true, nil
 	})
 	if err != nil && !errors.Is(err, errNoChange) {

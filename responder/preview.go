@@ -65,7 +65,7 @@ func (r *Responder) PreviewReply(doc recipes.Document, to ReplyTo) (ReplyPreview
 		return ReplyPreview{}, recipes.Errorf(recipes.EINVALID, "response topic %q: %s", to.ResponseTopic,
 			cmp.Or(msg, "not under devices/<device id>/"))
 	}
-	req := &request{responseTopic: to.ResponseTopic, qos: min(to.QoS, 1)}
+	req := &request{responseTopic: to.ResponseTopic, qos: min(to.QoS, 1), language: doc.Language}
 	if to.CorrelationLen > 0 {
 		req.correlation = make([]byte, to.CorrelationLen)
 	}

@@ -45,17 +45,17 @@ func Write(w io.Writer, f Format, cats []recipes.Category, recs []recipes.Recipe
 	return WriteCatalog(w, f, Catalog{Categories: cats, Recipes: recs})
 }
 
-// WriteCatalog is [Write] for a whole catalog: its categories and recipes,
-// then its devices, if it has any, in a "devices" list after the recipes
+// WriteCatalog is [Write] for a whole catalog: its languages (if it says
+// any, first), its categories and recipes, then its devices, if it has any, in a "devices" list after the recipes
 // (in YAML, documents of their own of up to 1,000 devices each).
 func WriteCatalog(w io.Writer, f Format, c Catalog) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
 	switch f {
 	case JSON:
-		err = writeJSON(bw, c.Categories, c.Recipes, c.Devices)
+		err = writeJSON(bw, c.Languages, c.Categories, c.Recipes, c.Devices)
 	case YAML:
-		err = writeYAML(bw, c.Categories, c.Recipes, c.Devices)
+		err = writeYAML(bw, c.Languages, c.Categories, c.Recipes, c.Devices)
 	default:
 		return fmt.Errorf("seed: unknown format %q; want json or yaml", f)
 	}
@@ -68,8 +68,16 @@ func WriteCatalog(w io.Writer, f Format, c Catalog) error {
 	return nil
 }
 
-func writeJSON(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
-	w.WriteString("{\n  \"categories\": [")
+func writeJSON(w *bufio.Writer, langs *recipes.LanguagesDecl, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
+	w.WriteString("{")
+	if langs != nil {
+		top, err := languagesJSON(langs)
+		if err != nil {
+			return err
+		}
+		w.WriteString(top)
+	}
+	w.WriteString("\n  \"categories\": [")
 	if err := writeFlat(w, cats, fileCategory); err != nil {
 		return err
 	}
@@ -224,7 +232,16 @@ func spaced(b []byte) []byte {
 	return out
 }
 
-func writeYAML(w *bufio.Writer, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
+func writeYAML(w *bufio.Writer, langs *recipes.LanguagesDecl, cats []recipes.Category, recs []recipes.Recipe, devs []recipes.DeviceRecord) error {
+	if langs != nil {
+		// JSON strings are YAML flow scalars: tags need no more quoting.
+		if langs.Default != "" {
+			fmt.Fprintf(w, "%s: %s\n", defaultLanguageKey, langs.Default)
+		}
+		if langs.OthersGiven {
+			fmt.Fprintf(w, "%s: [%s]\n", languagesKey, strings.Join(langs.Others, ", "))
+		}
+	}
 	w.WriteString("categories:")
 	if err := yamlList(w, cats, fileCategory); err != nil {
 		return err

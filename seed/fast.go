@@ -1,6 +1,9 @@
 package seed
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"maps"
+)
 
 // parseFast parses a catalog file whose JSON is well formed, which is
 // nearly every file and the one that matters for speed: it finds where each
@@ -47,13 +50,64 @@ func (f *fastParser) document() bool {
 		case listKind(key) != "":
 			seen[key] = true
 			return f.array(key)
+		case isLanguageKey(key):
+			seen[key] = true
+			return f.language(key)
 		}
 		return false
 	})
 	if _, more := s.peek(); !ok || more || len(seen) == 0 {
 		return false // not JSON, trailing data, or nothing in the file
 	}
+	f.problems = append(f.problems, f.cat.checkLanguages(f.file)...)
 	return true
+}
+
+// language reads the top-level default_language (a string) or languages
+// (an array of strings); anything else, or a problem, is left to the
+// decoder of [parser] to report.
+func (f *fastParser) language(key string) bool {
+	s := &f.scan
+	c, ok := s.peek()
+	if !ok {
+		return false
+	}
+	line := s.t.line(s.off)
+	decode := func() (any, bool) {
+		if c, ok := s.peek(); !ok || c != '"' {
+			return nil, false
+		}
+		start := s.off
+		end, ok := s.value()
+		var v string
+		if !ok || json.Unmarshal(s.t.slice(start, end), &v) != nil {
+			return nil, false
+		}
+		return v, true
+	}
+	var ps []Problem
+	if key == defaultLanguageKey {
+		v, ok := decode()
+		if !ok {
+			return false
+		}
+		ps = f.cat.declare(f.file, key, line, v, nil, false)
+	} else {
+		if c != '[' || !s.next('[') {
+			return false
+		}
+		var elems []langValue
+		if !s.members(']', func(int, byte) bool {
+			at := s.t.line(s.off)
+			v, ok := decode()
+			elems = append(elems, langValue{v, at})
+			return ok
+		}) {
+			return false
+		}
+		ps = f.cat.declare(f.file, key, line, nil, elems, true)
+	}
+	return len(ps) == 0
 }
 
 // array reads the records of one array, handing them to a decode pool.
@@ -96,6 +150,10 @@ func (f *fastParser) merge(done []*batch) bool {
 				f.cat.remember(k, a)
 			}
 		}
+		if len(b.cat.trLines) > 0 && f.cat.trLines == nil {
+			f.cat.trLines = make(map[srcKey]int)
+		}
+		maps.Copy(f.cat.trLines, b.cat.trLines)
 		f.problems = append(f.problems, b.problems...)
 	}
 	return true

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/recipesd/recipesd/recipes"
@@ -76,6 +78,12 @@ func (p *parser) document() bool {
 		case key == schemaKey:
 			// Editors find the schema through it; nothing to load.
 			ok = p.skip()
+		case isLanguageKey(key) && seen[key]:
+			p.fileProblem(start, "%q appears twice", key)
+			ok = p.skip()
+		case isLanguageKey(key):
+			seen[key] = true
+			ok = p.language(key)
 		case listKind(key) == "":
 			p.fileProblem(start, "unknown field %q; want %s", key, listKeys)
 			ok = p.skip()
@@ -103,6 +111,38 @@ func (p *parser) document() bool {
 	if len(seen) == 0 {
 		p.fileProblem(0, noRecords)
 	}
+	p.problems = append(p.problems, p.cat.checkLanguages(p.file)...)
+	return true
+}
+
+// language reads the top-level default_language or languages.
+func (p *parser) language(key string) bool {
+	start := p.next()
+	line := p.line(start)
+	if b := p.src.at(start); len(b) == 0 || b[0] != '[' {
+		var v any
+		if err := p.dec.Decode(&v); err != nil {
+			return p.syntax(err)
+		}
+		p.problems = append(p.problems, p.cat.declare(p.file, key, line, v, nil, false)...)
+		return true
+	}
+	if _, err := p.dec.Token(); err != nil {
+		return p.syntax(err)
+	}
+	var elems []langValue
+	for p.dec.More() {
+		at := p.line(p.next())
+		var v any
+		if err := p.dec.Decode(&v); err != nil {
+			return p.syntax(err)
+		}
+		elems = append(elems, langValue{v, at})
+	}
+	if _, err := p.dec.Token(); err != nil {
+		return p.syntax(err)
+	}
+	p.problems = append(p.problems, p.cat.declare(p.file, key, line, nil, elems, true)...)
 	return true
 }
 
@@ -198,12 +238,18 @@ func (d recordDecoder) decode(kind string, dec *json.Decoder, raw func() []byte,
 func (d recordDecoder) category(c *recipes.Category, err error, raw func() []byte, lineAt func(int) int) {
 	if d.check(c, err, raw, lineAt, kindCategory, func() string { return c.Slug }, c.Validate) {
 		d.cat.addCategory(*c, source{d.file, lineAt(0)})
+		if len(c.Translations) > 0 {
+			d.cat.rememberTranslations(kindCategory, c.Slug, raw(), lineAt, slices.Collect(maps.Keys(c.Translations)))
+		}
 	}
 }
 
 func (d recordDecoder) recipe(r *recipes.Recipe, err error, raw func() []byte, lineAt func(int) int) {
 	if d.check(r, err, raw, lineAt, kindRecipe, func() string { return r.ID }, r.Validate) {
 		d.cat.addRecipe(*r, source{d.file, lineAt(0)})
+		if len(r.Translations) > 0 {
+			d.cat.rememberTranslations(kindRecipe, r.ID, raw(), lineAt, r.Languages())
+		}
 	}
 }
 

@@ -133,7 +133,7 @@ func TestParseFS(t *testing.T) {
 			name: "ErrUnknownFieldLine",
 			files: map[string]string{"a.json": "{\"categories\": [" + category("soups") + "], \"recipes\": [\n" +
 				recipe("tomato-soup", `"tags": ["vegan"]`, "\"tags\": [\"vegan\"],\n\"serves\": 4") + "\n]}"},
-			want: []seed.Problem{recipeProblem(3, "tomato-soup", "serves", "unknown field; known fields are id, category, title, summary, servings, total_minutes, difficulty, models, ingredients, steps, tags, updated_at")},
+			want: []seed.Problem{recipeProblem(3, "tomato-soup", "serves", "unknown field; known fields are id, category, title, summary, servings, total_minutes, difficulty, models, ingredients, steps, tags, translations, updated_at")},
 		},
 		{
 			name:  "ErrWrongType",

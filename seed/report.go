@@ -85,6 +85,9 @@ func (r Report) byCategory() []categoryDiff {
 		return &out[i]
 	}
 	for _, ch := range r.Changes {
+		if ch.Kind == kindLanguages {
+			continue
+		}
 		d := diff(ch.Category)
 		if ch.Kind == kindCategory {
 			d.Op = ch.Op
@@ -135,6 +138,9 @@ func (r Report) WriteDiff(w io.Writer, items bool) error {
 		_, err := io.WriteString(w, b.String())
 		b.Reset()
 		return err
+	}
+	if l := r.languages(); l != "" {
+		b.WriteString(strings.TrimPrefix(l, "; ") + "\n")
 	}
 	for _, d := range r.byCategory() {
 		b.WriteString(d.Slug)
@@ -235,5 +241,21 @@ func (r Report) String() string {
 		r.Categories, r.Recipes, devs,
 		r.Count(kindRecipe, recipes.ItemAdded), r.Count(kindRecipe, recipes.ItemChanged), r.Count(kindRecipe, recipes.ItemRemoved),
 		r.Count(kindCategory, recipes.ItemAdded), r.Count(kindCategory, recipes.ItemChanged), r.Count(kindCategory, recipes.ItemRemoved),
-		devChanges)
+		devChanges) + r.languages()
+}
+
+// languages is "; languages en (default), de" when the seed changes the
+// catalog's languages, else "".
+func (r Report) languages() string {
+	for _, ch := range r.Changes {
+		if ch.Kind == kindLanguages {
+			def, others, _ := strings.Cut(ch.ID, ",")
+			s := "; languages " + def + " (default)"
+			if others != "" {
+				s += ", " + strings.ReplaceAll(others, ",", ", ")
+			}
+			return s
+		}
+	}
+	return ""
 }

@@ -73,6 +73,14 @@ type Catalog struct {
 	Recipes    []recipes.Recipe
 	Devices    []recipes.DeviceRecord
 
+	// Languages is what the files say of the catalog's languages, their
+	// top-level "default_language" and "languages"; nil if they say
+	// nothing (see [Sync]).
+	Languages *recipes.LanguagesDecl
+	langLines []int // the line of each of Languages.Others, if known
+	// trLines holds the line of each translation, by translationKey.
+	trLines map[srcKey]int
+
 	// src holds the position of each occurrence of a slug or id, in order.
 	src map[srcKey][]source
 }

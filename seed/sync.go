@@ -55,6 +55,10 @@ type SyncOptions struct {
 	// Without it registered devices get only their model from the catalog,
 	// and the report lists those whose secret or flag it left as they are.
 	UpdateDevices bool
+	// Languages is set by [Sync] from the catalog (see
+	// [Catalog.Languages]): what the store is to make of the catalog's
+	// languages, in the same atomic step; nil leaves them as they are.
+	Languages *recipes.LanguagesDecl
 }
 
 // Sync seeds st with c: it checks all of c first and then writes it in one
@@ -95,10 +99,11 @@ func Sync(ctx context.Context, st Writer, c Catalog, opts SyncOptions) (Report, 
 	}
 	// Nothing here refers to c's records during the write, so that the
 	// store may let go of each once it has encoded it.
-	src := c.src
+	src, trLines := c.src, c.trLines
+	opts.Languages = c.syncLanguages()
 	changes, devChanges, err := st.Sync(ctx, c.Categories, c.Recipes, devs, opts)
 	if err != nil {
-		if perr := storeProblems(err, src, hashless); perr != nil {
+		if perr := storeProblems(err, src, trLines, hashless); perr != nil {
 			return rep, perr
 		}
 		return rep, fmt.Errorf("seed: %w", err)
@@ -161,7 +166,7 @@ func (c Catalog) checkWhole(allCategories bool) error {
 // store returned into problems at the positions src knows, or returns nil.
 // A device of hashless refused for want of a secret hash is told how to
 // give one or have one issued.
-func storeProblems(err error, src map[srcKey][]source, hashless map[string]bool) error {
+func storeProblems(err error, src map[srcKey][]source, trLines map[srcKey]int, hashless map[string]bool) error {
 	var verrs []*recipes.ValidationError
 	var collect func(error)
 	collect = func(err error) {
@@ -189,6 +194,12 @@ func storeProblems(err error, src map[srcKey][]source, hashless map[string]bool)
 		for _, p := range recordProblems(ve, ve.Kind, ve.ID, at) {
 			if p.Kind == kindDevice && p.Field == "secret_hash" && hashless[p.ID] {
 				p.Message = missingSecretHash
+			}
+			if line, ok := translationLine(trLines, ve.Kind, ve.ID, p.Field); ok {
+				p.Line = line
+			}
+			if p.Kind == kindLanguages {
+				p.Kind = kindFile // the files' top-level languages
 			}
 			ps = append(ps, p)
 		}

@@ -1,6 +1,9 @@
 package seed
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+)
 
 // record is one category, recipe or device of a catalog, with where it
 // came from.
@@ -70,18 +73,27 @@ func Merge(parts ...Catalog) (Catalog, error) {
 func merge(known func(string) bool, parts ...Catalog) (Catalog, error) {
 	var m Catalog
 	var recs []record
+	var ps []Problem
 	for i, p := range parts {
 		for _, r := range p.records() {
 			r.part = i
 			recs = append(recs, r)
 			m.remember(srcKey{r.kind, r.id}, r.at)
 		}
+		if len(p.trLines) > 0 && m.trLines == nil {
+			m.trLines = make(map[srcKey]int, len(p.trLines))
+		}
+		maps.Copy(m.trLines, p.trLines)
+		ps = append(ps, m.mergeLanguages(&p)...)
 		m.Categories = append(m.Categories, p.Categories...)
 		m.Recipes = append(m.Recipes, p.Recipes...)
 		m.Devices = append(m.Devices, p.Devices...)
 	}
-	ps := duplicates(recs, true)
+	ps = append(ps, duplicates(recs, true)...)
 	ps = append(ps, references(recs, known)...)
+	if len(parts) > 1 {
+		ps = append(ps, m.checkLanguages("")...)
+	}
 	return m, newProblemsError(ps)
 }
 

@@ -24,11 +24,13 @@ func ParseYAML(name string, data []byte) (Catalog, error) {
 	p := &yamlParser{file: name}
 	p.records = recordDecoder{file: name, cat: &p.cat, problems: &p.problems}
 	p.stream(data)
+	p.problems = append(p.problems, p.cat.checkLanguages(name)...)
 	p.problems = append(p.problems, duplicates(p.cat.records(), false)...)
 	return p.cat, newProblemsError(p.problems)
 }
 
 type yamlParser struct {
+	langSeen map[string]bool // top-level language fields, in any document
 	file     string
 	cat      Catalog
 	problems []Problem
@@ -54,7 +56,7 @@ func (p *yamlParser) stream(data []byte) {
 	switch {
 	case docs == 0:
 		p.fileProblem(1, `is empty; want a mapping with "categories" and "recipes"`)
-	case records == 0 && len(p.problems) == 0:
+	case records == 0 && len(p.problems) == 0 && len(p.langSeen) == 0:
 		p.fileProblem(1, noRecords)
 	}
 }
@@ -74,6 +76,14 @@ func (p *yamlParser) document(doc *yaml.Node) int {
 		k, v := root.Content[i], root.Content[i+1]
 		switch key := k.Value; {
 		case key == schemaKey:
+		case isLanguageKey(key) && p.langSeen[key]:
+			p.fileProblem(k.Line, "%q appears twice", key)
+		case isLanguageKey(key):
+			if p.langSeen == nil {
+				p.langSeen = make(map[string]bool)
+			}
+			p.langSeen[key] = true
+			p.language(key, resolve(v))
 		case listKind(key) == "":
 			p.fileProblem(k.Line, "unknown field %q; want %s", key, listKeys)
 		case seen[key]:
@@ -84,6 +94,26 @@ func (p *yamlParser) document(doc *yaml.Node) int {
 		}
 	}
 	return len(seen)
+}
+
+// language reads the top-level default_language or languages.
+func (p *yamlParser) language(key string, n *yaml.Node) {
+	str := func(n *yaml.Node) any {
+		n = resolve(n)
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+			return n.Value
+		}
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.problems = append(p.problems, p.cat.declare(p.file, key, n.Line, str(n), nil, false)...)
+		return
+	}
+	elems := make([]langValue, 0, len(n.Content))
+	for _, e := range n.Content {
+		elems = append(elems, langValue{str(e), resolve(e).Line})
+	}
+	p.problems = append(p.problems, p.cat.declare(p.file, key, n.Line, nil, elems, true)...)
 }
 
 // list reads the list of categories, recipes or devices under key.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/recipesd/recipesd/internal/atomicfile"
+	"github.com/recipesd/recipesd/recipes"
 	"github.com/recipesd/recipesd/seed"
 )
 
@@ -79,8 +80,17 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer closeStore(store, &err)
 	var cat seed.Catalog
+	langs, err := store.Languages(ctx)
+	if err != nil {
+		return err
+	}
 	if cat.Categories, cat.Recipes, err = store.Export(ctx); err != nil {
 		return err
+	}
+	// A catalog in English alone, as every catalog was before languages,
+	// exports as it always did.
+	if langs.Default != recipes.DefaultLanguage || len(langs.Others) > 0 {
+		cat.Languages = &recipes.LanguagesDecl{Default: langs.Default, Others: langs.Others, OthersGiven: true}
 	}
 	if !c.NoDevices {
 		if cat.Devices, err = store.ids.ExportDevices(ctx); err != nil {

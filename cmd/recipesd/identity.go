@@ -54,7 +54,7 @@ type seedWriter struct {
 
 func (w seedWriter) Sync(ctx context.Context, cats []recipes.Category, recs []recipes.Recipe, devs recipes.DeviceImport, opts seed.SyncOptions,
 ) ([]recipes.Change, []recipes.DeviceChange, error) {
-	co := catalog.SyncOptions{Prune: opts.Prune, Drafts: opts.Draft, DryRun: opts.DryRun}
+	co := catalog.SyncOptions{Prune: opts.Prune, Drafts: opts.Draft, DryRun: opts.DryRun, Languages: opts.Languages}
 	var ds *identity.DeviceSeed
 	if len(devs.Devices) > 0 {
 		ds = w.ids.SeedDevices(devs, opts.Secrets)

@@ -30,12 +30,15 @@ type SeedConfig struct {
 	SecretsOut string // file for the secrets issued to new devices; empty: issue none
 	// UpdateDevices lets the files replace registered devices' secrets
 	// and enabled flags.
-	UpdateDevices bool
-	Synthetic     int // recipes to generate instead of reading Files; 0: none
-	RandSeed      uint64
-	Schema        bool
-	Progress      string
-	LogLevel      string
+	UpdateDevices  bool
+	Synthetic      int // recipes to generate instead of reading Files; 0: none
+	RandSeed       uint64
+	SyntheticLangs string // comma-separated languages to translate the synthetic catalog to
+
+	growMemoryLimit bool // the seed sets the soft memory limit (GOMEMLIMIT is not set)
+	Schema          bool
+	Progress        string
+	LogLevel        string
 }
 
 const seedUsage = `Usage:
@@ -77,7 +80,21 @@ Flags:
 // seedMemoryLimit is the Go heap size above which the garbage collector
 // of a seed works harder (a soft limit: a bigger catalog still fits). It
 // keeps seeding 100,000 recipes under 500 MB; GOMEMLIMIT overrides it.
-const seedMemoryLimit = 400 << 20
+// A catalog of more than seedMemoryLimit/seedMemoryPerByte bytes (one in
+// several languages, typically) raises it to seedMemoryPerByte times its
+// size: below that the collector would run nearly all the time.
+const (
+	seedMemoryLimit   = 400 << 20
+	seedMemoryPerByte = 3
+)
+
+// growMemoryLimit raises the soft memory limit for a catalog of size
+// bytes (see seedMemoryLimit).
+func growMemoryLimit(size int64) {
+	if want := size * seedMemoryPerByte; want > seedMemoryLimit && want > debug.SetMemoryLimit(-1) {
+		debug.SetMemoryLimit(want)
+	}
+}
 
 // parseSeedFlags parses "recipesd seed" flags over environment defaults.
 func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer) (SeedConfig, error) {
@@ -94,6 +111,7 @@ func parseSeedFlags(args []string, getenv func(string) string, stderr io.Writer)
 	fs.StringVar(&c.SecretsOut, "secrets-out", "", "issue secrets to the new devices that have no secret_hash, writing them as CSV (id,secret) to `FILE`, created with mode 0600 and never overwritten, before anything is stored")
 	fs.IntVar(&c.Synthetic, "synthetic", 0, "instead of files, seed `N` generated recipes (valid, realistic-looking variations of the demo catalog) for load tests")
 	fs.Uint64Var(&c.RandSeed, "rand-seed", 1, "seed of the -synthetic generator: the same N and seed give the same catalog")
+	fs.StringVar(&c.SyntheticLangs, "synthetic-languages", "", "with -synthetic, translate every category and recipe to these `LANGS` (comma-separated BCP 47 tags, like de,fr) and declare them")
 	fs.BoolVar(&c.Schema, "schema", false, "print the JSON Schema of catalog files to stdout and exit")
 	fs.StringVar(&c.Progress, "progress", progressAuto, "progress display on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or off")
 	// Flags may come after the files too: seed data/ -dry-run.
@@ -131,6 +149,7 @@ func (c *SeedConfig) validate() []error {
 	check(!c.Draft || !c.UpdateDevices, "-draft with -update-devices: drafts cannot hold devices; seed devices without -draft")
 	check(c.Synthetic == 0 || !c.UpdateDevices, "-synthetic with -update-devices: a synthetic catalog has no devices")
 	check(c.Synthetic == 0 || len(c.Files) == 0, "give files or -synthetic, not both")
+	check(c.Synthetic > 0 || c.SyntheticLangs == "", "-synthetic-languages needs -synthetic")
 	check(c.Synthetic > 0 || len(c.Files) > 0, "no catalog files given (try \"recipesd seed -h\")")
 	check(c.StoreTimeout >= 100*time.Millisecond, "-store-timeout %s: must be at least 100ms", c.StoreTimeout)
 	check(c.Progress == progressAuto || c.Progress == progressBar || c.Progress == progressPlain || c.Progress == progressOff,
@@ -154,6 +173,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		// A big catalog is in memory twice at the end, as records and as
 		// JSON; collect garbage harder rather than grow past the limit.
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(seedMemoryLimit))
+		c.growMemoryLimit = true
 	}
 	start := time.Now()
 	var secrets *secretsfile.Issued
@@ -274,10 +294,24 @@ func readSeed(ctx context.Context, c SeedConfig, store *catalog.Store, prog *pro
 	if c.Synthetic > 0 {
 		prog.busy(fmt.Sprintf("generating %d recipes", c.Synthetic))
 		cat, err := seed.Synthetic(c.Synthetic, c.RandSeed)
+		if err == nil && c.SyntheticLangs != "" {
+			langs := strings.Split(c.SyntheticLangs, ",")
+			if c.growMemoryLimit {
+				// As big as the file export would write: 1.4 KB a
+				// recipe, and 0.65 KB more for each language.
+				growMemoryLimit(int64(c.Synthetic) * int64(1400+650*len(langs)))
+			}
+			err = cat.Translate(langs...)
+		}
 		prog.end()
 		return cat, err
 	}
-	opts := seed.ReadOptions{Progress: func(done, total int64) { prog.update("reading", done, total, "MB") }}
+	opts := seed.ReadOptions{Progress: func(done, total int64) {
+		if c.growMemoryLimit && done == 0 {
+			growMemoryLimit(total)
+		}
+		prog.update("reading", done, total, "MB")
+	}}
 	if !c.Prune {
 		// Recipes may go into categories already in the store; with
 		// -prune the files must hold every category.
