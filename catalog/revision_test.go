@@ -139,6 +139,9 @@ func TestRevisions_FailedWriteRecordsNothing(t *testing.T) {
 func TestRestoreRecipe_RoundTrip(t *testing.T) {
 	s := MustOpenStore(t)
 	ctx := recipes.WithActor(context.Background(), alice)
+	if err := s.SetLanguages(ctx, recipes.Languages{Default: "en", Others: []string{"de"}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.CreateCategory(ctx, recipes.Category{Slug: "soups", Name: "Soups"}); err != nil {
 		t.Fatal(err)
 	}

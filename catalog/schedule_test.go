@@ -322,23 +322,34 @@ func TestScheduledPublishFiresOnceAcrossNodes(t *testing.T) {
 	for _, node := range nodes {
 		for range 2 {
 			wg.Go(func() {
-				fired, err := node.PublishDue(ctx, at)
-				if err != nil {
-					t.Errorf("PublishDue: %v", err)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, f := range fired {
-					if f.Outcome.Failed() != strings.HasPrefix(f.ID, "gone-") {
-						t.Errorf("%s %s: outcome %+v", f.Kind, f.ID, f.Outcome)
+				// A round the store was too slow for leaves its entries
+				// for the next one, as the runner's next tick would.
+				for try := 0; ; try++ {
+					fired, err := node.PublishDue(ctx, at)
+					mu.Lock()
+					for _, f := range fired {
+						if f.Outcome.Failed() != strings.HasPrefix(f.ID, "gone-") {
+							t.Errorf("%s %s: outcome %+v", f.Kind, f.ID, f.Outcome)
+						}
+						count[f.ID]++
 					}
-					count[f.ID]++
+					mu.Unlock()
+					if err == nil {
+						return
+					}
+					if recipes.ErrorCode(err) != recipes.EUNAVAILABLE || try == 4 {
+						t.Errorf("PublishDue: %v", err)
+						return
+					}
 				}
 			})
 		}
 	}
 	wg.Wait()
-	if len(count) != n+1+gone {
+	// A fire whose reply was lost (the store too slow) happened but is
+	// reported by no round; the outcomes, written in each fire's own
+	// MULTI/EXEC, still count it once.
+	if len(count) > n+1+gone {
 		t.Errorf("fired %d distinct entries, want %d", len(count), n+1+gone)
 	}
 	for id, c := range count {
@@ -352,6 +363,16 @@ func TestScheduledPublishFiresOnceAcrossNodes(t *testing.T) {
 	}
 	if len(outs) != n+1+gone {
 		t.Errorf("%d outcomes kept, want %d", len(outs), n+1+gone)
+	}
+	seen := map[string]bool{}
+	for _, o := range outs {
+		if seen[o.ID] {
+			t.Errorf("%s has two outcomes", o.ID)
+		}
+		seen[o.ID] = true
+	}
+	if left, err := s.Scheduled(ctx); err != nil || len(left) != 0 {
+		t.Errorf("still scheduled: %+v, %v", left, err)
 	}
 }
 

@@ -340,7 +340,11 @@ func TestDeviceRPCForged(t *testing.T) {
 }
 
 func TestDeviceRPCConcurrent(t *testing.T) {
-	s := MustRunMain(t)
+	// 200 calls at once, each with several store round trips (token,
+	// idempotency key, audit entry) on one miniredis: under a loaded -race
+	// run some took longer than the default 800 ms, and a 503 is not what
+	// this test is about.
+	s := MustRunMain(t, func(c *Config) { c.StoreTimeout = 5 * time.Second })
 	api := s.MustRPCClient(t)
 	dev, _ := s.MustSimulator(t, appliance.Options{}, simulator.Options{Delay: 20 * time.Millisecond})
 	const n = 200
