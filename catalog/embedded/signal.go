@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -32,7 +33,7 @@ import (
 func signalled(cmds []redis.Cmder) []string {
 	var keys []string
 	for _, c := range cmds {
-		if c.Err() != nil && c.Err() != redis.Nil {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			continue
 		}
 		switch name := c.Name(); name {
