@@ -60,7 +60,13 @@ type Store struct {
 	log  *slog.Logger
 	lock *dirLock
 	m    *miniredis.Miniredis
+	db   *miniredis.RedisDB // m's only database, for signal.go; DB(0) would advance m's clock each time
 	rdb  *redis.Client
+	raw  *redis.Client // without the hook, for what signal.go must send
+
+	// noField is a hash field no client knows, so no hash has it (see
+	// [Store.signal]).
+	noField string
 
 	// password keeps other local processes, which could reach the
 	// loopback port, from writing past the journal.
@@ -92,7 +98,7 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 	}
 	e := &Store{
 		dir: opts.Dir, log: log, lock: lock, m: miniredis.NewMiniRedis(),
-		password: rand.Text(), compactAt: defaultCompactAt,
+		password: rand.Text(), compactAt: defaultCompactAt, noField: "\x00watch:" + rand.Text(),
 	}
 	e.m.RequireAuth(e.password)
 	defer func() {
@@ -141,7 +147,13 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 			return nil, err
 		}
 	}
+	e.db = e.m.DB(0)
 	e.rdb = e.newClient(opts.Timeout)
+	e.raw = redis.NewClient(&redis.Options{
+		Addr: e.m.Addr(), Password: e.password, ContextTimeoutEnabled: true,
+		DialTimeout: opts.Timeout, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout,
+		PoolSize: 1, MaxRetries: -1, DisableIdentity: true,
+	})
 	log.Info("embedded catalog store ready", "dir", e.dir, "snapshot_keys", len(snap.Keys), "replayed_records", replayed)
 	return e, nil
 }
@@ -206,7 +218,7 @@ func (e *Store) Close() error {
 }
 
 func (e *Store) close() error {
-	err := e.rdb.Close()
+	err := errors.Join(e.rdb.Close(), e.raw.Close())
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true

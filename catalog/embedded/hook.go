@@ -122,6 +122,9 @@ func (e *Store) logged(ctx context.Context, cmds []redis.Cmder, tx bool, run fun
 	if len(done) == 0 {
 		return err
 	}
+	if keys := signalled(cmds); len(keys) > 0 {
+		e.signal(context.WithoutCancel(ctx), keys)
+	}
 	pinStreamIDs(cmds, done)
 	if jerr := e.record(ctx, done); jerr != nil {
 		return refuse(cmds, jerr)
