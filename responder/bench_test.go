@@ -54,3 +54,20 @@ func (c benchCatalog) FindCached(q recipes.Query) (recipes.Document, error) {
 func (c benchCatalog) Find(_ context.Context, q recipes.Query) (recipes.Document, error) {
 	return c.FindCached(q)
 }
+
+// BenchmarkPacketSize measures the 413 check every reply to a device with
+// a Maximum Packet Size passes (BenchmarkRequestPath's device declares
+// none).
+func BenchmarkPacketSize(b *testing.B) {
+	r := New(nil, Options{})
+	req := &request{responseTopic: "devices/oven-1/replies", correlation: []byte("0123456789abcdef"), qos: 1, language: "de"}
+	pk := r.replyPacket(req, StatusOK, make([]byte, 2000), 1)
+	pk.Properties.SubscriptionIdentifier = []int{7}
+	n := 0
+	for b.Loop() {
+		n += packetSize(pk)
+	}
+	if n == 0 {
+		b.Fatal("no size")
+	}
+}

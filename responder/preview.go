@@ -87,8 +87,8 @@ func (r *Responder) PreviewReply(doc recipes.Document, to ReplyTo) (ReplyPreview
 	for _, u := range pk.Properties.User {
 		p.User = append(p.User, UserProperty{Key: u.Key, Value: u.Val})
 	}
-	// The same comparison send makes before it writes a reply: packetSize
-	// is its bound, which may exceed the exact size by a few bytes.
+	// The same comparison send makes before it writes a reply (packetSize
+	// is exact, so it is also size > MaxPacketSize).
 	p.Refused = packetSize(pk) > int(p.MaxPacketSize)
 	return p, nil
 }

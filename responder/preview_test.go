@@ -17,7 +17,8 @@ import (
 // TestPreviewReplyIsWhatTheDeviceReceives asks for a recipe over raw MQTT
 // and compares the PUBLISH that arrives, byte for byte and in size, with
 // the preview of the same document; and checks that the preview's 413
-// verdict is the one a device declaring that Maximum Packet Size gets.
+// verdict is the one a device declaring that Maximum Packet Size gets,
+// and that it is 413 exactly when the reply is larger than the limit.
 func TestPreviewReplyIsWhatTheDeviceReceives(t *testing.T) {
 	s := mustServe(t)
 	demo, err := seed.Demo()
@@ -61,8 +62,8 @@ func TestPreviewReplyIsWhatTheDeviceReceives(t *testing.T) {
 		}
 	})
 
-	// Around the exact size, where the responder's bound and the real size
-	// disagree: the preview must agree with the responder.
+	// Around the exact size: the preview must agree with the responder,
+	// and both must refuse exactly the limits below the reply's size.
 	for i, delta := range []int{-1, 0, 4, 5, 6, 16} {
 		t.Run(fmt.Sprintf("Max%+d", delta), func(t *testing.T) {
 			id := fmt.Sprintf("preview-max-%d", i)
@@ -76,6 +77,9 @@ func TestPreviewReplyIsWhatTheDeviceReceives(t *testing.T) {
 			}
 			if delta < 0 && !p.Refused {
 				t.Fatalf("a reply %d bytes over the limit is not refused", -delta)
+			}
+			if delta >= 0 && (p.Refused || status != "200") {
+				t.Fatalf("a reply that fits a Maximum Packet Size of %d (%d bytes) is refused: device got %s, preview says refused=%v", max, size, status, p.Refused)
 			}
 		})
 	}

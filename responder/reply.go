@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -154,25 +155,65 @@ func isTooManyRequests(pk *packets.Packet) bool {
 	return len(u) > 0 && u[0].Key == "status" && u[0].Val == "429"
 }
 
-// packetSize returns an upper bound of pk's encoded size, to compare with
-// the device's Maximum Packet Size before the write would fail.
+// packetSize returns the exact size of pk as mochi's WritePacket encodes
+// it for an MQTT 5 device, to compare with the device's Maximum Packet
+// Size before the write would fail: a reply exactly that size may be sent
+// (MQTT 5 §3.1.2.11.4), so a bound would refuse replies that fit. pk must
+// be shaped as it will be written ([session.Device.Shape]): its QoS
+// decides the packet identifier and its Subscription Identifiers are
+// properties. Arithmetic only: it runs for every reply.
 func packetSize(pk *packets.Packet) int {
 	p := &pk.Properties
-	props := 2 + len(p.ContentType) + 1 + 2 + 5 // content type, payload format, expiry
-	if p.CorrelationData != nil {
-		props += 3 + len(p.CorrelationData)
+	props := 0
+	if p.PayloadFormatFlag {
+		props += 2
 	}
-	if p.ResponseTopic != "" {
+	if pk.Expiry > 0 { // WritePacket sets a Message Expiry Interval of at least 1
+		props += 5
+	}
+	if p.ContentType != "" {
+		props += 3 + len(p.ContentType)
+	}
+	// Written because every PUBLISH is encoded with AllowResponseInfo; a
+	// Response Topic with a wildcard is left out.
+	if p.ResponseTopic != "" && !strings.ContainsAny(p.ResponseTopic, "+#") {
 		props += 3 + len(p.ResponseTopic)
 	}
+	if len(p.CorrelationData) > 0 {
+		props += 3 + len(p.CorrelationData)
+	}
+	for _, id := range p.SubscriptionIdentifier {
+		if id > 0 {
+			props += 1 + varintLen(id)
+		}
+	}
+	if p.TopicAliasFlag && p.TopicAlias > 0 {
+		props += 3
+	}
+	// mochi drops the user properties only when they alone would break
+	// the limit, and then the packet is refused anyway.
 	for _, u := range p.User {
 		props += 5 + len(u.Key) + len(u.Val)
 	}
-	for range p.SubscriptionIdentifier {
-		props += 5
+	remaining := 2 + len(pk.TopicName) + varintLen(props) + props + len(pk.Payload)
+	if pk.FixedHeader.Qos > 0 {
+		remaining += 2 // packet identifier
 	}
-	remaining := 2 + len(pk.TopicName) + 2 + 4 + props + len(pk.Payload)
-	return 1 + 4 + remaining
+	return 1 + varintLen(remaining) + remaining
+}
+
+// varintLen is the length of n as an MQTT Variable Byte Integer.
+func varintLen(n int) int {
+	switch {
+	case n < 1<<7:
+		return 1
+	case n < 1<<14:
+		return 2
+	case n < 1<<21:
+		return 3
+	default:
+		return 4
+	}
 }
 
 // answer turns a catalog result into the reply for req and delivers it.
@@ -230,11 +271,13 @@ func (r *Responder) send(req *request, status int, body []byte, inline bool) {
 		return
 	}
 	pk := r.replyPacket(req, status, body, now.Unix())
-	if max := d.MaxPacketSize(); max > 0 && packetSize(pk) > int(max) {
+	// Shaped first, so that the size is the one written; a device that
+	// does not subscribe to the reply is not measured (Deliver drops it).
+	if max := d.MaxPacketSize(); max > 0 && d.Shape(pk) && packetSize(pk) > int(max) {
 		status = StatusTooLarge
 		pk = r.replyPacket(req, status, encodeError(status,
 			fmt.Sprintf("reply of %d bytes exceeds your Maximum Packet Size of %d; ask with a smaller limit", len(body), max)), now.Unix())
-		if packetSize(pk) > int(max) {
+		if d.Shape(pk) && packetSize(pk) > int(max) {
 			r.stats.undeliverable.Add(1)
 			return
 		}

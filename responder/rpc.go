@@ -110,7 +110,7 @@ func (r *Responder) call(ctx context.Context, deviceID, method string, params js
 		r.calls.take(string(corr), "")
 		return CallResult{}, outOffline, err
 	}
-	if max := d.MaxPacketSize(); max > 0 && packetSize(pk) > int(max) {
+	if max := d.MaxPacketSize(); max > 0 && d.Shape(pk) && packetSize(pk) > int(max) {
 		r.calls.take(string(corr), "")
 		return CallResult{}, outTooLarge, &recipes.CallError{Code: recipes.CallTooLarge, Size: packetSize(pk), Limit: int(max)}
 	}

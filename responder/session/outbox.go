@@ -21,8 +21,7 @@ import (
 // false when pk was dropped.
 func (d *Device) Deliver(pk *packets.Packet, inline, bounded bool) bool {
 	d.mu.Lock()
-	granted, ids, ok := d.match(pk.TopicName)
-	if !ok || (d.cl == nil && pk.FixedHeader.Qos == 0) {
+	if !d.shape(pk) || (d.cl == nil && pk.FixedHeader.Qos == 0) {
 		d.mu.Unlock()
 		return false
 	}
@@ -30,10 +29,6 @@ func (d *Device) Deliver(pk *packets.Packet, inline, bounded bool) bool {
 		d.mu.Unlock()
 		return false
 	}
-	if pk.FixedHeader.Qos > granted {
-		pk.FixedHeader.Qos = granted
-	}
-	pk.Properties.SubscriptionIdentifier = ids
 	d.queue = append(d.queue, pk)
 	if d.writing || d.cl == nil {
 		d.mu.Unlock()
@@ -46,6 +41,29 @@ func (d *Device) Deliver(pk *packets.Packet, inline, bounded bool) bool {
 	} else {
 		go d.drain()
 	}
+	return true
+}
+
+// Shape gives pk the QoS and Subscription Identifiers it is written with
+// (Deliver does the same), so that its exact size can be measured before
+// it is delivered; it reports false when the device does not subscribe to
+// pk's topic.
+func (d *Device) Shape(pk *packets.Packet) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.shape(pk)
+}
+
+// shape is Shape with d.mu held.
+func (d *Device) shape(pk *packets.Packet) bool {
+	granted, ids, ok := d.match(pk.TopicName)
+	if !ok {
+		return false
+	}
+	if pk.FixedHeader.Qos > granted {
+		pk.FixedHeader.Qos = granted
+	}
+	pk.Properties.SubscriptionIdentifier = ids
 	return true
 }
 
