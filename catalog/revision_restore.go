@@ -59,6 +59,9 @@ func (s *Store) RestoreRecipe(ctx context.Context, id string, n int64) (recipes.
 				if err := r.Validate(); err != nil {
 					return nil, err
 				}
+				if err := s.checkTranslations(ctx, tx, "recipe", r.ID, recipeTags(&r)); err != nil {
+					return nil, err
+				}
 				q, err := s.queueDraft(&r)
 				note.recipe, note.revived = &r, true
 				return s.withRevisions(ctx, tx, q, err, note)
@@ -69,6 +72,12 @@ func (s *Store) RestoreRecipe(ctx context.Context, id string, n int64) (recipes.
 			}
 			r.Category = cr.Category
 			if err := r.Validate(); err != nil {
+				return nil, err
+			}
+			// An old revision may hold a translation to a language the
+			// catalog has dropped since: restoring it says so, as a save
+			// would.
+			if err := s.checkTranslations(ctx, tx, "recipe", r.ID, recipeTags(&r)); err != nil {
 				return nil, err
 			}
 			note.prev = cur

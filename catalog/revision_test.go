@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,5 +310,38 @@ func TestRevisions_Sync(t *testing.T) {
 	}
 	if got := revisions(t, s, recipes.RevisionRecipe, "tomato"); got[0].N != 3 || got[0].Recipe.Title != "Tomato soup, smoked" {
 		t.Errorf("draft seed: %v", summary(got))
+	}
+}
+
+// A revision holding a translation to a language the catalog no longer
+// has is not restored behind the language check a save makes.
+func TestRestoreRecipe_RefusesUndeclaredLanguage(t *testing.T) {
+	s := MustOpenStore(t)
+	ctx := recipes.WithActor(context.Background(), alice)
+	if err := s.SetLanguages(ctx, recipes.Languages{Default: "en", Others: []string{"de"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateCategory(ctx, recipes.Category{Slug: "soups", Name: "Soups"}); err != nil {
+		t.Fatal(err)
+	}
+	r := recipe("tomato", "soups", "Tomato soup")
+	r.Translations = map[string]recipes.RecipeText{"de": {Title: "Tomatensuppe"}}
+	if _, err := s.CreateRecipe(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Translations = nil
+	if _, err := s.SaveRecipe(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLanguages(ctx, recipes.Languages{Default: "en", Others: []string{"fr"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.RestoreRecipe(ctx, "tomato", 1)
+	if err == nil || !strings.Contains(err.Error(), `translations.de "de" is not one of the catalog's languages`) {
+		t.Fatalf("RestoreRecipe(#1 with de) = %v; want the language refused", err)
+	}
+	got, _, err := s.EditorRecipe(ctx, "tomato")
+	if err != nil || got.Translations != nil {
+		t.Fatalf("after the refused restore: %+v, %v; want the draft unchanged", got.Translations, err)
 	}
 }
