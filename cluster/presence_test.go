@@ -182,7 +182,9 @@ func TestPresenceAbandonedClaimReleased(t *testing.T) {
 			}
 			continue
 		}
-		deadline := time.Now().Add(2 * time.Second)
+		// A release that failed (a loaded -race run) is retried after
+		// up to 5 s (release.go): wait past that.
+		deadline := time.Now().Add(12 * time.Second)
 		for {
 			epochs, err := a.Epochs(ctx, []string{id})
 			if err != nil {
