@@ -360,7 +360,7 @@ func (c *conn) reply(p *packets.Publish) {
 	b.pending.Add(-1)
 
 	took := now.Sub(time.Unix(0, r.at))
-	if took > b.o.Timeout+0 {
+	if took > b.o.Timeout {
 		b.late.Add(1)
 	}
 	b.interval.Load().Record(took)

@@ -146,6 +146,7 @@ type bench struct {
 	missing, dup, stray, late     atomic.Uint64
 	kinds                         [6]kindCounter
 	serverErrors                  atomic.Uint64 // 5xx replies
+	generator                     GeneratorSummary
 }
 
 // Run runs the fleet until the warm-up and the measured window are over
@@ -219,6 +220,7 @@ func (b *bench) run(ctx context.Context) {
 	if !ended {
 		b.sendEndNS.Store(time.Now().UnixNano())
 	}
+	b.generator = sampleGenerator(int(b.connectedNow()))
 	cancel() // stops connects under way and the senders
 	// The last replies: until none is outstanding, or -timeout.
 	for deadline := time.Now().Add(b.o.Timeout); b.pending.Load() > 0 && time.Now().Before(deadline) && ended; {
@@ -376,6 +378,7 @@ func (b *bench) summary() *Summary {
 			},
 		},
 		Disconnects: DisconnectSummary{Server: toInt(b.serverDisc.snapshot()), Dropped: int(b.dropped.Load())},
+		Generator:   b.generator,
 	}
 	if last := b.lastConnect.Load(); last > 0 {
 		s.Connect.AllConnectedS = time.Unix(0, last).Sub(b.start).Seconds()

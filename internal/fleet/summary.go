@@ -26,6 +26,7 @@ type Summary struct {
 	Connect     ConnectSummary    `json:"connect"`
 	Requests    RequestSummary    `json:"requests"`
 	Disconnects DisconnectSummary `json:"disconnects"`
+	Generator   GeneratorSummary  `json:"generator"`
 }
 
 // ConnectSummary is how the devices connected.
@@ -159,6 +160,12 @@ func (s *Summary) Merge(o *Summary) {
 	d, od := &s.Disconnects, &o.Disconnects
 	d.Server = addMap(d.Server, od.Server)
 	d.Dropped += od.Dropped
+
+	g, og := &s.Generator, &o.Generator
+	g.RSSBytes += og.RSSBytes
+	g.GoHeapBytes += og.GoHeapBytes
+	g.GoStackBytes += og.GoStackBytes
+	g.Goroutines += og.Goroutines
 	s.derive()
 }
 
@@ -173,6 +180,7 @@ func (s *Summary) derive() {
 	if c.AllConnectedS > 0 {
 		c.PerSecond = float64(c.Connected) / c.AllConnectedS
 	}
+	s.Generator.perDevice(c.Connected)
 	r := &s.Requests
 	if r.Histogram == nil {
 		r.Histogram = &Histogram{}
