@@ -136,6 +136,10 @@ func parseBenchFlags(args []string, getenv func(string) string, stderr io.Writer
 	return c, nil
 }
 
+// benchChildEnv marks the processes -procs starts, for the tests, whose
+// binary runs tests unless told otherwise.
+const benchChildEnv = "APPLIANCE_BENCH_CHILD"
+
 // usageError is an error in the flags: exit status 2.
 type usageError struct{ error }
 
@@ -257,6 +261,9 @@ func runProcs(ctx context.Context, c benchConfig, args []string, devices int, st
 		return 1
 	}
 	k := c.procs
+	// The children write to stderr at once: exec copies each one's from a
+	// goroutine of its own unless stderr is a file.
+	stderr = &lockedWriter{w: stderr}
 	var (
 		mu       sync.Mutex
 		progress = make([]fleet.Progress, k)
@@ -271,6 +278,7 @@ func runProcs(ctx context.Context, c benchConfig, args []string, devices int, st
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // a child ends its window and still reports
 		cmd.WaitDelay = c.Timeout + 10*time.Second
 		cmd.Stderr = stderr
+		cmd.Env = append(os.Environ(), benchChildEnv+"=1")
 		pipe, err := cmd.StdoutPipe()
 		if err != nil {
 			fmt.Fprintln(stderr, "appliance bench: -procs:", err)
@@ -353,4 +361,16 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
