@@ -22,10 +22,8 @@ func TestRun_RealServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, err := fleet.Run(context.Background(), fleet.Options{
-		Servers: []string{addr},
-		Sources: []string{"127.0.0.1", "127.0.0.2"},
-		// All at once, the embedded store refuses some CONNECTs with 0x88
-		// under the race detector: its pool waits 300 ms at most.
+		Servers:     []string{addr},
+		Sources:     []string{"127.0.0.1", "127.0.0.2"},
 		ConnectRate: 300,
 		Devices:     devs,
 		QoS:         1,
