@@ -83,6 +83,7 @@ func parseBenchFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Second, "a reply later than this is late; after the window, the longest wait for the last replies")
 	fs.StringVar(&sources, "source", "", "local IP addresses to connect from, comma-separated, in turn (127.0.0.2,127.0.0.3,…); empty: the system's choice")
 	fs.IntVar(&c.procs, "procs", 1, "processes to spread the devices over (one process may open only so many files)")
+	fs.BoolVar(&c.NoCommands, "no-commands", false, "do not subscribe to the command topic (by default every device answers every command at once with status 200)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the summary as one JSON object")
 	fs.StringVar(&c.shard, "shard", "", "internal: run shard `i/K` of the devices and stream JSON (what -procs gives each process)")
 	if err := fs.Parse(args); err != nil {

@@ -49,6 +49,9 @@ func printSummary(w io.Writer, s *fleet.Summary) {
 		server = counts(d.Server)
 	}
 	fmt.Fprintf(w, "ended      by the server (DISCONNECT): %s; dropped without one: %d\n", server, d.Dropped)
+	if cm := s.Commands; cm.Received > 0 {
+		fmt.Fprintf(w, "commands   %d received, %d answered\n", cm.Received, cm.Answered)
+	}
 	g := s.Generator
 	fmt.Fprintf(w, "generator  RSS %.1f MB (%.1f KB a device connected), Go heap %.1f MB, stacks %.1f MB, %d goroutines\n",
 		mb(g.RSSBytes), float64(g.BytesPerDevice)/1024, mb(g.GoHeapBytes), mb(g.GoStackBytes), g.Goroutines)

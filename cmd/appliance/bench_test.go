@@ -45,8 +45,9 @@ func writeCredentials(t *testing.T, devs []fleet.Device) string {
 // merge into one in which every request was answered once, with the
 // status its kind must get.
 func TestBench(t *testing.T) {
-	addr, devs := fleettest.StartServer(t, 200)
-	creds := writeCredentials(t, devs)
+	srv := fleettest.StartServer(t, 200)
+	addr := srv.Addr
+	creds := writeCredentials(t, srv.Devices)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"bench", "-addr", addr, "-credentials", creds, "-json", "-procs", "2",
 		"-source", "127.0.0.1,127.0.0.2", "-connect-rate", "200", "-active", "0.2", "-rate", "5", "-warmup", "300ms", "-duration", "1500ms",

@@ -96,7 +96,9 @@ func (s *misbehaving) serve(nc net.Conn, delayBy time.Duration) {
 		case *packets.Subscribe:
 			sa := packets.NewControlPacket(packets.SUBACK)
 			sa.Content.(*packets.Suback).PacketID = p.PacketID
-			sa.Content.(*packets.Suback).Reasons = []byte{p.Subscriptions[0].QoS}
+			for _, so := range p.Subscriptions {
+				sa.Content.(*packets.Suback).Reasons = append(sa.Content.(*packets.Suback).Reasons, so.QoS)
+			}
 			write(sa)
 			switch s.byID[id] {
 			case "disconnect":

@@ -7,7 +7,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,6 +124,9 @@ func (b *bench) connect(ctx context.Context, i int) *conn {
 	sub := sp.Content.(*packets.Subscribe)
 	sub.PacketID = 1
 	sub.Subscriptions = []packets.SubOptions{{Topic: c.replyTo, QoS: o.QoS}}
+	if !o.NoCommands {
+		sub.Subscriptions = append(sub.Subscriptions, packets.SubOptions{Topic: "devices/" + dev.ID + commandSuffix, QoS: 1})
+	}
 	if _, err := sp.WriteTo(nc); err != nil {
 		return fail("dropped", err)
 	}
@@ -132,7 +137,7 @@ func (b *bench) connect(ctx context.Context, i int) *conn {
 	switch {
 	case !ok:
 		return fail("unexpected "+pk.PacketType(), nil)
-	case len(sa.Reasons) != 1 || sa.Reasons[0] >= 0x80:
+	case len(sa.Reasons) != len(sub.Subscriptions) || slices.ContainsFunc(sa.Reasons, func(r byte) bool { return r >= 0x80 }):
 		return fail("suback "+hexes(sa.Reasons), nil)
 	}
 	if !stop() { // the run ended, and set the deadline that ends it
@@ -299,7 +304,11 @@ func (c *conn) readLoop() {
 		}
 		switch p := pk.Content.(type) {
 		case *packets.Publish:
-			c.reply(p)
+			if strings.HasSuffix(p.Topic, commandSuffix) {
+				c.command(p)
+			} else {
+				c.reply(p)
+			}
 			if p.QoS == 1 {
 				ack := packets.NewControlPacket(packets.PUBACK)
 				ack.Content.(*packets.Puback).PacketID = p.PacketID
@@ -400,4 +409,29 @@ func (c *conn) forgetPending() {
 	c.mu.Unlock()
 	c.b.missing.Add(uint64(n))
 	c.b.pending.Add(-int64(n))
+}
+
+// commandSuffix ends the topic of a device's commands (PROTOCOL.md §4).
+const commandSuffix = "/rpc/request"
+
+// commandAnswer is what a bench device answers every command with.
+var commandAnswer = []byte(`{"status":200,"result":{"bench":true}}`)
+
+// command answers a command at once, as PROTOCOL.md §4 says: on its
+// Response Topic, with its Correlation Data, at QoS 1.
+func (c *conn) command(p *packets.Publish) {
+	b := c.b
+	b.commands.Add(1)
+	if p.Properties == nil || p.Properties.ResponseTopic == "" {
+		return
+	}
+	c.mu.Lock()
+	pid := c.allocPID()
+	c.unacked++
+	c.mu.Unlock()
+	a := &packets.Publish{Topic: p.Properties.ResponseTopic, QoS: 1, PacketID: pid, Payload: commandAnswer,
+		Properties: &packets.Properties{CorrelationData: p.Properties.CorrelationData, ContentType: "application/json"}}
+	if err := c.writePacket(a.ToControlPacket()); err == nil {
+		b.commandsAnswered.Add(1)
+	}
 }

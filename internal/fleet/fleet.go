@@ -49,6 +49,12 @@ type Options struct {
 	Duration time.Duration // the measured window; default 10 s
 	Timeout  time.Duration // a reply later than this is late; after the window, the wait for the last replies; default 5 s
 
+	// NoCommands leaves commands unanswered: by default each device
+	// subscribes to its command topic too and answers every command at
+	// once with status 200, so that RRPC calls can be measured across
+	// the fleet.
+	NoCommands bool
+
 	// Progress, if set, is called about once a second.
 	Progress func(Progress)
 }
@@ -146,6 +152,7 @@ type bench struct {
 	missing, dup, stray, late     atomic.Uint64
 	kinds                         [6]kindCounter
 	serverErrors                  atomic.Uint64 // 5xx replies
+	commands, commandsAnswered    atomic.Uint64
 	generator                     GeneratorSummary
 }
 
@@ -379,6 +386,7 @@ func (b *bench) summary() *Summary {
 		},
 		Disconnects: DisconnectSummary{Server: toInt(b.serverDisc.snapshot()), Dropped: int(b.dropped.Load())},
 		Generator:   b.generator,
+		Commands:    CommandSummary{Received: b.commands.Load(), Answered: b.commandsAnswered.Load()},
 	}
 	if last := b.lastConnect.Load(); last > 0 {
 		s.Connect.AllConnectedS = time.Unix(0, last).Sub(b.start).Seconds()

@@ -2,6 +2,8 @@ package fleet_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +18,26 @@ import (
 // has for two seconds. Every request is answered exactly once, with the
 // status its kind must get.
 func TestRun_RealServer(t *testing.T) {
-	addr, devs := fleettest.StartServer(t, 300)
+	srv := fleettest.StartServer(t, 300)
+	addr, devs := srv.Addr, srv.Devices
 	mix, err := fleet.ParseMix("categories=1,list=2,get=4,search=1,conditional=2,notfound=1")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Commands to 20 devices, once all are connected (at 300/s, after
+	// about a second), are answered while the fleet asks.
+	const calls = 20
+	results := make(chan string, calls)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		time.Sleep(1500 * time.Millisecond)
+		for i := range calls {
+			wg.Go(func() {
+				res, err := srv.Responder.Call(context.Background(), devs[i*7].ID, "program.start", nil, 2*time.Second)
+				results <- fmt.Sprintf("%v %d %s", err, res.Status, res.Body)
+			})
+		}
+	})
 	sum, err := fleet.Run(context.Background(), fleet.Options{
 		Servers:     []string{addr},
 		Sources:     []string{"127.0.0.1", "127.0.0.2"},
@@ -35,6 +52,16 @@ func TestRun_RealServer(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	wg.Wait()
+	close(results)
+	for res := range results {
+		if want := `<nil> 200 {"status":200,"result":{"bench":true}}`; res != want {
+			t.Errorf("command: %s, want %s", res, want)
+		}
+	}
+	if want := (fleet.CommandSummary{Received: calls, Answered: calls}); sum.Commands != want {
+		t.Errorf("commands %+v, want %+v", sum.Commands, want)
 	}
 	if c := sum.Connect; c.Connected != len(devs) || len(c.Refused) > 0 || len(c.Failed) > 0 {
 		t.Errorf("connected %d of %d, refused %v, failed %v", c.Connected, len(devs), c.Refused, c.Failed)

@@ -26,7 +26,15 @@ type Summary struct {
 	Connect     ConnectSummary    `json:"connect"`
 	Requests    RequestSummary    `json:"requests"`
 	Disconnects DisconnectSummary `json:"disconnects"`
+	Commands    CommandSummary    `json:"commands"`
 	Generator   GeneratorSummary  `json:"generator"`
+}
+
+// CommandSummary counts the commands (RRPC, PROTOCOL.md §4) the devices
+// received and answered.
+type CommandSummary struct {
+	Received uint64 `json:"received"`
+	Answered uint64 `json:"answered"`
 }
 
 // ConnectSummary is how the devices connected.
@@ -160,6 +168,9 @@ func (s *Summary) Merge(o *Summary) {
 	d, od := &s.Disconnects, &o.Disconnects
 	d.Server = addMap(d.Server, od.Server)
 	d.Dropped += od.Dropped
+
+	s.Commands.Received += o.Commands.Received
+	s.Commands.Answered += o.Commands.Answered
 
 	g, og := &s.Generator, &o.Generator
 	g.RSSBytes += og.RSSBytes

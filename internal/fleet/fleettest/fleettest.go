@@ -35,9 +35,16 @@ func (w catalogWriter) Sync(ctx context.Context, cats []recipes.Category, recs [
 	return changes, nil, err
 }
 
+// Server is a running server and its registered devices.
+type Server struct {
+	Addr      string // of the MQTT listener
+	Devices   []fleet.Device
+	Responder *responder.Responder
+}
+
 // StartServer starts the real server the way recipesd wires it, on the
 // embedded store with the demo catalog, and registers n devices.
-func StartServer(t testing.TB, n int) (addr string, devs []fleet.Device) {
+func StartServer(t testing.TB, n int) *Server {
 	t.Helper()
 	ctx := context.Background()
 	emb, err := embedded.Open(ctx, embedded.Options{Dir: t.TempDir(), Timeout: storeTimeout})
@@ -60,6 +67,7 @@ func StartServer(t testing.TB, n int) (addr string, devs []fleet.Device) {
 	if err := seed.Load(ctx, catalogWriter{cat}, demo); err != nil {
 		t.Fatal(err)
 	}
+	var devs []fleet.Device
 	for i := range n {
 		id := fmt.Sprintf("bench-%04d", i)
 		secret, err := ids.AddDevice(ctx, id, "CM-300")
@@ -77,5 +85,5 @@ func StartServer(t testing.TB, n int) (addr string, devs []fleet.Device) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close(context.Background()) })
-	return r.Addr(), devs
+	return &Server{Addr: r.Addr(), Devices: devs, Responder: r}
 }
