@@ -38,7 +38,14 @@ func TestRun_RealServer(t *testing.T) {
 			})
 		}
 	})
+	var progressMu sync.Mutex
+	var progress []fleet.Progress
 	sum, err := fleet.Run(context.Background(), fleet.Options{
+		Progress: func(p fleet.Progress) {
+			progressMu.Lock()
+			progress = append(progress, p)
+			progressMu.Unlock()
+		},
 		Servers:     []string{addr},
 		Sources:     []string{"127.0.0.1", "127.0.0.2"},
 		ConnectRate: 300,
@@ -52,6 +59,10 @@ func TestRun_RealServer(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The live line: once a second, all connected by the last.
+	if n := len(progress); n < 2 || progress[n-1].Connected != len(devs) || progress[n-1].Devices != len(devs) || progress[n-1].RoundTrips <= 0 {
+		t.Errorf("progress %+v: want one a second, all %d connected and round trips by the last", progress, len(devs))
 	}
 	wg.Wait()
 	close(results)
