@@ -29,6 +29,10 @@ const usage = `Usage:
   appliance [flags] run                    stay connected and answer commands
                                            (recipe.install, program.start, program.stop,
                                            lid.lock, lid.unlock) until interrupted
+  appliance bench -credentials FILE [flags]
+                                           simulate a fleet of appliances for load tests
+                                           (appliance bench -h)
+  appliance bench-devices -n N -o FILE     write a catalog file of N bench devices to seed
 
 -addr may list several servers, comma-separated: the appliance tries them in
 turn, with backoff, whenever it has no connection, and follows a server that
@@ -46,6 +50,14 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "bench":
+			return benchCommand(ctx, args[1:], getenv, stdout, stderr)
+		case "bench-devices":
+			return benchDevicesCommand(args[1:], stdout, stderr)
+		}
+	}
 	fs := flag.NewFlagSet("appliance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
