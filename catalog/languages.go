@@ -55,7 +55,9 @@ func (s *Store) SetLanguages(ctx context.Context, l recipes.Languages) error {
 	if err := s.checkLanguageRemoval(ctx, l); err != nil {
 		return err
 	}
-	return s.publishing(ctx, "set languages", 3, nil, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+	// WATCHed so that two admins' changes do not interleave (and a
+	// Cluster client refuses a WATCH of no key).
+	return s.publishing(ctx, "set languages", 3, []string{s.keys.settings()}, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 		return s.queueLanguages(l), nil
 	})
 }

@@ -104,7 +104,9 @@ func (s *Store) fire(ctx context.Context, field string, now time.Time) (recipes.
 // did not publish, unless another node did so first.
 func (s *Store) recordFailure(ctx context.Context, field string, now time.Time, why string) (recipes.ScheduledPublish, bool, error) {
 	var e recipes.ScheduledPublish
-	err := s.update(ctx, "record failed scheduled publish", nil, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
+	// dueEntry WATCHes the schedule's counter itself; naming it here too
+	// keeps a Cluster client happy, which refuses a WATCH of no key.
+	err := s.update(ctx, "record failed scheduled publish", []string{s.keys.schedGen()}, func(ctx context.Context, tx *redis.Tx) (queueFunc, error) {
 		var err error
 		if e, err = s.dueEntry(ctx, tx, field, now); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package redisconn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -35,6 +36,12 @@ var ErrNoChange = errors.New("nothing to change")
 func (e *Edge) Update(ctx context.Context, op string, rounds int, keys []string,
 	prepare func(ctx context.Context, tx *redis.Tx) (Queue, error),
 ) error {
+	// A Redis Cluster client refuses a WATCH of no key, and a standalone
+	// one runs it: refuse it everywhere, so that tests on one Redis catch
+	// what only a Cluster would.
+	if len(keys) == 0 {
+		return fmt.Errorf("%s: %s: a write must WATCH at least one key", e.pkg, op)
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(rounds)*e.timeout)
 	defer cancel()
 	for attempt := range MaxAttempts {
