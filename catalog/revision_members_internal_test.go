@@ -90,8 +90,9 @@ func TestChangedMembersDoesNotDecode(t *testing.T) {
 	if got := changedMembers(a, b); fmt.Sprint(got) != "[title translations.de]" {
 		t.Fatalf("changedMembers = %q", got)
 	}
-	// The names returned and the slice holding them.
-	if n := testing.AllocsPerRun(20, func() { changedMembers(a, b) }); n > 4 {
+	// The names returned and the slice holding them (4; a few more
+	// under the race detector); decoding made 115.
+	if n := testing.AllocsPerRun(20, func() { changedMembers(a, b) }); n > 10 {
 		t.Errorf("changedMembers allocates %v times", n)
 	}
 }
