@@ -290,7 +290,16 @@ func (nt revNote) snapshot() []byte {
 // seed compares 100,000 recipes; decoding them into maps cost more than
 // the rest of its plan). It returns nil if either is not JSON.
 func changedMembers(a, b []byte) []string {
-	if !json.Valid(a) || !json.Valid(b) || !isObject(a) || !isObject(b) {
+	if !json.Valid(b) {
+		return nil
+	}
+	return changedFrom(a, b)
+}
+
+// changedFrom is [changedMembers] of b, which is JSON this package
+// encoded (so checking it again is not needed).
+func changedFrom(a, b []byte) []string {
+	if !json.Valid(a) || !isObject(a) || !isObject(b) {
 		return changedMembersDecoded(a, b)
 	}
 	var bufA, bufB [32]member
@@ -396,23 +405,30 @@ func objectMembers(data []byte, dst []member) (_ []member, ok bool) {
 // valueEnd returns where the JSON value that starts at data[i] ends; data
 // is valid JSON.
 func valueEnd(data []byte, i int) int {
-	depth, inString, escaped := 0, false, false
+	depth := 0
 	for j := i; j < len(data); j++ {
 		c := data[j]
 		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			if c == '\\' {
-				escaped = true
-			} else if c == '"' {
-				inString = false
-				if depth == 0 {
-					return j + 1
+		case c == '"':
+			// Skip to the closing quote: the first not preceded by an
+			// odd number of backslashes.
+			for {
+				k := bytes.IndexByte(data[j+1:], '"')
+				if k < 0 {
+					return len(data)
+				}
+				j += 1 + k
+				bs := 0
+				for data[j-1-bs] == '\\' {
+					bs++
+				}
+				if bs%2 == 0 {
+					break
 				}
 			}
-		case c == '"':
-			inString = true
+			if depth == 0 {
+				return j + 1
+			}
 		case c == '{' || c == '[':
 			depth++
 		case c == '}' || c == ']':

@@ -30,6 +30,7 @@ func TestChangedMembersAsDecoding(t *testing.T) {
 		"a translation more":    func(r *recipes.Recipe) { r.Translations["it"] = recipes.RecipeText{Title: "Zuppa"} },
 		"no translations":       func(r *recipes.Recipe) { r.Translations = nil },
 		"a quote in the title":  func(r *recipes.Recipe) { r.Title = `So"up},{"x":1` },
+		"backslashes":           func(r *recipes.Recipe) { r.Title, r.Summary = `C:\`, `\"}\\` },
 		"temperature gone":      func(r *recipes.Recipe) { r.Steps[0].TemperatureC = nil },
 		"everything but the id": func(r *recipes.Recipe) { *r = recipes.Recipe{ID: r.ID} },
 	}
@@ -66,6 +67,11 @@ func TestChangedMembersAsDecoding(t *testing.T) {
 	for _, a := range docs {
 		for _, b := range docs {
 			got, want := changedMembers(a, b), changedMembersDecoded(a, b)
+			if json.Valid(b) {
+				if from := changedFrom(a, b); fmt.Sprint(from) != fmt.Sprint(want) || (from == nil) != (want == nil) {
+					t.Errorf("changedFrom(%s, %s) = %q; decoding gives %q", a, b, from, want)
+				}
+			}
 			if fmt.Sprint(got) != fmt.Sprint(want) || (got == nil) != (want == nil) {
 				t.Errorf("changedMembers(%s, %s) = %q; decoding gives %q", a, b, got, want)
 			}
