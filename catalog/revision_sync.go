@@ -13,7 +13,7 @@ func syncChanged(raw *string, enc []byte) []string {
 	if raw == nil {
 		return nil
 	}
-	ch := changedMembers([]byte(*raw), enc)
+	ch := changedFrom([]byte(*raw), enc)
 	if ch == nil {
 		ch = []string{} // changed, in updated_at alone: not "added"
 	}

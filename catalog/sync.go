@@ -117,16 +117,23 @@ func validateImport(cats []recipes.Category, recs []recipes.Recipe, more ...erro
 	return errors.Join(errs...)
 }
 
-// validateEach appends to errs the errors of items, of one kind, and one
-// for each key given twice.
+// validateEach appends to errs the errors of items, of one kind, in
+// their order, and one for each key given twice. The items are checked in
+// parallel (see [inParallel]); duplicates are found after, in order.
 func validateEach[T any, P interface {
 	*T
 	Validate() error
 }](errs []error, kind string, items []T, key func(P) string) []error {
+	invalid := make([]error, len(items))
+	inParallel(len(items), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			invalid[i] = P(&items[i]).Validate()
+		}
+	})
 	seen := make(map[string]bool, len(items))
 	for i := range items {
 		it := P(&items[i])
-		if err := it.Validate(); err != nil {
+		if err := invalid[i]; err != nil {
 			errs = append(errs, err)
 		} else if seen[key(it)] {
 			errs = append(errs, recipes.Errorf(recipes.EINVALID, "%s %q appears twice", kind, key(it)))

@@ -74,6 +74,13 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 			plan.recDiff = append(plan.recDiff, nil)
 		}
 	}
+	// The stored copy of each changed recipe, by its index in recDiff: the
+	// changed fields are worked out once all are read, on every CPU.
+	type storedCopy struct {
+		k   int
+		raw *string
+	}
+	var stored []storedCopy
 	err = mgetEach(ctx, tx, "sync", false, len(storedIdx), func(j int) string { return s.keys.rcp(in.recs[storedIdx[j]].id) }, func(j int, raw *string) error {
 		e := &in.recs[storedIdx[j]]
 		if raw != nil && sameJSON(*raw, e.recipe) {
@@ -90,12 +97,20 @@ func (s *Store) planSync(ctx context.Context, tx *redis.Tx, in *syncInput, prune
 		plan.changes = append(plan.changes, ch)
 		plan.recWrite = append(plan.recWrite, storedIdx[j])
 		plan.recOld = append(plan.recOld, old)
-		plan.recDiff = append(plan.recDiff, syncChanged(raw, e.recipe))
+		if raw != nil {
+			stored = append(stored, storedCopy{len(plan.recDiff), raw})
+		}
+		plan.recDiff = append(plan.recDiff, nil)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	inParallel(len(stored), func(lo, hi int) {
+		for _, c := range stored[lo:hi] {
+			plan.recDiff[c.k] = syncChanged(c.raw, in.recs[plan.recWrite[c.k]].recipe)
+		}
+	})
 	if !prune {
 		return plan, nil
 	}

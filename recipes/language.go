@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/text/language"
 )
@@ -34,6 +36,34 @@ func ParseLanguage(tag string) (string, error) {
 		return "", fmt.Errorf("%q names no language (like de, de-AT, fr-CA)", tag)
 	}
 	return t.String(), nil
+}
+
+// canonicalTags holds tags [ParseLanguage] found canonical, at most
+// maxCanonicalTags of them: a seed checks the same few translation tags on
+// each of 100,000 recipes, and parsing one costs more than checking all
+// of a recipe's words. Only canonical tags are kept, so a tag is either
+// known good or parsed again, and its error made, as before.
+var (
+	canonicalTags     sync.Map // string -> struct{}
+	canonicalTagCount atomic.Int32
+)
+
+const maxCanonicalTags = 256
+
+// isCanonicalTag reports whether tag is a language tag in its canonical
+// form, as ParseLanguage(tag) returning tag does.
+func isCanonicalTag(tag string) bool {
+	if _, ok := canonicalTags.Load(tag); ok {
+		return true
+	}
+	canon, err := ParseLanguage(tag)
+	if err != nil || canon != tag {
+		return false
+	}
+	if canonicalTagCount.Add(1) <= maxCanonicalTags {
+		canonicalTags.Store(strings.Clone(tag), struct{}{})
+	}
+	return true
 }
 
 // ParseAcceptLanguage returns the tags of an accept-language value,

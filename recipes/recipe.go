@@ -168,12 +168,11 @@ func (r *Recipe) Validate() error {
 		p.add("tags", "has %d tags; the limit is %d", len(r.Tags), MaxTags)
 	}
 	for i, t := range r.Tags {
-		field := fmt.Sprintf("tags[%d]", i)
 		switch {
 		case t == "" || len(t) > MaxTagLength:
-			p.add(field, "must be 1 to %d characters", MaxTagLength)
+			p.add(indexed("tags", i, ""), "must be 1 to %d characters", MaxTagLength)
 		case strings.ToLower(t) != t || strings.ContainsFunc(t, isBadControl) || strings.ContainsAny(t, ",#+/"):
-			p.add(field, "%q must be lower case without control characters or , # + /", t)
+			p.add(indexed("tags", i, ""), "%q must be lower case without control characters or , # + /", t)
 		}
 	}
 	return p.err("recipe", r.ID)
@@ -187,18 +186,18 @@ func (r *Recipe) validateIngredients(p *problems) {
 		p.add("ingredients", "has %d ingredients; the limit is %d", len(r.Ingredients), MaxIngredients)
 	}
 	for i, in := range r.Ingredients {
-		field := fmt.Sprintf("ingredients[%d]", i)
-		p.text(field+".name", in.Name, true, MaxIngredientName)
+		// Field names are made only for a problem (see textAt).
+		p.textAt("ingredients", i, ".name", in.Name, true, MaxIngredientName)
 		switch {
 		case math.IsNaN(in.Quantity) || math.IsInf(in.Quantity, 0):
-			p.add(field+".quantity", "must be a number")
+			p.add(indexed("ingredients", i, ".quantity"), "must be a number")
 		case in.Quantity < 0:
-			p.add(field+".quantity", "must not be negative (%g)", in.Quantity)
+			p.add(indexed("ingredients", i, ".quantity"), "must not be negative (%g)", in.Quantity)
 		case in.Quantity > MaxQuantity:
-			p.add(field+".quantity", "must be at most %d", MaxQuantity)
+			p.add(indexed("ingredients", i, ".quantity"), "must be at most %d", MaxQuantity)
 		}
 		if !slices.Contains(Units, in.Unit) {
-			p.add(field+".unit", "%q is not a known unit (%s)", in.Unit, strings.Join(Units[1:], ", "))
+			p.add(indexed("ingredients", i, ".unit"), "%q is not a known unit (%s)", in.Unit, strings.Join(Units[1:], ", "))
 		}
 	}
 }
@@ -211,16 +210,15 @@ func (r *Recipe) validateSteps(p *problems) {
 		p.add("steps", "has %d steps; the limit is %d", len(r.Steps), MaxSteps)
 	}
 	for i, s := range r.Steps {
-		field := fmt.Sprintf("steps[%d]", i)
-		p.text(field+".text", s.Text, true, MaxStepText)
+		p.textAt("steps", i, ".text", s.Text, true, MaxStepText)
 		if s.Minutes < 0 || s.Minutes > MaxStepMinutes {
-			p.add(field+".minutes", "must be between 0 and %d, not %d", MaxStepMinutes, s.Minutes)
+			p.add(indexed("steps", i, ".minutes"), "must be between 0 and %d, not %d", MaxStepMinutes, s.Minutes)
 		}
 		if t := s.TemperatureC; t != nil && (*t < MinTemperatureC || *t > MaxTemperatureC) {
-			p.add(field+".temperature_c", "must be between %d and %d °C, not %d", MinTemperatureC, MaxTemperatureC, *t)
+			p.add(indexed("steps", i, ".temperature_c"), "must be between %d and %d °C, not %d", MinTemperatureC, MaxTemperatureC, *t)
 		}
 		if v := s.Speed; v != nil && (*v < 0 || *v > MaxSpeed) {
-			p.add(field+".speed", "must be between 0 and %d, not %d", MaxSpeed, *v)
+			p.add(indexed("steps", i, ".speed"), "must be between 0 and %d, not %d", MaxSpeed, *v)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package recipes
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -70,16 +71,39 @@ func (p *problems) err(kind, id string) error {
 // text checks a free-text field: valid UTF-8, no control characters other
 // than newlines and tabs, and at most max characters.
 func (p *problems) text(field, v string, required bool, max int) {
+	if msg := textProblem(v, required, max); msg != "" {
+		p.fields = append(p.fields, FieldError{Field: field, Message: msg})
+	}
+}
+
+// textAt is [problems.text] of the field named by prefix, index and
+// suffix ("steps", 2, ".text" is "steps[2].text"), a name made only when
+// there is a problem: a seed checks every ingredient and step of every
+// translation of 100,000 recipes, nearly all of them fine.
+func (p *problems) textAt(prefix string, i int, suffix, v string, required bool, max int) {
+	if msg := textProblem(v, required, max); msg != "" {
+		p.fields = append(p.fields, FieldError{Field: indexed(prefix, i, suffix), Message: msg})
+	}
+}
+
+// indexed names element i of the list field prefix, then suffix.
+func indexed(prefix string, i int, suffix string) string {
+	return prefix + "[" + strconv.Itoa(i) + "]" + suffix
+}
+
+// textProblem says what is wrong with a free-text value, or "".
+func textProblem(v string, required bool, max int) string {
 	switch {
 	case required && strings.TrimSpace(v) == "":
-		p.add(field, "is required")
+		return "is required"
 	case !utf8.ValidString(v):
-		p.add(field, "is not valid UTF-8")
+		return "is not valid UTF-8"
 	case utf8.RuneCountInString(v) > max:
-		p.add(field, "is %d characters long; the limit is %d", utf8.RuneCountInString(v), max)
+		return fmt.Sprintf("is %d characters long; the limit is %d", utf8.RuneCountInString(v), max)
 	case strings.ContainsFunc(v, isBadControl):
-		p.add(field, "contains control characters")
+		return "contains control characters"
 	}
+	return ""
 }
 
 func isBadControl(r rune) bool {
