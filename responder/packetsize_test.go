@@ -132,6 +132,14 @@ func (c *sizedDevice) ask(tb testing.TB, topic string, qos byte, corr int, etag 
 		c.next++
 		c.Send(tb, mqtttest.Frame(0x32, mqtttest.Str(topic), mqtttest.U16(c.next), mqtttest.Props(props)))
 	}
+	return readReply(tb, c.Conn)
+}
+
+// readReply reads packets from c up to the next PUBLISH (a reply),
+// acknowledges it at QoS 1, and returns its status User Property, the
+// size of the whole packet and its payload.
+func readReply(tb testing.TB, c *mqtttest.Conn) (status string, size int, payload []byte) {
+	tb.Helper()
 	for {
 		h, body := c.MustRead(tb)
 		if h>>4 != 3 {

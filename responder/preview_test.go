@@ -136,33 +136,5 @@ func (c *rawDevice) ask(tb testing.TB, id, topic string, corr int) (status strin
 	props := mqtttest.Cat([]byte{0x08}, mqtttest.Str("devices/"+id+"/replies"),
 		[]byte{0x09}, mqtttest.Str(strings.Repeat("c", corr)))
 	c.Send(tb, mqtttest.Frame(0x32, mqtttest.Str(topic), mqtttest.U16(c.next), mqtttest.Props(props)))
-	for {
-		h, body := c.MustRead(tb)
-		if h>>4 != 3 {
-			continue // the PUBACK of the request
-		}
-		size = 1 + len(mqtttest.VBI(len(body))) + len(body)
-		n := 2 + int(binary.BigEndian.Uint16(body))
-		if h&0x06 != 0 {
-			c.Send(tb, mqtttest.Frame(0x40, body[n:n+2]))
-			n += 2
-		}
-		plen, k := 0, 0
-		for mult := 1; ; mult *= 128 {
-			b := body[n+k]
-			k++
-			plen += int(b&0x7f) * mult
-			if b&0x80 == 0 {
-				break
-			}
-		}
-		p := body[n+k : n+k+plen]
-		payload = body[n+k+plen:]
-		// The status User Property (0x26, "status", value) comes first.
-		if i := bytes.Index(p, append([]byte{0x26}, mqtttest.Str("status")...)); i >= 0 {
-			v := p[i+9:]
-			status = string(v[2 : 2+int(binary.BigEndian.Uint16(v))])
-		}
-		return status, size, payload
-	}
+	return readReply(tb, c.Conn)
 }
